@@ -1,0 +1,177 @@
+/* openmed.h: the public C API of OpenMed-C, the contract between the library and its users.
+ *
+ * OpenMed-C finds diseases, drugs and protected health information in clinical text with
+ * Hugging Face token-classification models, on the CPU, CUDA or Metal, with no Python.
+ *
+ * Conventions
+ *   - Every function that can fail returns an openmed_status and, when `err` is not NULL, fills
+ *     it with a message naming the file, field, tensor or device at fault. The library never
+ *     prints and never exits; diagnostics go through the log callback (openmed_log_set).
+ *   - Objects come in create/free pairs. A loaded model is immutable and may be shared by many
+ *     threads; a pipeline owns per-request scratch memory and is used by one thread at a time.
+ *   - Text is UTF-8. Offsets are [start, end) in Unicode code points of the caller's text.
+ *   - Clinical text and entities are never written to the log.
+ *
+ * Usage (see tools/openmed/ for complete programs):
+ *
+ *     openmed_config cfg;
+ *     openmed_error err;
+ *     openmed_config_init(&cfg);
+ *     if (openmed_config_load_file(&cfg, NULL, &err) != OPENMED_OK) { puts(err.message); }
+ *
+ * This header compiles as plain C89-compatible C11 and as C++.
+ */
+#ifndef OPENMED_H
+#define OPENMED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OPENMED_VERSION_STRING "0.1.0"
+
+/* ---------------------------------------------------------------- status, errors, logging */
+
+/* Always add new codes at the end to keep the ABI stable. */
+typedef enum openmed_status {
+    OPENMED_OK = 0,
+    OPENMED_ERR_INVALID_ARGUMENT = 1, /* a bad value from the caller (name, option, text) */
+    OPENMED_ERR_IO = 2,               /* a file could not be opened, read or written */
+    OPENMED_ERR_FORMAT = 3,           /* malformed or inconsistent file content (JSON, safetensors) */
+    OPENMED_ERR_UNSUPPORTED = 4,      /* a valid but unsupported feature (architecture, component) */
+    OPENMED_ERR_DEVICE = 5,           /* the requested device is unavailable or failed */
+    OPENMED_ERR_NO_MEMORY = 6,
+    OPENMED_ERR_NOT_FOUND = 7,        /* model, file or key not found */
+    OPENMED_ERR_NETWORK = 8,
+    OPENMED_ERR_AUTH = 9,             /* 401/403: gated or private repository, bad token */
+    OPENMED_ERR_INTEGRITY = 10,       /* checksum or size mismatch */
+    OPENMED_ERR_CONFIG = 11,          /* a bad configuration file or value */
+    OPENMED_ERR_INTERNAL = 12
+} openmed_status;
+
+#define OPENMED_ERROR_MESSAGE_MAX 1024
+
+/* Caller-owned error record; functions fill it on failure and leave it untouched on success. */
+typedef struct openmed_error {
+    openmed_status status;
+    char message[OPENMED_ERROR_MESSAGE_MAX];
+} openmed_error;
+
+/* A short static name for a status ("ok", "io", ...). */
+const char *openmed_status_name(openmed_status status);
+
+typedef enum openmed_log_level {
+    OPENMED_LOG_DEBUG = 0,
+    OPENMED_LOG_INFO = 1,
+    OPENMED_LOG_WARN = 2,
+    OPENMED_LOG_ERROR = 3
+} openmed_log_level;
+
+typedef void (*openmed_log_callback)(openmed_log_level level, const char *message, void *user_data);
+
+/* Install a log callback (NULL silences the library, the default). Messages never contain
+ * clinical text or entities. */
+void openmed_log_set(openmed_log_callback callback, void *user_data);
+
+const char *openmed_version(void);
+
+/* ---------------------------------------------------------------- configuration */
+
+#define OPENMED_PATH_MAX 4096
+
+typedef enum openmed_dtype {
+    OPENMED_DTYPE_AUTO = 0, /* float32 on cpu and mps; see openmed_dtype_resolve */
+    OPENMED_DTYPE_FLOAT32 = 1,
+    OPENMED_DTYPE_FLOAT16 = 2,
+    OPENMED_DTYPE_BFLOAT16 = 3
+} openmed_dtype;
+
+/* The fields of OpenMed's OpenMedConfig that this backend uses, plus dtype and num_threads.
+ * Strings are NUL-terminated; an empty string means "unset". */
+typedef struct openmed_config {
+    char backend[16];                 /* "hf" (the only backend here) */
+    char device[64];                  /* "" or "auto" = resolve automatically */
+    char cache_dir[OPENMED_PATH_MAX]; /* default ~/.cache/openmed */
+    char hf_token[256];               /* default $HF_TOKEN */
+    int local_only;                   /* or-ed with OPENMED_OFFLINE */
+    char default_org[128];            /* default "OpenMed" */
+    openmed_dtype dtype;              /* default auto */
+    int num_threads;                  /* 0 = all cores; default $OPENMED_NUM_THREADS */
+    char config_path[OPENMED_PATH_MAX]; /* the file the values came from, "" if none */
+    /* OpenMed keys that were present in the file but are not used by this backend,
+     * comma-separated, for `openmed doctor`. */
+    char unused_keys[1024];
+} openmed_config;
+
+/* Defaults plus the environment (HF_TOKEN, OPENMED_OFFLINE, OPENMED_NUM_THREADS). */
+void openmed_config_init(openmed_config *cfg);
+
+/* Resolve the config file path: explicit `path` > $OPENMED_CONFIG > $XDG_CONFIG_HOME/openmed/config.toml
+ * (else ~/.config/openmed/config.toml). Writes it to `out`. */
+openmed_status openmed_config_path(const char *path, char *out, size_t out_size, openmed_error *err);
+
+/* Read a flat `key = value` OpenMed config file over `cfg`. With path == NULL the default
+ * location is used and a missing file is not an error; an explicit path must exist.
+ * Unknown keys, bad values and malformed lines fail with file, line and key in the message. */
+openmed_status openmed_config_load_file(openmed_config *cfg, const char *path, openmed_error *err);
+
+openmed_status openmed_dtype_parse(const char *text, openmed_dtype *out, openmed_error *err);
+const char *openmed_dtype_name(openmed_dtype dtype);
+
+/* ---------------------------------------------------------------- devices */
+
+/* Where the device request came from. */
+typedef enum openmed_device_source {
+    OPENMED_DEVICE_SOURCE_ARGUMENT = 0,
+    OPENMED_DEVICE_SOURCE_CONFIG = 1,
+    OPENMED_DEVICE_SOURCE_ENV_TORCH = 2,  /* OPENMED_TORCH_DEVICE */
+    OPENMED_DEVICE_SOURCE_ENV_LEGACY = 3, /* OPENMED_DEVICE */
+    OPENMED_DEVICE_SOURCE_AUTO = 4
+} openmed_device_source;
+
+const char *openmed_device_source_name(openmed_device_source source);
+
+typedef struct openmed_backend_info {
+    int compiled;      /* the backend is part of this build */
+    int available;     /* it can run here now */
+    char reason[256];  /* why not, when !available */
+} openmed_backend_info;
+
+typedef struct openmed_device_choice {
+    char requested[64];           /* the normalized request, "auto" when none */
+    openmed_device_source source;
+    char resolved[64];            /* "cpu", "cuda", "cuda:1", "mps", ... */
+    int mps_tuned;                /* resolved starts with "mps": the three PYTORCH_* values below are in effect */
+    char mps_env[3][2][64];       /* {name, value} of PYTORCH_ENABLE_MPS_FALLBACK, _HIGH_, _LOW_WATERMARK_RATIO */
+    openmed_dtype dtype;          /* the dtype policy applied: auto -> float32 on cpu/mps */
+} openmed_device_choice;
+
+/* Resolve the device like OpenMed's torch backend: explicit > cfg->device > OPENMED_TORCH_DEVICE >
+ * OPENMED_DEVICE > probe mps, then cuda, then cpu. Does not validate explicit choices (like OpenMed);
+ * when the result starts with "mps", sets the three PYTORCH_MPS_* variables where unset. */
+openmed_status openmed_device_resolve(const char *explicit_device, const openmed_config *cfg,
+                                      openmed_device_choice *out, openmed_error *err);
+
+/* Availability of each backend here: name is "cpu", "cuda" or "mps". */
+void openmed_backend_query(const char *name, openmed_backend_info *out);
+
+/* Check that a resolved device can actually run; on failure the message names the device, who
+ * asked for it and why it is unavailable. */
+openmed_status openmed_device_check(const openmed_device_choice *choice, openmed_error *err);
+
+/* ---------------------------------------------------------------- tokenizer (issue 3) */
+
+/* ---------------------------------------------------------------- models and pipelines (issue 4) */
+
+/* ---------------------------------------------------------------- privacy filter (issue 6) */
+
+/* ---------------------------------------------------------------- registry and hub (issue 8) */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OPENMED_H */

@@ -1,0 +1,21 @@
+/* file.h: whole-file reads and path helpers shared by the loaders. */
+#ifndef OM_CORE_FILE_H
+#define OM_CORE_FILE_H
+
+#include <stddef.h>
+
+#include "openmed.h"
+
+/* Read a whole file into a NUL-terminated malloc'd buffer; *size excludes the NUL.
+ * `max_bytes` caps the size (0 = no cap) so a huge or hostile file fails cleanly. */
+openmed_status om_read_file(const char *path, size_t max_bytes, char **data, size_t *size,
+                            openmed_error *err);
+
+/* Join dir and name into out ("dir/name"); fails if it does not fit. */
+openmed_status om_path_join(char *out, size_t out_size, const char *dir, const char *name,
+                            openmed_error *err);
+
+int om_file_exists(const char *path);
+int om_dir_exists(const char *path);
+
+#endif

@@ -1,0 +1,64 @@
+/* main.c: the `openmed` command-line tool: global usage and dispatch to one file per command.
+ * Commands are weak references so each lands in its own file; a command not built is reported. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#pragma weak cmd_doctor
+#pragma weak cmd_tokenize
+#pragma weak cmd_analyze
+#pragma weak cmd_bench
+#pragma weak cmd_eval
+#pragma weak cmd_models
+#pragma weak cmd_pii
+#pragma weak cmd_serve
+
+static const struct {
+    const char *name;
+    om_cli_command fn;
+    const char *help;
+} commands[] = {
+    {"analyze", cmd_analyze, "find entities in text with a token-classification model"},
+    {"tokenize", cmd_tokenize, "print token ids and offsets for text"},
+    {"eval", cmd_eval, "strict entity-level precision/recall/F1 on CoNLL or span files"},
+    {"bench", cmd_bench, "measure load time, throughput and peak memory"},
+    {"models", cmd_models, "list, describe and pull registry models"},
+    {"pii", cmd_pii, "extract or de-identify protected health information"},
+    {"serve", cmd_serve, "run the HTTP service"},
+    {"doctor", cmd_doctor, "show how the device, dtype and backends were chosen"},
+};
+
+int cli_report(const openmed_error *err) {
+    fprintf(stderr, "openmed: %s\n", err->message);
+    return 1;
+}
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: openmed <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (commands[i].fn) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(out, "\nRun 'openmed <command> --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("openmed %s\n", openmed_version());
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0) continue;
+        if (!commands[i].fn) {
+            fprintf(stderr, "openmed: command '%s' is not part of this build\n", argv[1]);
+            return 2;
+        }
+        return commands[i].fn(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "openmed: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
