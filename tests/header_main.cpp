@@ -6,6 +6,8 @@
 extern "C" int om_header_c_compiled(void);
 
 int main() {
+    openmed_config cfg;
+    openmed_config_init(&cfg);
     if (!openmed_version()[0]) return 1;
     if (om_header_c_compiled() != 0) return 1;
     std::printf("1 passed, 0 failed\n");
