@@ -135,6 +135,20 @@ struct om_backend {
     openmed_status (*rope)(om_backend *be, const om_rope_args *a, openmed_error *err);
 
     /* --- architecture-specific ops: add below, one group per architecture, with a comment. */
+
+    /* --- DeBERTa-v2/v3: disentangled attention (c2p and p2c relative-position terms) */
+    /* Writes the additive attention bias of om_attention_args for the sequences of cu_seqlens
+     * (host, n_seqs + 1 entries, cu_seqlens[0] == 0; rows of c2p/p2c are token rows of the batch):
+     *   bias[s][h, i, j] = scale * c2p[t_i, h*n_rel + r] + scale * p2c[t_j, h*n_rel + r],
+     *   r = rel_index[i - j + max_len - 1],
+     * with t_i = cu_seqlens[s] + i the row of query i and t_j = cu_seqlens[s] + j the row of key j;
+     * blocks [n_heads, L_s, L_s] of consecutive sequences back to back, as om_attention_args.bias.
+     * c2p, p2c: backend memory [T, n_heads * n_rel] (c2p = Q_h . pos_key_h^T, p2c = K_h . pos_query_h^T
+     * per head h); either may be NULL to leave that term out. rel_index: host, [2 * max_len - 1],
+     * each entry in [0, n_rel) (the clamped, bucketed relative position i - j); max_len >= every L_s. */
+    openmed_status (*deberta_rel_bias)(om_backend *be, float *bias, const float *c2p, const float *p2c, int n_rel,
+                                       const int32_t *rel_index, int max_len, const int32_t *cu_seqlens, int n_seqs,
+                                       int n_heads, float scale, openmed_error *err);
 };
 
 /* Create the backend for a resolved device name ("cpu", "cuda", "cuda:1", "mps").
