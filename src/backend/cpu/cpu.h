@@ -1,0 +1,57 @@
+/* cpu.h: internals shared by the CPU backend's files (context, thread pool, op entry points). */
+#ifndef OM_BACKEND_CPU_H
+#define OM_BACKEND_CPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+
+typedef struct om_cpu_ctx {
+    int num_threads;
+} om_cpu_ctx;
+
+/* --- thread pool (cpu_threads.c): the OpenMP team oneDNN already runs on, so our ops and the
+ * GEMM share one set of threads and never oversubscribe the cores. */
+
+/* fn(ctx, begin, end) over [0, n) split into contiguous chunks across up to num_threads threads;
+ * runs inline when n is below `grain` or only one thread is available. */
+typedef void (*om_cpu_range_fn)(void *ctx, int64_t begin, int64_t end);
+void om_cpu_parallel_for(int num_threads, int64_t n, int64_t grain, om_cpu_range_fn fn, void *ctx);
+/* Make oneDNN's own OpenMP regions started from this thread use num_threads threads. */
+void om_cpu_set_gemm_threads(int num_threads);
+/* Number of threads the pool can use on this machine (cores available to the process). */
+int om_cpu_default_threads(void);
+/* 1 when the OpenMP runtime was found (threads are real). */
+int om_cpu_threads_available(void);
+
+/* --- conversions (cpu_backend.c) */
+float om_f16_to_f32(uint16_t h);
+float om_bf16_to_f32(uint16_t h);
+/* Convert n elements of src (dtype dt, possibly unaligned) to float32. */
+void om_cpu_to_f32(float *dst, const void *src, om_dtype dt, int64_t n);
+
+/* --- ops (cpu_linear.c, cpu_ops.c, cpu_attention.c) */
+openmed_status om_cpu_linear(om_backend *be, float *y, int64_t y_stride, const float *x, int64_t x_stride,
+                             const om_weight *w, const float *bias, int64_t M, om_act act, int accumulate,
+                             openmed_error *err);
+openmed_status om_cpu_layernorm(om_backend *be, float *y, const float *x, const float *residual, const float *gamma,
+                                const float *beta, int64_t M, int64_t D, float eps, openmed_error *err);
+openmed_status om_cpu_rmsnorm(om_backend *be, float *y, const float *x, const float *gamma, int64_t M, int64_t D,
+                              float eps, openmed_error *err);
+openmed_status om_cpu_embed(om_backend *be, float *y, const om_weight *table, const int32_t *ids, int64_t M,
+                            int accumulate, openmed_error *err);
+openmed_status om_cpu_add(om_backend *be, float *y, const float *a, const float *b, int64_t n, openmed_error *err);
+openmed_status om_cpu_scale(om_backend *be, float *y, const float *x, float s, int64_t n, openmed_error *err);
+openmed_status om_cpu_activate(om_backend *be, float *y, const float *x, int64_t n, om_act act, openmed_error *err);
+openmed_status om_cpu_glu(om_backend *be, float *y, const float *x, int64_t M, int64_t F, om_act act,
+                          openmed_error *err);
+openmed_status om_cpu_attention(om_backend *be, const om_attention_args *a, openmed_error *err);
+openmed_status om_cpu_rope(om_backend *be, const om_rope_args *a, openmed_error *err);
+
+/* Apply act to n floats in place (scalar reference definitions). */
+void om_cpu_act_inplace(float *x, int64_t n, om_act act);
+
+static inline int om_cpu_threads(const om_backend *be) { return ((const om_cpu_ctx *)be->ctx)->num_threads; }
+
+#endif

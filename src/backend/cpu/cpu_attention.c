@@ -1,0 +1,100 @@
+/* cpu_attention.c: softmax attention over packed sequences on the CPU, one (sequence, head) at a time.
+ *
+ * For each (sequence s of length L, query head h): S[L, L] = scale * Q_h K_h^T (one sgemm), plus the
+ * additive bias, keys outside the window masked, softmax per row (with the optional sink logit),
+ * then O_h = P V_h (one sgemm) written straight into the strided output. The sgemms run inside our
+ * parallel region, where oneDNN stays on the calling thread. */
+#include <math.h>
+#include <oneapi/dnnl/dnnl.h>
+#include <stdlib.h>
+
+#include "backend/cpu/cpu.h"
+#include "core/error.h"
+
+typedef struct attn_job {
+    const om_attention_args *a;
+    int64_t max_len;
+    int failed; /* set (racy but monotonic) when a worker could not allocate or sgemm failed */
+} attn_job;
+
+static int attend_one(const om_attention_args *a, int s, int h, float *S) {
+    int64_t start = a->cu_seqlens[s], L = a->cu_seqlens[s + 1] - start;
+    if (L <= 0) return 1;
+    int group = a->n_heads / a->n_kv_heads, kvh = h / group;
+    const float *q = a->q + start * a->q_stride + (int64_t)h * a->head_dim;
+    const float *k = a->k + start * a->k_stride + (int64_t)kvh * a->head_dim;
+    const float *v = a->v + start * a->v_stride + (int64_t)kvh * a->head_dim;
+    float *o = a->out + start * a->out_stride + (int64_t)h * a->head_dim;
+    if (dnnl_sgemm('N', 'T', L, L, a->head_dim, a->scale, q, a->q_stride, k, a->k_stride, 0.0f, S, L) != dnnl_success)
+        return 0;
+    const float *bias = NULL;
+    if (a->bias) {
+        int64_t offset = 0;
+        for (int r = 0; r < s; r++) {
+            int64_t lr = a->cu_seqlens[r + 1] - a->cu_seqlens[r];
+            offset += lr * lr;
+        }
+        bias = a->bias + (int64_t)a->n_heads * offset + (int64_t)h * L * L;
+    }
+    for (int64_t i = 0; i < L; i++) {
+        float *row = S + i * L;
+        int64_t lo = a->window_left < 0 ? 0 : i - a->window_left;
+        int64_t hi = a->window_right < 0 ? L - 1 : i + a->window_right;
+        if (lo < 0) lo = 0;
+        if (hi > L - 1) hi = L - 1;
+        float m = -INFINITY;
+        for (int64_t j = lo; j <= hi; j++) {
+            if (bias) row[j] += bias[i * L + j];
+            if (row[j] > m) m = row[j];
+        }
+        float sink = a->sinks ? a->sinks[h] : 0.0f;
+        if (a->sinks && sink > m) m = sink;
+        float sum = 0.0f;
+        for (int64_t j = 0; j < L; j++) {
+            if (j < lo || j > hi) {
+                row[j] = 0.0f;
+                continue;
+            }
+            row[j] = expf(row[j] - m);
+            sum += row[j];
+        }
+        if (a->sinks) sum += expf(sink - m);
+        float inv = 1.0f / sum;
+        for (int64_t j = lo; j <= hi; j++) row[j] *= inv;
+    }
+    return dnnl_sgemm('N', 'N', L, a->head_dim, L, 1.0f, S, L, v, a->v_stride, 0.0f, o, a->out_stride) == dnnl_success;
+}
+
+static void attn_items(void *p, int64_t begin, int64_t end) {
+    attn_job *job = p;
+    const om_attention_args *a = job->a;
+    float *S = malloc((size_t)job->max_len * (size_t)job->max_len * sizeof(float));
+    if (!S) {
+        job->failed = 1;
+        return;
+    }
+    for (int64_t item = begin; item < end; item++)
+        if (!attend_one(a, (int)(item / a->n_heads), (int)(item % a->n_heads), S)) job->failed = 1;
+    free(S);
+}
+
+openmed_status om_cpu_attention(om_backend *be, const om_attention_args *a, openmed_error *err) {
+    if (a->n_heads <= 0 || a->n_kv_heads <= 0 || a->head_dim <= 0 || a->n_heads % a->n_kv_heads || a->n_seqs < 0 ||
+        a->cu_seqlens[0] != 0)
+        return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT,
+                       "cpu attention: bad arguments (heads %d, kv heads %d, head_dim %d, %d sequences)", a->n_heads,
+                       a->n_kv_heads, a->head_dim, a->n_seqs);
+    int64_t max_len = 0;
+    for (int s = 0; s < a->n_seqs; s++) {
+        int64_t L = a->cu_seqlens[s + 1] - a->cu_seqlens[s];
+        if (L < 0) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "cpu attention: cu_seqlens decreases at %d", s);
+        if (L > max_len) max_len = L;
+    }
+    if (max_len == 0) return OPENMED_OK;
+    attn_job job = {a, max_len, 0};
+    om_cpu_parallel_for(om_cpu_threads(be), (int64_t)a->n_seqs * a->n_heads, 1, attn_items, &job);
+    if (job.failed)
+        return om_fail(err, OPENMED_ERR_NO_MEMORY, "cpu attention: out of memory for %lld x %lld scores",
+                       (long long)max_len, (long long)max_len);
+    return OPENMED_OK;
+}

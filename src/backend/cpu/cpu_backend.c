@@ -1,0 +1,141 @@
+/* cpu_backend.c: the CPU backend object: host memory, weight preparation and the op vtable. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/cpu/cpu.h"
+#include "core/error.h"
+
+float om_f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1F, mant = h & 0x3FF, bits;
+    if (exp == 0) {
+        if (mant == 0) {
+            bits = sign;
+        } else { /* subnormal: renormalize */
+            exp = 127 - 15 + 1;
+            while (!(mant & 0x400)) {
+                mant <<= 1;
+                exp--;
+            }
+            bits = sign | (exp << 23) | ((mant & 0x3FF) << 13);
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7F800000u | (mant << 13);
+    } else {
+        bits = sign | ((exp - 15 + 127) << 23) | (mant << 13);
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+float om_bf16_to_f32(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+void om_cpu_to_f32(float *dst, const void *src, om_dtype dt, int64_t n) {
+    const unsigned char *s = src;
+    if (dt == OM_F32) {
+        memcpy(dst, src, (size_t)n * sizeof(float));
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        uint16_t h;
+        memcpy(&h, s + 2 * i, 2);
+        dst[i] = dt == OM_F16 ? om_f16_to_f32(h) : om_bf16_to_f32(h);
+    }
+}
+
+static void cpu_destroy(om_backend *be) {
+    if (!be) return;
+    free(be->ctx);
+    free(be);
+}
+
+static void *cpu_alloc(om_backend *be, size_t bytes) {
+    void *p = NULL;
+    if (posix_memalign(&p, 64, bytes ? bytes : 64) != 0) return NULL;
+    return p;
+}
+
+static void cpu_free(om_backend *be, void *p) { free(p); }
+
+static openmed_status cpu_copy(om_backend *be, void *dst, const void *src, size_t bytes, openmed_error *err) {
+    if (bytes) memmove(dst, src, bytes);
+    return OPENMED_OK;
+}
+
+static openmed_status cpu_synchronize(om_backend *be, openmed_error *err) { return OPENMED_OK; }
+
+/* Float32 weights that are 4-byte aligned stay in place (the mmap); others become an owned,
+ * aligned float32 copy, except with keep_dtype where f16/bf16 stay as stored and linear converts. */
+static openmed_status cpu_prepare_weight(om_backend *be, om_weight *w, int keep_dtype, openmed_error *err) {
+    w->backend_private = NULL;
+    if (w->rows < 0 || w->cols < 0) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "cpu: weight with negative shape");
+    int aligned = ((uintptr_t)w->data % 4) == 0;
+    if (w->dtype == OM_F32 && aligned) return OPENMED_OK;
+    if (w->dtype != OM_F32 && keep_dtype && ((uintptr_t)w->data % 2) == 0) return OPENMED_OK;
+    size_t n;
+    if (__builtin_mul_overflow((size_t)w->rows, (size_t)w->cols, &n) || n > SIZE_MAX / sizeof(float))
+        return om_fail(err, OPENMED_ERR_NO_MEMORY, "cpu: weight [%lld, %lld] too large", (long long)w->rows,
+                       (long long)w->cols);
+    float *copy = cpu_alloc(be, n * sizeof(float));
+    if (!copy)
+        return om_fail(err, OPENMED_ERR_NO_MEMORY, "cpu: cannot allocate %zu bytes for a weight", n * sizeof(float));
+    om_cpu_to_f32(copy, w->data, w->dtype, (int64_t)n);
+    w->data = copy;
+    w->dtype = OM_F32;
+    w->backend_private = copy;
+    return OPENMED_OK;
+}
+
+static void cpu_release_weight(om_backend *be, om_weight *w) {
+    if (!w) return;
+    free(w->backend_private);
+    w->backend_private = NULL;
+}
+
+static const float *cpu_prepare_vector(om_backend *be, const float *host, int64_t n, openmed_error *err) {
+    return host;
+}
+
+static void cpu_release_vector(om_backend *be, const float *p) {}
+
+openmed_status om_cpu_backend_open(int num_threads, om_backend **out, openmed_error *err) {
+    *out = NULL;
+    if (num_threads < 0) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "cpu: num_threads %d is negative", num_threads);
+    om_backend *be = calloc(1, sizeof *be);
+    om_cpu_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!be || !ctx) {
+        free(be);
+        free(ctx);
+        return om_fail(err, OPENMED_ERR_NO_MEMORY, "cpu: cannot allocate the backend");
+    }
+    ctx->num_threads = num_threads > 0 ? num_threads : om_cpu_default_threads();
+    be->name = "cpu";
+    be->ctx = ctx;
+    be->destroy = cpu_destroy;
+    be->alloc = cpu_alloc;
+    be->free = cpu_free;
+    be->upload = cpu_copy;
+    be->download = cpu_copy;
+    be->synchronize = cpu_synchronize;
+    be->prepare_weight = cpu_prepare_weight;
+    be->release_weight = cpu_release_weight;
+    be->prepare_vector = cpu_prepare_vector;
+    be->release_vector = cpu_release_vector;
+    be->linear = om_cpu_linear;
+    be->layernorm = om_cpu_layernorm;
+    be->rmsnorm = om_cpu_rmsnorm;
+    be->embed = om_cpu_embed;
+    be->add = om_cpu_add;
+    be->scale = om_cpu_scale;
+    be->activate = om_cpu_activate;
+    be->glu = om_cpu_glu;
+    be->attention = om_cpu_attention;
+    be->rope = om_cpu_rope;
+    *out = be;
+    return OPENMED_OK;
+}

@@ -1,0 +1,212 @@
+/* cpu_ops.c: the CPU backend's row-wise and elementwise ops (norms, embedding, activations, GLU, RoPE). */
+#include <math.h>
+#include <string.h>
+
+#include "backend/cpu/cpu.h"
+#include "core/error.h"
+
+#define ELEM_GRAIN 32768 /* elements per thread below which splitting costs more than it saves */
+
+void om_cpu_act_inplace(float *x, int64_t n, om_act act) {
+    switch (act) {
+    case OM_ACT_NONE: return;
+    case OM_ACT_GELU:
+        for (int64_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+        return;
+    case OM_ACT_GELU_TANH:
+        for (int64_t i = 0; i < n; i++) {
+            float v = x[i];
+            x[i] = 0.5f * v * (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+        }
+        return;
+    case OM_ACT_RELU:
+        for (int64_t i = 0; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        return;
+    case OM_ACT_SILU:
+        for (int64_t i = 0; i < n; i++) x[i] = x[i] / (1.0f + expf(-x[i]));
+        return;
+    case OM_ACT_QUICK_GELU:
+        for (int64_t i = 0; i < n; i++) x[i] = x[i] / (1.0f + expf(-1.702f * x[i]));
+        return;
+    }
+}
+
+typedef struct norm_job {
+    float *y;
+    const float *x, *residual, *gamma, *beta;
+    int64_t D;
+    float eps;
+} norm_job;
+
+static void layernorm_rows(void *p, int64_t begin, int64_t end) {
+    const norm_job *j = p;
+    for (int64_t r = begin; r < end; r++) {
+        float *y = j->y + r * j->D;
+        const float *x = j->x + r * j->D;
+        const float *res = j->residual ? j->residual + r * j->D : NULL;
+        double sum = 0.0;
+        for (int64_t i = 0; i < j->D; i++) {
+            float v = res ? x[i] + res[i] : x[i];
+            y[i] = v; /* y may alias x or residual: each element is read before it is written */
+            sum += v;
+        }
+        double mean = sum / (double)j->D, var = 0.0;
+        for (int64_t i = 0; i < j->D; i++) {
+            double d = y[i] - mean;
+            var += d * d;
+        }
+        float inv = (float)(1.0 / sqrt(var / (double)j->D + (double)j->eps)), m = (float)mean;
+        for (int64_t i = 0; i < j->D; i++) {
+            float v = (y[i] - m) * inv * j->gamma[i];
+            y[i] = j->beta ? v + j->beta[i] : v;
+        }
+    }
+}
+
+openmed_status om_cpu_layernorm(om_backend *be, float *y, const float *x, const float *residual, const float *gamma,
+                                const float *beta, int64_t M, int64_t D, float eps, openmed_error *err) {
+    if (M < 0 || D <= 0) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "cpu layernorm: bad shape");
+    norm_job job = {y, x, residual, gamma, beta, D, eps};
+    om_cpu_parallel_for(om_cpu_threads(be), M, (ELEM_GRAIN + D - 1) / D, layernorm_rows, &job);
+    return OPENMED_OK;
+}
+
+static void rmsnorm_rows(void *p, int64_t begin, int64_t end) {
+    const norm_job *j = p;
+    for (int64_t r = begin; r < end; r++) {
+        float *y = j->y + r * j->D;
+        const float *x = j->x + r * j->D;
+        double ss = 0.0;
+        for (int64_t i = 0; i < j->D; i++) ss += (double)x[i] * x[i];
+        float inv = (float)(1.0 / sqrt(ss / (double)j->D + (double)j->eps));
+        for (int64_t i = 0; i < j->D; i++) y[i] = x[i] * inv * j->gamma[i];
+    }
+}
+
+openmed_status om_cpu_rmsnorm(om_backend *be, float *y, const float *x, const float *gamma, int64_t M, int64_t D,
+                              float eps, openmed_error *err) {
+    if (M < 0 || D <= 0) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "cpu rmsnorm: bad shape");
+    norm_job job = {y, x, NULL, gamma, NULL, D, eps};
+    om_cpu_parallel_for(om_cpu_threads(be), M, (ELEM_GRAIN + D - 1) / D, rmsnorm_rows, &job);
+    return OPENMED_OK;
+}
+
+openmed_status om_cpu_embed(om_backend *be, float *y, const om_weight *table, const int32_t *ids, int64_t M,
+                            int accumulate, openmed_error *err) {
+    int64_t D = table->cols;
+    size_t esize = om_dtype_size(table->dtype);
+    for (int64_t t = 0; t < M; t++) {
+        if (ids[t] < 0 || ids[t] >= table->rows)
+            return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "cpu embed: id %d at position %lld outside [0, %lld)",
+                           (int)ids[t], (long long)t, (long long)table->rows);
+        const unsigned char *row = (const unsigned char *)table->data + (size_t)ids[t] * (size_t)D * esize;
+        float *out = y + t * D;
+        if (table->dtype == OM_F32 && !accumulate) {
+            memcpy(out, row, (size_t)D * sizeof(float));
+        } else if (table->dtype == OM_F32) {
+            const float *r = (const float *)(const void *)row;
+            for (int64_t i = 0; i < D; i++) out[i] += r[i];
+        } else {
+            for (int64_t i = 0; i < D; i++) {
+                uint16_t h;
+                memcpy(&h, row + 2 * i, 2);
+                float v = table->dtype == OM_F16 ? om_f16_to_f32(h) : om_bf16_to_f32(h);
+                out[i] = accumulate ? out[i] + v : v;
+            }
+        }
+    }
+    return OPENMED_OK;
+}
+
+typedef struct elem_job {
+    float *y;
+    const float *a, *b;
+    float s;
+    om_act act;
+    int64_t F;
+} elem_job;
+
+static void add_range(void *p, int64_t begin, int64_t end) {
+    const elem_job *j = p;
+    for (int64_t i = begin; i < end; i++) j->y[i] = j->a[i] + j->b[i];
+}
+
+openmed_status om_cpu_add(om_backend *be, float *y, const float *a, const float *b, int64_t n, openmed_error *err) {
+    elem_job job = {y, a, b, 0, OM_ACT_NONE, 0};
+    om_cpu_parallel_for(om_cpu_threads(be), n, ELEM_GRAIN, add_range, &job);
+    return OPENMED_OK;
+}
+
+static void scale_range(void *p, int64_t begin, int64_t end) {
+    const elem_job *j = p;
+    for (int64_t i = begin; i < end; i++) j->y[i] = j->a[i] * j->s;
+}
+
+openmed_status om_cpu_scale(om_backend *be, float *y, const float *x, float s, int64_t n, openmed_error *err) {
+    elem_job job = {y, x, NULL, s, OM_ACT_NONE, 0};
+    om_cpu_parallel_for(om_cpu_threads(be), n, ELEM_GRAIN, scale_range, &job);
+    return OPENMED_OK;
+}
+
+static void act_range(void *p, int64_t begin, int64_t end) {
+    const elem_job *j = p;
+    if (j->y != j->a) memmove(j->y + begin, j->a + begin, (size_t)(end - begin) * sizeof(float));
+    om_cpu_act_inplace(j->y + begin, end - begin, j->act);
+}
+
+openmed_status om_cpu_activate(om_backend *be, float *y, const float *x, int64_t n, om_act act, openmed_error *err) {
+    elem_job job = {y, x, NULL, 0, act, 0};
+    om_cpu_parallel_for(om_cpu_threads(be), n, ELEM_GRAIN / 8, act_range, &job);
+    return OPENMED_OK;
+}
+
+static void glu_rows(void *p, int64_t begin, int64_t end) {
+    const elem_job *j = p;
+    for (int64_t r = begin; r < end; r++) {
+        const float *in = j->a + r * 2 * j->F, *gate = in + j->F;
+        float *out = j->y + r * j->F;
+        /* out may alias in (y == x): row r of out ends before row r of gate starts, and the input
+         * half is read before being overwritten element by element. */
+        for (int64_t i = 0; i < j->F; i++) {
+            float v = in[i], g = gate[i];
+            om_cpu_act_inplace(&v, 1, j->act);
+            out[i] = v * g;
+        }
+    }
+}
+
+openmed_status om_cpu_glu(om_backend *be, float *y, const float *x, int64_t M, int64_t F, om_act act,
+                          openmed_error *err) {
+    if (M < 0 || F <= 0) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "cpu glu: bad shape");
+    elem_job job = {y, x, NULL, 0, act, F};
+    om_cpu_parallel_for(om_cpu_threads(be), M, (ELEM_GRAIN / 8 + F - 1) / F, glu_rows, &job);
+    return OPENMED_OK;
+}
+
+static void rope_rows(void *p, int64_t begin, int64_t end) {
+    const om_rope_args *a = p;
+    int half = a->rotary_dim / 2;
+    for (int64_t t = begin; t < end; t++) {
+        float *row = a->x + t * a->row_stride;
+        float pos = (float)a->positions[t];
+        for (int i = 0; i < half; i++) {
+            float angle = pos * a->inv_freq[i];
+            float c = cosf(angle) * a->mscale, s = sinf(angle) * a->mscale;
+            for (int h = 0; h < a->n_heads; h++) {
+                float *v = row + (int64_t)h * a->head_dim;
+                int i0 = a->interleaved ? 2 * i : i, i1 = a->interleaved ? 2 * i + 1 : i + half;
+                float x0 = v[i0], x1 = v[i1];
+                v[i0] = x0 * c - x1 * s;
+                v[i1] = x1 * c + x0 * s;
+            }
+        }
+    }
+}
+
+openmed_status om_cpu_rope(om_backend *be, const om_rope_args *a, openmed_error *err) {
+    if (a->rotary_dim < 0 || a->rotary_dim > a->head_dim || a->rotary_dim % 2)
+        return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "cpu rope: rotary_dim %d invalid for head_dim %d",
+                       a->rotary_dim, a->head_dim);
+    om_cpu_parallel_for(om_cpu_threads(be), a->n_rows, 64, rope_rows, (void *)a);
+    return OPENMED_OK;
+}

@@ -1,0 +1,83 @@
+/* cpu_threads.c: the CPU backend's one thread pool, the OpenMP team that oneDNN itself uses.
+ *
+ * oneDNN (Debian's build) runs its GEMM on libgomp. Running our own ops on a second pool would
+ * leave two sets of spinning threads fighting for the cores, so the elementwise, normalization and
+ * attention ops start their parallel regions on the same libgomp team, through its documented ABI
+ * entry points, looked up at run time in the libgomp that oneDNN loaded (the library is not
+ * compiled with -fopenmp). Without libgomp everything runs on the calling thread. */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "backend/cpu/cpu.h"
+
+typedef void (*gomp_parallel_fn)(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
+typedef int (*omp_get_int_fn)(void);
+typedef void (*omp_set_int_fn)(int);
+
+static gomp_parallel_fn gomp_parallel;
+static omp_get_int_fn omp_thread_num;
+static omp_get_int_fn omp_team_size;
+static omp_set_int_fn omp_set_threads;
+static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
+
+static void resolve(void) {
+    gomp_parallel = (gomp_parallel_fn)dlsym(RTLD_DEFAULT, "GOMP_parallel");
+    omp_thread_num = (omp_get_int_fn)dlsym(RTLD_DEFAULT, "omp_get_thread_num");
+    omp_team_size = (omp_get_int_fn)dlsym(RTLD_DEFAULT, "omp_get_num_threads");
+    omp_set_threads = (omp_set_int_fn)dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+    if (!gomp_parallel || !omp_thread_num || !omp_team_size) gomp_parallel = NULL;
+}
+
+int om_cpu_threads_available(void) {
+    pthread_once(&resolve_once, resolve);
+    return gomp_parallel != NULL;
+}
+
+int om_cpu_default_threads(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0) return n;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+void om_cpu_set_gemm_threads(int num_threads) {
+    pthread_once(&resolve_once, resolve);
+    if (omp_set_threads) omp_set_threads(num_threads > 0 ? num_threads : 1);
+}
+
+typedef struct range_job {
+    om_cpu_range_fn fn;
+    void *ctx;
+    int64_t n;
+    int parts;
+} range_job;
+
+static void range_worker(void *p) {
+    const range_job *job = p;
+    /* The team may be smaller than asked (nested regions run on one thread): stride over parts. */
+    int team = omp_team_size();
+    int64_t chunk = (job->n + job->parts - 1) / job->parts;
+    for (int64_t part = omp_thread_num(); part < job->parts; part += team) {
+        int64_t begin = part * chunk, end = begin + chunk;
+        if (end > job->n) end = job->n;
+        if (begin < end) job->fn(job->ctx, begin, end);
+    }
+}
+
+void om_cpu_parallel_for(int num_threads, int64_t n, int64_t grain, om_cpu_range_fn fn, void *ctx) {
+    if (n <= 0) return;
+    pthread_once(&resolve_once, resolve);
+    int parts = num_threads;
+    if (grain < 1) grain = 1;
+    if ((int64_t)parts > n / grain) parts = (int)(n / grain);
+    if (parts <= 1 || !gomp_parallel) {
+        fn(ctx, 0, n);
+        return;
+    }
+    range_job job = {fn, ctx, n, parts};
+    gomp_parallel(range_worker, &job, (unsigned)parts, 0);
+}
