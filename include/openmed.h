@@ -164,11 +164,107 @@ openmed_status openmed_device_check(const openmed_device_choice *choice, openmed
 
 /* ---------------------------------------------------------------- tokenizer (issue 3) */
 
+/* A Hugging Face tokenizer (tokenizer.json, or a vocab.txt-only BERT folder). Immutable once
+ * loaded; may be shared by threads. */
+typedef struct openmed_tokenizer openmed_tokenizer;
+
+/* The tokens of one text. ids[i], offsets[2*i] (start) and offsets[2*i+1] (end) are [start, end)
+ * in Unicode code points of the caller's text (special tokens: [0, 0]), exactly as HF reports
+ * them; special_tokens_mask[i] is 1 for special tokens. Token strings: openmed_encoding_token.
+ * The remaining fields are private storage. */
+typedef struct openmed_encoding {
+    size_t count;
+    int32_t *ids;
+    size_t *offsets;
+    uint8_t *special_tokens_mask;
+    size_t *token_starts_; /* private: where each token string starts in token_text_ */
+    char *token_text_;     /* private: NUL-separated token strings */
+    size_t capacity_, text_size_, text_capacity_;
+} openmed_encoding;
+
+/* Load the tokenizer of a model folder (or a folder holding just the tokenizer files). */
+openmed_status openmed_tokenizer_load(const char *path, openmed_tokenizer **out, openmed_error *err);
+void openmed_tokenizer_free(openmed_tokenizer *tok);
+
+void openmed_encoding_init(openmed_encoding *enc);
+void openmed_encoding_free(openmed_encoding *enc);
+/* The i-th token string, owned by the encoding. */
+const char *openmed_encoding_token(const openmed_encoding *enc, size_t i);
+
+/* Encode `len` bytes of UTF-8 (invalid UTF-8 fails naming the byte offset); add_special_tokens
+ * selects the single-sequence template ([CLS] ... [SEP], <s> ... </s>). No truncation. */
+openmed_status openmed_tokenizer_encode(const openmed_tokenizer *tok, const char *text, size_t len,
+                                        int add_special_tokens, openmed_encoding *out,
+                                        openmed_error *err);
+
+/* HF tokenizer.decode(ids, skip_special_tokens); *out is malloc'd (release with free()). */
+openmed_status openmed_tokenizer_decode(const openmed_tokenizer *tok, const int32_t *ids, size_t count,
+                                        int skip_special_tokens, char **out, openmed_error *err);
+
+
 /* ---------------------------------------------------------------- models and pipelines (issue 4) */
 
 /* ---------------------------------------------------------------- privacy filter (issue 6) */
 
 /* ---------------------------------------------------------------- registry and hub (issue 8) */
+
+/* The model registry is OpenMed's manifest (data/registry/models.jsonl, Apache-2.0): every row
+ * keeps the short names OpenMed derives for it (keys, legacy aliases such as
+ * "disease_detection_tiny"). `architecture` is the manifest's heuristic label, shown for
+ * information only: the model's config.json decides how it runs. Strings point into the
+ * registry, which lives until the process ends; never free them. Fields absent from the
+ * manifest are "" (strings) or 0 (param_count). Lists are comma-separated. */
+typedef struct openmed_model_info {
+    const char *key;                  /* the primary registry key */
+    const char *aliases;              /* the other keys that name this model */
+    const char *repo_id;              /* "OpenMed/OpenMed-NER-DiseaseDetect-TinyMed-135M" */
+    const char *family;               /* NER, PII, ZeroShot, General, Vision */
+    const char *task;                 /* "token-classification", ... */
+    const char *category;             /* Disease, Privacy, Pharmaceutical, ... */
+    const char *languages;            /* "en" or "de,en,es" */
+    const char *architecture;         /* informational: the manifest's guess */
+    const char *base_model;
+    const char *formats;              /* "pytorch", "mlx-fp,pytorch", "onnx" */
+    const char *license;
+    const char *size_category;        /* Tiny, Small, Medium, Large, XLarge, Unknown */
+    const char *reproducibility_hash; /* "sha256:<64 hex>": the manifest pin (see openmed_model_resolve) */
+    const char *released;             /* "YYYY-MM-DD" */
+    int64_t param_count;
+} openmed_model_info;
+
+/* Number of models (manifest rows with a repo id). Loads the registry on first use: from
+ * $OPENMED_MODELS_MANIFEST if set, else the manifest of the installed or source tree; rows from
+ * $OPENMED_EXTRA_MODELS (a JSONL file in the same format) are appended. */
+openmed_status openmed_registry_count(size_t *count, openmed_error *err);
+
+/* The model at `index` (0 <= index < count), in manifest order. */
+openmed_status openmed_registry_at(size_t index, openmed_model_info *out, openmed_error *err);
+
+/* Look a model up by registry key or exact repo id; OPENMED_ERR_NOT_FOUND if it is neither. */
+openmed_status openmed_registry_find(const char *name, openmed_model_info *out, openmed_error *err);
+
+/* OpenMed's name resolution: an existing local path is returned as is; a registry key or exact
+ * repo id gives its repo id; a name without '/' gets cfg->default_org + "/" prepended; "org/name"
+ * is used as is. cfg may be NULL (defaults). */
+openmed_status openmed_model_resolve_name(const char *name, const openmed_config *cfg, char *out,
+                                          size_t out_size, openmed_error *err);
+
+/* Download progress: `file` is the repository path being fetched, `done` and `total` its bytes
+ * (total 0 = unknown); called with done == total when a file completes or is already cached. */
+typedef void (*openmed_progress_callback)(const char *file, uint64_t done, uint64_t total,
+                                          void *user_data);
+
+/* Make a model available locally and write its folder to dir_out: a local folder as is, else the
+ * Hugging Face cache snapshot (`<cache>/models--ORG--NAME/snapshots/<commit>`). Runtime files only
+ * (config, tokenizer files, vocab/merges/sentencepiece, safetensors and their index; never pickle),
+ * each checked for size and sha256 / git blob id before it becomes visible. `revision` (branch,
+ * tag or commit; NULL = "main", and for registry models the manifest pin is then enforced unless
+ * OPENMED_SKIP_MODEL_VERIFY is set). Honours HF_ENDPOINT, HF_TOKEN (or cfg->hf_token),
+ * HF_HUB_CACHE / HF_HOME (existing caches are reused), and never touches the network when
+ * cfg->local_only, OPENMED_OFFLINE or HF_HUB_OFFLINE is set. `progress` may be NULL. */
+openmed_status openmed_model_fetch(const char *name, const char *revision, const openmed_config *cfg,
+                                   openmed_progress_callback progress, void *user_data,
+                                   char *dir_out, size_t dir_size, openmed_error *err);
 
 #ifdef __cplusplus
 }
