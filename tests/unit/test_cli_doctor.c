@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -20,7 +21,7 @@ static cJSON *run_doctor(const char *env, const char *args) {
     CHECK_MSG(rc == 0, "doctor exited %d for: %s", rc, cmd);
     cJSON *j = cJSON_Parse(buf);
     CHECK_MSG(j != NULL, "not JSON: %s", buf);
-    return j;
+    return j ? j : cJSON_CreateObject(); /* failed checks are counted; keep going */
 }
 
 static const char *device_field(cJSON *j, const char *name) {
@@ -30,7 +31,6 @@ static const char *device_field(cJSON *j, const char *name) {
 
 int main(void) {
     cJSON *j = run_doctor("XDG_CONFIG_HOME=/nonexistent", "");
-    if (!j) return check_finish("test_cli_doctor");
     CHECK_STR(device_field(j, "requested"), "auto");
     CHECK_STR(device_field(j, "source"), "auto");
     cJSON *cpu = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "backends"), "cpu");
@@ -41,8 +41,8 @@ int main(void) {
     if (!cJSON_IsTrue(cJSON_GetObjectItem(cuda, "available")))
         CHECK(cJSON_IsString(cJSON_GetObjectItem(cuda, "reason")));
     CHECK(cJSON_IsNull(cJSON_GetObjectItem(j, "mps_env")));
-    CHECK_STR(cJSON_GetObjectItem(j, "dtype")->valuestring, "float32");
-    CHECK(cJSON_GetObjectItem(j, "threads")->valueint >= 1);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "dtype")), "float32");
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "threads")) >= 1);
     CHECK(cJSON_IsString(cJSON_GetObjectItem(j, "version")));
     cJSON_Delete(j);
 
@@ -53,14 +53,14 @@ int main(void) {
     cJSON_Delete(j);
 
     /* mps requested: tuning applied (pre-set value kept) and reported; exit 0 although unavailable. */
-    j = run_doctor("OPENMED_TORCH_DEVICE=mps PYTORCH_ENABLE_MPS_FALLBACK=0 -u PYTORCH_MPS_HIGH_WATERMARK_RATIO "
-                   "-u PYTORCH_MPS_LOW_WATERMARK_RATIO XDG_CONFIG_HOME=/nonexistent", "");
+    j = run_doctor("-u PYTORCH_MPS_HIGH_WATERMARK_RATIO -u PYTORCH_MPS_LOW_WATERMARK_RATIO "
+                   "OPENMED_TORCH_DEVICE=mps PYTORCH_ENABLE_MPS_FALLBACK=0 XDG_CONFIG_HOME=/nonexistent", "");
     CHECK_STR(device_field(j, "resolved"), "mps");
     cJSON *env = cJSON_GetObjectItem(j, "mps_env");
     CHECK(cJSON_IsObject(env));
-    CHECK_STR(cJSON_GetObjectItem(env, "PYTORCH_ENABLE_MPS_FALLBACK")->valuestring, "0");
-    CHECK_STR(cJSON_GetObjectItem(env, "PYTORCH_MPS_HIGH_WATERMARK_RATIO")->valuestring, "1.0");
-    CHECK_STR(cJSON_GetObjectItem(env, "PYTORCH_MPS_LOW_WATERMARK_RATIO")->valuestring, "0.9");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(env, "PYTORCH_ENABLE_MPS_FALLBACK")), "0");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(env, "PYTORCH_MPS_HIGH_WATERMARK_RATIO")), "1.0");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(env, "PYTORCH_MPS_LOW_WATERMARK_RATIO")), "0.9");
     cJSON_Delete(j);
 
     /* A config file's device beats both variables; the argument beats the file. */
@@ -75,7 +75,7 @@ int main(void) {
     CHECK_STR(device_field(j, "source"), "config");
     CHECK_STR(device_field(j, "resolved"), "cpu");
     cJSON *unused = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "config"), "unused_keys");
-    CHECK_STR(cJSON_GetArrayItem(unused, 0)->valuestring, "timeout");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(unused, 0)), "timeout");
     cJSON_Delete(j);
     snprintf(args, sizeof args, "--config-path %s --device cuda:1", path);
     j = run_doctor("", args);
