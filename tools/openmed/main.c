@@ -11,8 +11,6 @@
 #pragma weak cmd_bench
 #pragma weak cmd_eval
 #pragma weak cmd_models
-#pragma weak cmd_pii
-#pragma weak cmd_serve
 
 static const struct {
     const char *name;
@@ -24,8 +22,6 @@ static const struct {
     {"eval", cmd_eval, "strict entity-level precision/recall/F1 on CoNLL or span files"},
     {"bench", cmd_bench, "measure load time, throughput and peak memory"},
     {"models", cmd_models, "list, describe and pull registry models"},
-    {"pii", cmd_pii, "extract or de-identify protected health information"},
-    {"serve", cmd_serve, "run the HTTP service"},
     {"doctor", cmd_doctor, "show how the device, dtype and backends were chosen"},
 };
 
