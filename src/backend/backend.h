@@ -84,6 +84,21 @@ typedef struct om_rope_args {
     int interleaved;
 } om_rope_args;
 
+/* Expert weights of a mixture-of-experts block (gpt-oss / privacy filter layout), for the
+ * "mixture of experts" ops below. Expert matrices are stored [in, out] and used as x . W:
+ * gate_up is [n_experts * d_model, 2 * d_ff] (expert e: rows e*d_model ..), down is
+ * [n_experts * d_ff, d_model]; prepare them with keep_dtype = 1 so bf16 checkpoints stay bf16.
+ * Biases are backend memory ([n_experts, 2 * d_ff] and [n_experts, d_model]) or NULL. */
+typedef struct om_moe_experts {
+    int n_experts;
+    int64_t d_model, d_ff;
+    om_weight gate_up;
+    const float *gate_up_bias;
+    om_weight down;
+    const float *down_bias;
+    float alpha, limit; /* clamped SwiGLU: 1.702 and 7 for gpt-oss / privacy filter */
+} om_moe_experts;
+
 struct om_backend {
     const char *name; /* "cpu", "cuda:0", ... */
     void *ctx;
@@ -149,6 +164,21 @@ struct om_backend {
     openmed_status (*deberta_rel_bias)(om_backend *be, float *bias, const float *c2p, const float *p2c, int n_rel,
                                        const int32_t *rel_index, int max_len, const int32_t *cu_seqlens, int n_seqs,
                                        int n_heads, float scale, openmed_error *err);
+
+    /* --- mixture of experts (privacy filter): top-k routing and routed expert MLPs */
+    /* For each of M rows of router logits [M, n_experts]: the k largest logits in descending order
+     * (ties to the lower expert id) -> expert_ids [M, k], and the softmax over those k logits ->
+     * weights [M, k]. All three buffers are backend memory. */
+    openmed_status (*moe_route)(om_backend *be, int32_t *expert_ids, float *weights, const float *logits, int64_t M,
+                                int n_experts, int k, openmed_error *err);
+    /* y[M, d_model] += sum_j weights[t, j] * expert_{e}(x[t]) with e = expert_ids[t, j], where
+     *   h = x[t] . gate_up[e] + gate_up_bias[e]                 [2 * d_ff]
+     *   g = min(h[:d_ff], limit), u = clamp(h[d_ff:], -limit, limit)
+     *   expert_e(x) = (g * sigmoid(alpha * g) * (u + 1)) . down[e] + down_bias[e]
+     * x: [M, d_model]; expert_ids, weights: [M, k] as moe_route writes them (backend memory).
+     * y must not alias x; pass it zeroed, or the residual stream to add in place. */
+    openmed_status (*moe_experts)(om_backend *be, float *y, const float *x, int64_t M, const int32_t *expert_ids,
+                                  const float *weights, int k, const om_moe_experts *experts, openmed_error *err);
 };
 
 /* Create the backend for a resolved device name ("cpu", "cuda", "cuda:1", "mps").
