@@ -204,6 +204,41 @@ openmed_status openmed_tokenizer_decode(const openmed_tokenizer *tok, const int3
 
 /* ---------------------------------------------------------------- models and pipelines (issue 4) */
 
+/* --- model loading (engine). A loaded model is immutable: config, weights (memory-mapped where
+ * the stored dtype is the compute dtype), tokenizer and the backend of its device. Share it
+ * read-only across threads; give each thread its own pipeline. */
+
+typedef struct openmed_model openmed_model;
+
+typedef struct openmed_model_options {
+    const char *device;           /* explicit device ("cpu", "cuda", "cuda:1", "mps"); NULL or "" =
+                                     resolve from config / environment / probes (openmed_device_resolve) */
+    const openmed_config *config; /* NULL = openmed_config_init() defaults (environment included) */
+    openmed_dtype dtype;          /* OPENMED_DTYPE_AUTO = the config's, then the device policy */
+    int num_threads;              /* CPU worker threads; 0 = the config's (0 there = all cores) */
+} openmed_model_options;
+
+void openmed_model_options_init(openmed_model_options *options);
+
+/* Load a token-classification model from a Hugging Face folder (config.json, model.safetensors
+ * or a sharded index, tokenizer files), or by name through the hub (a registry key or repo id,
+ * resolved and cached like OpenMed). options NULL = defaults. Errors name the file, field, tensor
+ * or device at fault: an unavailable device fails with OPENMED_ERR_DEVICE naming the device and
+ * who asked for it. */
+openmed_status openmed_model_load(const char *name_or_path, const openmed_model_options *options,
+                                  openmed_model **out, openmed_error *err);
+void openmed_model_free(openmed_model *model);
+
+/* Facts about a loaded model; strings are owned by the model. */
+const char *openmed_model_type(const openmed_model *model);   /* normalized config.json model_type */
+const char *openmed_model_path(const openmed_model *model);   /* the folder it was loaded from */
+const char *openmed_model_device(const openmed_model *model); /* the resolved device, "cpu", "cuda:0", ... */
+int openmed_model_num_labels(const openmed_model *model);
+const char *openmed_model_label(const openmed_model *model, int id); /* id2label[id], NULL if out of range */
+int openmed_model_max_length(const openmed_model *model);  /* tokens per window (tokenizer model_max_length,
+                                                              capped by the position table) */
+const openmed_tokenizer *openmed_model_tokenizer(const openmed_model *model);
+
 /* ---------------------------------------------------------------- privacy filter (issue 6) */
 
 /* ---------------------------------------------------------------- registry and hub (issue 8) */
