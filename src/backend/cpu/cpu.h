@@ -49,6 +49,15 @@ openmed_status om_cpu_glu(om_backend *be, float *y, const float *x, int64_t M, i
 openmed_status om_cpu_attention(om_backend *be, const om_attention_args *a, openmed_error *err);
 openmed_status om_cpu_rope(om_backend *be, const om_rope_args *a, openmed_error *err);
 
+/* --- architecture-specific ops. Each family's CPU ops live in src/backend/cpu/ops_<arch>.c and
+ * define `void om_cpu_install_<arch>(om_backend *be)`, which sets that family's vtable entries
+ * (backend.h, "architecture-specific ops"). om_cpu_backend_open calls every one that is linked in. */
+void om_cpu_install_deberta(om_backend *be) __attribute__((weak));
+void om_cpu_install_modernbert(om_backend *be) __attribute__((weak));
+void om_cpu_install_longformer(om_backend *be) __attribute__((weak));
+void om_cpu_install_moe(om_backend *be) __attribute__((weak));
+void om_cpu_install_privacy_filter(om_backend *be) __attribute__((weak));
+
 /* Apply act to n floats in place (scalar reference definitions). */
 void om_cpu_act_inplace(float *x, int64_t n, om_act act);
 
