@@ -1,41 +1,68 @@
 /* ops_deberta.c: DeBERTa's disentangled relative-position attention bias (c2p + p2c gather) on the CPU. */
-#include "backend/cpu/ops_deberta.h"
+#include <stdlib.h>
 
+#include "backend/cpu/cpu.h"
 #include "core/error.h"
 
-openmed_status om_cpu_deberta_rel_bias(om_backend *be, float *bias, const float *c2p, const float *p2c, int n_rel,
-                                       const int32_t *rel_index, int max_len, const int32_t *cu_seqlens, int n_seqs,
-                                       int n_heads, float scale, openmed_error *err) {
-    if (!bias || !rel_index || !cu_seqlens || n_rel <= 0 || n_heads <= 0 || max_len <= 0)
+typedef struct rel_bias_job {
+    float *bias;
+    const float *c2p, *p2c;
+    const int32_t *rel_index, *cu_seqlens;
+    const int64_t *block; /* float offset of each sequence's block in bias */
+    int n_rel, max_len, n_heads;
+    float scale;
+} rel_bias_job;
+
+/* Items are (sequence, head) pairs: item = s * n_heads + h. */
+static void rel_bias_range(void *ctx, int64_t begin, int64_t end) {
+    const rel_bias_job *j = ctx;
+    const int64_t ld = (int64_t)j->n_heads * j->n_rel; /* floats per token row of c2p / p2c */
+    for (int64_t item = begin; item < end; item++) {
+        const int s = (int)(item / j->n_heads), h = (int)(item % j->n_heads);
+        const int64_t row0 = j->cu_seqlens[s];
+        const int len = j->cu_seqlens[s + 1] - j->cu_seqlens[s];
+        float *out = j->bias + j->block[s] + (int64_t)h * len * len;
+        for (int i = 0; i < len; i++, out += len) {
+            const int32_t *idx = j->rel_index + (j->max_len - 1) + i; /* idx[-j] is distance i - j */
+            const float *c = j->c2p ? j->c2p + (row0 + i) * ld + (int64_t)h * j->n_rel : NULL;
+            const float *p = j->p2c ? j->p2c + row0 * ld + (int64_t)h * j->n_rel : NULL;
+            for (int k = 0; k < len; k++) {
+                const int32_t r = idx[-k];
+                float v = 0.0f;
+                if (c) v += j->scale * c[r];
+                if (p) v += j->scale * p[(int64_t)k * ld + r];
+                out[k] = v;
+            }
+        }
+    }
+}
+
+static openmed_status cpu_deberta_rel_bias(om_backend *be, float *bias, const float *c2p, const float *p2c, int n_rel,
+                                           const int32_t *rel_index, int max_len, const int32_t *cu_seqlens,
+                                           int n_seqs, int n_heads, float scale, openmed_error *err) {
+    if (!bias || !rel_index || !cu_seqlens || n_rel <= 0 || n_heads <= 0 || max_len <= 0 || n_seqs < 0)
         return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "deberta_rel_bias on %s: bad arguments", be->name);
     for (int i = 0; i < 2 * max_len - 1; i++)
         if (rel_index[i] < 0 || rel_index[i] >= n_rel)
-            return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "deberta_rel_bias on %s: rel_index[%d] = %d not in [0, %d)",
-                           be->name, i, rel_index[i], n_rel);
-    const int64_t ld = (int64_t)n_heads * n_rel; /* floats per token row of c2p / p2c */
-    float *block = bias;
+            return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT,
+                           "deberta_rel_bias on %s: rel_index[%d] = %d is outside [0, %d)", be->name, i, rel_index[i],
+                           n_rel);
+    int64_t *block = malloc(((size_t)n_seqs + 1) * sizeof *block);
+    if (!block) return om_fail(err, OPENMED_ERR_NO_MEMORY, "deberta_rel_bias on %s: out of memory", be->name);
+    block[0] = 0;
     for (int s = 0; s < n_seqs; s++) {
-        const int64_t row0 = cu_seqlens[s];
         const int len = cu_seqlens[s + 1] - cu_seqlens[s];
-        if (len < 0 || len > max_len)
+        if (len < 0 || len > max_len) {
+            free(block);
             return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT,
                            "deberta_rel_bias on %s: sequence %d has length %d (max_len %d)", be->name, s, len, max_len);
-        for (int h = 0; h < n_heads; h++) {
-            for (int i = 0; i < len; i++) {
-                float *out = block + ((int64_t)h * len + i) * len;
-                /* distance d = i - j runs from i down to i - len + 1 */
-                const int32_t *idx = rel_index + (max_len - 1) + i;
-                const float *q_row = c2p ? c2p + (row0 + i) * ld + (int64_t)h * n_rel : NULL;
-                for (int j = 0; j < len; j++) {
-                    const int32_t r = idx[-j];
-                    float v = 0.0f;
-                    if (q_row) v += scale * q_row[r];
-                    if (p2c) v += scale * p2c[(row0 + j) * ld + (int64_t)h * n_rel + r];
-                    out[j] = v;
-                }
-            }
         }
-        block += (int64_t)n_heads * len * len;
+        block[s + 1] = block[s] + (int64_t)n_heads * len * len;
     }
+    rel_bias_job job = {bias, c2p, p2c, rel_index, cu_seqlens, block, n_rel, max_len, n_heads, scale};
+    om_cpu_parallel_for(om_cpu_threads(be), (int64_t)n_seqs * n_heads, 1, rel_bias_range, &job);
+    free(block);
     return OPENMED_OK;
 }
+
+void om_cpu_install_deberta(om_backend *be) { be->deberta_rel_bias = cpu_deberta_rel_bias; }

@@ -1,0 +1,223 @@
+/* longformer.c: the Longformer family (post-LN BERT layers with banded local attention, RoBERTa positions). */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "io/safetensors.h"
+#include "models/arch.h"
+#include "models/encoder_params.h"
+
+typedef struct longformer_layer {
+    int half_window;           /* keys with |i - j| <= attention_window / 2 are visible */
+    om_weight q, k, v, attn_out, inter, out; /* [D, D] x4, [I, D], [D, I] */
+    const float *q_b, *k_b, *v_b, *attn_out_b, *ln1_g, *ln1_b, *inter_b, *out_b, *ln2_g, *ln2_b;
+} longformer_layer;
+
+typedef struct longformer_weights {
+    int hidden, n_heads, head_dim, inter_size, n_layers, n_labels, pad_id, type_vocab_size;
+    float eps;
+    om_act act;
+    om_weight word, pos, type; /* [V, D], [P, D], [types, D] */
+    const float *emb_ln_g, *emb_ln_b;
+    longformer_layer *layers;
+    om_weight cls; /* [n_labels, D] */
+    const float *cls_b;
+    om_params params;
+} longformer_weights;
+
+static int longformer_matches(const char *model_type) { return strcmp(model_type, "longformer") == 0; }
+
+/* attention_window: one even positive int for all layers, or one per layer. */
+static openmed_status longformer_windows(longformer_weights *w, const om_model_config *cfg, openmed_error *err) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg->json, "attention_window");
+    for (int l = 0; l < w->n_layers; l++) {
+        const cJSON *e = v;
+        if (cJSON_IsArray(v)) {
+            if (cJSON_GetArraySize(v) != w->n_layers)
+                return om_fail(err, OPENMED_ERR_CONFIG, "%s: \"attention_window\" lists %d windows for %d layers",
+                               cfg->path, cJSON_GetArraySize(v), w->n_layers);
+            e = cJSON_GetArrayItem(v, l);
+        }
+        double win = (!e || cJSON_IsNull(e)) ? 512 : cJSON_IsNumber(e) ? e->valuedouble : -1;
+        if (!(win > 0 && win <= 1 << 30) || win != floor(win) || (int)win % 2)
+            return om_fail(err, OPENMED_ERR_CONFIG, "%s: attention_window for layer %d must be a positive even integer",
+                           cfg->path, l);
+        w->layers[l].half_window = (int)win / 2;
+    }
+    return OPENMED_OK;
+}
+
+static openmed_status longformer_load_layer(longformer_weights *w, int l, openmed_error *err) {
+    om_params *p = &w->params;
+    longformer_layer *L = &w->layers[l];
+    const int D = w->hidden, I = w->inter_size;
+    const char *pre = "longformer.encoder.layer";
+    openmed_status s;
+    if ((s = om_params_weight(p, &L->q, D, D, err, "%s.%d.attention.self.query.weight", pre, l)) ||
+        (s = om_params_vector(p, &L->q_b, D, err, "%s.%d.attention.self.query.bias", pre, l)) ||
+        (s = om_params_weight(p, &L->k, D, D, err, "%s.%d.attention.self.key.weight", pre, l)) ||
+        (s = om_params_vector(p, &L->k_b, D, err, "%s.%d.attention.self.key.bias", pre, l)) ||
+        (s = om_params_weight(p, &L->v, D, D, err, "%s.%d.attention.self.value.weight", pre, l)) ||
+        (s = om_params_vector(p, &L->v_b, D, err, "%s.%d.attention.self.value.bias", pre, l)) ||
+        (s = om_params_weight(p, &L->attn_out, D, D, err, "%s.%d.attention.output.dense.weight", pre, l)) ||
+        (s = om_params_vector(p, &L->attn_out_b, D, err, "%s.%d.attention.output.dense.bias", pre, l)) ||
+        (s = om_params_vector(p, &L->ln1_g, D, err, "%s.%d.attention.output.LayerNorm.weight", pre, l)) ||
+        (s = om_params_vector(p, &L->ln1_b, D, err, "%s.%d.attention.output.LayerNorm.bias", pre, l)) ||
+        (s = om_params_weight(p, &L->inter, I, D, err, "%s.%d.intermediate.dense.weight", pre, l)) ||
+        (s = om_params_vector(p, &L->inter_b, I, err, "%s.%d.intermediate.dense.bias", pre, l)) ||
+        (s = om_params_weight(p, &L->out, D, I, err, "%s.%d.output.dense.weight", pre, l)) ||
+        (s = om_params_vector(p, &L->out_b, D, err, "%s.%d.output.dense.bias", pre, l)) ||
+        (s = om_params_vector(p, &L->ln2_g, D, err, "%s.%d.output.LayerNorm.weight", pre, l)) ||
+        (s = om_params_vector(p, &L->ln2_b, D, err, "%s.%d.output.LayerNorm.bias", pre, l)))
+        return s;
+    return OPENMED_OK;
+}
+
+static void longformer_free(void *weights, om_backend *be) {
+    longformer_weights *w = weights;
+    if (!w) return;
+    om_params_free(&w->params);
+    free(w->layers);
+    free(w);
+}
+
+static openmed_status longformer_load(const om_model_config *cfg, const om_safetensors *st, om_backend *be,
+                                      void **weights, openmed_error *err) {
+    longformer_weights *w = calloc(1, sizeof *w);
+    if (!w) return om_fail(err, OPENMED_ERR_NO_MEMORY, "loading Longformer: out of memory");
+    om_params_init(&w->params, st, be);
+    om_params *p = &w->params;
+    const cJSON *j = cfg->json;
+    const char *act;
+    openmed_status s;
+    w->hidden = cfg->hidden_size;
+    w->n_heads = cfg->num_heads;
+    w->n_layers = cfg->num_layers;
+    w->inter_size = cfg->intermediate_size;
+    w->n_labels = cfg->num_labels;
+    if (w->hidden <= 0 || w->n_heads <= 0 || w->n_layers <= 0 || w->inter_size <= 0 || w->n_labels <= 0 ||
+        w->hidden % w->n_heads) {
+        s = om_fail(err, OPENMED_ERR_CONFIG, "%s: hidden_size, num_attention_heads, num_hidden_layers, "
+                    "intermediate_size and labels must be positive, heads dividing hidden_size", cfg->path);
+        goto fail;
+    }
+    w->head_dim = w->hidden / w->n_heads;
+    if ((s = om_json_int(j, cfg->path, "pad_token_id", 1, &w->pad_id, err)) ||
+        (s = om_json_int(j, cfg->path, "type_vocab_size", 2, &w->type_vocab_size, err)) ||
+        (s = om_json_float(j, cfg->path, "layer_norm_eps", 1e-12f, &w->eps, err)) ||
+        (s = om_json_string(j, cfg->path, "hidden_act", "gelu", &act, err)))
+        goto fail;
+    if (om_act_parse(act, &w->act)) {
+        s = om_fail(err, OPENMED_ERR_UNSUPPORTED, "%s: hidden_act \"%s\" is not supported", cfg->path, act);
+        goto fail;
+    }
+    w->layers = calloc((size_t)w->n_layers, sizeof *w->layers);
+    if (!w->layers) {
+        s = om_fail(err, OPENMED_ERR_NO_MEMORY, "loading Longformer: out of memory");
+        goto fail;
+    }
+    if ((s = longformer_windows(w, cfg, err))) goto fail;
+    const int D = w->hidden;
+    if ((s = om_params_weight(p, &w->word, -1, D, err, "longformer.embeddings.word_embeddings.weight")) ||
+        (s = om_params_weight(p, &w->pos, -1, D, err, "longformer.embeddings.position_embeddings.weight")) ||
+        (w->type_vocab_size > 0 &&
+         (s = om_params_weight(p, &w->type, -1, D, err, "longformer.embeddings.token_type_embeddings.weight"))) ||
+        (s = om_params_vector(p, &w->emb_ln_g, D, err, "longformer.embeddings.LayerNorm.weight")) ||
+        (s = om_params_vector(p, &w->emb_ln_b, D, err, "longformer.embeddings.LayerNorm.bias")))
+        goto fail;
+    for (int l = 0; l < w->n_layers; l++)
+        if ((s = longformer_load_layer(w, l, err))) goto fail;
+    if ((s = om_params_weight(p, &w->cls, w->n_labels, D, err, "classifier.weight")) ||
+        (s = om_params_vector(p, &w->cls_b, w->n_labels, err, "classifier.bias")))
+        goto fail;
+    *weights = w;
+    return OPENMED_OK;
+fail:
+    longformer_free(w, be);
+    return s;
+}
+
+static openmed_status longformer_forward(const void *weights, const om_model_config *cfg, om_backend *be,
+                                         const om_batch *batch, float *logits, float *hidden, openmed_error *err) {
+    const longformer_weights *w = weights;
+    const int D = w->hidden, H = w->n_heads;
+    const int64_t T = batch->n_tokens;
+    const size_t td = (size_t)T * D;
+    float *x = NULL, *q = NULL, *k = NULL, *v = NULL, *ctx = NULL, *h = NULL, *inter = NULL, *out = NULL;
+    int32_t *positions = NULL, *types = NULL;
+    openmed_status s = OPENMED_OK;
+    if (T <= 0 || batch->n_seqs <= 0) return OPENMED_OK;
+    if ((s = om_encoder_buffer(be, &x, td, "Longformer hidden states", err)) ||
+        (s = om_encoder_buffer(be, &q, td, "Longformer queries", err)) ||
+        (s = om_encoder_buffer(be, &k, td, "Longformer keys", err)) ||
+        (s = om_encoder_buffer(be, &v, td, "Longformer values", err)) ||
+        (s = om_encoder_buffer(be, &ctx, td, "Longformer attention output", err)) ||
+        (s = om_encoder_buffer(be, &h, td, "Longformer attention states", err)) ||
+        (s = om_encoder_buffer(be, &inter, (size_t)T * w->inter_size, "Longformer intermediate", err)) ||
+        (s = om_encoder_buffer(be, &out, (size_t)T * w->n_labels, "Longformer logits", err)))
+        goto done;
+    positions = malloc((size_t)T * sizeof *positions);
+    types = calloc((size_t)T, sizeof *types);
+    if (!positions || !types) {
+        s = om_fail(err, OPENMED_ERR_NO_MEMORY, "Longformer forward: out of memory");
+        goto done;
+    }
+    /* RoBERTa positions per sequence: padding tokens get pad_id, the others pad_id + 1, + 2, ... */
+    for (int i = 0; i < batch->n_seqs; i++) {
+        int32_t seen = 0;
+        for (int t = batch->cu_seqlens[i]; t < batch->cu_seqlens[i + 1]; t++)
+            positions[t] = batch->ids[t] == w->pad_id ? w->pad_id : w->pad_id + ++seen;
+    }
+    if ((s = be->embed(be, x, &w->word, batch->ids, T, 0, err)) ||
+        (s = be->embed(be, x, &w->pos, positions, T, 1, err)) ||
+        (w->type_vocab_size > 0 && (s = be->embed(be, x, &w->type, types, T, 1, err))) ||
+        (s = be->layernorm(be, x, x, NULL, w->emb_ln_g, w->emb_ln_b, T, D, w->eps, err)))
+        goto done;
+    if (hidden && (s = be->download(be, hidden, x, td * sizeof(float), err))) goto done;
+
+    for (int l = 0; l < w->n_layers; l++) {
+        const longformer_layer *L = &w->layers[l];
+        om_attention_args a = {
+            .out = ctx, .q = q, .k = k, .v = v,
+            .q_stride = D, .k_stride = D, .v_stride = D, .out_stride = D,
+            .n_heads = H, .n_kv_heads = H, .head_dim = w->head_dim,
+            .cu_seqlens = batch->cu_seqlens, .n_seqs = batch->n_seqs,
+            .scale = 1.0f / sqrtf((float)w->head_dim),
+            .window_left = L->half_window, .window_right = L->half_window,
+        };
+        if ((s = be->linear(be, q, 0, x, 0, &L->q, L->q_b, T, OM_ACT_NONE, 0, err)) ||
+            (s = be->linear(be, k, 0, x, 0, &L->k, L->k_b, T, OM_ACT_NONE, 0, err)) ||
+            (s = be->linear(be, v, 0, x, 0, &L->v, L->v_b, T, OM_ACT_NONE, 0, err)) ||
+            (s = be->attention(be, &a, err)) ||
+            (s = be->linear(be, h, 0, ctx, 0, &L->attn_out, L->attn_out_b, T, OM_ACT_NONE, 0, err)) ||
+            (s = be->layernorm(be, h, h, x, L->ln1_g, L->ln1_b, T, D, w->eps, err)) ||
+            (s = be->linear(be, inter, 0, h, 0, &L->inter, L->inter_b, T, w->act, 0, err)) ||
+            (s = be->linear(be, x, 0, inter, 0, &L->out, L->out_b, T, OM_ACT_NONE, 0, err)) ||
+            (s = be->layernorm(be, x, x, h, L->ln2_g, L->ln2_b, T, D, w->eps, err)))
+            goto done;
+        if (hidden && (s = be->download(be, hidden + (size_t)(l + 1) * td, x, td * sizeof(float), err))) goto done;
+    }
+    if ((s = be->linear(be, out, 0, x, 0, &w->cls, w->cls_b, T, OM_ACT_NONE, 0, err)) ||
+        (s = be->download(be, logits, out, (size_t)T * w->n_labels * sizeof(float), err)))
+        goto done;
+done:
+    {
+        float *bufs[] = {x, q, k, v, ctx, h, inter, out};
+        for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+            if (bufs[i]) be->free(be, bufs[i]);
+    }
+    free(positions);
+    free(types);
+    if (s) om_fail_prefix(err, "Longformer forward (%s): ", cfg->path ? cfg->path : "model");
+    return s;
+}
+
+const om_arch om_arch_longformer = {
+    .name = "longformer",
+    .matches = longformer_matches,
+    .load = longformer_load,
+    .forward = longformer_forward,
+    .free = longformer_free,
+};
