@@ -179,6 +179,13 @@ struct om_backend {
      * y must not alias x; pass it zeroed, or the residual stream to add in place. */
     openmed_status (*moe_experts)(om_backend *be, float *y, const float *x, int64_t M, const int32_t *expert_ids,
                                   const float *weights, int k, const om_moe_experts *experts, openmed_error *err);
+
+    /* --- precision (cuda): the compute dtype of linear layers. NULL on backends that compute in
+     * float32 only (cpu). OM_F32, the default: IEEE float32 everywhere, the same numbers as cpu.
+     * OM_F16 / OM_BF16: float32 weights prepared afterwards are stored in that dtype, and linear
+     * rounds its input to the weight's 16-bit dtype for tensor-core GEMMs with float32 accumulation
+     * (norms, softmax, attention and the residual stream stay float32). Call before prepare_weight. */
+    openmed_status (*set_precision)(om_backend *be, om_dtype compute, openmed_error *err);
 };
 
 /* Create the backend for a resolved device name ("cpu", "cuda", "cuda:1", "mps").
