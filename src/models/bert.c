@@ -1,0 +1,421 @@
+/* bert.c: the BERT family (bert, distilbert, roberta, xlm-roberta, camembert, electra): post-LayerNorm
+ * encoders with learned absolute positions and a token-classification head.
+ *
+ * Every numeric detail comes from config.json: sizes, hidden_act, layer_norm_eps (DistilBERT's is
+ * fixed at 1e-12 in HF), positions (RoBERTa family: HF's create_position_ids_from_input_ids, i.e.
+ * pad_token_id + 1 + running count of non-pad tokens, per packed sequence), token types (all 0),
+ * ELECTRA's embeddings_project when embedding_size != hidden_size. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "io/safetensors.h"
+#include "models/arch.h"
+#include "models/model.h"
+
+typedef enum bert_kind { KIND_BERT, KIND_DISTILBERT, KIND_ROBERTA, KIND_ELECTRA } bert_kind;
+
+typedef struct bert_layer {
+    om_weight q, k, v, o, up, down;
+    const float *bq, *bk, *bv, *bo, *bup, *bdown;
+    const float *ln1_g, *ln1_b, *ln2_g, *ln2_b; /* after attention, after the feed-forward */
+} bert_layer;
+
+typedef struct bert_weights {
+    bert_kind kind;
+    int emb_dim;      /* embedding width (ELECTRA's embedding_size, else hidden_size) */
+    int pos_offset;   /* RoBERTa family: pad_token_id + 1; others 0 */
+    int n_positions;
+    float eps;
+    om_act act;
+    om_weight word, pos, type;
+    int has_type;
+    const float *emb_ln_g, *emb_ln_b;
+    int has_proj;
+    om_weight proj;
+    const float *proj_b;
+    bert_layer *layers;
+    int n_layers;
+    om_weight cls;
+    const float *cls_b;
+    /* bookkeeping for free */
+    om_weight **weights;
+    int n_weights;
+    const float **vectors;
+    float **host;
+    int n_vectors;
+} bert_weights;
+
+static int bert_matches(const char *model_type) {
+    return strcmp(model_type, "bert") == 0 || strcmp(model_type, "distilbert") == 0 ||
+           strcmp(model_type, "roberta") == 0 || strcmp(model_type, "xlm-roberta") == 0 ||
+           strcmp(model_type, "camembert") == 0 || strcmp(model_type, "electra") == 0;
+}
+
+typedef struct loader {
+    const om_safetensors *st;
+    om_backend *be;
+    bert_weights *w;
+    const char *prefix;
+    int cap_weights, cap_vectors;
+} loader;
+
+static const om_st_tensor *find_tensor(loader *L, const char *name, openmed_error *err) {
+    const om_st_tensor *t = om_safetensors_find(L->st, name);
+    if (!t) {
+        om_fail(err, OPENMED_ERR_FORMAT, "tensor \"%s\" is missing from the checkpoint", name);
+        return NULL;
+    }
+    if (t->dtype == OM_ST_OTHER) {
+        om_fail(err, OPENMED_ERR_FORMAT, "%s: tensor \"%s\" has dtype %s; expected F32, F16 or BF16", t->file, name,
+                t->dtype_name);
+        return NULL;
+    }
+    return t;
+}
+
+static openmed_status shape_error(const om_st_tensor *t, const char *name, int64_t d0, int64_t d1, openmed_error *err) {
+    char got[128] = "", want[64];
+    size_t at = 0;
+    for (int i = 0; i < t->ndim && at < sizeof got - 24; i++)
+        at += (size_t)snprintf(got + at, sizeof got - at, "%s%lld", i ? ", " : "", (long long)t->shape[i]);
+    if (d1 >= 0) snprintf(want, sizeof want, "[%lld, %lld]", (long long)d0, (long long)d1);
+    else snprintf(want, sizeof want, "[%lld]", (long long)d0);
+    return om_fail(err, OPENMED_ERR_FORMAT, "%s: tensor \"%s\" has shape [%s]; config.json implies %s", t->file, name,
+                   got, want);
+}
+
+static openmed_status load_weight(loader *L, om_weight *w, int64_t rows, int64_t cols, openmed_error *err,
+                                  const char *fmt, ...) {
+    char name[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    const om_st_tensor *t = find_tensor(L, name, err);
+    if (!t) return err ? err->status : OPENMED_ERR_FORMAT;
+    if (t->ndim != 2 || t->shape[0] != rows || t->shape[1] != cols) return shape_error(t, name, rows, cols, err);
+    w->data = t->data;
+    w->dtype = t->dtype == OM_ST_F32 ? OM_F32 : t->dtype == OM_ST_F16 ? OM_F16 : OM_BF16;
+    w->rows = rows;
+    w->cols = cols;
+    w->backend_private = NULL;
+    openmed_status s = L->be->prepare_weight(L->be, w, 0, err);
+    if (s != OPENMED_OK) return om_fail_prefix(err, "tensor \"%s\"", name);
+    bert_weights *bw = L->w;
+    if (bw->n_weights == L->cap_weights) {
+        L->cap_weights = L->cap_weights ? 2 * L->cap_weights : 64;
+        om_weight **grown = realloc(bw->weights, (size_t)L->cap_weights * sizeof *grown);
+        if (!grown) {
+            L->be->release_weight(L->be, w);
+            return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory loading \"%s\"", name);
+        }
+        bw->weights = grown;
+    }
+    bw->weights[bw->n_weights++] = w;
+    return OPENMED_OK;
+}
+
+/* A 1-D float vector of n entries, converted to aligned host float32 then made backend memory. */
+static openmed_status load_vector(loader *L, const float **out, int64_t n, openmed_error *err, const char *fmt, ...) {
+    char name[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    const om_st_tensor *t = find_tensor(L, name, err);
+    if (!t) return err ? err->status : OPENMED_ERR_FORMAT;
+    if (t->ndim != 1 || t->shape[0] != n) return shape_error(t, name, n, -1, err);
+    bert_weights *bw = L->w;
+    if (bw->n_vectors == L->cap_vectors) {
+        L->cap_vectors = L->cap_vectors ? 2 * L->cap_vectors : 64;
+        const float **gv = realloc(bw->vectors, (size_t)L->cap_vectors * sizeof *gv);
+        if (gv) bw->vectors = gv;
+        float **gh = realloc(bw->host, (size_t)L->cap_vectors * sizeof *gh);
+        if (gh) bw->host = gh;
+        if (!gv || !gh) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory loading \"%s\"", name);
+    }
+    float *host = malloc((size_t)(n ? n : 1) * sizeof(float));
+    if (!host) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory loading \"%s\"", name);
+    for (int64_t i = 0; i < n; i++) {
+        if (t->dtype == OM_ST_F32) {
+            memcpy(&host[i], (const char *)t->data + 4 * i, 4);
+        } else {
+            uint16_t h;
+            memcpy(&h, (const char *)t->data + 2 * i, 2);
+            uint32_t bits;
+            if (t->dtype == OM_ST_BF16) {
+                bits = (uint32_t)h << 16;
+                memcpy(&host[i], &bits, 4);
+            } else { /* f16 */
+                uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1F, m = h & 0x3FF;
+                if (e == 0 && m == 0) bits = sign;
+                else if (e == 0) {
+                    e = 113;
+                    while (!(m & 0x400)) { m <<= 1; e--; }
+                    bits = sign | (e << 23) | ((m & 0x3FF) << 13);
+                } else if (e == 31) bits = sign | 0x7F800000u | (m << 13);
+                else bits = sign | ((e + 112) << 23) | (m << 13);
+                memcpy(&host[i], &bits, 4);
+            }
+        }
+    }
+    const float *dev = L->be->prepare_vector(L->be, host, n, err);
+    if (!dev) {
+        free(host);
+        return om_fail_prefix(err, "tensor \"%s\"", name);
+    }
+    bw->host[bw->n_vectors] = host;
+    bw->vectors[bw->n_vectors++] = dev;
+    *out = dev;
+    return OPENMED_OK;
+}
+
+static void bert_free(void *weights, om_backend *be) {
+    bert_weights *w = weights;
+    if (!w) return;
+    for (int i = 0; i < w->n_weights; i++) be->release_weight(be, w->weights[i]);
+    for (int i = 0; i < w->n_vectors; i++) {
+        if (w->vectors[i] != w->host[i]) be->release_vector(be, w->vectors[i]);
+        free(w->host[i]);
+    }
+    free(w->weights);
+    free(w->vectors);
+    free(w->host);
+    free(w->layers);
+    free(w);
+}
+
+static openmed_status require_size(const om_model_config *cfg, int value, const char *what, openmed_error *err) {
+    if (value > 0) return OPENMED_OK;
+    return om_fail(err, OPENMED_ERR_CONFIG, "%s: missing required field %s for model_type \"%s\"", cfg->path, what,
+                   cfg->model_type);
+}
+
+static openmed_status load_layer(loader *L, const om_model_config *cfg, int i, bert_layer *l, openmed_error *err) {
+    const char *p = L->prefix;
+    int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
+    openmed_status s;
+    if (L->w->kind == KIND_DISTILBERT) {
+        const char *b = "%stransformer.layer.%d.";
+#define W(dst, r, c, suffix) if ((s = load_weight(L, dst, r, c, err, "%stransformer.layer.%d." suffix, p, i)) != OPENMED_OK) return s
+#define V(dst, n, suffix) if ((s = load_vector(L, dst, n, err, "%stransformer.layer.%d." suffix, p, i)) != OPENMED_OK) return s
+        (void)b;
+        W(&l->q, H, H, "attention.q_lin.weight");
+        V(&l->bq, H, "attention.q_lin.bias");
+        W(&l->k, H, H, "attention.k_lin.weight");
+        V(&l->bk, H, "attention.k_lin.bias");
+        W(&l->v, H, H, "attention.v_lin.weight");
+        V(&l->bv, H, "attention.v_lin.bias");
+        W(&l->o, H, H, "attention.out_lin.weight");
+        V(&l->bo, H, "attention.out_lin.bias");
+        V(&l->ln1_g, H, "sa_layer_norm.weight");
+        V(&l->ln1_b, H, "sa_layer_norm.bias");
+        W(&l->up, I, H, "ffn.lin1.weight");
+        V(&l->bup, I, "ffn.lin1.bias");
+        W(&l->down, H, I, "ffn.lin2.weight");
+        V(&l->bdown, H, "ffn.lin2.bias");
+        V(&l->ln2_g, H, "output_layer_norm.weight");
+        V(&l->ln2_b, H, "output_layer_norm.bias");
+#undef W
+#undef V
+        return OPENMED_OK;
+    }
+#define W(dst, r, c, suffix) if ((s = load_weight(L, dst, r, c, err, "%sencoder.layer.%d." suffix, p, i)) != OPENMED_OK) return s
+#define V(dst, n, suffix) if ((s = load_vector(L, dst, n, err, "%sencoder.layer.%d." suffix, p, i)) != OPENMED_OK) return s
+    W(&l->q, H, H, "attention.self.query.weight");
+    V(&l->bq, H, "attention.self.query.bias");
+    W(&l->k, H, H, "attention.self.key.weight");
+    V(&l->bk, H, "attention.self.key.bias");
+    W(&l->v, H, H, "attention.self.value.weight");
+    V(&l->bv, H, "attention.self.value.bias");
+    W(&l->o, H, H, "attention.output.dense.weight");
+    V(&l->bo, H, "attention.output.dense.bias");
+    V(&l->ln1_g, H, "attention.output.LayerNorm.weight");
+    V(&l->ln1_b, H, "attention.output.LayerNorm.bias");
+    W(&l->up, I, H, "intermediate.dense.weight");
+    V(&l->bup, I, "intermediate.dense.bias");
+    W(&l->down, H, I, "output.dense.weight");
+    V(&l->bdown, H, "output.dense.bias");
+    V(&l->ln2_g, H, "output.LayerNorm.weight");
+    V(&l->ln2_b, H, "output.LayerNorm.bias");
+#undef W
+#undef V
+    return OPENMED_OK;
+}
+
+static openmed_status bert_load(const om_model_config *cfg, const om_safetensors *st, om_backend *be, void **out,
+                                openmed_error *err) {
+    *out = NULL;
+    bert_weights *w = calloc(1, sizeof *w);
+    if (!w) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory");
+    loader L = {st, be, w, "", 0, 0};
+    const char *mt = cfg->model_type;
+    w->kind = strcmp(mt, "distilbert") == 0 ? KIND_DISTILBERT
+              : strcmp(mt, "electra") == 0  ? KIND_ELECTRA
+              : (strcmp(mt, "roberta") == 0 || strcmp(mt, "xlm-roberta") == 0 || strcmp(mt, "camembert") == 0)
+                  ? KIND_ROBERTA
+                  : KIND_BERT;
+    const char *family_prefix = w->kind == KIND_DISTILBERT ? "distilbert."
+                                : w->kind == KIND_ELECTRA  ? "electra."
+                                : w->kind == KIND_ROBERTA  ? "roberta."
+                                                           : "bert.";
+    openmed_status s = require_size(cfg, cfg->vocab_size, "\"vocab_size\"", err);
+    if (s == OPENMED_OK) s = require_size(cfg, cfg->hidden_size, "\"hidden_size\" (\"dim\" for DistilBERT)", err);
+    if (s == OPENMED_OK) s = require_size(cfg, cfg->num_layers, "\"num_hidden_layers\" (\"n_layers\")", err);
+    if (s == OPENMED_OK) s = require_size(cfg, cfg->num_heads, "\"num_attention_heads\" (\"n_heads\")", err);
+    if (s == OPENMED_OK) s = require_size(cfg, cfg->intermediate_size, "\"intermediate_size\" (\"hidden_dim\")", err);
+    if (s == OPENMED_OK) s = require_size(cfg, cfg->max_position_embeddings, "\"max_position_embeddings\"", err);
+    if (s != OPENMED_OK) {
+        free(w);
+        return s;
+    }
+    char probe[128];
+    snprintf(probe, sizeof probe, "%sembeddings.word_embeddings.weight", family_prefix);
+    L.prefix = om_safetensors_find(st, probe) ? family_prefix : ""; /* a bare base-model checkpoint */
+    w->eps = w->kind == KIND_DISTILBERT ? 1e-12f : cfg->layer_norm_eps;
+    w->act = cfg->hidden_act;
+    w->n_positions = cfg->max_position_embeddings;
+    w->emb_dim = cfg->hidden_size;
+    if (w->kind == KIND_ROBERTA) {
+        if (cfg->pad_token_id < 0)
+            s = om_fail(err, OPENMED_ERR_CONFIG, "%s: pad_token_id is required for %s position ids", cfg->path, mt);
+        w->pos_offset = cfg->pad_token_id + 1;
+    }
+    if (s == OPENMED_OK && w->kind == KIND_ELECTRA)
+        s = om_config_int(cfg, "embedding_size", 0, 1, 1 << 24, cfg->hidden_size, &w->emb_dim, err);
+    const char *p = L.prefix;
+    int64_t E = w->emb_dim, H = cfg->hidden_size;
+    if (s == OPENMED_OK) s = load_weight(&L, &w->word, cfg->vocab_size, E, err, "%sembeddings.word_embeddings.weight", p);
+    if (s == OPENMED_OK)
+        s = load_weight(&L, &w->pos, cfg->max_position_embeddings, E, err, "%sembeddings.position_embeddings.weight", p);
+    if (s == OPENMED_OK && w->kind != KIND_DISTILBERT && cfg->type_vocab_size > 0) {
+        w->has_type = 1;
+        s = load_weight(&L, &w->type, cfg->type_vocab_size, E, err, "%sembeddings.token_type_embeddings.weight", p);
+    }
+    if (s == OPENMED_OK) s = load_vector(&L, &w->emb_ln_g, E, err, "%sembeddings.LayerNorm.weight", p);
+    if (s == OPENMED_OK) s = load_vector(&L, &w->emb_ln_b, E, err, "%sembeddings.LayerNorm.bias", p);
+    if (s == OPENMED_OK && w->kind == KIND_ELECTRA && E != H) {
+        w->has_proj = 1;
+        s = load_weight(&L, &w->proj, H, E, err, "%sembeddings_project.weight", p);
+        if (s == OPENMED_OK) s = load_vector(&L, &w->proj_b, H, err, "%sembeddings_project.bias", p);
+    }
+    if (s == OPENMED_OK) {
+        w->n_layers = cfg->num_layers;
+        w->layers = calloc((size_t)cfg->num_layers, sizeof *w->layers);
+        if (!w->layers) s = om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory");
+    }
+    for (int i = 0; i < cfg->num_layers && s == OPENMED_OK; i++) s = load_layer(&L, cfg, i, &w->layers[i], err);
+    if (s == OPENMED_OK) {
+        const om_st_tensor *ct = om_safetensors_find(st, "classifier.weight");
+        if (ct && ct->ndim == 2 && ct->shape[1] == H && ct->shape[0] != cfg->num_labels)
+            s = om_fail(err, OPENMED_ERR_FORMAT,
+                        "%s: tensor \"classifier.weight\" has %lld labels but config.json id2label/num_labels has %d",
+                        ct->file, (long long)ct->shape[0], cfg->num_labels);
+    }
+    if (s == OPENMED_OK) s = load_weight(&L, &w->cls, cfg->num_labels, H, err, "classifier.weight");
+    if (s == OPENMED_OK) s = load_vector(&L, &w->cls_b, cfg->num_labels, err, "classifier.bias");
+    if (s != OPENMED_OK) {
+        bert_free(w, be);
+        return s;
+    }
+    *out = w;
+    return OPENMED_OK;
+}
+
+/* Position ids per packed sequence; fails when a sequence runs past the position table. */
+static openmed_status make_positions(const bert_weights *w, const om_batch *b, int32_t *pos, int pad_id,
+                                     openmed_error *err) {
+    for (int s = 0; s < b->n_seqs; s++) {
+        int32_t count = 0;
+        for (int32_t t = b->cu_seqlens[s]; t < b->cu_seqlens[s + 1]; t++) {
+            int32_t p;
+            if (w->kind == KIND_ROBERTA) { /* HF create_position_ids_from_input_ids */
+                if (b->ids[t] == pad_id) p = pad_id;
+                else p = ++count + pad_id;
+            } else {
+                p = t - b->cu_seqlens[s];
+            }
+            if (p >= w->n_positions)
+                return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT,
+                               "sequence %d has %d tokens, more than the %d positions of the model", s,
+                               (int)(b->cu_seqlens[s + 1] - b->cu_seqlens[s]), w->n_positions - w->pos_offset);
+            pos[t] = p;
+        }
+    }
+    return OPENMED_OK;
+}
+
+static openmed_status bert_forward(const void *weights, const om_model_config *cfg, om_backend *be,
+                                   const om_batch *batch, float *logits, float *hidden, openmed_error *err) {
+    const bert_weights *w = weights;
+    int64_t T = batch->n_tokens, H = cfg->hidden_size, I = cfg->intermediate_size, E = w->emb_dim;
+    int n_labels = cfg->num_labels, heads = cfg->num_heads, dh = (int)(H / heads);
+    if (T == 0) return OPENMED_OK;
+    int32_t *host_ids = malloc((size_t)T * 2 * sizeof(int32_t));
+    if (!host_ids) return om_fail(err, OPENMED_ERR_NO_MEMORY, "bert forward: out of memory");
+    int32_t *pos = host_ids, *zeros = host_ids + T;
+    memset(zeros, 0, (size_t)T * sizeof(int32_t));
+    openmed_status s = make_positions(w, batch, pos, cfg->pad_token_id, err);
+    if (s != OPENMED_OK) {
+        free(host_ids);
+        return s;
+    }
+    /* One activation block per call: x, q, k, v, ctx, tmp [T, H], up [T, I], emb [T, E], logits [T, labels]. */
+    size_t floats = (size_t)T * (size_t)(6 * H + I + E + n_labels);
+    float *arena = be->alloc(be, floats * sizeof(float));
+    if (!arena) {
+        free(host_ids);
+        return om_fail(err, OPENMED_ERR_NO_MEMORY, "bert forward: cannot allocate %zu bytes of activations on %s",
+                       floats * sizeof(float), be->name);
+    }
+    float *x = arena, *q = x + T * H, *k = q + T * H, *v = k + T * H, *ctx = v + T * H, *tmp = ctx + T * H;
+    float *up = tmp + T * H, *emb = up + T * I, *out = emb + T * E;
+    size_t block = (size_t)T * (size_t)H * sizeof(float);
+
+    float *e = w->has_proj ? emb : x;
+    s = be->embed(be, e, &w->word, batch->ids, T, 0, err);
+    if (s == OPENMED_OK) s = be->embed(be, e, &w->pos, pos, T, 1, err);
+    if (s == OPENMED_OK && w->has_type) s = be->embed(be, e, &w->type, zeros, T, 1, err);
+    if (s == OPENMED_OK) s = be->layernorm(be, e, e, NULL, w->emb_ln_g, w->emb_ln_b, T, E, w->eps, err);
+    if (s == OPENMED_OK && w->has_proj) s = be->linear(be, x, 0, emb, 0, &w->proj, w->proj_b, T, OM_ACT_NONE, 0, err);
+    if (s == OPENMED_OK && hidden) s = be->download(be, hidden, x, block, err);
+
+    om_attention_args a;
+    memset(&a, 0, sizeof a);
+    a.q = q;
+    a.k = k;
+    a.v = v;
+    a.out = ctx;
+    a.q_stride = a.k_stride = a.v_stride = a.out_stride = H;
+    a.n_heads = a.n_kv_heads = heads;
+    a.head_dim = dh;
+    a.cu_seqlens = batch->cu_seqlens;
+    a.n_seqs = batch->n_seqs;
+    a.scale = 1.0f / sqrtf((float)dh);
+    a.window_left = a.window_right = -1;
+    for (int l = 0; l < w->n_layers && s == OPENMED_OK; l++) {
+        const bert_layer *L = &w->layers[l];
+        s = be->linear(be, q, 0, x, 0, &L->q, L->bq, T, OM_ACT_NONE, 0, err);
+        if (s == OPENMED_OK) s = be->linear(be, k, 0, x, 0, &L->k, L->bk, T, OM_ACT_NONE, 0, err);
+        if (s == OPENMED_OK) s = be->linear(be, v, 0, x, 0, &L->v, L->bv, T, OM_ACT_NONE, 0, err);
+        if (s == OPENMED_OK) s = be->attention(be, &a, err);
+        if (s == OPENMED_OK) s = be->linear(be, tmp, 0, ctx, 0, &L->o, L->bo, T, OM_ACT_NONE, 0, err);
+        if (s == OPENMED_OK) s = be->layernorm(be, x, tmp, x, L->ln1_g, L->ln1_b, T, H, w->eps, err);
+        if (s == OPENMED_OK) s = be->linear(be, up, 0, x, 0, &L->up, L->bup, T, w->act, 0, err);
+        if (s == OPENMED_OK) s = be->linear(be, tmp, 0, up, 0, &L->down, L->bdown, T, OM_ACT_NONE, 0, err);
+        if (s == OPENMED_OK) s = be->layernorm(be, x, tmp, x, L->ln2_g, L->ln2_b, T, H, w->eps, err);
+        if (s == OPENMED_OK && hidden)
+            s = be->download(be, hidden + (size_t)(l + 1) * (size_t)T * (size_t)H, x, block, err);
+    }
+    if (s == OPENMED_OK) s = be->linear(be, out, 0, x, 0, &w->cls, w->cls_b, T, OM_ACT_NONE, 0, err);
+    if (s == OPENMED_OK) s = be->download(be, logits, out, (size_t)T * (size_t)n_labels * sizeof(float), err);
+    be->free(be, arena);
+    free(host_ids);
+    return s;
+}
+
+const om_arch om_arch_bert = {"bert", bert_matches, bert_load, bert_forward, bert_free};

@@ -1,0 +1,150 @@
+/* test_bert_parity.c: BERT-family forward passes equal Hugging Face's: first-window logits of every
+ * golden text, all hidden states of the first three, and a packed batch equal to one at a time. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "check.h"
+#include "models/model.h"
+
+static cJSON *read_json(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    buf[got] = '\0';
+    cJSON *j = cJSON_ParseWithLength(buf, got);
+    free(buf);
+    return j;
+}
+
+/* Within 1e-4 absolute, or relative for magnitudes above 1. */
+static int close_enough(double got, double want) {
+    double tol = 1e-4 * (fabs(want) > 1.0 ? fabs(want) : 1.0);
+    return fabs(got - want) <= tol;
+}
+
+/* Compare a flat array with a JSON [rows][cols] matrix; returns the number of mismatches. */
+static int compare_matrix(const float *got, const cJSON *rows, int64_t n_rows, int64_t n_cols, double *max_diff) {
+    int bad = 0;
+    int64_t r = 0;
+    for (const cJSON *row = rows->child; row; row = row->next, r++) {
+        int64_t c = 0;
+        for (const cJSON *v = row->child; v; v = v->next, c++) {
+            if (r >= n_rows || c >= n_cols) return bad + 1;
+            double d = fabs(got[r * n_cols + c] - v->valuedouble);
+            if (d > *max_diff) *max_diff = d;
+            if (!close_enough(got[r * n_cols + c], v->valuedouble)) bad++;
+        }
+        if (c != n_cols) bad++;
+    }
+    if (r != n_rows) bad++;
+    return bad;
+}
+
+static int32_t *ids_of(const cJSON *arr, int *n) {
+    *n = cJSON_GetArraySize(arr);
+    int32_t *ids = malloc((size_t)(*n ? *n : 1) * sizeof *ids);
+    int i = 0;
+    for (const cJSON *v = arr->child; v; v = v->next) ids[i++] = (int32_t)v->valueint;
+    return ids;
+}
+
+static void check_model(om_backend *be, const char *name) {
+    char dir[1024], golden_path[1100];
+    snprintf(dir, sizeof dir, "%s/hf/models/%s", OM_FIXTURES, name);
+    snprintf(golden_path, sizeof golden_path, "%s/golden.json", dir);
+    cJSON *golden = read_json(golden_path);
+    CHECK_MSG(golden != NULL, "%s: cannot read golden.json", name);
+    if (!golden) return;
+    openmed_model *m = NULL;
+    openmed_error err;
+    openmed_status s = om_model_load_dir(dir, be, 0, 0, &m, &err);
+    CHECK_MSG(s == OPENMED_OK, "%s: load failed: %s", name, err.message);
+    if (s != OPENMED_OK) {
+        cJSON_Delete(golden);
+        return;
+    }
+    int64_t H = m->cfg.hidden_size, labels = m->cfg.num_labels, layers = m->cfg.num_layers;
+    const cJSON *texts = cJSON_GetObjectItem(golden, "texts");
+    int n_texts = cJSON_GetArraySize(texts), t_index = 0, hidden_checked = 0;
+    double max_logit = 0, max_hidden = 0;
+    /* Packed batch of the first 8 windows. */
+    int32_t *packed = NULL, cu[9] = {0};
+    int n_packed = 0, total = 0;
+    for (const cJSON *t = texts->child; t; t = t->next, t_index++) {
+        int n;
+        int32_t *ids = ids_of(cJSON_GetObjectItem(t, "window_ids"), &n);
+        int32_t cu1[2] = {0, n};
+        om_batch b = {ids, cu1, 1, n};
+        float *logits = malloc((size_t)(n ? n : 1) * (size_t)labels * sizeof(float));
+        const cJSON *hs = cJSON_GetObjectItem(t, "hidden_states");
+        float *hidden = hs ? malloc((size_t)(n ? n : 1) * (size_t)H * (size_t)(layers + 1) * sizeof(float)) : NULL;
+        s = om_model_forward(m, &b, logits, hidden, &err);
+        CHECK_MSG(s == OPENMED_OK, "%s text %d: forward failed: %s", name, t_index, err.message);
+        if (s == OPENMED_OK) {
+            int bad = compare_matrix(logits, cJSON_GetObjectItem(t, "logits"), n, labels, &max_logit);
+            CHECK_MSG(bad == 0, "%s text %d: %d logits differ", name, t_index, bad);
+            if (hs) {
+                CHECK_INT(cJSON_GetArraySize(hs), layers + 1);
+                int l = 0;
+                for (const cJSON *block = hs->child; block && l <= layers; block = block->next, l++) {
+                    bad = compare_matrix(hidden + (size_t)l * (size_t)n * (size_t)H, block, n, H, &max_hidden);
+                    CHECK_MSG(bad == 0, "%s text %d hidden state %d: %d values differ", name, t_index, l, bad);
+                }
+                hidden_checked++;
+            }
+        }
+        if (n_packed < 8 && n > 0) {
+            packed = realloc(packed, (size_t)(total + n) * sizeof *packed);
+            memcpy(packed + total, ids, (size_t)n * sizeof *ids);
+            total += n;
+            cu[++n_packed] = total;
+        }
+        free(ids);
+        free(logits);
+        free(hidden);
+    }
+    CHECK_INT(hidden_checked, 3);
+    CHECK(n_texts > 8);
+    /* The packed batch equals the windows one at a time (and so the goldens). */
+    om_batch pb = {packed, cu, n_packed, total};
+    float *plogits = malloc((size_t)total * (size_t)labels * sizeof(float));
+    s = om_model_forward(m, &pb, plogits, NULL, &err);
+    CHECK_MSG(s == OPENMED_OK, "%s packed: %s", name, err.message);
+    int w = 0;
+    double max_packed = 0;
+    for (const cJSON *t = texts->child; t && w < n_packed; t = t->next) {
+        int n = cJSON_GetArraySize(cJSON_GetObjectItem(t, "window_ids"));
+        if (n == 0) continue;
+        int bad = compare_matrix(plogits + (size_t)cu[w] * (size_t)labels, cJSON_GetObjectItem(t, "logits"), n, labels,
+                                 &max_packed);
+        CHECK_MSG(bad == 0, "%s packed window %d: %d logits differ", name, w, bad);
+        w++;
+    }
+    printf("%s: %d texts, max |logit diff| %.2e, max |hidden diff| %.2e, packed %d windows max diff %.2e\n", name,
+           n_texts, max_logit, max_hidden, n_packed, max_packed);
+    free(plogits);
+    free(packed);
+    openmed_model_free(m);
+    cJSON_Delete(golden);
+}
+
+int main(void) {
+    om_backend *be = NULL;
+    openmed_error err;
+    CHECK_INT(om_backend_create("cpu", 2, &be, &err), OPENMED_OK);
+    if (!be) return check_finish("test_bert_parity");
+    const char *models[] = {"bert-uncased", "bert-cased", "distilbert-uncased", "electra-cased", "roberta",
+                            "xlm-roberta"};
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) check_model(be, models[i]);
+    om_backend_destroy(be);
+    return check_finish("test_bert_parity");
+}
