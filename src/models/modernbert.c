@@ -276,11 +276,14 @@ static openmed_status modernbert_forward(const void *weights, const om_model_con
             (s = be->glu(be, act, wi, T, I, w->act, err)) ||
             (s = be->linear(be, x, 0, act, 0, &L->wo_mlp, L->wo_mlp_b, T, OM_ACT_NONE, 1, err)))
             goto done;
+        if (l == w->n_layers - 1 &&
+            (s = be->layernorm(be, x, x, NULL, w->final_norm_g, w->final_norm_b, T, D, w->eps, err)))
+            goto done;
+        /* hidden states as HF reports them: the last one is after final_norm */
         if (hidden && (s = be->download(be, hidden + (size_t)(l + 1) * td, x, td * sizeof(float), err))) goto done;
     }
-    /* final_norm, then the head: LayerNorm(act(dense(x))), then the classifier. */
-    if ((s = be->layernorm(be, x, x, NULL, w->final_norm_g, w->final_norm_b, T, D, w->eps, err)) ||
-        (s = be->linear(be, h, 0, x, 0, &w->head_dense, w->head_dense_b, T, w->head_act, 0, err)) ||
+    /* the head: LayerNorm(act(dense(final_norm(x)))), then the classifier. */
+    if ((s = be->linear(be, h, 0, x, 0, &w->head_dense, w->head_dense_b, T, w->head_act, 0, err)) ||
         (s = be->layernorm(be, h, h, NULL, w->head_norm_g, w->head_norm_b, T, D, w->eps, err)) ||
         (s = be->linear(be, out, 0, h, 0, &w->cls, w->cls_b, T, OM_ACT_NONE, 0, err)) ||
         (s = be->download(be, logits, out, (size_t)T * w->n_labels * sizeof(float), err)))
