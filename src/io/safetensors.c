@@ -365,7 +365,7 @@ static openmed_status open_shard(const char *path, om_st_shard *shard, om_st_ten
     cJSON_Delete(root);
     if (status == OPENMED_OK) {
         /* Like the reference: sorted by offsets, the tensors tile the data section exactly. */
-        qsort(spans, n_spans, sizeof *spans, span_cmp);
+        if (n_spans > 1) qsort(spans, n_spans, sizeof *spans, span_cmp);
         uint64_t at = 0;
         for (size_t i = 0; i < n_spans && status == OPENMED_OK; i++) {
             if (spans[i].begin != at)
@@ -432,7 +432,7 @@ static openmed_status add_shard(om_safetensors *st, const char *path, size_t *in
 
 /* Sort by name for lookup; a name in two shards is an error. */
 static openmed_status finish_open(om_safetensors *st, openmed_error *err) {
-    qsort(st->tensors, st->n_tensors, sizeof *st->tensors, name_cmp);
+    if (st->n_tensors > 1) qsort(st->tensors, st->n_tensors, sizeof *st->tensors, name_cmp);
     for (size_t i = 1; i < st->n_tensors; i++)
         if (strcmp(st->tensors[i - 1].name, st->tensors[i].name) == 0)
             return om_fail(err, OPENMED_ERR_FORMAT, "tensor \"%.128s\" is present in both %s and %s",
