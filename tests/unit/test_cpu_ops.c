@@ -1,0 +1,281 @@
+/* test_cpu_ops.c: every CPU backend op against a plain double-precision reference written here
+ * from the definitions in backend.h (strides, accumulate, aliasing, dtypes, windows, sinks, bias, GQA). */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "check.h"
+
+static om_backend *be;
+static openmed_error err;
+
+static float frand(void) { return (float)rand() / (float)RAND_MAX * 2.0f - 1.0f; }
+static void fill(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) x[i] = frand();
+}
+
+static double act_ref(double x, om_act act) {
+    switch (act) {
+    case OM_ACT_NONE: return x;
+    case OM_ACT_GELU: return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
+    case OM_ACT_GELU_TANH: return 0.5 * x * (1.0 + tanh(sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
+    case OM_ACT_RELU: return x > 0 ? x : 0;
+    case OM_ACT_SILU: return x / (1.0 + exp(-x));
+    case OM_ACT_QUICK_GELU: return x / (1.0 + exp(-1.702 * x));
+    }
+    return x;
+}
+
+static uint16_t to_bf16(float f) {
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return (uint16_t)(b >> 16);
+}
+static float from_bf16(uint16_t h) {
+    uint32_t b = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &b, 4);
+    return f;
+}
+
+static void test_activation_names(void) {
+    om_act a;
+    CHECK(om_act_parse("gelu", &a) == 0 && a == OM_ACT_GELU);
+    CHECK(om_act_parse("gelu_new", &a) == 0 && a == OM_ACT_GELU_TANH);
+    CHECK(om_act_parse("gelu_pytorch_tanh", &a) == 0 && a == OM_ACT_GELU_TANH);
+    CHECK(om_act_parse("swish", &a) == 0 && a == OM_ACT_SILU);
+    CHECK(om_act_parse("relu", &a) == 0 && a == OM_ACT_RELU);
+    CHECK(om_act_parse("quick_gelu", &a) == 0 && a == OM_ACT_QUICK_GELU);
+    CHECK(om_act_parse("tanh_gelu_typo", &a) == -1);
+    CHECK_INT(om_dtype_size(OM_F32), 4);
+    CHECK_INT(om_dtype_size(OM_BF16), 2);
+}
+
+static void test_linear(void) {
+    const int M = 37, K = 50, N = 23, xs = 53, ys = 29;
+    float *x = malloc(sizeof(float) * M * xs), *w = malloc(sizeof(float) * N * K), *bias = malloc(sizeof(float) * N);
+    float *y = malloc(sizeof(float) * M * ys), *y0 = malloc(sizeof(float) * M * ys);
+    fill(x, (size_t)M * xs);
+    fill(w, (size_t)N * K);
+    fill(bias, N);
+    fill(y0, (size_t)M * ys);
+    uint16_t *wb = malloc(sizeof(uint16_t) * N * K);
+    for (int i = 0; i < N * K; i++) wb[i] = to_bf16(w[i]);
+    for (int variant = 0; variant < 4; variant++) { /* f32, bf16 converted, bf16 kept, f16 via bf16-exact values */
+        om_weight W = {w, OM_F32, N, K, NULL};
+        if (variant >= 1) {
+            W.data = wb;
+            W.dtype = OM_BF16;
+        }
+        CHECK_INT(be->prepare_weight(be, &W, variant == 2, &err), OPENMED_OK);
+        for (int act = OM_ACT_NONE; act <= OM_ACT_QUICK_GELU; act++)
+            for (int acc = 0; acc < 2; acc++)
+                for (int with_bias = 0; with_bias < 2; with_bias++) {
+                    memcpy(y, y0, sizeof(float) * M * ys);
+                    CHECK_INT(be->linear(be, y, ys, x, xs, &W, with_bias ? bias : NULL, M, (om_act)act, acc, &err),
+                              OPENMED_OK);
+                    double worst = 0;
+                    for (int i = 0; i < M; i++)
+                        for (int n = 0; n < N; n++) {
+                            double s = with_bias ? bias[n] : 0;
+                            for (int k = 0; k < K; k++)
+                                s += (double)x[i * xs + k] * (variant ? from_bf16(wb[n * K + k]) : w[n * K + k]);
+                            double want = act_ref(s, (om_act)act) + (acc ? y0[i * ys + n] : 0);
+                            double d = fabs(y[i * ys + n] - want);
+                            if (d > worst) worst = d;
+                        }
+                    for (int i = 0; i < M; i++) /* columns beyond N untouched */
+                        for (int n = N; n < ys; n++) CHECK(y[i * ys + n] == y0[i * ys + n]);
+                    CHECK_MSG(worst < 1e-4, "linear variant %d act %d acc %d bias %d: %g", variant, act, acc, with_bias,
+                              worst);
+                }
+        be->release_weight(be, &W);
+    }
+    free(x), free(w), free(bias), free(y), free(y0), free(wb);
+}
+
+static void test_norms_and_elementwise(void) {
+    enum { M = 9, D = 40 };
+    float x[M * D], r[M * D], g[D], b[D], y[M * D];
+    fill(x, M * D), fill(r, M * D), fill(g, D), fill(b, D);
+    for (int with_res = 0; with_res < 2; with_res++)
+        for (int with_beta = 0; with_beta < 2; with_beta++)
+            for (int alias = 0; alias < 2; alias++) {
+                float xc[M * D];
+                memcpy(xc, x, sizeof x);
+                float *out = alias ? xc : y;
+                CHECK_INT(be->layernorm(be, out, xc, with_res ? r : NULL, g, with_beta ? b : NULL, M, D, 1e-5f, &err),
+                          OPENMED_OK);
+                for (int i = 0; i < M; i++) {
+                    double mean = 0, var = 0, v[D];
+                    for (int d = 0; d < D; d++) mean += v[d] = x[i * D + d] + (with_res ? r[i * D + d] : 0);
+                    mean /= D;
+                    for (int d = 0; d < D; d++) var += (v[d] - mean) * (v[d] - mean);
+                    var /= D;
+                    for (int d = 0; d < D; d++) {
+                        double want = (v[d] - mean) / sqrt(var + 1e-5) * g[d] + (with_beta ? b[d] : 0);
+                        CHECK_NEAR(out[i * D + d], want, 1e-5);
+                    }
+                }
+            }
+    CHECK_INT(be->rmsnorm(be, y, x, g, M, D, 1e-6f, &err), OPENMED_OK);
+    for (int i = 0; i < M; i++) {
+        double ss = 0;
+        for (int d = 0; d < D; d++) ss += (double)x[i * D + d] * x[i * D + d];
+        for (int d = 0; d < D; d++) CHECK_NEAR(y[i * D + d], x[i * D + d] / sqrt(ss / D + 1e-6) * g[d], 1e-5);
+    }
+    CHECK_INT(be->add(be, y, x, r, M * D, &err), OPENMED_OK);
+    CHECK_NEAR(y[17], (double)x[17] + r[17], 1e-7);
+    CHECK_INT(be->scale(be, y, x, 0.5f, M * D, &err), OPENMED_OK);
+    CHECK_NEAR(y[5], x[5] * 0.5, 1e-7);
+    for (int act = OM_ACT_NONE; act <= OM_ACT_QUICK_GELU; act++) {
+        CHECK_INT(be->activate(be, y, x, M * D, (om_act)act, &err), OPENMED_OK);
+        for (int i = 0; i < M * D; i++) CHECK_NEAR(y[i], act_ref(x[i], (om_act)act), 1e-6);
+    }
+    /* GLU: x [M, 2F] = [input | gate], y [M, F]. */
+    const int F = D / 2;
+    CHECK_INT(be->glu(be, y, x, M, F, OM_ACT_SILU, &err), OPENMED_OK);
+    for (int i = 0; i < M; i++)
+        for (int f = 0; f < F; f++)
+            CHECK_NEAR(y[i * F + f], act_ref(x[i * D + f], OM_ACT_SILU) * x[i * D + F + f], 1e-6);
+}
+
+static void test_embed(void) {
+    float table[6 * 4];
+    fill(table, 24);
+    om_weight t = {table, OM_F32, 6, 4, NULL};
+    int32_t ids[3] = {5, 0, 5};
+    float y[12] = {0};
+    CHECK_INT(be->embed(be, y, &t, ids, 3, 0, &err), OPENMED_OK);
+    CHECK(y[0] == table[20] && y[4] == table[0] && y[11] == table[23]);
+    CHECK_INT(be->embed(be, y, &t, ids, 3, 1, &err), OPENMED_OK);
+    CHECK_NEAR(y[1], 2.0 * table[21], 1e-7);
+    uint16_t tb[24];
+    for (int i = 0; i < 24; i++) tb[i] = to_bf16(table[i]);
+    om_weight tk = {tb, OM_BF16, 6, 4, NULL};
+    CHECK_INT(be->embed(be, y, &tk, ids, 3, 0, &err), OPENMED_OK);
+    CHECK(y[0] == from_bf16(tb[20]));
+    ids[1] = 6;
+    CHECK_INT(be->embed(be, y, &t, ids, 3, 0, &err), OPENMED_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "embed") != NULL);
+}
+
+/* Reference attention straight from the definition in backend.h. */
+static void attention_ref(const om_attention_args *a, double *out) {
+    int group = a->n_heads / a->n_kv_heads;
+    int64_t bias_off = 0;
+    for (int s = 0; s < a->n_seqs; s++) {
+        int start = a->cu_seqlens[s], L = a->cu_seqlens[s + 1] - start;
+        for (int h = 0; h < a->n_heads; h++) {
+            int kh = h / group;
+            for (int i = 0; i < L; i++) {
+                double sc[64], m = -INFINITY, sum = 0;
+                int vis[64];
+                for (int j = 0; j < L; j++) {
+                    vis[j] = (a->window_left < 0 || i - j <= a->window_left) &&
+                             (a->window_right < 0 || j - i <= a->window_right);
+                    double d = 0;
+                    for (int e = 0; e < a->head_dim; e++)
+                        d += (double)a->q[(start + i) * a->q_stride + h * a->head_dim + e] *
+                             a->k[(start + j) * a->k_stride + kh * a->head_dim + e];
+                    sc[j] = a->scale * d + (a->bias ? a->bias[bias_off + ((int64_t)h * L + i) * L + j] : 0);
+                    if (vis[j] && sc[j] > m) m = sc[j];
+                }
+                if (a->sinks && a->sinks[h] > m) m = a->sinks[h];
+                for (int j = 0; j < L; j++) sum += vis[j] ? exp(sc[j] - m) : 0;
+                if (a->sinks) sum += exp(a->sinks[h] - m);
+                for (int e = 0; e < a->head_dim; e++) {
+                    double o = 0;
+                    for (int j = 0; j < L; j++)
+                        if (vis[j]) o += exp(sc[j] - m) / sum * a->v[(start + j) * a->v_stride + kh * a->head_dim + e];
+                    out[(start + i) * a->out_stride + h * a->head_dim + e] = o;
+                }
+            }
+        }
+        bias_off += (int64_t)a->n_heads * L * L;
+    }
+}
+
+static void test_attention(void) {
+    const int n_heads = 4, kv_heads = 2, hd = 8, T = 5 + 11 + 1;
+    int32_t cu[4] = {0, 5, 16, 17};
+    const int stride = (n_heads + 2 * kv_heads) * hd; /* packed qkv rows */
+    float *qkv = malloc(sizeof(float) * T * stride), *out = malloc(sizeof(float) * T * n_heads * hd);
+    double *ref = malloc(sizeof(double) * T * n_heads * hd);
+    fill(qkv, (size_t)T * stride);
+    float sinks[4] = {0.5f, -1.0f, 2.0f, 0.0f};
+    int64_t bias_n = (int64_t)n_heads * (25 + 121 + 1);
+    float *bias = malloc(sizeof(float) * bias_n);
+    fill(bias, (size_t)bias_n);
+    const int windows[][2] = {{-1, -1}, {2, -1}, {3, 1}, {0, 0}};
+    for (int wv = 0; wv < 4; wv++)
+        for (int extras = 0; extras < 2; extras++) {
+            om_attention_args a = {0};
+            a.out = out;
+            a.q = qkv;
+            a.k = qkv + n_heads * hd;
+            a.v = qkv + (n_heads + kv_heads) * hd;
+            a.q_stride = a.k_stride = a.v_stride = stride;
+            a.out_stride = n_heads * hd;
+            a.n_heads = n_heads;
+            a.n_kv_heads = kv_heads;
+            a.head_dim = hd;
+            a.cu_seqlens = cu;
+            a.n_seqs = 3;
+            a.scale = 0.35f;
+            a.window_left = windows[wv][0];
+            a.window_right = windows[wv][1];
+            a.sinks = extras ? sinks : NULL;
+            a.bias = extras ? bias : NULL;
+            CHECK_INT(be->attention(be, &a, &err), OPENMED_OK);
+            attention_ref(&a, ref);
+            double worst = 0;
+            for (int i = 0; i < T * n_heads * hd; i++)
+                if (fabs(out[i] - ref[i]) > worst) worst = fabs(out[i] - ref[i]);
+            CHECK_MSG(worst < 1e-5, "attention window %d extras %d: %g", wv, extras, worst);
+        }
+    free(qkv), free(out), free(ref), free(bias);
+}
+
+static void test_rope(void) {
+    enum { rows = 6, heads = 2, hd = 8, stride = 20 };
+    float x[rows * stride], orig[rows * stride], inv[3] = {1.0f, 0.1f, 0.01f};
+    int32_t pos[rows] = {0, 1, 2, 7, 100, 3};
+    fill(orig, rows * stride);
+    for (int inter = 0; inter < 2; inter++)
+        for (int rd = 4; rd <= 6; rd += 2) {
+            memcpy(x, orig, sizeof x);
+            om_rope_args a = {x, rows, stride, heads, hd, pos, inv, rd, 1.5f, inter};
+            CHECK_INT(be->rope(be, &a, &err), OPENMED_OK);
+            for (int t = 0; t < rows; t++)
+                for (int h = 0; h < heads; h++) {
+                    const float *o = orig + t * stride + h * hd;
+                    float *v = x + t * stride + h * hd;
+                    for (int i = 0; i < rd / 2; i++) {
+                        int i0 = inter ? 2 * i : i, i1 = inter ? 2 * i + 1 : i + rd / 2;
+                        double ang = (double)pos[t] * inv[i], c = cos(ang) * 1.5, s = sin(ang) * 1.5;
+                        CHECK_NEAR(v[i0], o[i0] * c - o[i1] * s, 1e-4);
+                        CHECK_NEAR(v[i1], o[i1] * c + o[i0] * s, 1e-4);
+                    }
+                    for (int i = rd; i < hd; i++) CHECK(v[i] == o[i]); /* past rotary_dim: untouched */
+                }
+            for (int t = 0; t < rows; t++) /* beyond the heads: untouched */
+                for (int i = heads * hd; i < stride; i++) CHECK(x[t * stride + i] == orig[t * stride + i]);
+        }
+}
+
+int main(void) {
+    srand(3);
+    if (om_backend_create("cpu", 2, &be, &err) != OPENMED_OK) return 1;
+    CHECK_STR(be->name, "cpu");
+    test_activation_names();
+    test_linear();
+    test_norms_and_elementwise();
+    test_embed();
+    test_attention();
+    test_rope();
+    om_backend_destroy(be);
+    return check_finish("test_cpu_ops");
+}
