@@ -155,6 +155,8 @@ openmed_status om_viterbi_decode(const om_bioes_scheme *s, const om_viterbi_bias
                                  const double *log_probs, int64_t T, int32_t *labels, openmed_error *err) {
     if (T <= 0) return OPENMED_OK;
     const int n = s->n_labels;
+    if (n > INT16_MAX)
+        return om_fail(err, OPENMED_ERR_UNSUPPORTED, "Viterbi: %d labels (at most %d)", n, INT16_MAX);
     om_viterbi_biases zero = {0};
     if (!biases) biases = &zero;
 
