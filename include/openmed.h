@@ -239,6 +239,85 @@ int openmed_model_max_length(const openmed_model *model);  /* tokens per window 
                                                               capped by the position table) */
 const openmed_tokenizer *openmed_model_tokenizer(const openmed_model *model);
 
+/* --- token-classification pipeline (pipeline engineer; the model loader is declared by the engine).
+ * Hugging Face TokenClassificationPipeline semantics (transformers 5.x), reproduced exactly: the
+ * aggregation strategies, ignore_labels, the `word` field as HF decodes it, model_max_length
+ * windows and stride. A pipeline holds per-request scratch memory and serves one thread at a time;
+ * many pipelines may share one loaded model. Prototypes use `struct openmed_model`. */
+
+typedef struct openmed_pipeline openmed_pipeline;
+
+typedef enum openmed_aggregation {
+    OPENMED_AGGREGATION_NONE = 0,    /* one entity per token ("entity", "index") */
+    OPENMED_AGGREGATION_SIMPLE = 1,  /* tokens grouped by B-/I- tag */
+    OPENMED_AGGREGATION_FIRST = 2,   /* words take their first token's label, then grouped */
+    OPENMED_AGGREGATION_AVERAGE = 3, /* words take the argmax of their tokens' mean probabilities */
+    OPENMED_AGGREGATION_MAX = 4      /* words take the label of their most confident token */
+} openmed_aggregation;
+
+/* "none", "simple", "first", "average", "max" (case-insensitive). */
+openmed_status openmed_aggregation_parse(const char *name, openmed_aggregation *out, openmed_error *err);
+const char *openmed_aggregation_name(openmed_aggregation aggregation);
+
+/* How each token's label is chosen from its scores. */
+typedef enum openmed_label_decoder {
+    OPENMED_DECODER_ARGMAX = 0, /* Hugging Face: the most probable label */
+    OPENMED_DECODER_VITERBI = 1 /* constrained BIOES Viterbi over the window (privacy-filter models) */
+} openmed_label_decoder;
+
+/* Which part of a text longer than model_max_length tokens is read. */
+typedef enum openmed_long_text {
+    OPENMED_LONG_TEXT_HF = 0,         /* exactly transformers 5.x: the first window without stride; with
+                                         stride, overlapping windows over the first model_max_length tokens */
+    OPENMED_LONG_TEXT_ALL_WINDOWS = 1 /* windows over the whole text (consecutive without stride) */
+} openmed_long_text;
+
+typedef struct openmed_pipeline_options {
+    openmed_aggregation aggregation; /* default OPENMED_AGGREGATION_SIMPLE (OpenMed's analyze_text) */
+    int stride;                      /* overlap of windows in tokens; -1 (default) = no stride */
+    int batch_size;                  /* windows per forward pass, packed without padding; default 8 */
+    const char *const *ignore_labels;/* labels to drop; NULL (default) = {"O"}; copied at create */
+    size_t n_ignore_labels;
+    float threshold;                 /* drop entities scoring below this; default 0 */
+    openmed_label_decoder decoder;   /* default argmax */
+    openmed_long_text long_text;     /* default OPENMED_LONG_TEXT_HF */
+} openmed_pipeline_options;
+
+void openmed_pipeline_options_init(openmed_pipeline_options *options);
+
+/* One entity as Hugging Face returns it. Strings are owned by the result. */
+typedef struct openmed_entity {
+    const char *label;  /* "entity_group" ("DISEASE"), or "entity" ("B-DISEASE") for aggregation none */
+    const char *word;   /* the tokens decoded as HF does ("##" joined, byte-level decoded, ...) */
+    float score;
+    int64_t start, end; /* [start, end) in Unicode code points of the text */
+    int64_t index;      /* token index in the encoded text (aggregation none), else -1 */
+} openmed_entity;
+
+typedef struct openmed_result {
+    openmed_entity *entities;
+    size_t n_entities;
+    openmed_aggregation aggregation;
+    int64_t n_tokens;   /* tokens the model read for this text, special tokens included */
+    int64_t n_windows;  /* forward windows for this text */
+} openmed_result;
+
+/* A pipeline over a loaded model (which must outlive it). options NULL = defaults. Fails with
+ * OPENMED_ERR_INVALID_ARGUMENT for a stride that does not fit model_max_length or with aggregation
+ * none (as HF), and a batch_size below 1. */
+openmed_status openmed_pipeline_create(const struct openmed_model *model, const openmed_pipeline_options *options,
+                                       openmed_pipeline **out, openmed_error *err);
+
+/* Run the model over n_texts UTF-8 texts; *results receives an array of n_texts results (free it
+ * with openmed_results_free). Windows of different texts share forward passes; each result is
+ * identical to running its text alone. Invalid UTF-8 fails naming the text and byte. */
+openmed_status openmed_pipeline_run(openmed_pipeline *pipeline, const char *const *texts, size_t n_texts,
+                                    openmed_result **results, openmed_error *err);
+
+void openmed_results_free(openmed_result *results, size_t n_results);
+void openmed_pipeline_free(openmed_pipeline *pipeline);
+/* --- end of token-classification pipeline */
+
 /* ---------------------------------------------------------------- privacy filter (issue 6) */
 
 /* ---------------------------------------------------------------- registry and hub (issue 8) */
