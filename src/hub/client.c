@@ -71,13 +71,14 @@ static int url_encode(const char *in, int keep_slash, char *out, size_t size) {
 /* Make a Location header absolute against the endpoint's scheme://host. */
 static void absolute_url(const char *endpoint, const char *location, char *out, size_t size) {
     if (strstr(location, "://")) {
-        snprintf(out, size, "%s", location);
+        if (snprintf(out, size, "%s", location) >= (int)size) out[0] = 0;
         return;
     }
     const char *host = strstr(endpoint, "://");
     host = host ? host + 3 : endpoint;
     size_t origin = (size_t)(strchr(host, '/') ? strchr(host, '/') - endpoint : (ptrdiff_t)strlen(endpoint));
-    snprintf(out, size, "%.*s%s%s", (int)origin, endpoint, location[0] == '/' ? "" : "/", location);
+    if (snprintf(out, size, "%.*s%s%s", (int)origin, endpoint, location[0] == '/' ? "" : "/", location) >= (int)size)
+        out[0] = 0; /* too long to follow: the caller reports the empty URL */
 }
 
 static void header_value(const char *line, size_t len, size_t name_len, char *out, size_t size) {

@@ -316,7 +316,8 @@ static void pii_key(const openmed_model_info *m, char *out, size_t size) {
     privacy_filter_tokens(&t);
     char suffix[KEY_MAX], prefix[16];
     slug_tokens(&t, suffix, sizeof suffix);
-    snprintf(out, size, "pii_%s%s", language_prefix(m->languages, prefix, sizeof prefix), suffix);
+    if (snprintf(out, size, "pii_%s%s", language_prefix(m->languages, prefix, sizeof prefix), suffix) >= (int)size)
+        out[size - 1] = 0; /* keys are far shorter than KEY_MAX; a truncated one simply never matches */
 }
 
 static void ner_key(const openmed_model_info *m, char *out, size_t size) {
