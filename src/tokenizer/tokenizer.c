@@ -1,0 +1,403 @@
+/* tokenizer.c: loading a tokenizer (tokenizer.json + tokenizer_config.json / special_tokens_map.json, or a
+ * vocab.txt-only BERT folder), its vocabulary and configuration queries, and decoding. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/file.h"
+#include "tokenizer/internal.h"
+
+#define OM_TOKENIZER_JSON_MAX ((size_t)1 << 30)
+
+char *om_strdup(const char *s) { return om_strndup(s, strlen(s)); }
+
+char *om_strndup(const char *s, size_t n) {
+    char *d = malloc(n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+int om_json_bool(const cJSON *o, const char *key, int dflt) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (cJSON_IsBool(v)) return cJSON_IsTrue(v);
+    return dflt;
+}
+
+const char *om_json_str(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+void om_tokenizer_free(om_tokenizer *tok) {
+    if (!tok) return;
+    if (tok->normalizer) { om_normalizer_free(tok->normalizer); free(tok->normalizer); }
+    if (tok->pretokenizer) { om_pretokenizer_free(tok->pretokenizer); free(tok->pretokenizer); }
+    om_model_free(&tok->model);
+    if (tok->postprocessor) { om_postprocessor_free(tok->postprocessor); free(tok->postprocessor); }
+    if (tok->decoder) { om_decoder_free(tok->decoder); free(tok->decoder); }
+    om_added_vocab_free(&tok->added);
+    free(tok);
+}
+
+static om_tokenizer *tok_new(void) {
+    om_tokenizer *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->model_max_length = OM_TOKENIZER_NO_MAX_LENGTH;
+    for (int i = 0; i < OM_SPECIAL_ROLE_COUNT; i++) t->special_ids[i] = -1;
+    return t;
+}
+
+/* Prepare the added-token matchers: normalized tokens match the normalized form of their content. */
+static openmed_status prepare_added(om_tokenizer *t, openmed_error *err) {
+    om_added_vocab *a = &t->added;
+    for (size_t i = 0; i < a->count; i++) {
+        om_added_token *k = &a->tokens[i];
+        if (k->normalized && t->normalizer && k->len) {
+            om_nstr in = {0}, out = {0};
+            int ok = om_nstr_set_original(&in, k->content, 0, k->len) && om_normalizer_apply(t->normalizer, &in, &out);
+            if (ok) {
+                char *c = om_strndup(out.s ? out.s : "", out.len);
+                if (c) { free(k->content); k->content = c; k->len = out.len; }
+                else ok = 0;
+            }
+            om_nstr_free(&in);
+            om_nstr_free(&out);
+            if (!ok) return om_fail(err, OPENMED_ERR_NO_MEMORY, "added tokens");
+        }
+        if (k->len) {
+            a->first_byte[k->normalized ? 1 : 0][(unsigned char)k->content[0]] = 1;
+            a->has[k->normalized ? 1 : 0] = 1;
+        }
+        if ((size_t)k->id + 1 > t->id_space) t->id_space = (size_t)k->id + 1;
+    }
+    if (t->model.vocab.size > t->id_space) t->id_space = t->model.vocab.size;
+    return OPENMED_OK;
+}
+
+static openmed_status parse_component(void **slot, size_t size, const cJSON *j,
+                                      openmed_status (*parse)(void *, const cJSON *, openmed_error *),
+                                      void (*free_fn)(void *), openmed_error *err) {
+    if (!j || cJSON_IsNull(j)) return OPENMED_OK;
+    void *c = calloc(1, size);
+    if (!c) return om_fail(err, OPENMED_ERR_NO_MEMORY, "tokenizer");
+    openmed_status st = parse(c, j, err);
+    *slot = c; /* freed by om_tokenizer_free even when parsing failed half-way */
+    (void)free_fn;
+    return st;
+}
+
+openmed_status om_tokenizer_load_json(const char *json, size_t json_len, const char *config_json, const char *name,
+                                      om_tokenizer **out, openmed_error *err) {
+    *out = NULL;
+    if (!name) name = "tokenizer.json";
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, json_len, &end, 0);
+    if (!root) {
+        size_t at = end ? (size_t)(end - json) : 0;
+        return om_fail(err, OPENMED_ERR_FORMAT, "%s: malformed or truncated JSON near byte %zu", name, at);
+    }
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return om_fail(err, OPENMED_ERR_FORMAT, "%s: the top level must be a JSON object", name);
+    }
+    om_tokenizer *t = tok_new();
+    if (!t) { cJSON_Delete(root); return om_fail(err, OPENMED_ERR_NO_MEMORY, "tokenizer"); }
+    openmed_status st = OPENMED_OK;
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    if (!model) st = om_fail(err, OPENMED_ERR_FORMAT, "missing \"model\"");
+    if (!st) st = om_model_parse(&t->model, model, err);
+    if (!st) st = parse_component((void **)&t->normalizer, sizeof(om_normalizer), cJSON_GetObjectItemCaseSensitive(root, "normalizer"),
+                                  (openmed_status(*)(void *, const cJSON *, openmed_error *))om_normalizer_parse, NULL, err);
+    if (!st) st = parse_component((void **)&t->pretokenizer, sizeof(om_pretokenizer),
+                                  cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer"),
+                                  (openmed_status(*)(void *, const cJSON *, openmed_error *))om_pretokenizer_parse, NULL, err);
+    if (!st) st = parse_component((void **)&t->postprocessor, sizeof(om_postprocessor),
+                                  cJSON_GetObjectItemCaseSensitive(root, "post_processor"),
+                                  (openmed_status(*)(void *, const cJSON *, openmed_error *))om_postprocessor_parse, NULL, err);
+    if (!st) st = parse_component((void **)&t->decoder, sizeof(om_decoder), cJSON_GetObjectItemCaseSensitive(root, "decoder"),
+                                  (openmed_status(*)(void *, const cJSON *, openmed_error *))om_decoder_parse, NULL, err);
+    if (!st) st = om_added_vocab_parse(&t->added, cJSON_GetObjectItemCaseSensitive(root, "added_tokens"), err);
+    cJSON_Delete(root);
+    if (!st) st = prepare_added(t, err);
+    if (!st && config_json) st = om_tokenizer_apply_config(t, config_json, "tokenizer_config.json", err);
+    if (st) {
+        om_tokenizer_free(t);
+        return om_fail_prefix(err, "%s", name);
+    }
+    *out = t;
+    return OPENMED_OK;
+}
+
+/* ---------------------------------------------------------------- tokenizer_config.json */
+
+static const char *role_keys[OM_SPECIAL_ROLE_COUNT] = {"pad_token", "unk_token", "cls_token", "sep_token",
+                                                       "mask_token", "bos_token", "eos_token"};
+
+static const char *token_text(const cJSON *v) {
+    if (cJSON_IsString(v)) return v->valuestring;
+    if (cJSON_IsObject(v)) return om_json_str(v, "content");
+    return NULL;
+}
+
+openmed_status om_tokenizer_apply_config(om_tokenizer *tok, const char *config_json, const char *name,
+                                         openmed_error *err) {
+    cJSON *c = cJSON_Parse(config_json);
+    if (!c || !cJSON_IsObject(c)) {
+        cJSON_Delete(c);
+        return om_fail(err, OPENMED_ERR_FORMAT, "%s: malformed JSON", name);
+    }
+    const cJSON *mml = cJSON_GetObjectItemCaseSensitive(c, "model_max_length");
+    if (cJSON_IsNumber(mml)) {
+        if (mml->valuedouble < 1) {
+            cJSON_Delete(c);
+            return om_fail(err, OPENMED_ERR_FORMAT, "%s: model_max_length %g must be positive", name, mml->valuedouble);
+        }
+        tok->model_max_length = mml->valuedouble >= 9.2e18 ? OM_TOKENIZER_NO_MAX_LENGTH : (int64_t)mml->valuedouble;
+    }
+    for (int r = 0; r < OM_SPECIAL_ROLE_COUNT; r++) {
+        const char *s = token_text(cJSON_GetObjectItemCaseSensitive(c, role_keys[r]));
+        if (s) tok->special_ids[r] = om_tokenizer_token_to_id(tok, s);
+    }
+    tok->clean_up_tokenization_spaces = om_json_bool(c, "clean_up_tokenization_spaces", tok->clean_up_tokenization_spaces);
+    cJSON_Delete(c);
+    return OPENMED_OK;
+}
+
+/* ---------------------------------------------------------------- folders */
+
+static openmed_status read_optional(const char *dir, const char *file, char **data, openmed_error *err) {
+    char path[OPENMED_PATH_MAX];
+    size_t size;
+    *data = NULL;
+    openmed_status st = om_path_join(path, sizeof path, dir, file, err);
+    if (st) return st;
+    if (!om_file_exists(path)) return OPENMED_OK;
+    return om_read_file(path, OM_TOKENIZER_JSON_MAX, data, &size, err);
+}
+
+/* A BERT folder with only vocab.txt: the tokenizer transformers' BertConverter builds. */
+static openmed_status load_vocab_txt(const char *dir, const char *config, om_tokenizer **out, openmed_error *err) {
+    char path[OPENMED_PATH_MAX];
+    char *text = NULL;
+    size_t size;
+    openmed_status st = om_path_join(path, sizeof path, dir, "vocab.txt", err);
+    if (st) return st;
+    if ((st = om_read_file(path, OM_TOKENIZER_JSON_MAX, &text, &size, err))) return st;
+    om_tokenizer *t = tok_new();
+    if (!t) { free(text); return om_fail(err, OPENMED_ERR_NO_MEMORY, "tokenizer"); }
+    st = om_wordpiece_from_vocab_txt(&t->model, text, size, path, err);
+    free(text);
+    cJSON *c = config ? cJSON_Parse(config) : NULL;
+    if (!st && config && !cJSON_IsObject(c)) st = om_fail(err, OPENMED_ERR_FORMAT, "%s/tokenizer_config.json: malformed JSON", dir);
+    int lower = om_json_bool(c, "do_lower_case", 1);
+    int chinese = om_json_bool(c, "tokenize_chinese_chars", 1);
+    int strip = om_json_bool(c, "strip_accents", -1);
+    const char *names[5] = {"[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]"};
+    const char *keys[5] = {"unk_token", "sep_token", "pad_token", "cls_token", "mask_token"};
+    for (int i = 0; i < 5 && c; i++) {
+        const char *s = token_text(cJSON_GetObjectItemCaseSensitive(c, keys[i]));
+        if (s) names[i] = s;
+    }
+    if (!st && strcmp(names[0], "[UNK]")) {
+        free(t->model.unk_token);
+        if (!(t->model.unk_token = om_strdup(names[0]))) st = om_fail(err, OPENMED_ERR_NO_MEMORY, "tokenizer");
+        else t->model.unk_id = om_vocab_get(&t->model.vocab, names[0], strlen(names[0]));
+    }
+    if (!st) {
+        t->normalizer = calloc(1, sizeof *t->normalizer);
+        t->pretokenizer = calloc(1, sizeof *t->pretokenizer);
+        t->postprocessor = calloc(1, sizeof *t->postprocessor);
+        t->decoder = calloc(1, sizeof *t->decoder);
+        t->added.tokens = calloc(5, sizeof *t->added.tokens);
+        if (!t->normalizer || !t->pretokenizer || !t->postprocessor || !t->decoder || !t->added.tokens)
+            st = om_fail(err, OPENMED_ERR_NO_MEMORY, "tokenizer");
+    }
+    if (!st) {
+        t->normalizer->type = OM_NORM_BERT;
+        t->normalizer->clean_text = 1;
+        t->normalizer->handle_chinese_chars = chinese;
+        t->normalizer->lowercase = lower;
+        t->normalizer->strip_accents = strip < 0 ? lower : strip;
+        t->pretokenizer->type = OM_PRE_BERT;
+        t->decoder->type = OM_DEC_WORDPIECE;
+        t->decoder->cleanup = 1;
+        if (!(t->decoder->prefix = om_strdup("##"))) st = om_fail(err, OPENMED_ERR_NO_MEMORY, "tokenizer");
+    }
+    /* the special tokens become special added tokens, in the order BertTokenizer registers them */
+    for (int i = 0; !st && i < 5; i++) {
+        int32_t id = om_vocab_get(&t->model.vocab, names[i], strlen(names[i]));
+        if (id < 0) continue;
+        om_added_token *a = &t->added.tokens[t->added.count++];
+        if (!(a->content = om_strdup(names[i]))) { st = om_fail(err, OPENMED_ERR_NO_MEMORY, "tokenizer"); break; }
+        a->len = strlen(names[i]);
+        a->id = id;
+        a->special = 1;
+    }
+    if (!st) {
+        int32_t cls = om_vocab_get(&t->model.vocab, names[3], strlen(names[3]));
+        int32_t sep = om_vocab_get(&t->model.vocab, names[1], strlen(names[1]));
+        if (cls < 0 || sep < 0) st = om_fail(err, OPENMED_ERR_FORMAT, "%s: vocab.txt has no %s or %s token", dir, names[3], names[1]);
+        else {
+            om_postprocessor *p = t->postprocessor;
+            p->type = OM_POST_BERT;
+            p->single = calloc(3, sizeof *p->single);
+            if (!p->single) st = om_fail(err, OPENMED_ERR_NO_MEMORY, "tokenizer");
+            else {
+                p->nsingle = 3;
+                p->single[1].is_sequence = 1;
+                int32_t ids[2] = {cls, sep};
+                const char *nm[2] = {names[3], names[1]};
+                for (int q = 0; q < 2 && !st; q++) {
+                    om_template_piece *pc = &p->single[q * 2];
+                    pc->count = 1;
+                    pc->ids = malloc(sizeof *pc->ids);
+                    pc->tokens = calloc(1, sizeof *pc->tokens);
+                    if (!pc->ids || !pc->tokens || !(pc->tokens[0] = om_strdup(nm[q]))) st = om_fail(err, OPENMED_ERR_NO_MEMORY, "tokenizer");
+                    else pc->ids[0] = ids[q];
+                }
+            }
+        }
+    }
+    if (!st) st = prepare_added(t, err);
+    if (!st) {
+        t->special_ids[OM_SPECIAL_UNK] = om_tokenizer_token_to_id(t, names[0]);
+        t->special_ids[OM_SPECIAL_SEP] = om_tokenizer_token_to_id(t, names[1]);
+        t->special_ids[OM_SPECIAL_PAD] = om_tokenizer_token_to_id(t, names[2]);
+        t->special_ids[OM_SPECIAL_CLS] = om_tokenizer_token_to_id(t, names[3]);
+        t->special_ids[OM_SPECIAL_MASK] = om_tokenizer_token_to_id(t, names[4]);
+        t->clean_up_tokenization_spaces = 1;
+        if (config) st = om_tokenizer_apply_config(t, config, "tokenizer_config.json", err);
+    }
+    cJSON_Delete(c);
+    if (st) { om_tokenizer_free(t); return st; }
+    *out = t;
+    return OPENMED_OK;
+}
+
+openmed_status om_tokenizer_load_dir(const char *dir, om_tokenizer **out, openmed_error *err) {
+    *out = NULL;
+    if (!dir || !om_dir_exists(dir)) return om_fail(err, OPENMED_ERR_NOT_FOUND, "%s: not a folder", dir ? dir : "(null)");
+    char *config = NULL, *map = NULL, *json = NULL;
+    openmed_status st = read_optional(dir, "tokenizer_config.json", &config, err);
+    if (!st) st = read_optional(dir, "special_tokens_map.json", &map, err);
+    if (!st) st = read_optional(dir, "tokenizer.json", &json, err);
+    if (!st) {
+        char path[OPENMED_PATH_MAX];
+        if (json) {
+            om_path_join(path, sizeof path, dir, "tokenizer.json", NULL);
+            st = om_tokenizer_load_json(json, strlen(json), NULL, path, out, err);
+        } else {
+            char vocab[OPENMED_PATH_MAX];
+            om_path_join(vocab, sizeof vocab, dir, "vocab.txt", NULL);
+            if (om_file_exists(vocab)) st = load_vocab_txt(dir, config, out, err);
+            else st = om_fail(err, OPENMED_ERR_NOT_FOUND, "%s: no tokenizer.json or vocab.txt", dir);
+        }
+        /* special_tokens_map.json first, then tokenizer_config.json wins where both name a role */
+        if (!st && map) st = om_tokenizer_apply_config(*out, map, "special_tokens_map.json", err);
+        if (!st && config) st = om_tokenizer_apply_config(*out, config, "tokenizer_config.json", err);
+        if (st && *out) { om_tokenizer_free(*out); *out = NULL; }
+        if (st) om_fail_prefix(err, "%s", dir);
+    }
+    free(config);
+    free(map);
+    free(json);
+    return st;
+}
+
+/* ---------------------------------------------------------------- queries */
+
+int64_t om_tokenizer_model_max_length(const om_tokenizer *tok) { return tok->model_max_length; }
+
+size_t om_tokenizer_vocab_size(const om_tokenizer *tok) { return tok->id_space; }
+
+const char *om_tokenizer_id_to_token(const om_tokenizer *tok, int32_t id) {
+    for (size_t i = 0; i < tok->added.count; i++)
+        if (tok->added.tokens[i].id == id && !tok->added.tokens[i].normalized) return tok->added.tokens[i].content;
+    for (size_t i = 0; i < tok->added.count; i++)
+        if (tok->added.tokens[i].id == id && om_vocab_str(&tok->model.vocab, id) == NULL) return tok->added.tokens[i].content;
+    return om_vocab_str(&tok->model.vocab, id);
+}
+
+int32_t om_tokenizer_token_to_id(const om_tokenizer *tok, const char *token) {
+    size_t n = strlen(token);
+    for (size_t i = 0; i < tok->added.count; i++)
+        if (tok->added.tokens[i].len == n && !tok->added.tokens[i].normalized && !memcmp(tok->added.tokens[i].content, token, n))
+            return tok->added.tokens[i].id;
+    return om_vocab_get(&tok->model.vocab, token, n);
+}
+
+int32_t om_tokenizer_special_id(const om_tokenizer *tok, om_special_role role) {
+    if ((int)role < 0 || role >= OM_SPECIAL_ROLE_COUNT) return -1;
+    return tok->special_ids[role];
+}
+
+int om_tokenizer_is_special(const om_tokenizer *tok, int32_t id) {
+    for (size_t i = 0; i < tok->added.count; i++)
+        if (tok->added.tokens[i].id == id && tok->added.tokens[i].special) return 1;
+    return 0;
+}
+
+const char *om_tokenizer_continuing_subword_prefix(const om_tokenizer *tok) {
+    if (tok->model.type != OM_MODEL_WORDPIECE && tok->model.type != OM_MODEL_BPE) return NULL;
+    if (!tok->model.prefix || !tok->model.prefix[0]) return NULL;
+    return tok->model.prefix;
+}
+
+/* ---------------------------------------------------------------- decoding */
+
+openmed_status om_tokenizer_decode_tokens(const om_tokenizer *tok, const char *const *tokens, size_t count,
+                                          char **out, openmed_error *err) {
+    *out = NULL;
+    char **t = calloc(count ? count : 1, sizeof *t);
+    if (!t) return om_fail(err, OPENMED_ERR_NO_MEMORY, "decode");
+    size_t n = count;
+    int ok = 1;
+    for (size_t i = 0; i < count && ok; i++) ok = (t[i] = om_strdup(tokens[i])) != NULL;
+    if (ok && tok->decoder) ok = om_decoder_chain(tok->decoder, &t, &n);
+    om_buf b = {0};
+    if (ok) ok = om_buf_reserve(&b, 0);
+    if (ok) b.data[0] = 0;
+    for (size_t i = 0; i < n && ok; i++) {
+        if (!tok->decoder && i > 0) ok = om_buf_append(&b, " ", 1);
+        if (ok) ok = om_buf_append(&b, t[i], strlen(t[i]));
+    }
+    for (size_t i = 0; i < n; i++) free(t[i]);
+    free(t);
+    if (!ok) { om_buf_free(&b); return om_fail(err, OPENMED_ERR_NO_MEMORY, "decode"); }
+    *out = b.data;
+    return OPENMED_OK;
+}
+
+/* transformers' clean_up_tokenization. */
+static void clean_up(char *s) {
+    static const char *pairs[][2] = {{" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"},
+                                     {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+    for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
+        const char *from = pairs[p][0], *to = pairs[p][1];
+        size_t fl = strlen(from), tl = strlen(to), w = 0, r = 0, n = strlen(s);
+        while (r < n) {
+            if (r + fl <= n && !memcmp(s + r, from, fl)) { memmove(s + w, to, tl); w += tl; r += fl; }
+            else s[w++] = s[r++];
+        }
+        s[w] = 0;
+    }
+}
+
+openmed_status om_tokenizer_decode(const om_tokenizer *tok, const int32_t *ids, size_t count, int skip_special_tokens,
+                                   char **out, openmed_error *err) {
+    *out = NULL;
+    const char **t = calloc(count ? count : 1, sizeof *t);
+    if (!t) return om_fail(err, OPENMED_ERR_NO_MEMORY, "decode");
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        const char *s = om_tokenizer_id_to_token(tok, ids[i]);
+        if (!s) { free(t); return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "decode: unknown token id %d", (int)ids[i]); }
+        if (skip_special_tokens && om_tokenizer_is_special(tok, ids[i])) continue;
+        t[n++] = s;
+    }
+    openmed_status st = om_tokenizer_decode_tokens(tok, t, n, out, err);
+    free(t);
+    if (!st && tok->clean_up_tokenization_spaces) clean_up(*out);
+    return st;
+}

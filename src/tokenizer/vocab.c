@@ -1,0 +1,104 @@
+/* vocab.c: the token <-> id tables (open-addressing hash map plus an id-indexed string array). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenizer/internal.h"
+
+static uint32_t hash_bytes(const char *s, size_t len) {
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+void om_vocab_free(om_vocab *v) {
+    if (v->id_to_str)
+        for (size_t i = 0; i < v->size; i++) free(v->id_to_str[i]);
+    free(v->id_to_str);
+    free(v->slots);
+    free(v->slot_hash);
+    memset(v, 0, sizeof *v);
+}
+
+static int32_t find_slot(const om_vocab *v, const char *s, size_t len, uint32_t h, size_t *slot) {
+    size_t mask = v->nslots - 1, i = h & mask;
+    for (;;) {
+        int32_t id = v->slots[i];
+        if (id < 0) { *slot = i; return -1; }
+        if (v->slot_hash[i] == h) {
+            const char *t = v->id_to_str[id];
+            if (strlen(t) == len && memcmp(t, s, len) == 0) { *slot = i; return id; }
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+static int grow(om_vocab *v) {
+    size_t n = v->nslots ? v->nslots * 2 : 1024;
+    int32_t *slots = malloc(n * sizeof *slots);
+    uint32_t *hs = malloc(n * sizeof *hs);
+    if (!slots || !hs) { free(slots); free(hs); return 0; }
+    for (size_t i = 0; i < n; i++) slots[i] = -1;
+    for (size_t i = 0; i < v->nslots; i++) {
+        if (v->slots[i] < 0) continue;
+        size_t j = v->slot_hash[i] & (n - 1);
+        while (slots[j] >= 0) j = (j + 1) & (n - 1);
+        slots[j] = v->slots[i];
+        hs[j] = v->slot_hash[i];
+    }
+    free(v->slots);
+    free(v->slot_hash);
+    v->slots = slots;
+    v->slot_hash = hs;
+    v->nslots = n;
+    return 1;
+}
+
+openmed_status om_vocab_add(om_vocab *v, const char *s, size_t len, int32_t id, openmed_error *err) {
+    if (id < 0 || id > 50000000) return om_fail(err, OPENMED_ERR_FORMAT, "token id %d is out of range", (int)id);
+    if (memchr(s, 0, len)) return om_fail(err, OPENMED_ERR_FORMAT, "token %d contains a NUL byte", (int)id);
+    if ((v->count + 1) * 2 > v->nslots && !grow(v)) return om_fail(err, OPENMED_ERR_NO_MEMORY, "vocabulary");
+    if ((size_t)id >= v->size) {
+        size_t n = (size_t)id + 1, cap = v->size ? v->size : 256;
+        while (cap < n) cap *= 2;
+        char **t = realloc(v->id_to_str, cap * sizeof *t);
+        if (!t) return om_fail(err, OPENMED_ERR_NO_MEMORY, "vocabulary");
+        memset(t + v->size, 0, (cap - v->size) * sizeof *t);
+        v->id_to_str = t;
+        v->size = n;
+        /* keep the spare capacity zeroed; size tracks max id + 1 */
+    }
+    uint32_t h = hash_bytes(s, len);
+    size_t slot;
+    int32_t old = find_slot(v, s, len, h, &slot);
+    if (old >= 0) {
+        /* The same token again: the later id wins token -> id (HF HashMap insert). */
+        if (v->id_to_str[id]) return OPENMED_OK;
+        if (!(v->id_to_str[id] = om_strndup(s, len))) return om_fail(err, OPENMED_ERR_NO_MEMORY, "vocabulary");
+        v->slots[slot] = id;
+        return OPENMED_OK;
+    }
+    /* Two tokens with one id: keep the first (the lookup keys on the id's string). */
+    if (v->id_to_str[id]) return OPENMED_OK;
+    char *copy = om_strndup(s, len);
+    if (!copy) return om_fail(err, OPENMED_ERR_NO_MEMORY, "vocabulary");
+    v->id_to_str[id] = copy;
+    v->slots[slot] = id;
+    v->slot_hash[slot] = h;
+    v->count++;
+    if (len > v->max_len) v->max_len = len;
+    return OPENMED_OK;
+}
+
+int32_t om_vocab_get(const om_vocab *v, const char *s, size_t len) {
+    if (!v->nslots) return -1;
+    size_t slot;
+    return find_slot(v, s, len, hash_bytes(s, len), &slot);
+}
+
+const char *om_vocab_str(const om_vocab *v, int32_t id) {
+    if (id < 0 || (size_t)id >= v->size) return NULL;
+    return v->id_to_str[id];
+}
