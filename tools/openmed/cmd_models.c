@@ -1,0 +1,244 @@
+/* cmd_models.c: `openmed models list|info|pull`: browse OpenMed's model registry and download a
+ * model's runtime files into the Hugging Face cache, with a progress bar on a terminal. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char *models_usage =
+    "usage: openmed models list [--family F] [--category C] [--language L] [--all] [--json]\n"
+    "       openmed models info NAME [--json]\n"
+    "       openmed models pull NAME [--revision R] [--json]\n"
+    "options: --config-path P (OpenMed config file)\n"
+    "\n"
+    "list   registry models (token-classification only unless --all); filters ignore case\n"
+    "info   one model by registry name (e.g. disease_detection_tiny) or repo id\n"
+    "pull   download config, tokenizer and safetensors files into the cache (cache_dir of the\n"
+    "       config, ~/.cache/openmed by default) and verify them; HF_ENDPOINT, HF_TOKEN honoured.\n"
+    "       Without --revision, registry models are checked against the manifest's pin.\n";
+
+typedef struct models_args {
+    const char *family, *category, *language, *revision, *config_path, *name;
+    int json, all;
+} models_args;
+
+static int usage_error(const char *what, const char *arg) {
+    fprintf(stderr, "openmed models: %s '%s'\n%s", what, arg, models_usage);
+    return 2;
+}
+
+static int has_item(const char *list, const char *item) {
+    size_t len = strlen(item);
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == len && !strncasecmp(p, item, n)) return 1;
+        p += n;
+        if (*p == ',') p++;
+    }
+    return 0;
+}
+
+static void format_params(int64_t params, char *out, size_t size) {
+    if (params <= 0)
+        snprintf(out, size, "-");
+    else if (params >= 1000000000)
+        snprintf(out, size, "%.1fB", (double)params / 1e9);
+    else
+        snprintf(out, size, "%.0fM", (double)params / 1e6);
+}
+
+static cJSON *split_list(const char *list) {
+    cJSON *arr = cJSON_CreateArray();
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        char item[256];
+        snprintf(item, sizeof item, "%.*s", (int)n, p);
+        cJSON_AddItemToArray(arr, cJSON_CreateString(item));
+        p += n;
+        if (*p == ',') p++;
+    }
+    return arr;
+}
+
+static cJSON *info_json(const openmed_model_info *m) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "key", m->key);
+    cJSON_AddItemToObject(o, "aliases", split_list(m->aliases));
+    cJSON_AddStringToObject(o, "repo_id", m->repo_id);
+    cJSON_AddStringToObject(o, "family", m->family);
+    cJSON_AddStringToObject(o, "task", m->task);
+    cJSON_AddStringToObject(o, "category", m->category);
+    cJSON_AddItemToObject(o, "languages", split_list(m->languages));
+    if (m->param_count > 0) cJSON_AddNumberToObject(o, "param_count", (double)m->param_count);
+    else cJSON_AddNullToObject(o, "param_count");
+    cJSON_AddStringToObject(o, "size_category", m->size_category);
+    cJSON_AddStringToObject(o, "manifest_architecture", m->architecture);
+    cJSON_AddStringToObject(o, "base_model", m->base_model);
+    cJSON_AddItemToObject(o, "formats", split_list(m->formats));
+    cJSON_AddStringToObject(o, "license", m->license);
+    cJSON_AddStringToObject(o, "reproducibility_hash", m->reproducibility_hash);
+    cJSON_AddStringToObject(o, "released", m->released);
+    return o;
+}
+
+static int print_json(cJSON *doc) {
+    char *text = cJSON_Print(doc);
+    cJSON_Delete(doc);
+    if (!text) return 1;
+    puts(text);
+    free(text);
+    return 0;
+}
+
+static int models_list(const models_args *a) {
+    openmed_error err;
+    size_t count = 0;
+    if (openmed_registry_count(&count, &err) != OPENMED_OK) return cli_report(&err);
+    cJSON *arr = a->json ? cJSON_CreateArray() : NULL;
+    size_t shown = 0;
+    if (!a->json) printf("%-48s %-62s %-6s %-15s %-10s %7s  %s\n", "NAME", "REPO", "FAMILY", "CATEGORY", "LANGUAGES",
+                         "PARAMS", "LICENSE");
+    for (size_t i = 0; i < count; i++) {
+        openmed_model_info m;
+        if (openmed_registry_at(i, &m, &err) != OPENMED_OK) return cli_report(&err);
+        if (!a->all && strcmp(m.task, "token-classification") != 0) continue;
+        if (a->family && strcasecmp(m.family, a->family) != 0) continue;
+        if (a->category && strcasecmp(m.category, a->category) != 0) continue;
+        if (a->language && !has_item(m.languages, a->language)) continue;
+        shown++;
+        if (arr) {
+            cJSON_AddItemToArray(arr, info_json(&m));
+            continue;
+        }
+        char params[32];
+        format_params(m.param_count, params, sizeof params);
+        printf("%-48s %-62s %-6s %-15s %-10s %7s  %s\n", m.key, m.repo_id, m.family, m.category,
+               m.languages[0] ? m.languages : "-", params, m.license[0] ? m.license : "-");
+    }
+    if (arr) return print_json(arr);
+    fprintf(stderr, "%zu models\n", shown);
+    return 0;
+}
+
+static int models_info(const models_args *a, const openmed_config *cfg) {
+    openmed_error err;
+    openmed_model_info m;
+    if (openmed_registry_find(a->name, &m, &err) != OPENMED_OK) {
+        char repo[OPENMED_PATH_MAX];
+        if (openmed_model_resolve_name(a->name, cfg, repo, sizeof repo, &err) != OPENMED_OK) return cli_report(&err);
+        fprintf(stderr, "openmed: '%s' is not a registry model; it resolves to %s (pull it to use it)\n", a->name, repo);
+        return 1;
+    }
+    if (a->json) return print_json(info_json(&m));
+    char params[32];
+    format_params(m.param_count, params, sizeof params);
+    printf("name            %s\n", m.key);
+    printf("aliases         %s\n", m.aliases[0] ? m.aliases : "-");
+    printf("repo            %s\n", m.repo_id);
+    printf("family          %s (%s)\n", m.family, m.task);
+    printf("category        %s\n", m.category);
+    printf("languages       %s\n", m.languages[0] ? m.languages : "-");
+    printf("parameters      %s (%s)\n", params, m.size_category);
+    printf("architecture    %s (manifest label; config.json decides)\n", m.architecture[0] ? m.architecture : "-");
+    printf("base model      %s\n", m.base_model[0] ? m.base_model : "-");
+    printf("formats         %s\n", m.formats);
+    printf("license         %s\n", m.license[0] ? m.license : "-");
+    printf("released        %s\n", m.released[0] ? m.released : "-");
+    printf("pin             %s\n", m.reproducibility_hash[0] ? m.reproducibility_hash : "-");
+    return 0;
+}
+
+typedef struct bar_state {
+    char file[256];
+    int drawn;
+} bar_state;
+
+/* A one-line progress bar on stderr, redrawn in place. */
+static void draw_bar(const char *file, uint64_t done, uint64_t total, void *user) {
+    bar_state *b = user;
+    if (strcmp(b->file, file) != 0) {
+        if (b->drawn) fputc('\n', stderr);
+        snprintf(b->file, sizeof b->file, "%s", file);
+    }
+    int width = 30, filled = total ? (int)((double)done / (double)total * width) : 0;
+    char bar[64];
+    for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
+    bar[width] = 0;
+    fprintf(stderr, "\r  %-28.28s [%s] %5.1f%% %8.1f / %.1f MB", file, bar, total ? 100.0 * (double)done / (double)total : 0.0,
+            (double)done / 1e6, (double)total / 1e6);
+    fflush(stderr);
+    b->drawn = 1;
+}
+
+static int models_pull(const models_args *a, const openmed_config *cfg) {
+    openmed_error err;
+    char repo[OPENMED_PATH_MAX], dir[OPENMED_PATH_MAX];
+    if (openmed_model_resolve_name(a->name, cfg, repo, sizeof repo, &err) != OPENMED_OK) return cli_report(&err);
+    bar_state bar = {{0}, 0};
+    int tty = isatty(STDERR_FILENO) && !a->json;
+    if (!a->json) fprintf(stderr, "pulling %s (%s, revision %s)\n", a->name, repo, a->revision ? a->revision : "main");
+    openmed_status st = openmed_model_fetch(a->name, a->revision, cfg, tty ? draw_bar : NULL, &bar, dir, sizeof dir, &err);
+    if (bar.drawn) fputc('\n', stderr);
+    if (st != OPENMED_OK) return cli_report(&err);
+    if (a->json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "model", a->name);
+        cJSON_AddStringToObject(o, "repo_id", repo);
+        cJSON_AddStringToObject(o, "revision", a->revision ? a->revision : "main");
+        cJSON_AddStringToObject(o, "path", dir);
+        return print_json(o);
+    }
+    printf("%s\n", dir);
+    return 0;
+}
+
+int cmd_models(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(models_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *sub = argv[1];
+    models_args a = {0};
+    for (int i = 2; i < argc; i++) {
+        const char *o = argv[i];
+        const char **slot = !strcmp(o, "--family")        ? &a.family
+                            : !strcmp(o, "--category")    ? &a.category
+                            : !strcmp(o, "--language")    ? &a.language
+                            : !strcmp(o, "--revision")    ? &a.revision
+                            : !strcmp(o, "--config-path") ? &a.config_path
+                                                          : NULL;
+        if (slot) {
+            if (i + 1 >= argc) return usage_error("missing value for", o);
+            *slot = argv[++i];
+        } else if (!strcmp(o, "--json")) {
+            a.json = 1;
+        } else if (!strcmp(o, "--all")) {
+            a.all = 1;
+        } else if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            fputs(models_usage, stdout);
+            return 0;
+        } else if (o[0] == '-' || a.name) {
+            return usage_error("unexpected argument", o);
+        } else {
+            a.name = o;
+        }
+    }
+    openmed_config cfg;
+    openmed_error err;
+    openmed_config_init(&cfg);
+    if (openmed_config_load_file(&cfg, a.config_path, &err) != OPENMED_OK) return cli_report(&err);
+    if (!strcmp(sub, "list")) {
+        if (a.name) return usage_error("unexpected argument", a.name);
+        return models_list(&a);
+    }
+    if (!strcmp(sub, "info") || !strcmp(sub, "pull")) {
+        if (!a.name) return usage_error("missing model name for", sub);
+        if (a.revision && !strcmp(sub, "info")) return usage_error("--revision does not apply to", sub);
+        return !strcmp(sub, "info") ? models_info(&a, &cfg) : models_pull(&a, &cfg);
+    }
+    return usage_error("unknown subcommand", sub);
+}
