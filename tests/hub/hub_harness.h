@@ -23,7 +23,7 @@ typedef struct hub_server {
 
 static hub_server *harness_running;
 
-static void hub_stop(hub_server *h) {
+static inline void hub_stop(hub_server *h) {
     if (h->pid > 0) {
         kill(h->pid, SIGTERM);
         waitpid(h->pid, NULL, 0);
@@ -36,7 +36,7 @@ static void hub_stop_at_exit(void) {
 }
 
 /* Start the server on a free port (it binds port 0 and reports the one it got). 0 on success. */
-static int hub_start(hub_server *h) {
+static inline int hub_start(hub_server *h) {
     memset(h, 0, sizeof *h);
     snprintf(h->state, sizeof h->state, "/tmp/om_hub_server_XXXXXX");
     if (!mkdtemp(h->state)) return -1;
@@ -69,7 +69,7 @@ static int hub_start(hub_server *h) {
 }
 
 /* Lines of requests.log that contain `needle` (all lines when NULL). */
-static int hub_count_requests(const hub_server *h, const char *needle) {
+static inline int hub_count_requests(const hub_server *h, const char *needle) {
     char path[300], line[4096];
     snprintf(path, sizeof path, "%s/requests.log", h->state);
     FILE *f = fopen(path, "r");

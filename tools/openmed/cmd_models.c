@@ -154,22 +154,32 @@ static int models_info(const models_args *a, const openmed_config *cfg) {
 
 typedef struct bar_state {
     char file[256];
-    int drawn;
+    int drawn, permille; /* last drawn fraction, to redraw only on change */
 } bar_state;
+
+static void format_bytes(uint64_t n, char *out, size_t size) {
+    if (n >= 1000000) snprintf(out, size, "%.1f MB", (double)n / 1e6);
+    else snprintf(out, size, "%.1f kB", (double)n / 1e3);
+}
 
 /* A one-line progress bar on stderr, redrawn in place. */
 static void draw_bar(const char *file, uint64_t done, uint64_t total, void *user) {
     bar_state *b = user;
+    int permille = total ? (int)(1000.0 * (double)done / (double)total) : 0;
     if (strcmp(b->file, file) != 0) {
         if (b->drawn) fputc('\n', stderr);
         snprintf(b->file, sizeof b->file, "%s", file);
+    } else if (permille == b->permille) {
+        return;
     }
-    int width = 30, filled = total ? (int)((double)done / (double)total * width) : 0;
-    char bar[64];
+    b->permille = permille;
+    int width = 30, filled = permille * width / 1000;
+    char bar[64], have[32], size[32];
     for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
     bar[width] = 0;
-    fprintf(stderr, "\r  %-28.28s [%s] %5.1f%% %8.1f / %.1f MB", file, bar, total ? 100.0 * (double)done / (double)total : 0.0,
-            (double)done / 1e6, (double)total / 1e6);
+    format_bytes(done, have, sizeof have);
+    format_bytes(total, size, sizeof size);
+    fprintf(stderr, "\r  %-28.28s [%s] %5.1f%% %10s / %s", file, bar, permille / 10.0, have, size);
     fflush(stderr);
     b->drawn = 1;
 }
@@ -178,7 +188,7 @@ static int models_pull(const models_args *a, const openmed_config *cfg) {
     openmed_error err;
     char repo[OPENMED_PATH_MAX], dir[OPENMED_PATH_MAX];
     if (openmed_model_resolve_name(a->name, cfg, repo, sizeof repo, &err) != OPENMED_OK) return cli_report(&err);
-    bar_state bar = {{0}, 0};
+    bar_state bar = {{0}, 0, -1};
     int tty = isatty(STDERR_FILENO) && !a->json;
     if (!a->json) fprintf(stderr, "pulling %s (%s, revision %s)\n", a->name, repo, a->revision ? a->revision : "main");
     openmed_status st = openmed_model_fetch(a->name, a->revision, cfg, tty ? draw_bar : NULL, &bar, dir, sizeof dir, &err);

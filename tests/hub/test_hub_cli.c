@@ -1,0 +1,110 @@
+/* test_hub_cli.c: `openmed models list|info|pull` run as the real binary, pulling from a local
+ * hub on 127.0.0.1 (hub_server.py), with JSON output checked field by field. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "check.h"
+#include "hub_harness.h"
+
+static hub_server hub;
+static char tmp[64] = "/tmp/om_hub_cli_XXXXXX";
+
+/* Run `openmed <args>` with extra environment; returns the exit code, stdout in out. */
+static int run(const char *env, const char *args, char *out, size_t size) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "env -u HF_TOKEN -u OPENMED_OFFLINE -u HF_HUB_OFFLINE -u OPENMED_CONFIG -u OPENMED_EXTRA_MODELS "
+             "XDG_CONFIG_HOME=%s HF_HUB_CACHE=%s/hf %s %s/bin/openmed %s 2>%s/stderr",
+             tmp, tmp, env, OM_BINARY_DIR, args, tmp);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = 0;
+    int rc = pclose(p);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void read_stderr(char *out, size_t size) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/stderr", tmp);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(out, 1, size - 1, f) : 0;
+    out[n] = 0;
+    if (f) fclose(f);
+}
+
+int main(void) {
+    if (!mkdtemp(tmp) || hub_start(&hub) != 0) {
+        fprintf(stderr, "test_hub_cli: cannot set up (python3 and tests/hub/hub_server.py needed)\n");
+        return 1;
+    }
+    static char out[1 << 20], err[8192];
+
+    /* list: filters apply, JSON is a list of registry entries */
+    CHECK_INT(run("", "models list --category disease --language en --json", out, sizeof out), 0);
+    cJSON *list = cJSON_Parse(out);
+    CHECK(cJSON_IsArray(list) && cJSON_GetArraySize(list) > 10);
+    int found = 0, wrong = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, list) {
+        const char *cat = cJSON_GetStringValue(cJSON_GetObjectItem(item, "category"));
+        if (!cat || strcmp(cat, "Disease") != 0) wrong++;
+        const char *key = cJSON_GetStringValue(cJSON_GetObjectItem(item, "key"));
+        if (key && !strcmp(key, "disease_detection_tinymed_135m")) found = 1;
+    }
+    CHECK(found);
+    CHECK_INT(wrong, 0);
+    cJSON_Delete(list);
+    CHECK_INT(run("", "models list --family PII --language de", out, sizeof out), 0);
+    CHECK(strstr(out, "pii_de_superclinical_small_44m") != NULL);
+    CHECK(strstr(out, "disease_detection") == NULL);
+
+    /* info by legacy alias */
+    CHECK_INT(run("", "models info disease_detection_tiny --json", out, sizeof out), 0);
+    cJSON *info = cJSON_Parse(out);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(info, "repo_id")), "OpenMed/OpenMed-NER-DiseaseDetect-TinyMed-135M");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(info, "category")), "Disease");
+    cJSON_Delete(info);
+    CHECK_INT(run("", "models info no_such_model_here", out, sizeof out), 1);
+    read_stderr(err, sizeof err);
+    CHECK(strstr(err, "OpenMed/no_such_model_here") != NULL);
+    CHECK_INT(run("", "models frobnicate", out, sizeof out), 2);
+    CHECK_INT(run("", "models pull", out, sizeof out), 2);
+
+    /* pull from the local hub into the configured cache */
+    char env[1024], cfgdir[128], cfgfile[160];
+    snprintf(cfgdir, sizeof cfgdir, "%s/openmed", tmp);
+    snprintf(cfgfile, sizeof cfgfile, "%s/config.toml", cfgdir);
+    snprintf(env, sizeof env, "mkdir -p %s && printf 'cache_dir = \"%s/cache\"\\n' > %s", cfgdir, tmp, cfgfile);
+    CHECK_INT(system(env), 0);
+    snprintf(env, sizeof env, "HF_ENDPOINT=%s", hub.endpoint);
+    CHECK_INT(run(env, "models pull OpenMedTest/distilbert-uncased --revision v1 --json", out, sizeof out), 0);
+    cJSON *pulled = cJSON_Parse(out);
+    const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(pulled, "path"));
+    CHECK(path && strstr(path, "/cache/models--OpenMedTest--distilbert-uncased/snapshots/") != NULL);
+    char file[4200];
+    snprintf(file, sizeof file, "%s/model.safetensors", path ? path : "");
+    FILE *f = fopen(file, "rb");
+    CHECK(f != NULL);
+    if (f) fclose(f);
+    cJSON_Delete(pulled);
+    /* errors reach the user as one clear line and exit 1 */
+    CHECK_INT(run(env, "models pull OpenMedTest/gated-bert", out, sizeof out), 1);
+    read_stderr(err, sizeof err);
+    CHECK_MSG(strstr(err, "openmed: OpenMedTest/gated-bert is gated") != NULL, "%s", err);
+    /* offline: the pulled model is found without the hub, a missing one names the pull command */
+    hub_stop(&hub);
+    CHECK_INT(run("OPENMED_OFFLINE=1", "models pull OpenMedTest/distilbert-uncased --revision v1", out, sizeof out), 0);
+    CHECK(strstr(out, "models--OpenMedTest--distilbert-uncased") != NULL);
+    CHECK_INT(run("OPENMED_OFFLINE=1", "models pull OpenMedTest/roberta", out, sizeof out), 1);
+    read_stderr(err, sizeof err);
+    CHECK_MSG(strstr(err, "openmed models pull OpenMedTest/roberta") != NULL, "%s", err);
+
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", tmp, hub.state);
+    if (system(cmd) != 0) fprintf(stderr, "could not clean %s\n", tmp);
+    return check_finish("test_hub_cli");
+}
