@@ -236,6 +236,29 @@ static openmed_status group_items(const om_agg_params *p, const om_token_strings
     return OPENMED_OK;
 }
 
+/* --- privacy (issue 6): with the Viterbi decoder a window's entities are BIOES spans
+ * (src/privacy/spans.h: grapheme-snapped, trimmed, refined; word = the text slice), not HF groups. */
+static openmed_status viterbi_entities(const om_agg_params *p, const om_text_index *text, const om_window_logits *w,
+                                       const int32_t *labels, const float *probs, om_entity_list *out,
+                                       openmed_error *err) {
+    om_pf_entity *ents = NULL;
+    int64_t n = 0;
+    openmed_status st = om_label_decoder_entities(p->decoder, text->text, text->n_bytes, labels, probs, w->offsets,
+                                                  w->special, w->n, &ents, &n, err);
+    for (int64_t i = 0; st == OPENMED_OK && i < n; i++) {
+        const char *label = om_label_decoder_span_name(p->decoder, ents[i].span);
+        if (!label || is_ignored(p, label)) continue;
+        size_t b, len;
+        om_text_slice(text, ents[i].start, ents[i].end, &b, &len);
+        char *word = dup_bytes(text->text + b, len);
+        if (!word) st = om_fail(err, OPENMED_ERR_NO_MEMORY, "aggregation: out of memory");
+        else st = list_push(out, label, word, (float)ents[i].score, ents[i].start, ents[i].end, -1, err);
+    }
+    free(ents);
+    return st;
+}
+/* --- end privacy */
+
 /* One window: gather, aggregate, group, filter; entities appended to out. */
 static openmed_status window_entities(const om_agg_params *p, const om_token_strings *tok, const om_text_index *text,
                                       const om_window_logits *w, om_entity_list *out, openmed_error *err) {
@@ -255,6 +278,10 @@ static openmed_status window_entities(const om_agg_params *p, const om_token_str
     softmax_rows(w->logits, w->n, L, probs);
     st = om_label_decoder_run(p->decoder, probs, w->logits, w->special, w->n, labels, err);
     if (st != OPENMED_OK) goto done;
+    if (p->decoder->kind == OPENMED_DECODER_VITERBI && p->strategy != OPENMED_AGGREGATION_NONE) { /* privacy */
+        st = viterbi_entities(p, text, w, labels, probs, out, err);
+        goto done;
+    }
     st = gather(p, tok, text, w, probs, labels, pre, &n_pre, err);
     if (st != OPENMED_OK) goto done;
 
