@@ -10,6 +10,8 @@ Range requests, 401/403/404 with X-Error-Code. Special repos inject failures:
   OpenMedTest/corrupt-roberta  the file store serves a flipped byte in model.safetensors
   OpenMedTest/missing-file     lists vocab.txt but answers 404 EntryNotFound for it
   OpenMedTest/pickle-only      has config.json and pytorch_model.bin only
+  OpenMedTest/bad-json         the revision API answers with broken JSON
+  OpenMedTest/bad-sha          the revision API answers with a malformed commit and siblings
   GET /_fault?repo=R&file=F    the next download of F is cut after half its bytes
 Every request is appended to STATE/requests.log ("METHOD PATH RANGE AUTH"). On start it writes
 STATE/registry.jsonl (manifest rows for the repos, pinned with OpenMed's reproducibility hash;
@@ -67,6 +69,8 @@ def load_repos(models_dir):
     repos["pickle-only"] = Repo("pickle-only", {"config.json": base["config.json"],
                                                 "pytorch_model.bin": b"\x80\x02pickle"})
     repos["stale-bert"] = Repo("stale-bert", dict(repos["bert-cased"].files))
+    repos["bad-json"] = Repo("bad-json", {"config.json": base["config.json"]})
+    repos["bad-sha"] = Repo("bad-sha", {"config.json": base["config.json"]})
     return repos
 
 
@@ -82,6 +86,8 @@ def manifest_rows(repos):
     for name, repo in sorted(repos.items()):
         repo_id = f"{ORG}/{name}"
         pin = reproducibility_hash(repo_id, repo)
+        if name in ("bad-json", "bad-sha"):
+            continue
         if name == "stale-bert":
             pin = "sha256:" + "0" * 64
         rows.append({"repo_id": repo_id, "family": "NER", "task": "token-classification", "languages": ["en"],
@@ -166,6 +172,11 @@ class Hub(BaseHTTPRequestHandler):
         repo = self.find_repo(org, name)
         if repo is None or not self.revision_ok(repo, rev):
             return
+        if name == "bad-json":
+            return self.reply(200, b'{"sha": "' + repo.commit.encode() + b'", "siblings": [', {})
+        if name == "bad-sha":
+            body = {"id": f"{ORG}/{name}", "sha": "not-a-commit", "siblings": [{"size": 3}]}
+            return self.reply(200, json.dumps(body).encode(), {"Content-Type": "application/json"})
         blobs = query.get("blobs", ["false"])[0].lower() == "true"
         siblings = []
         for path in sorted(repo.files):

@@ -5,6 +5,10 @@
  * reuse of a Hugging Face cache and the manifest pin with its integrity record. */
 #include <curl/curl.h>
 #include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +248,46 @@ static void test_corrupt(void) {
     CHECK(n <= 3);
 }
 
+/* Garbage from the revision API is a clear format error, never a crash. */
+static void test_garbage(void) {
+    openmed_config cfg;
+    config_for(&cfg, cache);
+    openmed_error err;
+    char dir[OPENMED_PATH_MAX];
+    CHECK_INT(openmed_model_fetch("OpenMedTest/bad-json", NULL, &cfg, NULL, NULL, dir, sizeof dir, &err),
+              OPENMED_ERR_FORMAT);
+    CHECK_MSG(strstr(err.message, "/api/models/OpenMedTest/bad-json/revision/main") != NULL, "%s", err.message);
+    CHECK_INT(openmed_model_fetch("OpenMedTest/bad-sha", NULL, &cfg, NULL, NULL, dir, sizeof dir, &err),
+              OPENMED_ERR_FORMAT);
+    CHECK_MSG(strstr(err.message, "'sha'") != NULL, "%s", err.message);
+}
+
+/* A write that fails (here: a file size limit standing in for a full disk) is an I/O error naming
+ * the file; the part already written stays, and the next pull completes it. */
+static void test_write_failure(void) {
+    openmed_config cfg;
+    config_for(&cfg, cache);
+    openmed_error err;
+    char dir[OPENMED_PATH_MAX], repo_dir[600], path[OPENMED_PATH_MAX + 256];
+    snprintf(repo_dir, sizeof repo_dir, "%s/models--OpenMedTest--electra-cased", cache);
+    struct rlimit old, small;
+    CHECK_INT(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small = old;
+    small.rlim_cur = 1 << 20; /* model.safetensors is 2.9 MB */
+    signal(SIGXFSZ, SIG_IGN);
+    CHECK_INT(setrlimit(RLIMIT_FSIZE, &small), 0);
+    openmed_status st = openmed_model_fetch("OpenMedTest/electra-cased", NULL, &cfg, NULL, NULL, dir, sizeof dir, &err);
+    CHECK_INT(setrlimit(RLIMIT_FSIZE, &old), 0);
+    CHECK_INT(st, OPENMED_ERR_IO);
+    CHECK_MSG(strstr(err.message, "writing ") && strstr(err.message, ".incomplete"), "%s", err.message);
+    CHECK_INT(count_blobs(repo_dir, ".incomplete"), 1);
+    st = openmed_model_fetch("OpenMedTest/electra-cased", NULL, &cfg, NULL, NULL, dir, sizeof dir, &err);
+    CHECK_MSG(st == OPENMED_OK, "%s", err.message);
+    CHECK_INT(count_blobs(repo_dir, ".incomplete"), 0);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    CHECK(files_equal(path, OM_FIXTURES "/hf/models/electra-cased/model.safetensors"));
+}
+
 static void test_offline_and_reuse(void) {
     openmed_config cfg;
     config_for(&cfg, cache);
@@ -322,6 +366,24 @@ static void test_pin(void) {
         CHECK_MSG(strstr(err.message, "does not match its recorded sha256") != NULL, "%s", err.message);
     }
     unsetenv("OPENMED_OFFLINE");
+    /* a damaged integrity record is a format error naming it */
+    char pattern[600];
+    snprintf(pattern, sizeof pattern, "%s/integrity/*/*.json", cache);
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) == 0) {
+        FILE *f = fopen(g.gl_pathv[0], "w");
+        if (f) {
+            fputs("{\"schema_version\": 7, \"artifacts\": \"", f);
+            fclose(f);
+        }
+        setenv("OPENMED_OFFLINE", "1", 1);
+        CHECK_INT(om_hub_resolve_model("bert_cased", &cfg, again, sizeof again, &err), OPENMED_ERR_FORMAT);
+        CHECK_MSG(strstr(err.message, "integrity record") != NULL, "%s", err.message);
+        unsetenv("OPENMED_OFFLINE");
+        globfree(&g);
+    } else {
+        CHECK(0);
+    }
     /* the hub moved on: the manifest's pin no longer matches */
     CHECK_INT(om_hub_resolve_model("stale_bert", &cfg, dir, sizeof dir, &err), OPENMED_ERR_INTEGRITY);
     CHECK_MSG(strstr(err.message, "does not match the current repository revision") != NULL, "%s", err.message);
@@ -355,6 +417,8 @@ int main(void) {
     test_errors();
     test_resume();
     test_corrupt();
+    test_garbage();
+    test_write_failure();
     test_offline_and_reuse();
     test_pin();
     hub_stop(&hub);
