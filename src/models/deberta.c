@@ -91,16 +91,16 @@ static openmed_status deberta_config(deberta_weights *w, const om_model_config *
     if (w->hidden <= 0 || w->n_heads <= 0 || w->n_layers <= 0 || w->inter_size <= 0 || w->n_labels <= 0)
         return om_fail(err, OPENMED_ERR_CONFIG, "%s: hidden_size, num_attention_heads, num_hidden_layers, "
                        "intermediate_size and the labels must be positive", path);
-    if ((s = om_json_int(j, path, "embedding_size", w->hidden, &w->embed_size, err)) ||
-        (s = om_json_int(j, path, "attention_head_size", w->hidden / w->n_heads, &w->head_dim, err)) ||
-        (s = om_json_int(j, path, "type_vocab_size", 0, &w->type_vocab_size, err)) ||
-        (s = om_json_bool(j, path, "position_biased_input", 1, &w->position_biased_input, err)) ||
-        (s = om_json_bool(j, path, "relative_attention", 0, &w->relative, err)) ||
-        (s = om_json_int(j, path, "position_buckets", -1, &w->bucket_size, err)) ||
-        (s = om_json_int(j, path, "max_relative_positions", -1, &w->max_relative, err)) ||
-        (s = om_json_float(j, path, "layer_norm_eps", 1e-7f, &w->eps, err)) ||
-        (s = om_json_string(j, path, "hidden_act", "gelu", &act_name, err)) ||
-        (s = om_json_int(j, path, "conv_kernel_size", 0, &conv_kernel, err)))
+    if ((s = om_encoder_json_int(j, path, "embedding_size", w->hidden, &w->embed_size, err)) ||
+        (s = om_encoder_json_int(j, path, "attention_head_size", w->hidden / w->n_heads, &w->head_dim, err)) ||
+        (s = om_encoder_json_int(j, path, "type_vocab_size", 0, &w->type_vocab_size, err)) ||
+        (s = om_encoder_json_bool(j, path, "position_biased_input", 1, &w->position_biased_input, err)) ||
+        (s = om_encoder_json_bool(j, path, "relative_attention", 0, &w->relative, err)) ||
+        (s = om_encoder_json_int(j, path, "position_buckets", -1, &w->bucket_size, err)) ||
+        (s = om_encoder_json_int(j, path, "max_relative_positions", -1, &w->max_relative, err)) ||
+        (s = om_encoder_json_float(j, path, "layer_norm_eps", 1e-7f, &w->eps, err)) ||
+        (s = om_encoder_json_string(j, path, "hidden_act", "gelu", &act_name, err)) ||
+        (s = om_encoder_json_int(j, path, "conv_kernel_size", 0, &conv_kernel, err)))
         return s;
     if (w->embed_size <= 0 || w->head_dim <= 0)
         return om_fail(err, OPENMED_ERR_CONFIG, "%s: embedding_size and attention_head_size must be positive", path);
@@ -193,8 +193,8 @@ static openmed_status deberta_load_relative(deberta_weights *w, const om_model_c
     const char *norm_rel = "none";
     int share_key = 0;
     openmed_status s;
-    if ((s = om_json_string(cfg->json, cfg->path, "norm_rel_ebd", "none", &norm_rel, err)) ||
-        (s = om_json_bool(cfg->json, cfg->path, "share_att_key", 0, &share_key, err)))
+    if ((s = om_encoder_json_string(cfg->json, cfg->path, "norm_rel_ebd", "none", &norm_rel, err)) ||
+        (s = om_encoder_json_bool(cfg->json, cfg->path, "share_att_key", 0, &share_key, err)))
         return s;
     const om_st_tensor *t = om_safetensors_find(p->st, "deberta.encoder.rel_embeddings.weight");
     if (!t) return om_fail(err, OPENMED_ERR_FORMAT, "model.safetensors: missing tensor deberta.encoder.rel_embeddings.weight");

@@ -242,7 +242,7 @@ static const cJSON *json_get(const cJSON *json, const char *key) {
     return (v && !cJSON_IsNull(v)) ? v : NULL;
 }
 
-openmed_status om_json_int(const cJSON *json, const char *path, const char *key, int def, int *out,
+openmed_status om_encoder_json_int(const cJSON *json, const char *path, const char *key, int def, int *out,
                            openmed_error *err) {
     const cJSON *v = json_get(json, key);
     *out = def;
@@ -254,7 +254,7 @@ openmed_status om_json_int(const cJSON *json, const char *path, const char *key,
     return OPENMED_OK;
 }
 
-openmed_status om_json_float(const cJSON *json, const char *path, const char *key, float def, float *out,
+openmed_status om_encoder_json_float(const cJSON *json, const char *path, const char *key, float def, float *out,
                              openmed_error *err) {
     const cJSON *v = json_get(json, key);
     *out = def;
@@ -264,7 +264,7 @@ openmed_status om_json_float(const cJSON *json, const char *path, const char *ke
     return OPENMED_OK;
 }
 
-openmed_status om_json_bool(const cJSON *json, const char *path, const char *key, int def, int *out,
+openmed_status om_encoder_json_bool(const cJSON *json, const char *path, const char *key, int def, int *out,
                             openmed_error *err) {
     const cJSON *v = json_get(json, key);
     *out = def;
@@ -274,7 +274,7 @@ openmed_status om_json_bool(const cJSON *json, const char *path, const char *key
     return OPENMED_OK;
 }
 
-openmed_status om_json_string(const cJSON *json, const char *path, const char *key, const char *def,
+openmed_status om_encoder_json_string(const cJSON *json, const char *path, const char *key, const char *def,
                               const char **out, openmed_error *err) {
     const cJSON *v = json_get(json, key);
     *out = def;

@@ -62,14 +62,14 @@ openmed_status om_params_read_f32(om_params *p, float **out, int64_t rows, int64
 
 /* config.json values with defaults (absent or null keys give the default; a value of the wrong
  * JSON type fails with OPENMED_ERR_CONFIG naming the key and `path`). */
-openmed_status om_json_int(const struct cJSON *json, const char *path, const char *key, int def, int *out,
+openmed_status om_encoder_json_int(const struct cJSON *json, const char *path, const char *key, int def, int *out,
                            openmed_error *err);
-openmed_status om_json_float(const struct cJSON *json, const char *path, const char *key, float def, float *out,
+openmed_status om_encoder_json_float(const struct cJSON *json, const char *path, const char *key, float def, float *out,
                              openmed_error *err);
-openmed_status om_json_bool(const struct cJSON *json, const char *path, const char *key, int def, int *out,
+openmed_status om_encoder_json_bool(const struct cJSON *json, const char *path, const char *key, int def, int *out,
                             openmed_error *err);
 /* A string value, or def; the pointer lives as long as json. */
-openmed_status om_json_string(const struct cJSON *json, const char *path, const char *key, const char *def,
+openmed_status om_encoder_json_string(const struct cJSON *json, const char *path, const char *key, const char *def,
                               const char **out, openmed_error *err);
 
 /* Per-request scratch: a backend buffer of n floats, or OPENMED_ERR_NO_MEMORY naming `what` and the

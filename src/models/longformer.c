@@ -104,10 +104,10 @@ static openmed_status longformer_load(const om_model_config *cfg, const om_safet
         goto fail;
     }
     w->head_dim = w->hidden / w->n_heads;
-    if ((s = om_json_int(j, cfg->path, "pad_token_id", 1, &w->pad_id, err)) ||
-        (s = om_json_int(j, cfg->path, "type_vocab_size", 2, &w->type_vocab_size, err)) ||
-        (s = om_json_float(j, cfg->path, "layer_norm_eps", 1e-12f, &w->eps, err)) ||
-        (s = om_json_string(j, cfg->path, "hidden_act", "gelu", &act, err)))
+    if ((s = om_encoder_json_int(j, cfg->path, "pad_token_id", 1, &w->pad_id, err)) ||
+        (s = om_encoder_json_int(j, cfg->path, "type_vocab_size", 2, &w->type_vocab_size, err)) ||
+        (s = om_encoder_json_float(j, cfg->path, "layer_norm_eps", 1e-12f, &w->eps, err)) ||
+        (s = om_encoder_json_string(j, cfg->path, "hidden_act", "gelu", &act, err)))
         goto fail;
     if (om_act_parse(act, &w->act)) {
         s = om_fail(err, OPENMED_ERR_UNSUPPORTED, "%s: hidden_act \"%s\" is not supported", cfg->path, act);

@@ -59,7 +59,7 @@ static openmed_status modernbert_layer_types(modernbert_weights *w, const om_mod
         return OPENMED_OK;
     }
     int every;
-    openmed_status s = om_json_int(cfg->json, cfg->path, "global_attn_every_n_layers", 3, &every, err);
+    openmed_status s = om_encoder_json_int(cfg->json, cfg->path, "global_attn_every_n_layers", 3, &every, err);
     if (s) return s;
     if (every <= 0)
         return om_fail(err, OPENMED_ERR_CONFIG, "%s: \"global_attn_every_n_layers\" must be positive", cfg->path);
@@ -75,21 +75,21 @@ static openmed_status modernbert_rope(modernbert_weights *w, const om_model_conf
     static const float defaults[2] = {160000.0f, 10000.0f};
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(cfg->json, "rope_parameters");
     float shared;
-    openmed_status s = om_json_float(cfg->json, cfg->path, "rope_theta", 0.0f, &shared, err);
+    openmed_status s = om_encoder_json_float(cfg->json, cfg->path, "rope_theta", 0.0f, &shared, err);
     if (s) return s;
     if (params && !cJSON_IsNull(params) && !cJSON_IsObject(params))
         return om_fail(err, OPENMED_ERR_CONFIG, "%s: \"rope_parameters\" must be an object", cfg->path);
     for (int i = 0; i < 2; i++) {
         float theta;
-        if ((s = om_json_float(cfg->json, cfg->path, legacy[i], shared > 0 ? shared : defaults[i], &theta, err)))
+        if ((s = om_encoder_json_float(cfg->json, cfg->path, legacy[i], shared > 0 ? shared : defaults[i], &theta, err)))
             return s;
         const cJSON *p = cJSON_IsObject(params) ? cJSON_GetObjectItemCaseSensitive(params, types[i]) : NULL;
         if (p && !cJSON_IsNull(p)) {
             const char *type;
             if (!cJSON_IsObject(p))
                 return om_fail(err, OPENMED_ERR_CONFIG, "%s: rope_parameters.%s must be an object", cfg->path, types[i]);
-            if ((s = om_json_float(p, cfg->path, "rope_theta", theta, &theta, err)) ||
-                (s = om_json_string(p, cfg->path, "rope_type", "default", &type, err)))
+            if ((s = om_encoder_json_float(p, cfg->path, "rope_theta", theta, &theta, err)) ||
+                (s = om_encoder_json_string(p, cfg->path, "rope_type", "default", &type, err)))
                 return s;
             if (strcmp(type, "default") != 0)
                 return om_fail(err, OPENMED_ERR_UNSUPPORTED, "%s: rope_parameters.%s.rope_type \"%s\" is not supported",
@@ -121,10 +121,10 @@ static openmed_status modernbert_config(modernbert_weights *w, const om_model_co
         return om_fail(err, OPENMED_ERR_CONFIG, "%s: hidden_size, num_attention_heads, num_hidden_layers, "
                        "intermediate_size and labels must be positive, with an even head size", path);
     w->head_dim = w->hidden / w->n_heads;
-    if ((s = om_json_float(j, path, "norm_eps", 1e-5f, &w->eps, err)) ||
-        (s = om_json_string(j, path, "hidden_activation", "gelu", &act, err)) ||
-        (s = om_json_string(j, path, "classifier_activation", "gelu", &head_act, err)) ||
-        (s = om_json_int(j, path, "local_attention", 128, &local_attention, err)))
+    if ((s = om_encoder_json_float(j, path, "norm_eps", 1e-5f, &w->eps, err)) ||
+        (s = om_encoder_json_string(j, path, "hidden_activation", "gelu", &act, err)) ||
+        (s = om_encoder_json_string(j, path, "classifier_activation", "gelu", &head_act, err)) ||
+        (s = om_encoder_json_int(j, path, "local_attention", 128, &local_attention, err)))
         return s;
     if (om_act_parse(act, &w->act))
         return om_fail(err, OPENMED_ERR_UNSUPPORTED, "%s: hidden_activation \"%s\" is not supported", path, act);
@@ -179,10 +179,10 @@ static openmed_status modernbert_load(const om_model_config *cfg, const om_safet
     int attn_bias, mlp_bias, norm_bias, cls_bias;
     openmed_status s;
     if ((s = modernbert_config(w, cfg, err)) ||
-        (s = om_json_bool(cfg->json, cfg->path, "attention_bias", 0, &attn_bias, err)) ||
-        (s = om_json_bool(cfg->json, cfg->path, "mlp_bias", 0, &mlp_bias, err)) ||
-        (s = om_json_bool(cfg->json, cfg->path, "norm_bias", 0, &norm_bias, err)) ||
-        (s = om_json_bool(cfg->json, cfg->path, "classifier_bias", 0, &cls_bias, err)))
+        (s = om_encoder_json_bool(cfg->json, cfg->path, "attention_bias", 0, &attn_bias, err)) ||
+        (s = om_encoder_json_bool(cfg->json, cfg->path, "mlp_bias", 0, &mlp_bias, err)) ||
+        (s = om_encoder_json_bool(cfg->json, cfg->path, "norm_bias", 0, &norm_bias, err)) ||
+        (s = om_encoder_json_bool(cfg->json, cfg->path, "classifier_bias", 0, &cls_bias, err)))
         goto fail;
     w->layers = calloc((size_t)w->n_layers, sizeof *w->layers);
     if (!w->layers) {
