@@ -320,6 +320,30 @@ void openmed_pipeline_free(openmed_pipeline *pipeline);
 
 /* ---------------------------------------------------------------- privacy filter (issue 6) */
 
+/* OpenAI Privacy Filter models (model_type "openai_privacy_filter": openai/privacy-filter,
+ * OpenMed/privacy-filter-multilingual, OpenMed/privacy-filter-nemotron): a sparse mixture-of-experts
+ * encoder that labels PII with BIOES tags, read in one pass over the whole document. They load with
+ * openmed_model_load and run in the same pipelines; their natural decoder is the constrained BIOES
+ * Viterbi (OPENMED_DECODER_VITERBI), which yields entity groups such as "private_person". */
+
+/* 1 if name_or_path takes the privacy-filter route as in OpenMed: a Hub id or alias
+ * ("openai/privacy-filter...", "OpenMed/privacy-filter-...", "privacy-filter"), or a local folder
+ * whose config names one. Look-alike names from other owners are rejected. */
+int openmed_is_privacy_filter(const char *name_or_path);
+
+/* The checkpoint to load for a privacy-filter name on this host: MLX-only artifacts (no MLX here)
+ * become their PyTorch checkpoints, with a warning through the log callback, once per name; any
+ * other name is copied unchanged. Fails when out_size is too small. */
+openmed_status openmed_privacy_filter_resolve(const char *name_or_path, char *out, size_t out_size,
+                                              openmed_error *err);
+
+/* The decoder a model is meant for: viterbi for privacy-filter models, argmax otherwise. */
+openmed_label_decoder openmed_model_default_decoder(const struct openmed_model *model);
+
+/* "argmax" or "viterbi" (case-insensitive). */
+openmed_status openmed_label_decoder_parse(const char *name, openmed_label_decoder *out, openmed_error *err);
+const char *openmed_label_decoder_name(openmed_label_decoder decoder);
+
 /* ---------------------------------------------------------------- registry and hub (issue 8) */
 
 /* The model registry is OpenMed's manifest (data/registry/models.jsonl, Apache-2.0): every row

@@ -188,6 +188,7 @@ int main(void) {
     CHECK_MSG(s == OPENMED_OK, "load: %s", err.message);
     if (!golden || s != OPENMED_OK) return check_finish("test_privacy_filter");
     const int L = m->cfg.num_labels, H = m->cfg.hidden_size, layers = m->cfg.num_layers;
+    CHECK_INT(openmed_model_default_decoder(m), OPENMED_DECODER_VITERBI);
     om_bioes_scheme scheme;
     CHECK(om_bioes_scheme_init(&scheme, (const char *const *)m->cfg.id2label, L, &err) == OPENMED_OK);
 

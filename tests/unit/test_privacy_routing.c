@@ -94,6 +94,20 @@ int main(void) {
     char tiny[4];
     CHECK(om_privacy_filter_resolve("openai/privacy-filter", tiny, sizeof tiny, &sub, &err) == OPENMED_ERR_INVALID_ARGUMENT);
     CHECK(om_privacy_filter_resolve("", tiny, sizeof tiny, &sub, &err) == OPENMED_ERR_INVALID_ARGUMENT);
+    /* the public wrappers */
+    CHECK(openmed_is_privacy_filter("openai/privacy-filter"));
+    CHECK(!openmed_is_privacy_filter("acme/privacy-filter"));
+    CHECK(openmed_is_privacy_filter(OM_FIXTURES "/hf/models/privacy-filter"));
+    char out[128];
+    CHECK(openmed_privacy_filter_resolve("OpenMed/privacy-filter-nemotron-mlx", out, sizeof out, &err) == OPENMED_OK);
+    CHECK_STR(out, "OpenMed/privacy-filter-nemotron");
+    openmed_label_decoder dec;
+    CHECK(openmed_label_decoder_parse("Viterbi", &dec, &err) == OPENMED_OK && dec == OPENMED_DECODER_VITERBI);
+    CHECK(openmed_label_decoder_parse("argmax", &dec, &err) == OPENMED_OK && dec == OPENMED_DECODER_ARGMAX);
+    CHECK(openmed_label_decoder_parse("beam", &dec, &err) == OPENMED_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "beam") != NULL);
+    CHECK_STR(openmed_label_decoder_name(OPENMED_DECODER_VITERBI), "viterbi");
+    CHECK_INT(openmed_model_default_decoder(NULL), OPENMED_DECODER_ARGMAX);
     openmed_log_set(NULL, NULL);
 
     char path[512];
