@@ -70,7 +70,8 @@ openmed_status openmed_pipeline_create(const openmed_model *model, const openmed
         }
         p->n_ignore++;
     }
-    st = om_label_decoder_init(&p->decoder, options->decoder, (const char *const *)p->id2label, n_labels, err);
+    st = om_label_decoder_init_config(&p->decoder, options->decoder, (const char *const *)p->id2label, n_labels,
+                                      model->config_json, err); /* privacy: Viterbi biases from config */
     if (st != OPENMED_OK) goto fail;
 
     om_analyzer *a = &p->core;
