@@ -19,11 +19,13 @@ static const char *analyze_usage =
     "usage: openmed analyze [--model PATH] [--aggregation-strategy S] [--stride N] [--batch-size N]\n"
     "                       [--threshold X] [--format json|jsonl|csv|html] [--raw] [--all-windows]\n"
     "                       [--device D] [--config-path P] [--threads N] [--field NAME]\n"
+    "                       [--decoder argmax|viterbi]\n"
     "                       [TEXT | --input FILE] [--output FILE]\n"
     "\n"
     "Finds entities with Hugging Face TokenClassificationPipeline semantics.\n"
     "  --model PATH             model folder (default: the bundled disease model)\n"
     "  --aggregation-strategy S none, simple (default), first, average, max\n"
+    "  --decoder D              argmax (HF) or viterbi (BIOES spans; the default for privacy-filter models)\n"
     "  --stride N               overlapping windows of model_max_length tokens (HF semantics)\n"
     "  --all-windows            read the whole of long texts (HF reads only the first window)\n"
     "  --batch-size N           windows per forward pass (default 8)\n"
@@ -78,7 +80,7 @@ typedef enum format { FORMAT_JSON, FORMAT_JSONL, FORMAT_CSV, FORMAT_HTML } forma
 int cmd_analyze(int argc, char **argv) {
     const char *model_path = NULL, *input = NULL, *output = NULL, *device = NULL, *config_path = NULL;
     const char *field = NULL, *text = NULL;
-    int raw = 0, threads = 0;
+    int raw = 0, threads = 0, decoder_given = 0;
     format fmt = FORMAT_JSON;
     openmed_pipeline_options po;
     openmed_pipeline_options_init(&po);
@@ -103,6 +105,9 @@ int cmd_analyze(int argc, char **argv) {
             model_path = v;
         } else if (!strcmp(a, "--aggregation-strategy")) {
             if (openmed_aggregation_parse(v, &po.aggregation, &err) != OPENMED_OK) return cli_report(&err) + 1;
+        } else if (!strcmp(a, "--decoder")) { /* privacy (issue 6) */
+            if (openmed_label_decoder_parse(v, &po.decoder, &err) != OPENMED_OK) return cli_report(&err) + 1;
+            decoder_given = 1;
         } else if (!strcmp(a, "--stride")) {
             if (parse_int(a, v, 0, 1 << 30, &po.stride)) return 2;
         } else if (!strcmp(a, "--batch-size")) {
@@ -188,8 +193,20 @@ int cmd_analyze(int argc, char **argv) {
     openmed_pipeline *pipe = NULL;
     FILE *out = stdout;
     int rc = 0;
-    if (openmed_model_load(model_path, &mo, &model, &err) != OPENMED_OK ||
-        openmed_pipeline_create(model, &po, &pipe, &err) != OPENMED_OK) {
+    /* privacy (issue 6): MLX-only privacy-filter names run as their PyTorch checkpoints */
+    char resolved[OPENMED_PATH_MAX];
+    if (openmed_is_privacy_filter(model_path) &&
+        openmed_privacy_filter_resolve(model_path, resolved, sizeof resolved, &err) == OPENMED_OK &&
+        strcmp(resolved, model_path) != 0) {
+        fprintf(stderr, "openmed analyze: %s is an MLX-only artifact; using %s\n", model_path, resolved);
+        model_path = resolved;
+    }
+    if (openmed_model_load(model_path, &mo, &model, &err) != OPENMED_OK) {
+        rc = cli_report(&err);
+        goto done;
+    }
+    if (!decoder_given) po.decoder = openmed_model_default_decoder(model); /* privacy: viterbi for BIOES models */
+    if (openmed_pipeline_create(model, &po, &pipe, &err) != OPENMED_OK) {
         rc = cli_report(&err);
         goto done;
     }
