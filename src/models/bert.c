@@ -19,8 +19,8 @@
 typedef enum bert_kind { KIND_BERT, KIND_DISTILBERT, KIND_ROBERTA, KIND_ELECTRA } bert_kind;
 
 typedef struct bert_layer {
-    om_weight q, k, v, o, up, down;
-    const float *bq, *bk, *bv, *bo, *bup, *bdown;
+    om_weight qkv, o, up, down; /* qkv: query, key, value fused into [3H, H] at load */
+    const float *bqkv, *bo, *bup, *bdown;
     const float *ln1_g, *ln1_b, *ln2_g, *ln2_b; /* after attention, after the feed-forward */
 } bert_layer;
 
@@ -47,6 +47,8 @@ typedef struct bert_weights {
     const float **vectors;
     float **host;
     int n_vectors;
+    float **owned; /* host weight buffers built at load (fused QKV) */
+    int n_owned;
 } bert_weights;
 
 static int bert_matches(const char *model_type) {
@@ -119,6 +121,39 @@ static openmed_status load_weight(loader *L, om_weight *w, int64_t rows, int64_t
     return OPENMED_OK;
 }
 
+/* n elements of a F32/F16/BF16 tensor (possibly unaligned in the mapping) as float32. */
+static void tensor_to_f32(const om_st_tensor *t, float *dst, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        if (t->dtype == OM_ST_F32) {
+            memcpy(&dst[i], (const char *)t->data + 4 * i, 4);
+        } else {
+            uint16_t h;
+            memcpy(&h, (const char *)t->data + 2 * i, 2);
+            uint32_t bits;
+            if (t->dtype == OM_ST_BF16) {
+                bits = (uint32_t)h << 16;
+            } else { /* f16 */
+                uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1F, m = h & 0x3FF;
+                if (e == 0 && m == 0) {
+                    bits = sign;
+                } else if (e == 0) { /* subnormal */
+                    e = 113;
+                    while (!(m & 0x400)) {
+                        m <<= 1;
+                        e--;
+                    }
+                    bits = sign | (e << 23) | ((m & 0x3FF) << 13);
+                } else if (e == 31) {
+                    bits = sign | 0x7F800000u | (m << 13);
+                } else {
+                    bits = sign | ((e + 112) << 23) | (m << 13);
+                }
+            }
+            memcpy(&dst[i], &bits, 4);
+        }
+    }
+}
+
 /* A 1-D float vector of n entries, converted to aligned host float32 then made backend memory. */
 static openmed_status load_vector(loader *L, const float **out, int64_t n, openmed_error *err, const char *fmt, ...) {
     char name[256];
@@ -140,29 +175,7 @@ static openmed_status load_vector(loader *L, const float **out, int64_t n, openm
     }
     float *host = malloc((size_t)(n ? n : 1) * sizeof(float));
     if (!host) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory loading \"%s\"", name);
-    for (int64_t i = 0; i < n; i++) {
-        if (t->dtype == OM_ST_F32) {
-            memcpy(&host[i], (const char *)t->data + 4 * i, 4);
-        } else {
-            uint16_t h;
-            memcpy(&h, (const char *)t->data + 2 * i, 2);
-            uint32_t bits;
-            if (t->dtype == OM_ST_BF16) {
-                bits = (uint32_t)h << 16;
-                memcpy(&host[i], &bits, 4);
-            } else { /* f16 */
-                uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1F, m = h & 0x3FF;
-                if (e == 0 && m == 0) bits = sign;
-                else if (e == 0) {
-                    e = 113;
-                    while (!(m & 0x400)) { m <<= 1; e--; }
-                    bits = sign | (e << 23) | ((m & 0x3FF) << 13);
-                } else if (e == 31) bits = sign | 0x7F800000u | (m << 13);
-                else bits = sign | ((e + 112) << 23) | (m << 13);
-                memcpy(&host[i], &bits, 4);
-            }
-        }
-    }
+    tensor_to_f32(t, host, n);
     const float *dev = L->be->prepare_vector(L->be, host, n, err);
     if (!dev) {
         free(host);
@@ -174,14 +187,73 @@ static openmed_status load_vector(loader *L, const float **out, int64_t n, openm
     return OPENMED_OK;
 }
 
+/* Query, key and value of one layer as one [3H, H] weight and [3H] bias (rows: q, then k, then v),
+ * so each layer runs one GEMM for all three. Each source tensor is checked and named on error. */
+static openmed_status load_qkv(loader *L, bert_layer *l, int64_t H, const char *const names[6], openmed_error *err) {
+    bert_weights *bw = L->w;
+    const om_st_tensor *t[6];
+    for (int i = 0; i < 6; i++) {
+        if (!(t[i] = find_tensor(L, names[i], err))) return err ? err->status : OPENMED_ERR_FORMAT;
+        int is_bias = i % 2;
+        if (is_bias ? (t[i]->ndim != 1 || t[i]->shape[0] != H)
+                    : (t[i]->ndim != 2 || t[i]->shape[0] != H || t[i]->shape[1] != H))
+            return shape_error(t[i], names[i], H, is_bias ? -1 : H, err);
+    }
+    float **owned = realloc(bw->owned, (size_t)(bw->n_owned + 1) * sizeof *owned);
+    if (!owned) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory loading \"%s\"", names[0]);
+    bw->owned = owned;
+    float *w = NULL;
+    if (posix_memalign((void **)&w, 64, (size_t)(3 * H * H + 3 * H) * sizeof(float)) != 0)
+        return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory loading \"%s\"", names[0]);
+    bw->owned[bw->n_owned++] = w;
+    float *bias = w + 3 * H * H;
+    for (int i = 0; i < 3; i++) {
+        tensor_to_f32(t[2 * i], w + i * H * H, H * H);
+        tensor_to_f32(t[2 * i + 1], bias + i * H, H);
+    }
+    l->qkv.data = w;
+    l->qkv.dtype = OM_F32;
+    l->qkv.rows = 3 * H;
+    l->qkv.cols = H;
+    l->qkv.backend_private = NULL;
+    openmed_status s = L->be->prepare_weight(L->be, &l->qkv, 0, err);
+    if (s != OPENMED_OK) return om_fail_prefix(err, "tensor \"%s\"", names[0]);
+    if (bw->n_weights == L->cap_weights) {
+        L->cap_weights = L->cap_weights ? 2 * L->cap_weights : 64;
+        om_weight **grown = realloc(bw->weights, (size_t)L->cap_weights * sizeof *grown);
+        if (!grown) {
+            L->be->release_weight(L->be, &l->qkv);
+            return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory loading \"%s\"", names[0]);
+        }
+        bw->weights = grown;
+    }
+    bw->weights[bw->n_weights++] = &l->qkv;
+    l->bqkv = L->be->prepare_vector(L->be, bias, 3 * H, err);
+    if (!l->bqkv) return om_fail_prefix(err, "tensor \"%s\"", names[1]);
+    if (l->bqkv != bias) { /* released with the vectors; the host copy stays owned above */
+        const float **gv = realloc(bw->vectors, (size_t)(bw->n_vectors + 1) * sizeof *gv);
+        float **gh = realloc(bw->host, (size_t)(bw->n_vectors + 1) * sizeof *gh);
+        if (gv) bw->vectors = gv;
+        if (gh) bw->host = gh;
+        if (!gv || !gh) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory");
+        L->cap_vectors = bw->n_vectors + 1;
+        bw->host[bw->n_vectors] = NULL;
+        bw->vectors[bw->n_vectors++] = l->bqkv;
+    }
+    return OPENMED_OK;
+}
+
 static void bert_free(void *weights, om_backend *be) {
     bert_weights *w = weights;
     if (!w) return;
     for (int i = 0; i < w->n_weights; i++) be->release_weight(be, w->weights[i]);
     for (int i = 0; i < w->n_vectors; i++) {
         if (w->vectors[i] != w->host[i]) be->release_vector(be, w->vectors[i]);
+        /* host[i] NULL: a fused bias whose host copy lives in `owned` */
         free(w->host[i]);
     }
+    for (int i = 0; i < w->n_owned; i++) free(w->owned[i]);
+    free(w->owned);
     free(w->weights);
     free(w->vectors);
     free(w->host);
@@ -195,21 +267,28 @@ static openmed_status require_size(const om_model_config *cfg, int value, const 
                    cfg->model_type);
 }
 
+/* load_qkv with names from a format taking (prefix, layer, projection, "weight" | "bias"). */
+static openmed_status load_qkv_named(loader *L, bert_layer *l, int64_t H, const char *fmt, int layer,
+                                     openmed_error *err) {
+    int distil = L->w->kind == KIND_DISTILBERT;
+    const char *proj[3] = {distil ? "q" : "query", distil ? "k" : "key", distil ? "v" : "value"};
+    char buf[6][256];
+    const char *names[6];
+    for (int i = 0; i < 6; i++) {
+        snprintf(buf[i], sizeof buf[i], fmt, L->prefix, layer, proj[i / 2], i % 2 ? "bias" : "weight");
+        names[i] = buf[i];
+    }
+    return load_qkv(L, l, H, names, err);
+}
+
 static openmed_status load_layer(loader *L, const om_model_config *cfg, int i, bert_layer *l, openmed_error *err) {
     const char *p = L->prefix;
     int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
     openmed_status s;
     if (L->w->kind == KIND_DISTILBERT) {
-        const char *b = "%stransformer.layer.%d.";
 #define W(dst, r, c, suffix) if ((s = load_weight(L, dst, r, c, err, "%stransformer.layer.%d." suffix, p, i)) != OPENMED_OK) return s
 #define V(dst, n, suffix) if ((s = load_vector(L, dst, n, err, "%stransformer.layer.%d." suffix, p, i)) != OPENMED_OK) return s
-        (void)b;
-        W(&l->q, H, H, "attention.q_lin.weight");
-        V(&l->bq, H, "attention.q_lin.bias");
-        W(&l->k, H, H, "attention.k_lin.weight");
-        V(&l->bk, H, "attention.k_lin.bias");
-        W(&l->v, H, H, "attention.v_lin.weight");
-        V(&l->bv, H, "attention.v_lin.bias");
+        if ((s = load_qkv_named(L, l, H, "%stransformer.layer.%d.attention.%s_lin.%s", i, err)) != OPENMED_OK) return s;
         W(&l->o, H, H, "attention.out_lin.weight");
         V(&l->bo, H, "attention.out_lin.bias");
         V(&l->ln1_g, H, "sa_layer_norm.weight");
@@ -226,12 +305,7 @@ static openmed_status load_layer(loader *L, const om_model_config *cfg, int i, b
     }
 #define W(dst, r, c, suffix) if ((s = load_weight(L, dst, r, c, err, "%sencoder.layer.%d." suffix, p, i)) != OPENMED_OK) return s
 #define V(dst, n, suffix) if ((s = load_vector(L, dst, n, err, "%sencoder.layer.%d." suffix, p, i)) != OPENMED_OK) return s
-    W(&l->q, H, H, "attention.self.query.weight");
-    V(&l->bq, H, "attention.self.query.bias");
-    W(&l->k, H, H, "attention.self.key.weight");
-    V(&l->bk, H, "attention.self.key.bias");
-    W(&l->v, H, H, "attention.self.value.weight");
-    V(&l->bv, H, "attention.self.value.bias");
+    if ((s = load_qkv_named(L, l, H, "%sencoder.layer.%d.attention.self.%s.%s", i, err)) != OPENMED_OK) return s;
     W(&l->o, H, H, "attention.output.dense.weight");
     V(&l->bo, H, "attention.output.dense.bias");
     V(&l->ln1_g, H, "attention.output.LayerNorm.weight");
@@ -364,7 +438,7 @@ static openmed_status bert_forward(const void *weights, const om_model_config *c
         free(host_ids);
         return s;
     }
-    /* One activation block per call: x, q, k, v, ctx, tmp [T, H], up [T, I], emb [T, E], logits [T, labels]. */
+    /* One activation block per call: x [T, H], qkv [T, 3H], ctx, tmp [T, H], up [T, I], emb [T, E], logits [T, labels]. */
     size_t floats = (size_t)T * (size_t)(6 * H + I + E + n_labels);
     float *arena = be->alloc(be, floats * sizeof(float));
     if (!arena) {
@@ -372,7 +446,7 @@ static openmed_status bert_forward(const void *weights, const om_model_config *c
         return om_fail(err, OPENMED_ERR_NO_MEMORY, "bert forward: cannot allocate %zu bytes of activations on %s",
                        floats * sizeof(float), be->name);
     }
-    float *x = arena, *q = x + T * H, *k = q + T * H, *v = k + T * H, *ctx = v + T * H, *tmp = ctx + T * H;
+    float *x = arena, *qkv = x + T * H, *ctx = qkv + 3 * T * H, *tmp = ctx + T * H;
     float *up = tmp + T * H, *emb = up + T * I, *out = emb + T * E;
     size_t block = (size_t)T * (size_t)H * sizeof(float);
 
@@ -386,11 +460,12 @@ static openmed_status bert_forward(const void *weights, const om_model_config *c
 
     om_attention_args a;
     memset(&a, 0, sizeof a);
-    a.q = q;
-    a.k = k;
-    a.v = v;
+    a.q = qkv;
+    a.k = qkv + H;
+    a.v = qkv + 2 * H;
     a.out = ctx;
-    a.q_stride = a.k_stride = a.v_stride = a.out_stride = H;
+    a.q_stride = a.k_stride = a.v_stride = 3 * H;
+    a.out_stride = H;
     a.n_heads = a.n_kv_heads = heads;
     a.head_dim = dh;
     a.cu_seqlens = batch->cu_seqlens;
@@ -399,9 +474,7 @@ static openmed_status bert_forward(const void *weights, const om_model_config *c
     a.window_left = a.window_right = -1;
     for (int l = 0; l < w->n_layers && s == OPENMED_OK; l++) {
         const bert_layer *L = &w->layers[l];
-        s = be->linear(be, q, 0, x, 0, &L->q, L->bq, T, OM_ACT_NONE, 0, err);
-        if (s == OPENMED_OK) s = be->linear(be, k, 0, x, 0, &L->k, L->bk, T, OM_ACT_NONE, 0, err);
-        if (s == OPENMED_OK) s = be->linear(be, v, 0, x, 0, &L->v, L->bv, T, OM_ACT_NONE, 0, err);
+        s = be->linear(be, qkv, 0, x, 0, &L->qkv, L->bqkv, T, OM_ACT_NONE, 0, err);
         if (s == OPENMED_OK) s = be->attention(be, &a, err);
         if (s == OPENMED_OK) s = be->linear(be, tmp, 0, ctx, 0, &L->o, L->bo, T, OM_ACT_NONE, 0, err);
         if (s == OPENMED_OK) s = be->layernorm(be, x, tmp, x, L->ln1_g, L->ln1_b, T, H, w->eps, err);

@@ -33,8 +33,8 @@ static void normalize_model_type(const char *in, char *out, size_t size) {
     size_t i = 0;
     for (; in[i] && i + 1 < size; i++) out[i] = (char)tolower((unsigned char)in[i]);
     out[i] = '\0';
-    if (strcmp(out, "xlm_roberta") == 0) snprintf(out, size, "xlm-roberta");
-    if (strcmp(out, "deberta_v2") == 0) snprintf(out, size, "deberta-v2");
+    for (char *c = out; *c; c++) /* "xlm_roberta" -> "xlm-roberta", "deberta_v2" -> "deberta-v2" */
+        if (*c == '_' && (strncmp(out, "xlm", 3) == 0 || strncmp(out, "deberta", 7) == 0)) *c = '-';
 }
 
 /* Bracket depth outside strings, so hostile nesting fails before cJSON recurses. */

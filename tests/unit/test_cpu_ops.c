@@ -134,6 +134,17 @@ static void test_norms_and_elementwise(void) {
         CHECK_INT(be->activate(be, y, x, M * D, (om_act)act, &err), OPENMED_OK);
         for (int i = 0; i < M * D; i++) CHECK_NEAR(y[i], act_ref(x[i], (om_act)act), 1e-6);
     }
+    /* Exact GELU over a wide range, including the tails and a length that is not a multiple of 16. */
+    enum { NG = 16001 };
+    static float gx[NG], gy[NG];
+    for (int i = 0; i < NG; i++) gx[i] = -10.0f + 20.0f * (float)i / (NG - 1);
+    CHECK_INT(be->activate(be, gy, gx, NG, OM_ACT_GELU, &err), OPENMED_OK);
+    double worst = 0;
+    for (int i = 0; i < NG; i++) {
+        double want = act_ref(gx[i], OM_ACT_GELU), d = fabs(gy[i] - want) / (fabs(want) > 1 ? fabs(want) : 1);
+        if (d > worst) worst = d;
+    }
+    CHECK_MSG(worst < 2e-6, "gelu worst error %g", worst);
     /* GLU: x [M, 2F] = [input | gate], y [M, F]. */
     const int F = D / 2;
     CHECK_INT(be->glu(be, y, x, M, F, OM_ACT_SILU, &err), OPENMED_OK);

@@ -7,12 +7,45 @@
 
 #define ELEM_GRAIN 32768 /* elements per thread below which splitting costs more than it saves */
 
+/* erf on [-4, 4] as a rational function of x^2 (odd numerator, even denominator), clamped
+ * outside, where float erf is +-1 to within 2e-8. Absolute error below 5e-7 everywhere (tested
+ * against double erf), and only multiply/add/divide, so the loop below vectorizes. */
+static inline __attribute__((always_inline)) float erf_rational(float x) {
+    x = x > 4.0f ? 4.0f : x;
+    x = x < -4.0f ? -4.0f : x;
+    float x2 = x * x;
+    float p = -2.72614225801306e-10f;
+    p = p * x2 + 2.77068142495902e-08f;
+    p = p * x2 - 2.10102402082508e-06f;
+    p = p * x2 - 5.69250639462346e-05f;
+    p = p * x2 - 7.34990630326855e-04f;
+    p = p * x2 - 2.95459980854025e-03f;
+    p = p * x2 - 1.60960333262415e-02f;
+    float q = -1.45660718464996e-05f;
+    q = q * x2 - 2.13374055278905e-04f;
+    q = q * x2 - 1.68282697438203e-03f;
+    q = q * x2 - 7.37332916720468e-03f;
+    q = q * x2 - 1.42647390514189e-02f;
+    return x * p / q;
+}
+
+static inline __attribute__((always_inline)) void gelu_block16(float *b) {
+    for (int k = 0; k < 16; k++) b[k] = 0.5f * b[k] * (1.0f + erf_rational(b[k] * 0.70710678118654752f));
+}
+
+/* Exact-erf GELU in blocks of 16 (a fixed trip count the -O2 vectorizer accepts; no-trapping-math
+ * lets it turn the clamps into min/max), compiled for AVX2+FMA and baseline x86-64, picked at load. */
+__attribute__((optimize("no-trapping-math"), target_clones("arch=haswell", "default")))
+static void gelu_erf_inplace(float *x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) gelu_block16(x + i);
+    for (; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erf_rational(x[i] * 0.70710678118654752f));
+}
+
 void om_cpu_act_inplace(float *x, int64_t n, om_act act) {
     switch (act) {
     case OM_ACT_NONE: return;
-    case OM_ACT_GELU:
-        for (int64_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
-        return;
+    case OM_ACT_GELU: gelu_erf_inplace(x, n); return;
     case OM_ACT_GELU_TANH:
         for (int64_t i = 0; i < n; i++) {
             float v = x[i];
