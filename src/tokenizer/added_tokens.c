@@ -16,7 +16,7 @@ openmed_status om_added_vocab_parse(om_added_vocab *a, const cJSON *j, openmed_e
     cJSON_ArrayForEach(e, j) {
         const char *content = om_json_str(e, "content");
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "id");
-        if (!content || !cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble > 50000000.0 ||
+        if (!content || !cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble >= OM_MAX_TOKEN_ID ||
             id->valuedouble != (double)(int32_t)id->valuedouble)
             return om_fail(err, OPENMED_ERR_FORMAT, "added_tokens[%zu]: needs \"content\" and a valid \"id\"", a->count);
         om_added_token *t = &a->tokens[a->count++];

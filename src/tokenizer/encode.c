@@ -212,6 +212,7 @@ size_t om_tokenizer_num_special_tokens(const om_tokenizer *tok) {
 
 openmed_status om_tokenizer_wrap_single(const om_tokenizer *tok, const om_encoding *content, size_t begin, size_t end,
                                         om_encoding *out, openmed_error *err) {
+    if (content == out) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "wrap: the output must be another encoding");
     if (begin > end || end > content->count)
         return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "wrap: window [%zu, %zu) outside %zu tokens", begin, end,
                        content->count);

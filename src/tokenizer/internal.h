@@ -86,6 +86,7 @@ typedef struct om_pattern {
     char *literal;
     size_t literal_len;
     pcre2_code *re;
+    pcre2_match_context *mctx; /* match limits: a hostile regex fails instead of hanging */
 } om_pattern;
 
 typedef struct om_match {
@@ -109,6 +110,9 @@ int om_pattern_find(const om_pattern *p, const char *s, size_t len, om_matches *
 void om_matches_free(om_matches *m);
 
 /* ---------------------------------------------------------------- vocabulary (vocab.c) */
+
+/* Ids beyond this are rejected at load (real vocabularies stay under 300k). */
+#define OM_MAX_TOKEN_ID (1 << 22)
 
 /* String -> id hash map plus id -> string table. */
 typedef struct om_vocab {

@@ -15,6 +15,10 @@ openmed_status om_pattern_regex(om_pattern *p, const char *regex, const char *wh
         return om_fail(err, OPENMED_ERR_FORMAT, "%s: bad regex at offset %zu: %s", what, (size_t)at, (char *)msg);
     }
     pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE); /* best effort: the interpreter is the fallback */
+    p->mctx = pcre2_match_context_create(NULL);
+    if (!p->mctx) return om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: regex", what);
+    pcre2_set_match_limit(p->mctx, 5000000);
+    pcre2_set_heap_limit(p->mctx, 64 * 1024); /* KiB */
     return OPENMED_OK;
 }
 
@@ -37,6 +41,7 @@ openmed_status om_pattern_from_json(om_pattern *p, const cJSON *j, const char *w
 void om_pattern_free(om_pattern *p) {
     free(p->literal);
     if (p->re) pcre2_code_free(p->re);
+    if (p->mctx) pcre2_match_context_free(p->mctx);
     memset(p, 0, sizeof *p);
 }
 
@@ -69,7 +74,9 @@ static int next_match(const om_pattern *p, const char *str, size_t len, size_t f
         *e = *s + p->literal_len;
         return 1;
     }
-    int rc = pcre2_match(p->re, (PCRE2_SPTR)str, len, from, PCRE2_NO_UTF_CHECK, md, NULL);
+    int rc = pcre2_match(p->re, (PCRE2_SPTR)str, len, from, PCRE2_NO_UTF_CHECK, md, p->mctx);
+    if (rc == PCRE2_ERROR_JIT_STACKLIMIT) /* deep backtracking: the interpreter keeps its stack on the heap */
+        rc = pcre2_match(p->re, (PCRE2_SPTR)str, len, from, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md, p->mctx);
     if (rc == PCRE2_ERROR_NOMATCH) return 0;
     if (rc < 0) return -1;
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);

@@ -87,6 +87,21 @@ static openmed_status parse_component(void **slot, size_t size, const cJSON *j,
     return st;
 }
 
+/* The key under which a string (or key) that is not valid UTF-8 sits, or NULL when all are valid
+ * (serde, which HF uses, rejects such files; escapes like a lone \\ud800 decode to invalid bytes). */
+static const char *invalid_string(const cJSON *j) {
+    for (const cJSON *c = j->child; c; c = c->next) {
+        if (c->string && om_utf8_validate(c->string, strlen(c->string)) != strlen(c->string)) return "(a key)";
+        if (cJSON_IsString(c) && om_utf8_validate(c->valuestring, strlen(c->valuestring)) != strlen(c->valuestring))
+            return c->string ? c->string : "(a list item)";
+        if (c->child) {
+            const char *b = invalid_string(c);
+            if (b) return b;
+        }
+    }
+    return NULL;
+}
+
 openmed_status om_tokenizer_load_json(const char *json, size_t json_len, const char *config_json, const char *name,
                                       om_tokenizer **out, openmed_error *err) {
     *out = NULL;
@@ -100,6 +115,12 @@ openmed_status om_tokenizer_load_json(const char *json, size_t json_len, const c
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return om_fail(err, OPENMED_ERR_FORMAT, "%s: the top level must be a JSON object", name);
+    }
+    const char *bad = invalid_string(root);
+    if (bad) {
+        openmed_status st = om_fail(err, OPENMED_ERR_FORMAT, "%s: a string in \"%.64s\" is not valid UTF-8", name, bad);
+        cJSON_Delete(root);
+        return st;
     }
     om_tokenizer *t = tok_new();
     if (!t) { cJSON_Delete(root); return om_fail(err, OPENMED_ERR_NO_MEMORY, "tokenizer"); }

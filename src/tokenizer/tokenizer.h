@@ -65,7 +65,7 @@ size_t om_tokenizer_num_special_tokens(const om_tokenizer *tok);
 
 /* Wrap content tokens [begin, end) of `content` (an encoding made with add_special_tokens = 0)
  * with the single-sequence special tokens into `out` (cleared first), as HF builds each overflow
- * window: specials get offsets [0, 0] and special_tokens_mask 1. */
+ * window: specials get offsets [0, 0] and special_tokens_mask 1. `out` must not be `content`. */
 openmed_status om_tokenizer_wrap_single(const om_tokenizer *tok, const om_encoding *content,
                                         size_t begin, size_t end, om_encoding *out,
                                         openmed_error *err);

@@ -18,14 +18,16 @@ uint32_t om_utf8_decode(const char *str, size_t i, size_t *n) {
     const unsigned char *s = (const unsigned char *)str + i;
     unsigned char b = s[0];
     if (b < 0x80) { *n = 1; return b; }
-    if ((b & 0xE0) == 0xC0) { *n = 2; return ((uint32_t)(b & 0x1F) << 6) | (s[1] & 0x3F); }
-    if ((b & 0xF0) == 0xE0) {
-        *n = 3;
-        return ((uint32_t)(b & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+    /* Never reads past a byte that is not a continuation (so a NUL stops it): bad input gives U+FFFD. */
+    int len = om_utf8_len(b);
+    if (len == 1) { *n = 1; return 0xFFFD; }
+    uint32_t cp = b & (0x7F >> len);
+    for (int k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80) { *n = 1; return 0xFFFD; }
+        cp = (cp << 6) | (s[k] & 0x3F);
     }
-    *n = 4;
-    return ((uint32_t)(b & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) | ((uint32_t)(s[2] & 0x3F) << 6) |
-           (s[3] & 0x3F);
+    *n = (size_t)len;
+    return cp;
 }
 
 int om_utf8_encode(uint32_t cp, char *out) {

@@ -57,7 +57,7 @@ static int grow(om_vocab *v) {
 }
 
 openmed_status om_vocab_add(om_vocab *v, const char *s, size_t len, int32_t id, openmed_error *err) {
-    if (id < 0 || id > 50000000) return om_fail(err, OPENMED_ERR_FORMAT, "token id %d is out of range", (int)id);
+    if (id < 0 || id >= OM_MAX_TOKEN_ID) return om_fail(err, OPENMED_ERR_FORMAT, "token id %d is out of range (0 to %d)", (int)id, OM_MAX_TOKEN_ID - 1);
     if (memchr(s, 0, len)) return om_fail(err, OPENMED_ERR_FORMAT, "token %d contains a NUL byte", (int)id);
     if ((v->count + 1) * 2 > v->nslots && !grow(v)) return om_fail(err, OPENMED_ERR_NO_MEMORY, "vocabulary");
     if ((size_t)id >= v->size) {

@@ -1,0 +1,161 @@
+/* test_tokenizer_formats.c: the other ways a tokenizer arrives encode like the modern tokenizer.json: the old
+ * serialization (no "type" in "model") and a vocab.txt-only BERT folder; plus the API the pipeline uses
+ * (no-special encoding, window wrapping, model_max_length, special ids, decoding). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "check.h"
+#include "core/file.h"
+#include "tokenizer/tokenizer.h"
+
+static om_tokenizer *load(const char *rel) {
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/%s", OM_FIXTURES, rel);
+    openmed_error err = {0};
+    om_tokenizer *tok = NULL;
+    openmed_status st = om_tokenizer_load_dir(dir, &tok, &err);
+    CHECK_MSG(st == OPENMED_OK, "%s: %s", rel, err.message);
+    return tok;
+}
+
+static int same_encoding(const om_encoding *a, const om_encoding *b) {
+    if (a->count != b->count) return 0;
+    for (size_t i = 0; i < a->count; i++)
+        if (a->ids[i] != b->ids[i] || a->offsets[2 * i] != b->offsets[2 * i] || a->offsets[2 * i + 1] != b->offsets[2 * i + 1] ||
+            a->special_tokens_mask[i] != b->special_tokens_mask[i] || strcmp(om_encoding_token(a, i), om_encoding_token(b, i)))
+            return 0;
+    return 1;
+}
+
+/* Every text of the wordpiece-uncased suite encodes identically with `other`. */
+static void compare_with_modern(om_tokenizer *modern, om_tokenizer *other, const char *what) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/hf/tokenizers/wordpiece-uncased/suite.json", OM_FIXTURES);
+    char *data = NULL;
+    size_t size;
+    openmed_error err = {0};
+    CHECK(om_read_file(path, 0, &data, &size, &err) == OPENMED_OK);
+    cJSON *suite = cJSON_Parse(data);
+    om_encoding a, b;
+    om_encoding_init(&a);
+    om_encoding_init(&b);
+    int n = 0, differ = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, suite) {
+        const char *text = cJSON_GetObjectItem(c, "text")->valuestring;
+        CHECK(om_tokenizer_encode(modern, text, strlen(text), 1, &a, &err) == OPENMED_OK);
+        CHECK(om_tokenizer_encode(other, text, strlen(text), 1, &b, &err) == OPENMED_OK);
+        n++;
+        if (!same_encoding(&a, &b)) differ++;
+    }
+    CHECK_MSG(n == 336 && differ == 0, "%s: %d of %d texts differ", what, differ, n);
+    om_encoding_free(&a);
+    om_encoding_free(&b);
+    cJSON_Delete(suite);
+    free(data);
+}
+
+static void test_pipeline_api(void) {
+    om_tokenizer *bert = load("hf/tokenizers/wordpiece-uncased");
+    om_tokenizer *roberta = load("hf/tokenizers/bpe-roberta");
+    om_tokenizer *o200k = load("hf/tokenizers/bpe-o200k");
+    om_tokenizer *xlmr = load("hf/tokenizers/unigram-xlmr");
+    if (!bert || !roberta || !o200k || !xlmr) return;
+    openmed_error err = {0};
+    om_encoding all, content, window;
+    om_encoding_init(&all);
+    om_encoding_init(&content);
+    om_encoding_init(&window);
+
+    CHECK_INT(om_tokenizer_num_special_tokens(bert), 2);
+    CHECK_INT(om_tokenizer_num_special_tokens(roberta), 2);
+    CHECK_INT(om_tokenizer_num_special_tokens(o200k), 0);
+    CHECK_INT(om_tokenizer_model_max_length(bert), 128);
+    CHECK_INT(om_tokenizer_model_max_length(o200k), 1000000);
+    CHECK_INT(om_tokenizer_special_id(bert, OM_SPECIAL_CLS), 101);
+    CHECK_INT(om_tokenizer_special_id(bert, OM_SPECIAL_PAD), 0);
+    CHECK_INT(om_tokenizer_special_id(roberta, OM_SPECIAL_PAD), 1);
+    CHECK_INT(om_tokenizer_special_id(xlmr, OM_SPECIAL_MASK), 4001);
+    CHECK_INT(om_tokenizer_special_id(o200k, OM_SPECIAL_CLS), -1);
+    CHECK(om_tokenizer_is_special(bert, 102));
+    CHECK(!om_tokenizer_is_special(bert, 2000));
+    CHECK_STR(om_tokenizer_continuing_subword_prefix(bert), "##");
+    CHECK(om_tokenizer_continuing_subword_prefix(roberta) == NULL);
+    CHECK(om_tokenizer_continuing_subword_prefix(xlmr) == NULL);
+    CHECK_STR(om_tokenizer_id_to_token(bert, 101), "[CLS]");
+    CHECK_INT(om_tokenizer_token_to_id(bert, "[SEP]"), 102);
+    CHECK(om_tokenizer_id_to_token(bert, 999999) == NULL);
+    CHECK_INT(om_tokenizer_vocab_size(bert), 30522);
+
+    /* without special tokens, RoBERTa offsets are still trimmed ("Ġwor" starts at the w) */
+    const char *text = "Hello world, patient has asthma.";
+    CHECK(om_tokenizer_encode(roberta, text, strlen(text), 0, &content, &err) == OPENMED_OK);
+    CHECK(om_tokenizer_encode(roberta, text, strlen(text), 1, &all, &err) == OPENMED_OK);
+    CHECK_INT(all.count, content.count + 2);
+    CHECK_INT(content.offsets[2 * 3], 6);
+    CHECK(om_tokenizer_wrap_single(roberta, &content, 0, content.count, &window, &err) == OPENMED_OK);
+    CHECK(same_encoding(&window, &all));
+    CHECK(om_tokenizer_wrap_single(roberta, &content, 2, 4, &window, &err) == OPENMED_OK);
+    CHECK_INT(window.count, 4);
+    CHECK_INT(window.ids[0], 0);
+    CHECK_INT(window.ids[1], content.ids[2]);
+    CHECK_INT(window.ids[3], 2);
+    CHECK_INT(window.special_tokens_mask[3], 1);
+    CHECK_INT(window.offsets[2 * 3 + 1], 0);
+    CHECK(om_tokenizer_wrap_single(roberta, &content, 3, content.count + 1, &window, &err) == OPENMED_ERR_INVALID_ARGUMENT);
+
+    /* decoding, as the entity "word" field needs it */
+    char *s = NULL;
+    const char *wp[] = {"bra", "##ca", "##1", "is"};
+    CHECK(om_tokenizer_decode_tokens(bert, wp, 4, &s, &err) == OPENMED_OK);
+    CHECK_STR(s, "braca1 is");
+    free(s);
+    const char *bl[] = {"Ġpat", "ient", "Ġw", "Ã", "¶"};
+    CHECK(om_tokenizer_decode_tokens(roberta, bl, 5, &s, &err) == OPENMED_OK);
+    CHECK_STR(s, " patient w\xC3\xB6");
+    free(s);
+    const char *bad_utf8[] = {"Ã"};
+    CHECK(om_tokenizer_decode_tokens(roberta, bad_utf8, 1, &s, &err) == OPENMED_OK);
+    CHECK_STR(s, "\xEF\xBF\xBD");
+    free(s);
+    const char *ms[] = {"\xE2\x96\x81" "Hey", "\xE2\x96\x81" "friend!"};
+    CHECK(om_tokenizer_decode_tokens(xlmr, ms, 2, &s, &err) == OPENMED_OK);
+    CHECK_STR(s, "Hey friend!");
+    free(s);
+    const char *t2 = "Mutations in BRCA1 cause cancer.";
+    CHECK(om_tokenizer_encode(bert, t2, strlen(t2), 1, &all, &err) == OPENMED_OK);
+    CHECK(om_tokenizer_decode(bert, all.ids, all.count, 1, &s, &err) == OPENMED_OK);
+    CHECK_STR(s, "mutations in brca1 cause cancer.");
+    free(s);
+    int32_t bogus = 5000000;
+    CHECK(om_tokenizer_decode(bert, &bogus, 1, 0, &s, &err) != OPENMED_OK);
+
+    om_encoding_free(&all);
+    om_encoding_free(&content);
+    om_encoding_free(&window);
+    om_tokenizer_free(bert);
+    om_tokenizer_free(roberta);
+    om_tokenizer_free(o200k);
+    om_tokenizer_free(xlmr);
+}
+
+int main(void) {
+    om_tokenizer *modern = load("hf/tokenizers/wordpiece-uncased");
+    om_tokenizer *old = load("tokenizer/bert-base-uncased-old-format");
+    om_tokenizer *vocab = load("tokenizer/bert-base-uncased-vocab-only");
+    if (modern && old) compare_with_modern(modern, old, "old serialization");
+    if (modern && vocab) compare_with_modern(modern, vocab, "vocab.txt folder");
+    if (vocab) {
+        CHECK_INT(om_tokenizer_model_max_length(vocab), 512);
+        CHECK_INT(om_tokenizer_special_id(vocab, OM_SPECIAL_SEP), 102);
+        CHECK_STR(om_tokenizer_continuing_subword_prefix(vocab), "##");
+    }
+    if (old) CHECK_INT(om_tokenizer_model_max_length(old), OM_TOKENIZER_NO_MAX_LENGTH);
+    om_tokenizer_free(modern);
+    om_tokenizer_free(old);
+    om_tokenizer_free(vocab);
+    test_pipeline_api();
+    return check_finish("test_tokenizer_formats");
+}
