@@ -226,6 +226,9 @@ static void test_folders_and_devices(void) {
     CHECK(openmed_model_load(SRC, &opt, &m, &err) == OPENMED_ERR_DEVICE);
     CHECK_MSG(strstr(err.message, "mps") != NULL, "message: %s", err.message);
     CHECK(m == NULL);
+    opt.device = "cuda:7"; /* no such GPU on the test machines (or GPU 7 of a real one) */
+    CHECK(openmed_model_load(SRC, &opt, &m, &err) == OPENMED_ERR_DEVICE);
+    CHECK_MSG(strstr(err.message, "cuda") != NULL, "message: %s", err.message);
     om_backend *b = NULL;
     CHECK_INT(om_backend_create("mps", 1, &b, &err), OPENMED_ERR_DEVICE);
     CHECK(strstr(err.message, "Metal") != NULL);
@@ -235,6 +238,20 @@ static void test_folders_and_devices(void) {
     openmed_status s = openmed_model_load("/nonexistent/model/dir", &opt, &m, &err);
     CHECK(s != OPENMED_OK && m == NULL);
     CHECK(openmed_model_load(NULL, NULL, &m, &err) == OPENMED_ERR_INVALID_ARGUMENT);
+    /* The public loader on the CPU: weights, tokenizer and window length. */
+    opt.num_threads = 1;
+    const char *folders[] = {SRC, OM_FIXTURES "/hf/models/roberta"};
+    for (int i = 0; i < 2; i++) {
+        s = openmed_model_load(folders[i], &opt, &m, &err);
+        CHECK_MSG(s == OPENMED_OK, "%s: %s", folders[i], err.message);
+        if (s != OPENMED_OK) continue;
+        CHECK_STR(openmed_model_device(m), "cpu");
+        CHECK(openmed_model_tokenizer(m) != NULL);
+        CHECK_INT(openmed_model_max_length(m), 128);
+        CHECK_STR(openmed_model_path(m), folders[i]);
+        openmed_model_free(m);
+        m = NULL;
+    }
 }
 
 static void test_forward_checks(void) {
