@@ -332,11 +332,15 @@ openmed_status om_model_load_dir(const char *dir, om_backend *be, int own_backen
     if (s == OPENMED_OK && load_tokenizer) s = om_tokenizer_load_dir(dir, &m->tok, err);
     if (s == OPENMED_OK) {
         int64_t max_len = m->tok ? om_tokenizer_model_max_length(m->tok) : OM_TOKENIZER_NO_MAX_LENGTH;
-        int64_t positions = m->cfg.max_position_embeddings;
-        if (positions > 0 && (strcmp(m->cfg.model_type, "roberta") == 0 || strcmp(m->cfg.model_type, "xlm-roberta") == 0 ||
-                              strcmp(m->cfg.model_type, "camembert") == 0))
-            positions -= m->cfg.pad_token_id + 1;
-        if (positions > 0 && max_len > positions) max_len = positions;
+        /* Families with a learned absolute position table cannot read past it: cap the window
+         * there (HF would fail instead). Rotary and relative families keep model_max_length. */
+        const char *mt = m->cfg.model_type;
+        int roberta_like = strcmp(mt, "roberta") == 0 || strcmp(mt, "xlm-roberta") == 0 ||
+                           strcmp(mt, "camembert") == 0 || strcmp(mt, "longformer") == 0;
+        int learned = roberta_like || strcmp(mt, "bert") == 0 || strcmp(mt, "distilbert") == 0 ||
+                      strcmp(mt, "electra") == 0;
+        int64_t positions = m->cfg.max_position_embeddings - (roberta_like ? m->cfg.pad_token_id + 1 : 0);
+        if (learned && positions > 0 && max_len > positions) max_len = positions;
         if (max_len > INT32_MAX) max_len = INT32_MAX;
         m->max_length = (int)max_len;
     }
