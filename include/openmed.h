@@ -180,6 +180,7 @@ typedef struct openmed_encoding {
     size_t *token_starts_; /* private: where each token string starts in token_text_ */
     char *token_text_;     /* private: NUL-separated token strings */
     size_t capacity_, text_size_, text_capacity_;
+    void *scratch_;        /* private: working memory reused by the next encode */
 } openmed_encoding;
 
 /* Load the tokenizer of a model folder (or a folder holding just the tokenizer files). */

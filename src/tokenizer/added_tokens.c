@@ -22,6 +22,8 @@ openmed_status om_added_vocab_parse(om_added_vocab *a, const cJSON *j, openmed_e
         om_added_token *t = &a->tokens[a->count++];
         if (!(t->content = om_strdup(content))) return om_fail(err, OPENMED_ERR_NO_MEMORY, "added tokens");
         t->len = strlen(content);
+        if (!(t->match = om_strdup(content))) return om_fail(err, OPENMED_ERR_NO_MEMORY, "added tokens");
+        t->match_len = t->len;
         t->id = (int32_t)id->valuedouble;
         t->special = om_json_bool(e, "special", 0);
         t->single_word = om_json_bool(e, "single_word", 0);
@@ -33,7 +35,10 @@ openmed_status om_added_vocab_parse(om_added_vocab *a, const cJSON *j, openmed_e
 }
 
 void om_added_vocab_free(om_added_vocab *a) {
-    for (size_t i = 0; i < a->count; i++) free(a->tokens[i].content);
+    for (size_t i = 0; i < a->count; i++) {
+        free(a->tokens[i].content);
+        free(a->tokens[i].match);
+    }
     free(a->tokens);
     memset(a, 0, sizeof *a);
 }
@@ -75,8 +80,8 @@ int om_added_find(const om_added_vocab *a, int normalized, const char *s, size_t
                 if (!first[(unsigned char)s[p]]) continue;
                 for (size_t i = 0; i < a->count; i++) {
                     const om_added_token *t = &a->tokens[i];
-                    if (t->normalized != normalized || !t->len || t->len > len - p || t->len <= best_len) continue;
-                    if (memcmp(s + p, t->content, t->len) == 0) { best = (int32_t)i; best_len = t->len; }
+                    if (t->normalized != normalized || !t->match_len || t->match_len > len - p || t->match_len <= best_len) continue;
+                    if (memcmp(s + p, t->match, t->match_len) == 0) { best = (int32_t)i; best_len = t->match_len; }
                 }
                 if (best >= 0) break;
             }

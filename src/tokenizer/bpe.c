@@ -290,8 +290,7 @@ int om_bpe_tokenize(const om_model *m, const char *s, size_t len, om_toks *out) 
     for (size_t q = 0; q < n && ok; q++) {
         if (w[q].len == 0) continue;
         const char *str = om_vocab_str(&m->vocab, w[q].c);
-        if (!str) str = "";
-        ok = om_toks_push(out, w[q].c, pos, pos + w[q].len, str, strlen(str));
+        ok = om_toks_push(out, w[q].c, pos, pos + w[q].len, str ? str : "", om_vocab_len(&m->vocab, w[q].c));
         pos += w[q].len;
     }
     free(w);

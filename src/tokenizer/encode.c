@@ -9,7 +9,10 @@
 
 void om_encoding_init(om_encoding *enc) { memset(enc, 0, sizeof *enc); }
 
+static void work_free(void *p);
+
 void om_encoding_free(om_encoding *enc) {
+    work_free(enc->scratch_);
     free(enc->ids);
     free(enc->offsets);
     free(enc->special_tokens_mask);
@@ -72,24 +75,42 @@ static int enc_push(om_encoding *e, int32_t id, size_t s, size_t end, int specia
 
 /* ---------------------------------------------------------------- encode */
 
+/* Per-request working memory, kept in the caller's encoding between calls. */
 typedef struct work {
     om_pretok pt, scratch;
-    om_nstr a, b;
+    om_nstr a, b, tmp;
     om_toks toks;
     om_added_piece *pieces, *pieces2;
     size_t npieces, cap, npieces2, cap2;
     uint32_t *char_of;
+    size_t char_cap;
+    om_encoding content;
 } work;
 
-static void work_free(work *w) {
+static void work_free(void *p) {
+    work *w = p;
+    if (!w) return;
     om_pretok_free(&w->pt);
     om_pretok_free(&w->scratch);
     om_nstr_free(&w->a);
     om_nstr_free(&w->b);
+    om_nstr_free(&w->tmp);
     om_toks_free(&w->toks);
     free(w->pieces);
     free(w->pieces2);
     free(w->char_of);
+    om_encoding_free(&w->content);
+    free(w);
+}
+
+static void work_reset(work *w) {
+    w->pt.text.len = 0;
+    w->pt.count = 0;
+    w->scratch.text.len = 0;
+    w->scratch.count = 0;
+    w->toks.count = 0;
+    w->toks.strs.size = 0;
+    w->npieces = w->npieces2 = 0;
 }
 
 /* Normalize t[from, to) and split it on normalized added tokens into w->pt. */
@@ -121,10 +142,8 @@ static openmed_status encode_tokens(const om_tokenizer *tok, const char *text, s
         if (p->token >= 0) {
             size_t at = w->pt.text.len;
             if (!om_nstr_reserve(&w->pt.text, 0)) return om_fail(err, OPENMED_ERR_NO_MEMORY, "encode");
-            om_nstr tmp = {0};
-            int ok = om_nstr_set_original(&tmp, text, p->start, p->end) && om_nstr_copy_range(&w->pt.text, &tmp, 0, tmp.len) &&
+            int ok = om_nstr_set_original(&w->tmp, text, p->start, p->end) && om_nstr_copy_range(&w->pt.text, &w->tmp, 0, w->tmp.len) &&
                      om_pretok_add(&w->pt, at, w->pt.text.len, p->token);
-            om_nstr_free(&tmp);
             if (!ok) return om_fail(err, OPENMED_ERR_NO_MEMORY, "encode");
         } else if (!normalize_piece(tok, w, text, p->start, p->end)) {
             return om_fail(err, OPENMED_ERR_NO_MEMORY, "encode: normalization failed");
@@ -228,38 +247,39 @@ openmed_status om_tokenizer_encode(const om_tokenizer *tok, const char *text, si
     size_t bad = om_utf8_validate(text ? text : "", len);
     if (bad != len)
         return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "encode: the text is not valid UTF-8 (byte offset %zu)", bad);
-    work w;
-    memset(&w, 0, sizeof w);
-    openmed_status st = encode_tokens(tok, text ? text : "", len, &w, err);
-    om_encoding content;
-    om_encoding_init(&content);
-    om_encoding *dst = add_special_tokens ? &content : out;
-    if (!st) {
+    work *w = out->scratch_;
+    if (!w && !(w = out->scratch_ = calloc(1, sizeof *w))) return om_fail(err, OPENMED_ERR_NO_MEMORY, "encode");
+    work_reset(w);
+    openmed_status st = encode_tokens(tok, text ? text : "", len, w, err);
+    om_encoding *dst = add_special_tokens ? &w->content : out;
+    enc_clear(dst);
+    if (!st && len + 1 > w->char_cap) {
         /* byte offsets -> code points, with HF's BytesToCharOffsetConverter rules */
-        w.char_of = malloc((len + 1) * sizeof *w.char_of);
-        if (!w.char_of) st = om_fail(err, OPENMED_ERR_NO_MEMORY, "encode");
+        uint32_t *c = realloc(w->char_of, (len + 1) * sizeof *c);
+        if (!c) st = om_fail(err, OPENMED_ERR_NO_MEMORY, "encode");
+        else { w->char_of = c; w->char_cap = len + 1; }
+    }
+    if (!st) {
         uint32_t ci = 0;
-        for (size_t i = 0; !st && i < len; i++) {
+        for (size_t i = 0; i < len; i++) {
             if (i > 0 && ((unsigned char)text[i] & 0xC0) != 0x80) ci++;
-            w.char_of[i] = ci;
+            w->char_of[i] = ci;
         }
-        for (size_t i = 0; !st && i < w.toks.count; i++) {
-            om_tok *k = &w.toks.items[i];
+        for (size_t i = 0; !st && i < w->toks.count; i++) {
+            om_tok *k = &w->toks.items[i];
             size_t s = k->start, e = k->end;
             if (s < len) {
-                size_t cs = w.char_of[s], ce;
-                if (e < len) ce = w.char_of[e];
-                else ce = (e >= 1 && e - 1 < len ? w.char_of[e - 1] : cs) + 1;
+                size_t cs = w->char_of[s], ce;
+                if (e < len) ce = w->char_of[e];
+                else ce = (e >= 1 && e - 1 < len ? w->char_of[e - 1] : cs) + 1;
                 s = cs;
                 e = ce;
             }
-            const char *str = w.toks.strs.data + k->str_off;
-            if (!enc_push(dst, k->id, s, e, 0, str, k->str_len)) st = om_fail(err, OPENMED_ERR_NO_MEMORY, "encode");
+            if (!enc_push(dst, k->id, s, e, 0, w->toks.strs.data + k->str_off, k->str_len))
+                st = om_fail(err, OPENMED_ERR_NO_MEMORY, "encode");
         }
     }
-    work_free(&w);
-    if (!st && add_special_tokens) st = add_template(tok, &content, 0, content.count, out, err);
-    om_encoding_free(&content);
+    if (!st && add_special_tokens) st = add_template(tok, &w->content, 0, w->content.count, out, err);
     if (st) enc_clear(out);
     (void)added_content;
     return st;

@@ -117,7 +117,9 @@ void om_matches_free(om_matches *m);
 /* String -> id hash map plus id -> string table. */
 typedef struct om_vocab {
     char **id_to_str;     /* [size], NULL for holes */
+    uint32_t *id_len;     /* [size] byte lengths */
     size_t size;          /* max id + 1 */
+    size_t ids_cap;       /* allocated entries of id_to_str / id_len */
     int32_t *slots;       /* open addressing: id or -1 */
     uint32_t *slot_hash;
     size_t nslots;
@@ -130,6 +132,8 @@ void om_vocab_free(om_vocab *v);
 openmed_status om_vocab_add(om_vocab *v, const char *s, size_t len, int32_t id, openmed_error *err);
 int32_t om_vocab_get(const om_vocab *v, const char *s, size_t len);
 const char *om_vocab_str(const om_vocab *v, int32_t id);
+/* Byte length of the token `id` (0 for unknown ids). */
+size_t om_vocab_len(const om_vocab *v, int32_t id);
 
 /* ---------------------------------------------------------------- tokens produced by a model */
 
@@ -192,6 +196,7 @@ typedef struct om_pretok {
     om_nstr text;
     om_split *splits;
     size_t count, cap;
+    int inplace; /* while a pre-tokenizer only splits: new splits point into the input's text */
 } om_pretok;
 
 int om_pretok_add(om_pretok *p, size_t begin, size_t end, int32_t added_id);
@@ -313,8 +318,10 @@ int om_decoder_chain(const om_decoder *d, char ***tokens, size_t *count);
 
 /* Added tokens (added_tokens.c). */
 typedef struct om_added_token {
-    char *content;
+    char *content;    /* as configured: the token string HF reports */
     size_t len;
+    char *match;      /* what is searched for: content, normalized when the token is "normalized" */
+    size_t match_len;
     int32_t id;
     int special, single_word, lstrip, rstrip, normalized;
 } om_added_token;

@@ -58,6 +58,14 @@ int om_nstr_set_original(om_nstr *n, const char *t, size_t from, size_t to) {
     if (!om_nstr_reserve(n, to - from)) return 0;
     size_t i = from;
     while (i < to) {
+        if ((unsigned char)t[i] < 0x80) {
+            n->s[n->len] = t[i];
+            n->a0[n->len] = (uint32_t)i;
+            n->a1[n->len] = (uint32_t)(i + 1);
+            n->len++;
+            i++;
+            continue;
+        }
         size_t k = (size_t)om_utf8_len((unsigned char)t[i]);
         if (i + k > to) k = to - i;
         for (size_t j = 0; j < k; j++) {

@@ -145,6 +145,7 @@ void om_pretok_free(om_pretok *p) {
 /* Copy in->text[b, e) into out as a new split (empty ranges are dropped, as HF does). */
 static int keep(om_pretok *out, const om_pretok *in, size_t b, size_t e, int32_t added) {
     if (b >= e) return 1;
+    if (out->inplace) return om_pretok_add(out, b, e, added);
     size_t at = out->text.len;
     if (!om_nstr_copy_range(&out->text, &in->text, b, e)) return 0;
     return om_pretok_add(out, at, out->text.len, added);
@@ -249,7 +250,7 @@ static int char_matches(const char *s, size_t len, char_pred pred, const om_pret
 
 static int pred_whitespace(uint32_t c, const om_pretokenizer *p) { (void)p; return om_uc_is_whitespace(c); }
 static int pred_punct(uint32_t c, const om_pretokenizer *p) { (void)p; return om_uc_is_bert_punctuation(c); }
-static int pred_digit(uint32_t c, const om_pretokenizer *p) { (void)p; return c >= '0' && c <= '9'; }
+static int pred_digit(uint32_t c, const om_pretokenizer *p) { (void)p; return om_uc_is_numeric(c); }
 static int pred_delim(uint32_t c, const om_pretokenizer *p) { return c == p->delimiter; }
 
 /* BertPreTokenizer in one pass: whitespace removed, each punctuation char isolated. */
@@ -366,6 +367,7 @@ static int metaspace(const om_pretokenizer *p, om_pretok *out, const om_pretok *
 static int apply_one(const om_pretokenizer *p, const om_pretok *in, om_pretok *out) {
     out->text.len = 0;
     out->count = 0;
+    out->inplace = p->type != OM_PRE_BYTELEVEL && p->type != OM_PRE_METASPACE;
     om_matches m = {0};
     om_nstr tmp = {0};
     int ok = 1;
@@ -424,6 +426,19 @@ int om_pretokenizer_apply(const om_pretokenizer *p, om_pretok *pt, om_pretok *sc
         return 1;
     }
     if (!apply_one(p, pt, scratch)) return 0;
+    if (scratch->inplace) {
+        /* same text, new splits */
+        om_split *s = pt->splits;
+        size_t cap = pt->cap;
+        pt->splits = scratch->splits;
+        pt->count = scratch->count;
+        pt->cap = scratch->cap;
+        scratch->splits = s;
+        scratch->cap = cap;
+        scratch->count = 0;
+        scratch->inplace = 0;
+        return 1;
+    }
     swap(pt, scratch);
     return 1;
 }

@@ -58,15 +58,15 @@ static openmed_status prepare_added(om_tokenizer *t, openmed_error *err) {
             int ok = om_nstr_set_original(&in, k->content, 0, k->len) && om_normalizer_apply(t->normalizer, &in, &out);
             if (ok) {
                 char *c = om_strndup(out.s ? out.s : "", out.len);
-                if (c) { free(k->content); k->content = c; k->len = out.len; }
+                if (c) { free(k->match); k->match = c; k->match_len = out.len; }
                 else ok = 0;
             }
             om_nstr_free(&in);
             om_nstr_free(&out);
             if (!ok) return om_fail(err, OPENMED_ERR_NO_MEMORY, "added tokens");
         }
-        if (k->len) {
-            a->first_byte[k->normalized ? 1 : 0][(unsigned char)k->content[0]] = 1;
+        if (k->match_len) {
+            a->first_byte[k->normalized ? 1 : 0][(unsigned char)k->match[0]] = 1;
             a->has[k->normalized ? 1 : 0] = 1;
         }
         if ((size_t)k->id + 1 > t->id_space) t->id_space = (size_t)k->id + 1;
@@ -250,8 +250,11 @@ static openmed_status load_vocab_txt(const char *dir, const char *config, om_tok
         int32_t id = om_vocab_get(&t->model.vocab, names[i], strlen(names[i]));
         if (id < 0) continue;
         om_added_token *a = &t->added.tokens[t->added.count++];
-        if (!(a->content = om_strdup(names[i]))) { st = om_fail(err, OPENMED_ERR_NO_MEMORY, "tokenizer"); break; }
-        a->len = strlen(names[i]);
+        if (!(a->content = om_strdup(names[i])) || !(a->match = om_strdup(names[i]))) {
+            st = om_fail(err, OPENMED_ERR_NO_MEMORY, "tokenizer");
+            break;
+        }
+        a->len = a->match_len = strlen(names[i]);
         a->id = id;
         a->special = 1;
     }
@@ -334,16 +337,14 @@ size_t om_tokenizer_vocab_size(const om_tokenizer *tok) { return tok->id_space; 
 
 const char *om_tokenizer_id_to_token(const om_tokenizer *tok, int32_t id) {
     for (size_t i = 0; i < tok->added.count; i++)
-        if (tok->added.tokens[i].id == id && !tok->added.tokens[i].normalized) return tok->added.tokens[i].content;
-    for (size_t i = 0; i < tok->added.count; i++)
-        if (tok->added.tokens[i].id == id && om_vocab_str(&tok->model.vocab, id) == NULL) return tok->added.tokens[i].content;
+        if (tok->added.tokens[i].id == id) return tok->added.tokens[i].content;
     return om_vocab_str(&tok->model.vocab, id);
 }
 
 int32_t om_tokenizer_token_to_id(const om_tokenizer *tok, const char *token) {
     size_t n = strlen(token);
     for (size_t i = 0; i < tok->added.count; i++)
-        if (tok->added.tokens[i].len == n && !tok->added.tokens[i].normalized && !memcmp(tok->added.tokens[i].content, token, n))
+        if (tok->added.tokens[i].len == n && !memcmp(tok->added.tokens[i].content, token, n))
             return tok->added.tokens[i].id;
     return om_vocab_get(&tok->model.vocab, token, n);
 }

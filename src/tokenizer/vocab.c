@@ -17,6 +17,7 @@ void om_vocab_free(om_vocab *v) {
     if (v->id_to_str)
         for (size_t i = 0; i < v->size; i++) free(v->id_to_str[i]);
     free(v->id_to_str);
+    free(v->id_len);
     free(v->slots);
     free(v->slot_hash);
     memset(v, 0, sizeof *v);
@@ -27,9 +28,9 @@ static int32_t find_slot(const om_vocab *v, const char *s, size_t len, uint32_t 
     for (;;) {
         int32_t id = v->slots[i];
         if (id < 0) { *slot = i; return -1; }
-        if (v->slot_hash[i] == h) {
-            const char *t = v->id_to_str[id];
-            if (strlen(t) == len && memcmp(t, s, len) == 0) { *slot = i; return id; }
+        if (v->slot_hash[i] == h && v->id_len[id] == len && memcmp(v->id_to_str[id], s, len) == 0) {
+            *slot = i;
+            return id;
         }
         i = (i + 1) & mask;
     }
@@ -60,16 +61,20 @@ openmed_status om_vocab_add(om_vocab *v, const char *s, size_t len, int32_t id, 
     if (id < 0 || id >= OM_MAX_TOKEN_ID) return om_fail(err, OPENMED_ERR_FORMAT, "token id %d is out of range (0 to %d)", (int)id, OM_MAX_TOKEN_ID - 1);
     if (memchr(s, 0, len)) return om_fail(err, OPENMED_ERR_FORMAT, "token %d contains a NUL byte", (int)id);
     if ((v->count + 1) * 2 > v->nslots && !grow(v)) return om_fail(err, OPENMED_ERR_NO_MEMORY, "vocabulary");
-    if ((size_t)id >= v->size) {
-        size_t n = (size_t)id + 1, cap = v->size ? v->size : 256;
+    if ((size_t)id >= v->ids_cap) {
+        size_t n = (size_t)id + 1, cap = v->ids_cap ? v->ids_cap : 256;
         while (cap < n) cap *= 2;
         char **t = realloc(v->id_to_str, cap * sizeof *t);
         if (!t) return om_fail(err, OPENMED_ERR_NO_MEMORY, "vocabulary");
-        memset(t + v->size, 0, (cap - v->size) * sizeof *t);
+        memset(t + v->ids_cap, 0, (cap - v->ids_cap) * sizeof *t);
         v->id_to_str = t;
-        v->size = n;
-        /* keep the spare capacity zeroed; size tracks max id + 1 */
+        uint32_t *l = realloc(v->id_len, cap * sizeof *l);
+        if (!l) return om_fail(err, OPENMED_ERR_NO_MEMORY, "vocabulary");
+        memset(l + v->ids_cap, 0, (cap - v->ids_cap) * sizeof *l);
+        v->id_len = l;
+        v->ids_cap = cap;
     }
+    if ((size_t)id >= v->size) v->size = (size_t)id + 1;
     uint32_t h = hash_bytes(s, len);
     size_t slot;
     int32_t old = find_slot(v, s, len, h, &slot);
@@ -77,6 +82,7 @@ openmed_status om_vocab_add(om_vocab *v, const char *s, size_t len, int32_t id, 
         /* The same token again: the later id wins token -> id (HF HashMap insert). */
         if (v->id_to_str[id]) return OPENMED_OK;
         if (!(v->id_to_str[id] = om_strndup(s, len))) return om_fail(err, OPENMED_ERR_NO_MEMORY, "vocabulary");
+        v->id_len[id] = (uint32_t)len;
         v->slots[slot] = id;
         return OPENMED_OK;
     }
@@ -85,6 +91,7 @@ openmed_status om_vocab_add(om_vocab *v, const char *s, size_t len, int32_t id, 
     char *copy = om_strndup(s, len);
     if (!copy) return om_fail(err, OPENMED_ERR_NO_MEMORY, "vocabulary");
     v->id_to_str[id] = copy;
+    v->id_len[id] = (uint32_t)len;
     v->slots[slot] = id;
     v->slot_hash[slot] = h;
     v->count++;
@@ -101,4 +108,9 @@ int32_t om_vocab_get(const om_vocab *v, const char *s, size_t len) {
 const char *om_vocab_str(const om_vocab *v, int32_t id) {
     if (id < 0 || (size_t)id >= v->size) return NULL;
     return v->id_to_str[id];
+}
+
+size_t om_vocab_len(const om_vocab *v, int32_t id) {
+    if (id < 0 || (size_t)id >= v->size) return 0;
+    return v->id_len[id];
 }

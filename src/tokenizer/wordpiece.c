@@ -99,8 +99,10 @@ int om_wordpiece_tokenize(const om_model *m, const char *s, size_t len, om_toks 
                 while (end > start && ((unsigned char)s[end] & 0xC0) == 0x80) end--;
             }
             if (id < 0) { bad = 1; break; }
-            const char *str = om_vocab_str(&m->vocab, id);
-            if (!om_toks_push(out, id, start, end, str, strlen(str))) { if (buf != stackbuf) free(buf); return 0; }
+            if (!om_toks_push(out, id, start, end, om_vocab_str(&m->vocab, id), om_vocab_len(&m->vocab, id))) {
+                if (buf != stackbuf) free(buf);
+                return 0;
+            }
             start = end;
         }
         if (buf != stackbuf) free(buf);
