@@ -1,0 +1,95 @@
+"""export.py: writes a trained token classifier as a Hugging Face model folder: model.safetensors
+(written here directly: 8-byte little-endian header length, JSON header, raw tensor bytes),
+config.json, tokenizer files, and a reference file of torch logits for the engine parity test."""
+import json
+import os
+import shutil
+import struct
+
+import torch
+
+DTYPES = {torch.float16: "F16", torch.float32: "F32"}
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """tensors: name -> contiguous CPU tensor (F16 or F32). Tensors are stored in name order."""
+    header, blobs, offset = {}, [], 0
+    if metadata:
+        header["__metadata__"] = metadata
+    for name in sorted(tensors):
+        t = tensors[name].contiguous()
+        raw = t.numpy().tobytes()
+        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    h += b" " * ((8 - len(h) % 8) % 8)  # align the data section to 8 bytes
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for raw in blobs:
+            f.write(raw)
+
+
+def export_folder(out, model, cfg, id2label, tok_dir, dtype=torch.float16):
+    """Writes the folder and rounds the model's weights to dtype in place (so reference logits
+    computed afterwards are exactly what the stored weights give)."""
+    os.makedirs(out, exist_ok=True)
+    from model import hf_state_dict
+    sd = hf_state_dict(model)
+    write_safetensors(os.path.join(out, "model.safetensors"),
+                      {k: v.to(dtype) for k, v in sd.items()}, {"format": "pt"})
+    with torch.no_grad():
+        for v in sd.values():
+            v.copy_(v.to(dtype).to(v.dtype))
+    config = {
+        "architectures": ["BertForTokenClassification"],
+        "model_type": "bert",
+        "vocab_size": cfg.vocab_size,
+        "hidden_size": cfg.hidden,
+        "num_hidden_layers": cfg.layers,
+        "num_attention_heads": cfg.heads,
+        "intermediate_size": cfg.intermediate,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": cfg.dropout,
+        "attention_probs_dropout_prob": cfg.dropout,
+        "max_position_embeddings": cfg.max_pos,
+        "type_vocab_size": 2,
+        "initializer_range": 0.02,
+        "layer_norm_eps": cfg.eps,
+        "pad_token_id": 0,
+        "position_embedding_type": "absolute",
+        "classifier_dropout": None,
+        "torch_dtype": "float16" if dtype == torch.float16 else "float32",
+        "id2label": {str(i): l for i, l in enumerate(id2label)},
+        "label2id": {l: i for i, l in enumerate(id2label)},
+    }
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+        f.write("\n")
+    shutil.copy(os.path.join(tok_dir, "tokenizer.json"), os.path.join(out, "tokenizer.json"))
+    tok_cfg = {"tokenizer_class": "BertTokenizerFast", "do_lower_case": True,
+               "model_max_length": cfg.max_pos, "unk_token": "[UNK]", "sep_token": "[SEP]",
+               "pad_token": "[PAD]", "cls_token": "[CLS]", "mask_token": "[MASK]",
+               "strip_accents": None, "tokenize_chinese_chars": True}
+    with open(os.path.join(out, "tokenizer_config.json"), "w") as f:
+        json.dump(tok_cfg, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(out, "special_tokens_map.json"), "w") as f:
+        json.dump({"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]",
+                   "cls_token": "[CLS]", "mask_token": "[MASK]"}, f, indent=2)
+        f.write("\n")
+
+
+def write_reference(path, model, texts, encoded):
+    """Torch logits (float32) of the exported (rounded) weights for a few texts, one JSON line
+    each: {"text", "ids", "logits": [[...] per token]}."""
+    model.eval()
+    with open(path, "w", encoding="utf-8") as f, torch.no_grad():
+        for text, (ids, _) in zip(texts, encoded):
+            t = torch.tensor([ids])
+            logits = model(t, torch.ones_like(t))[0]
+            f.write(json.dumps({"text": text, "ids": ids,
+                                "logits": [[round(float(x), 6) for x in row] for row in logits]},
+                               ensure_ascii=False) + "\n")

@@ -1,0 +1,64 @@
+/* bundled.c: finds the bundled default models (disease NER, PII) in the environment's models
+ * directory, the installed share directory or the source tree, without any network. */
+#include "models/bundled.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/file.h"
+
+const char *om_bundled_model_folder(const char *which) {
+    if (!which) return NULL;
+    if (!strcmp(which, "disease")) return "disease-ner";
+    if (!strcmp(which, "pii")) return "pii";
+    return NULL;
+}
+
+/* Writes root/folder to buf when it holds config.json. */
+static const char *try_dir(const char *root, const char *folder, char *buf, size_t size) {
+    char config[8192];
+    int n = snprintf(config, sizeof config, "%s/%s/config.json", root, folder);
+    if (n < 0 || (size_t)n >= sizeof config || !om_file_exists(config)) return NULL;
+    n = snprintf(buf, size, "%s/%s", root, folder);
+    if (n < 0 || (size_t)n >= size) return NULL;
+    return buf;
+}
+
+/* The source tree is the directory this file was compiled from, minus "src/models/bundled.c":
+ * CMake passes absolute source paths, so __FILE__ locates the tree without a compile definition
+ * (the hub finds its manifest the same way). */
+static int source_root(char *out, size_t size) {
+    const char *self = __FILE__, *tail = "src/models/bundled.c";
+    size_t len = strlen(self), tlen = strlen(tail);
+    if (len < tlen || strcmp(self + len - tlen, tail) || self[0] != '/') return 0;
+    int n = snprintf(out, size, "%.*s", (int)(len - tlen), self);
+    return n > 0 && (size_t)n < size;
+}
+
+const char *om_bundled_model_dir(const char *which, char *buf, size_t size) {
+    const char *folder = om_bundled_model_folder(which);
+    if (!folder || !buf || size == 0) return NULL;
+    const char *env = getenv("OPENMED_MODELS_DIR");
+    if (env && env[0] && try_dir(env, folder, buf, size)) return buf;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            char share[4096 + 32];
+            snprintf(share, sizeof share, "%s/../share/openmed/models", exe);
+            if (try_dir(share, folder, buf, size)) return buf;
+        }
+    }
+    char src[4096];
+    if (source_root(src, sizeof src)) {
+        char models[4096 + 8];
+        snprintf(models, sizeof models, "%smodels", src);
+        if (try_dir(models, folder, buf, size)) return buf;
+    }
+    return NULL;
+}

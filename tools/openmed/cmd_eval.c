@@ -1,0 +1,189 @@
+/* cmd_eval.c: `openmed eval`: strict entity-level precision, recall and F1 of a model (the bundled
+ * disease model by default) on CoNLL or span-JSONL gold data, computed with our own engine. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "models/bundled.h"
+#include "pipeline/eval_data.h"
+#include "pipeline/eval_metrics.h"
+
+#define EVAL_CHUNK 64 /* texts per pipeline call */
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: openmed eval [--model PATH] (--conll FILE | --spans FILE.jsonl) [--json]\n"
+            "                    [--aggregation-strategy S] [--batch-size N]\n\n"
+            "Strict entity-level precision, recall and F1 (an entity counts when its start, end and\n"
+            "label equal a gold entity's; labels compare case-insensitively), overall and per label.\n"
+            "  --model PATH   model folder or name (default: the bundled disease model)\n"
+            "  --conll FILE   token<TAB>tag lines, blank line between sentences; a sentence's text\n"
+            "                 is its tokens joined by single spaces\n"
+            "  --spans FILE   {\"text\", \"spans\": [{\"start\", \"end\", \"label\"}]} per line\n"
+            "  --json         print {\"precision\", \"recall\", \"f1\", \"per_label\"}\n"
+            "Texts longer than the model's window are read in full (consecutive windows).\n");
+}
+
+/* Scores every doc with the pipeline into ev. */
+static int score(openmed_pipeline *pipe, const om_eval_docs *docs, om_eval *ev) {
+    openmed_error err;
+    om_eval_span *pred = NULL;
+    size_t pred_cap = 0;
+    for (size_t at = 0; at < docs->n; at += EVAL_CHUNK) {
+        size_t n = docs->n - at < EVAL_CHUNK ? docs->n - at : EVAL_CHUNK;
+        const char *texts[EVAL_CHUNK];
+        for (size_t i = 0; i < n; i++) texts[i] = docs->docs[at + i].text;
+        openmed_result *res = NULL;
+        if (openmed_pipeline_run(pipe, texts, n, &res, &err) != OPENMED_OK) {
+            free(pred);
+            return cli_report(&err);
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (res[i].n_entities > pred_cap) {
+                om_eval_span *grown = realloc(pred, res[i].n_entities * sizeof *grown);
+                if (!grown) {
+                    openmed_results_free(res, n);
+                    free(pred);
+                    fprintf(stderr, "openmed: out of memory\n");
+                    return 1;
+                }
+                pred = grown;
+                pred_cap = res[i].n_entities;
+            }
+            for (size_t k = 0; k < res[i].n_entities; k++) {
+                const openmed_entity *e = &res[i].entities[k];
+                pred[k] = (om_eval_span){e->start, e->end, e->label};
+            }
+            const om_eval_doc *d = &docs->docs[at + i];
+            if (om_eval_add(ev, d->spans, d->n_spans, pred, res[i].n_entities, &err) != OPENMED_OK) {
+                openmed_results_free(res, n);
+                free(pred);
+                return cli_report(&err);
+            }
+        }
+        openmed_results_free(res, n);
+    }
+    free(pred);
+    return 0;
+}
+
+static void print_json(const om_eval *ev) {
+    double p, r, f;
+    om_eval_prf(&ev->total, &p, &r, &f);
+    printf("{\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, \"per_label\": {", p, r, f);
+    for (size_t i = 0; i < ev->n_labels; i++) {
+        const om_eval_counts *c = &ev->labels[i];
+        om_eval_prf(c, &p, &r, &f);
+        printf("%s\"", i ? ", " : "");
+        for (const char *s = c->label; *s; s++) {
+            if (*s == '"' || *s == '\\') putchar('\\');
+            if ((unsigned char)*s >= 0x20) putchar(*s);
+        }
+        printf("\": {\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, \"support\": %lld, "
+               "\"tp\": %lld, \"fp\": %lld, \"fn\": %lld}",
+               p, r, f, (long long)(c->tp + c->fn), (long long)c->tp, (long long)c->fp, (long long)c->fn);
+    }
+    printf("}}\n");
+}
+
+static void print_table(const om_eval *ev, const char *model, size_t n_docs) {
+    double p, r, f;
+    printf("model: %s\ntexts: %zu\n\n%-24s %9s %9s %9s %8s\n", model, n_docs, "label", "precision",
+           "recall", "f1", "support");
+    for (size_t i = 0; i < ev->n_labels; i++) {
+        const om_eval_counts *c = &ev->labels[i];
+        om_eval_prf(c, &p, &r, &f);
+        printf("%-24s %9.4f %9.4f %9.4f %8lld\n", c->label, p, r, f, (long long)(c->tp + c->fn));
+    }
+    om_eval_prf(&ev->total, &p, &r, &f);
+    printf("%-24s %9.4f %9.4f %9.4f %8lld\n", "micro avg (strict)", p, r, f,
+           (long long)(ev->total.tp + ev->total.fn));
+}
+
+int cmd_eval(int argc, char **argv) {
+    const char *model_path = NULL, *conll = NULL, *spans = NULL, *aggregation = "simple";
+    int json = 0, batch_size = 8;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has_value = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
+        } else if (!strcmp(a, "--model") && has_value) {
+            model_path = argv[++i];
+        } else if (!strcmp(a, "--conll") && has_value) {
+            conll = argv[++i];
+        } else if (!strcmp(a, "--spans") && has_value) {
+            spans = argv[++i];
+        } else if (!strcmp(a, "--aggregation-strategy") && has_value) {
+            aggregation = argv[++i];
+        } else if (!strcmp(a, "--batch-size") && has_value) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 1 || v > 4096) {
+                fprintf(stderr, "openmed eval: --batch-size must be an integer from 1 to 4096\n");
+                return 2;
+            }
+            batch_size = (int)v;
+        } else {
+            fprintf(stderr, "openmed eval: unknown or incomplete option '%s'\n\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!conll == !spans) {
+        fprintf(stderr, "openmed eval: give exactly one of --conll FILE or --spans FILE.jsonl\n\n");
+        usage(stderr);
+        return 2;
+    }
+    char bundled[4096];
+    if (!model_path) {
+        model_path = om_bundled_model_dir("disease", bundled, sizeof bundled);
+        if (!model_path) {
+            fprintf(stderr, "openmed eval: the bundled disease model was not found (looked in "
+                            "$OPENMED_MODELS_DIR, <prefix>/share/openmed/models and the source "
+                            "tree's models/); pass --model PATH\n");
+            return 1;
+        }
+    }
+
+    openmed_error err;
+    openmed_pipeline_options popt;
+    openmed_pipeline_options_init(&popt);
+    if (openmed_aggregation_parse(aggregation, &popt.aggregation, &err) != OPENMED_OK) return cli_report(&err);
+    if (popt.aggregation == OPENMED_AGGREGATION_NONE) {
+        fprintf(stderr, "openmed eval: entity scoring needs an aggregation strategy other than none\n");
+        return 2;
+    }
+    popt.batch_size = batch_size;
+    popt.long_text = OPENMED_LONG_TEXT_ALL_WINDOWS;
+
+    om_eval_docs docs = {0};
+    openmed_status st = conll ? om_eval_read_conll(conll, &docs, &err) : om_eval_read_spans(spans, &docs, &err);
+    if (st != OPENMED_OK) return cli_report(&err);
+
+    openmed_model *model = NULL;
+    openmed_pipeline *pipe = NULL;
+    int rc = 0;
+    if (openmed_model_load(model_path, NULL, &model, &err) != OPENMED_OK ||
+        openmed_pipeline_create(model, &popt, &pipe, &err) != OPENMED_OK) {
+        rc = cli_report(&err);
+    } else {
+        om_eval ev;
+        om_eval_init(&ev);
+        rc = score(pipe, &docs, &ev);
+        if (rc == 0) {
+            om_eval_sort(&ev);
+            if (json) print_json(&ev);
+            else print_table(&ev, model_path, docs.n);
+        }
+        om_eval_free(&ev);
+    }
+    openmed_pipeline_free(pipe);
+    openmed_model_free(model);
+    om_eval_docs_free(&docs);
+    return rc;
+}
