@@ -218,7 +218,10 @@ openmed_status openmed_model_fetch(const char *name, const char *revision, const
         if (om_file_exists(sidecar)) {
             st = om_pin_verify_sidecar(sidecar, repo, pin, dir_out, dir_size, err);
             if (!st) OM_INFO("hub: %s verified against %s", repo, sidecar);
-            return st;
+            if (!st || s.offline) return st;
+            /* online, a damaged cache heals: every file is fetched or re-verified against the
+             * hub's hashes and the pin, and the record is written anew */
+            OM_WARN("hub: %s; fetching %s again", err->message, repo);
         }
         if (s.offline) {
             OM_WARN("MODEL INTEGRITY NOT VERIFIED for %s: no integrity record at %s (offline)", repo, sidecar);

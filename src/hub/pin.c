@@ -222,8 +222,8 @@ openmed_status om_pin_verify_sidecar(const char *sidecar, const char *repo_id, c
         if (strcmp(dg.sha256, sha->valuestring + 7) != 0) {
             st = om_fail(err, OPENMED_ERR_INTEGRITY,
                          "%s: cached artifact %s does not match its recorded sha256 (expected %s, actual sha256:%s); "
-                         "remove it and run `openmed models pull` again",
-                         repo_id, file, sha->valuestring, dg.sha256);
+                         "run `openmed models pull %s` online to fetch it again",
+                         repo_id, file, sha->valuestring, dg.sha256, repo_id);
             goto done;
         }
     }

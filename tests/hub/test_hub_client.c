@@ -384,6 +384,14 @@ static void test_pin(void) {
     } else {
         CHECK(0);
     }
+    /* online, the damaged cache heals: files re-verified or fetched again, the record rewritten */
+    openmed_status healed = om_hub_resolve_model("bert_cased", &cfg, again, sizeof again, &err);
+    CHECK_MSG(healed == OPENMED_OK, "%s", err.message);
+    CHECK_STR(again, dir);
+    CHECK(files_equal(path, OM_FIXTURES "/hf/models/bert-cased/model.safetensors"));
+    setenv("OPENMED_OFFLINE", "1", 1);
+    CHECK_INT(om_hub_resolve_model("bert_cased", &cfg, again, sizeof again, &err), OPENMED_OK);
+    unsetenv("OPENMED_OFFLINE");
     /* the hub moved on: the manifest's pin no longer matches */
     CHECK_INT(om_hub_resolve_model("stale_bert", &cfg, dir, sizeof dir, &err), OPENMED_ERR_INTEGRITY);
     CHECK_MSG(strstr(err.message, "does not match the current repository revision") != NULL, "%s", err.message);
