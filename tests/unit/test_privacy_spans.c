@@ -146,5 +146,35 @@ int main(void) {
         om_cp_text_free(&t);
         om_bioes_scheme_free(&s);
     }
+    /* garbage: random bytes and random spans never crash; valid UTF-8 always indexes, and every
+     * refined span stays inside the text on cluster boundaries */
+    {
+        unsigned seed = 7u;
+        int bad_utf8 = 0, in_bounds = 1;
+        static const char *const pieces[] = {"a", " ", "\xc3\xa9", "\xe2\x80\x8d", "\xf0\x9f\x91\xa8", "@", ".",
+                                             "\xe0\xa5\x8d", "\xe0\xa4\x95", "5", "\r\n", "\xe5\xbc\xa0", "\xff"};
+        for (int trial = 0; trial < 400; trial++) {
+            char buf[64];
+            size_t len = 0;
+            for (int k = 0; k < 12; k++) {
+                seed = seed * 1103515245u + 12345u;
+                const char *p = pieces[(seed >> 16) % 13];
+                memcpy(buf + len, p, strlen(p));
+                len += strlen(p);
+            }
+            if (om_cp_text_init(&t, buf, len, &err) != OPENMED_OK) {
+                bad_utf8++;
+                continue;
+            }
+            seed = seed * 1103515245u + 12345u;
+            int64_t a = (int64_t)((seed >> 16) % 16) - 2, b = a + (int64_t)((seed >> 8) % 14);
+            static const char *const labels[] = {"private_email", "private_url", "private_phone", "private_person"};
+            CHECK(om_refine_privacy_span(&t, labels[trial % 4], &a, &b, &err) == OPENMED_OK);
+            in_bounds &= 0 <= a && a <= b && b <= t.n && t.brk[a] && t.brk[b];
+            om_cp_text_free(&t);
+        }
+        CHECK(bad_utf8 > 0 && bad_utf8 < 400);
+        CHECK(in_bounds);
+    }
     return check_finish("test_privacy_spans");
 }
