@@ -472,10 +472,21 @@ openmed_status om_hub_download(const om_hub_settings *s, const char *repo, const
     snprintf(blob, sizeof blob, "%s/%s", blobs, etag);
     snprintf(tmp, sizeof tmp, "%s.incomplete", blob);
 
-    int fd = open(tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return om_fail(err, OPENMED_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-    flock(fd, LOCK_EX); /* one writer per blob, across processes */
-    struct stat sb;
+    /* One writer per blob across processes: lock the partial file, and make sure the lock is on
+     * the file that is still at that path (another writer may have renamed or removed it). */
+    int fd = -1;
+    struct stat sb, at_path;
+    for (int tries = 0; fd < 0; tries++) {
+        fd = open(tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) return om_fail(err, OPENMED_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+        flock(fd, LOCK_EX);
+        if (fstat(fd, &sb) == 0 && stat(tmp, &at_path) == 0 && sb.st_ino == at_path.st_ino &&
+            sb.st_dev == at_path.st_dev)
+            break;
+        close(fd);
+        fd = -1;
+        if (tries == 100) return om_fail(err, OPENMED_ERR_IO, "%s keeps changing under us; giving up", tmp);
+    }
     if (om_file_exists(blob)) { /* an earlier run or another process fetched it: check, then reuse */
         openmed_error ignored;
         if (verify_blob(blob, file, etag, size, digest, &ignored) == OPENMED_OK) {

@@ -10,6 +10,7 @@ Range requests, 401/403/404 with X-Error-Code. Special repos inject failures:
   OpenMedTest/corrupt-roberta  the file store serves a flipped byte in model.safetensors
   OpenMedTest/missing-file     lists vocab.txt but answers 404 EntryNotFound for it
   OpenMedTest/pickle-only      has config.json and pytorch_model.bin only
+  OpenMedTest/sharded          two safetensors shards + index, files in a subfolder, an .onnx file
   OpenMedTest/bad-json         the revision API answers with broken JSON
   OpenMedTest/bad-sha          the revision API answers with a malformed commit and siblings
   GET /_fault?repo=R&file=F    the next download of F is cut after half its bytes
@@ -69,6 +70,13 @@ def load_repos(models_dir):
     repos["pickle-only"] = Repo("pickle-only", {"config.json": base["config.json"],
                                                 "pytorch_model.bin": b"\x80\x02pickle"})
     repos["stale-bert"] = Repo("stale-bert", dict(repos["bert-cased"].files))
+    sharded = {"config.json": base["config.json"], "tokenizer.json": base["tokenizer.json"],
+               "model-00001-of-00002.safetensors": b"shard one " * 1000,
+               "model-00002-of-00002.safetensors": b"shard two " * 1500,
+               "model.safetensors.index.json": b'{"metadata": {}, "weight_map": {}}',
+               "onnx/model.onnx": b"onnx bytes", "onnx/tokenizer.json": base["tokenizer.json"],
+               "training_args.bin": b"\x80\x02pickle"}
+    repos["sharded"] = Repo("sharded", sharded)
     repos["bad-json"] = Repo("bad-json", {"config.json": base["config.json"]})
     repos["bad-sha"] = Repo("bad-sha", {"config.json": base["config.json"]})
     return repos
@@ -139,7 +147,7 @@ class Hub(BaseHTTPRequestHandler):
         return repo
 
     def revision_ok(self, repo, rev):
-        if rev in ("main", "v1", repo.commit):
+        if rev in ("main", "v1", "refs/pr/1", repo.commit):
             return True
         self.error(404, "RevisionNotFound", f"Invalid rev id: {rev}")
         return False

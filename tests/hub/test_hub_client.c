@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -288,6 +289,67 @@ static void test_write_failure(void) {
     CHECK(files_equal(path, OM_FIXTURES "/hf/models/electra-cased/model.safetensors"));
 }
 
+/* Shards and their index are fetched, files in subfolders linked at the right depth, pickle and
+ * ONNX weights left alone; a revision with '/' (refs/pr/1) gets its ref file. */
+static void test_sharded(void) {
+    openmed_config cfg;
+    config_for(&cfg, cache);
+    openmed_error err;
+    char dir[OPENMED_PATH_MAX], path[OPENMED_PATH_MAX + 256], repo_dir[600];
+    openmed_status st = openmed_model_fetch("OpenMedTest/sharded", "refs/pr/1", &cfg, NULL, NULL, dir, sizeof dir, &err);
+    CHECK_MSG(st == OPENMED_OK, "%s", err.message);
+    const char *present[] = {"config.json", "tokenizer.json", "model-00001-of-00002.safetensors",
+                             "model-00002-of-00002.safetensors", "model.safetensors.index.json", "onnx/tokenizer.json"};
+    for (int i = 0; i < 6; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, present[i]);
+        struct stat sb;
+        CHECK_MSG(stat(path, &sb) == 0 && S_ISREG(sb.st_mode), "%s missing", present[i]);
+    }
+    snprintf(path, sizeof path, "%s/onnx/tokenizer.json", dir);
+    char target[512] = "";
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n > 0) target[n] = 0;
+    CHECK_MSG(strncmp(target, "../../../blobs/", 15) == 0, "%s", target);
+    CHECK(files_equal(path, OM_FIXTURES "/hf/models/bert-uncased/tokenizer.json"));
+    snprintf(path, sizeof path, "%s/onnx/model.onnx", dir);
+    CHECK(!exists(path));
+    snprintf(path, sizeof path, "%s/training_args.bin", dir);
+    CHECK(!exists(path));
+    CHECK_INT(hub_count_requests(&hub, "training_args.bin"), 0);
+    snprintf(repo_dir, sizeof repo_dir, "%s/models--OpenMedTest--sharded", cache);
+    snprintf(path, sizeof path, "%s/refs/refs/pr/1", repo_dir);
+    CHECK(exists(path));
+    CHECK(hub_count_requests(&hub, "/revision/refs%2Fpr%2F1") >= 1);
+}
+
+/* Two processes pulling the same model into the same cache at once both succeed. */
+static void test_concurrent(void) {
+    pid_t kids[2];
+    for (int k = 0; k < 2; k++) {
+        kids[k] = fork();
+        if (kids[k] == 0) {
+            openmed_config cfg;
+            config_for(&cfg, cache);
+            openmed_error err;
+            char dir[OPENMED_PATH_MAX], path[OPENMED_PATH_MAX + 64];
+            if (openmed_model_fetch("OpenMedTest/xlm-roberta", NULL, &cfg, NULL, NULL, dir, sizeof dir, &err)) {
+                fprintf(stderr, "child %d: %s\n", k, err.message);
+                _exit(1);
+            }
+            snprintf(path, sizeof path, "%s/model.safetensors", dir);
+            _exit(files_equal(path, OM_FIXTURES "/hf/models/xlm-roberta/model.safetensors") ? 0 : 2);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        int status = -1;
+        waitpid(kids[k], &status, 0);
+        CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d status %d", k, status);
+    }
+    char repo_dir[600];
+    snprintf(repo_dir, sizeof repo_dir, "%s/models--OpenMedTest--xlm-roberta", cache);
+    CHECK_INT(count_blobs(repo_dir, ".incomplete"), 0);
+}
+
 static void test_offline_and_reuse(void) {
     openmed_config cfg;
     config_for(&cfg, cache);
@@ -426,6 +488,8 @@ int main(void) {
     test_resume();
     test_corrupt();
     test_garbage();
+    test_sharded();
+    test_concurrent();
     test_write_failure();
     test_offline_and_reuse();
     test_pin();
