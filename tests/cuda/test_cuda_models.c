@@ -246,6 +246,12 @@ int main(void) {
     qsort(names, (size_t)n, sizeof names[0], by_name);
     CHECK(n >= 11);
     for (int i = 0; i < n; i++) {
+        /* the self-check needs only one model per family kind to exercise the harness */
+        if (self_check && strcmp(names[i], "bert-uncased") && strcmp(names[i], "deberta-v3") &&
+            strcmp(names[i], "modernbert") && strcmp(names[i], "privacy-filter")) {
+            free(names[i]);
+            continue;
+        }
         check_model(cpu, gpu, names[i]);
         free(names[i]);
     }
