@@ -141,6 +141,75 @@ static void test_pipeline_api(void) {
     om_tokenizer_free(xlmr);
 }
 
+/* Added tokens as HF's AddedVocabulary treats them: lstrip/rstrip widen the match over spaces,
+ * single_word needs word boundaries, "normalized" tokens match the normalized text. */
+static const char *added_json =
+    "{\"added_tokens\":["
+    "{\"id\":4,\"content\":\"[MASK]\",\"special\":true,\"single_word\":false,\"lstrip\":true,\"rstrip\":false,\"normalized\":false},"
+    "{\"id\":14,\"content\":\"<Foo>\",\"special\":false,\"single_word\":true,\"lstrip\":false,\"rstrip\":false,\"normalized\":true},"
+    "{\"id\":15,\"content\":\"<r>\",\"special\":true,\"single_word\":false,\"lstrip\":false,\"rstrip\":true,\"normalized\":false}],"
+    "\"normalizer\":{\"type\":\"BertNormalizer\",\"clean_text\":true,\"handle_chinese_chars\":true,\"strip_accents\":null,\"lowercase\":true},"
+    "\"pre_tokenizer\":{\"type\":\"BertPreTokenizer\"},"
+    "\"post_processor\":{\"type\":\"BertProcessing\",\"sep\":[\"[SEP]\",3],\"cls\":[\"[CLS]\",2]},"
+    "\"decoder\":{\"type\":\"WordPiece\",\"prefix\":\"##\",\"cleanup\":true},"
+    "\"model\":{\"type\":\"WordPiece\",\"unk_token\":\"[UNK]\",\"continuing_subword_prefix\":\"##\",\"max_input_chars_per_word\":100,"
+    "\"vocab\":{\"[PAD]\":0,\"[UNK]\":1,\"[CLS]\":2,\"[SEP]\":3,\"[MASK]\":4,\"hello\":5,\"world\":6,\"a\":7,\"b\":8,\"x\":9,\"y\":10,"
+    "\"<\":11,\">\":12,\"foo\":13}}}";
+
+static void expect_tokens(om_tokenizer *tok, const char *text, const int32_t *ids, const size_t *offs, size_t n) {
+    om_encoding e;
+    om_encoding_init(&e);
+    openmed_error err = {0};
+    CHECK_MSG(om_tokenizer_encode(tok, text, strlen(text), 1, &e, &err) == OPENMED_OK, "%s", err.message);
+    CHECK_MSG(e.count == n, "\"%s\": %zu tokens, expected %zu", text, e.count, n);
+    for (size_t i = 0; i < n && i < e.count; i++)
+        CHECK_MSG(e.ids[i] == ids[i] && e.offsets[2 * i] == offs[2 * i] && e.offsets[2 * i + 1] == offs[2 * i + 1],
+                  "\"%s\" token %zu: %d [%zu, %zu), expected %d [%zu, %zu)", text, i, (int)e.ids[i], e.offsets[2 * i],
+                  e.offsets[2 * i + 1], (int)ids[i], offs[2 * i], offs[2 * i + 1]);
+    om_encoding_free(&e);
+}
+
+static void test_added_tokens(void) {
+    om_tokenizer *tok = NULL;
+    openmed_error err = {0};
+    CHECK(om_tokenizer_load_json(added_json, strlen(added_json), NULL, "added.json", &tok, &err) == OPENMED_OK);
+    if (!tok) return;
+    const int32_t i1[] = {2, 5, 4, 6, 3};
+    const size_t o1[] = {0, 0, 0, 5, 5, 12, 13, 18, 0, 0};
+    expect_tokens(tok, "hello [MASK] world", i1, o1, 5); /* lstrip: the space before [MASK] is in its span */
+    const int32_t i2[] = {2, 7, 14, 8, 3};
+    const size_t o2[] = {0, 0, 0, 1, 2, 7, 8, 9, 0, 0};
+    expect_tokens(tok, "a <FOO> b", i2, o2, 5); /* normalized token: matches the lowercased text */
+    const int32_t i3[] = {2, 9, 11, 13, 12, 10, 3};
+    const size_t o3[] = {0, 0, 0, 1, 1, 2, 2, 5, 5, 6, 6, 7, 0, 0};
+    expect_tokens(tok, "x<FOO>y", i3, o3, 7); /* single_word: inside a word it is not the added token */
+    const int32_t i4[] = {2, 7, 15, 8, 3};
+    const size_t o4[] = {0, 0, 0, 1, 2, 7, 7, 8, 0, 0};
+    expect_tokens(tok, "a <r>  b", i4, o4, 5); /* rstrip: the spaces after <r> are in its span */
+    CHECK_STR(om_tokenizer_id_to_token(tok, 14), "<Foo>");
+    CHECK_INT(om_tokenizer_token_to_id(tok, "<Foo>"), 14);
+    CHECK(!om_tokenizer_is_special(tok, 14));
+    CHECK(om_tokenizer_is_special(tok, 4));
+    om_encoding e;
+    om_encoding_init(&e);
+    CHECK(om_tokenizer_encode(tok, "a <FOO> b", 9, 1, &e, &err) == OPENMED_OK);
+    if (e.count == 5) {
+        CHECK_STR(om_encoding_token(&e, 2), "<Foo>");
+        CHECK_INT(e.special_tokens_mask[2], 0);
+        CHECK_INT(e.special_tokens_mask[4], 1);
+    }
+    CHECK(om_tokenizer_encode(tok, "hello [MASK] world", 18, 1, &e, &err) == OPENMED_OK);
+    char *s = NULL;
+    CHECK(om_tokenizer_decode(tok, e.ids, e.count, 1, &s, &err) == OPENMED_OK);
+    CHECK_STR(s, "[CLS] hello world [SEP]"); /* HF skips special *added* tokens only; [CLS] is just vocab here */
+    free(s);
+    CHECK(om_tokenizer_decode(tok, e.ids, e.count, 0, &s, &err) == OPENMED_OK);
+    CHECK_STR(s, "[CLS] hello [MASK] world [SEP]");
+    free(s);
+    om_encoding_free(&e);
+    om_tokenizer_free(tok);
+}
+
 int main(void) {
     om_tokenizer *modern = load("hf/tokenizers/wordpiece-uncased");
     om_tokenizer *old = load("tokenizer/bert-base-uncased-old-format");
@@ -157,5 +226,6 @@ int main(void) {
     om_tokenizer_free(old);
     om_tokenizer_free(vocab);
     test_pipeline_api();
+    test_added_tokens();
     return check_finish("test_tokenizer_formats");
 }
