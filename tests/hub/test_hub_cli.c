@@ -1,6 +1,7 @@
 /* test_hub_cli.c: `openmed models list|info|pull` run as the real binary, pulling from a local
  * hub on 127.0.0.1 (hub_server.py), with JSON output checked field by field. */
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,19 @@ int main(void) {
     CHECK(f != NULL);
     if (f) fclose(f);
     cJSON_Delete(pulled);
+    /* a cut transfer is resumed within the same command */
+    char fault[512];
+    snprintf(fault, sizeof fault, "%s/_fault?repo=roberta&file=model.safetensors", hub.endpoint);
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, fault);
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    CHECK_INT(curl_easy_perform(c), CURLE_OK);
+    curl_easy_cleanup(c);
+    CHECK_INT(run(env, "models pull OpenMedTest/roberta --json", out, sizeof out), 0);
+    read_stderr(err, sizeof err);
+    CHECK_MSG(strstr(err, "interrupted") && strstr(err, "retrying in 1s (1 of 5)"), "%s", err);
+    CHECK_INT(hub_count_requests(&hub, "file=model.safetensors bytes="), 1);
+    CHECK_INT(run(env, "models pull OpenMedTest/roberta --retries x", out, sizeof out), 2);
     /* errors reach the user as one clear line and exit 1 */
     CHECK_INT(run(env, "models pull OpenMedTest/gated-bert", out, sizeof out), 1);
     read_stderr(err, sizeof err);
@@ -99,9 +113,9 @@ int main(void) {
     hub_stop(&hub);
     CHECK_INT(run("OPENMED_OFFLINE=1", "models pull OpenMedTest/distilbert-uncased --revision v1", out, sizeof out), 0);
     CHECK(strstr(out, "models--OpenMedTest--distilbert-uncased") != NULL);
-    CHECK_INT(run("OPENMED_OFFLINE=1", "models pull OpenMedTest/roberta", out, sizeof out), 1);
+    CHECK_INT(run("OPENMED_OFFLINE=1", "models pull OpenMedTest/xlm-roberta", out, sizeof out), 1);
     read_stderr(err, sizeof err);
-    CHECK_MSG(strstr(err, "openmed models pull OpenMedTest/roberta") != NULL, "%s", err);
+    CHECK_MSG(strstr(err, "openmed models pull OpenMedTest/xlm-roberta") != NULL, "%s", err);
 
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", tmp, hub.state);

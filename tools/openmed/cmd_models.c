@@ -12,17 +12,18 @@
 static const char *models_usage =
     "usage: openmed models list [--family F] [--category C] [--language L] [--all] [--json]\n"
     "       openmed models info NAME [--json]\n"
-    "       openmed models pull NAME [--revision R] [--json]\n"
+    "       openmed models pull NAME [--revision R] [--retries N] [--json]\n"
     "options: --config-path P (OpenMed config file)\n"
     "\n"
     "list   registry models (token-classification only unless --all); filters ignore case\n"
     "info   one model by registry name (e.g. disease_detection_tiny) or repo id\n"
     "pull   download config, tokenizer and safetensors files into the cache (cache_dir of the\n"
     "       config, ~/.cache/openmed by default) and verify them; HF_ENDPOINT, HF_TOKEN honoured.\n"
-    "       Without --revision, registry models are checked against the manifest's pin.\n";
+    "       Without --revision, registry models are checked against the manifest's pin. An\n"
+    "       interrupted download is resumed up to N times (default 5) while it makes progress.\n";
 
 typedef struct models_args {
-    const char *family, *category, *language, *revision, *config_path, *name;
+    const char *family, *category, *language, *revision, *config_path, *name, *retries;
     int json, all;
 } models_args;
 
@@ -153,8 +154,11 @@ static int models_info(const models_args *a, const openmed_config *cfg) {
 }
 
 typedef struct bar_state {
+    int tty;             /* draw the bar (stderr is a terminal) */
     char file[256];
     int drawn, permille; /* last drawn fraction, to redraw only on change */
+    uint64_t last;       /* bytes of `file` seen so far */
+    uint64_t gained;     /* bytes received, all files together: did an attempt make progress? */
 } bar_state;
 
 static void format_bytes(uint64_t n, char *out, size_t size) {
@@ -169,9 +173,13 @@ static void draw_bar(const char *file, uint64_t done, uint64_t total, void *user
     if (strcmp(b->file, file) != 0) {
         if (b->drawn) fputc('\n', stderr);
         snprintf(b->file, sizeof b->file, "%s", file);
-    } else if (permille == b->permille) {
-        return;
+        b->last = done;
+    } else {
+        if (done > b->last) b->gained += done - b->last;
+        b->last = done;
+        if (permille == b->permille) return;
     }
+    if (!b->tty) return;
     b->permille = permille;
     int width = 30, filled = permille * width / 1000;
     char bar[64], have[32], size[32];
@@ -188,11 +196,26 @@ static int models_pull(const models_args *a, const openmed_config *cfg) {
     openmed_error err;
     char repo[OPENMED_PATH_MAX], dir[OPENMED_PATH_MAX];
     if (openmed_model_resolve_name(a->name, cfg, repo, sizeof repo, &err) != OPENMED_OK) return cli_report(&err);
-    bar_state bar = {{0}, 0, -1};
-    int tty = isatty(STDERR_FILENO) && !a->json;
+    char *end = NULL;
+    long retries = a->retries ? strtol(a->retries, &end, 10) : 5;
+    if (a->retries && (*end || retries < 0 || retries > 100)) return usage_error("bad --retries value", a->retries);
+    bar_state bar = {0};
+    bar.tty = isatty(STDERR_FILENO) && !a->json;
     if (!a->json) fprintf(stderr, "pulling %s (%s, revision %s)\n", a->name, repo, a->revision ? a->revision : "main");
-    openmed_status st = openmed_model_fetch(a->name, a->revision, cfg, tty ? draw_bar : NULL, &bar, dir, sizeof dir, &err);
-    if (bar.drawn) fputc('\n', stderr);
+    openmed_status st;
+    for (long attempt = 0;; attempt++) {
+        uint64_t before = bar.gained;
+        bar.file[0] = 0;
+        bar.permille = -1;
+        st = openmed_model_fetch(a->name, a->revision, cfg, draw_bar, &bar, dir, sizeof dir, &err);
+        if (bar.drawn) fputc('\n', stderr);
+        bar.drawn = 0;
+        /* retry a broken transfer while it makes progress; the next attempt resumes it */
+        if (st != OPENMED_ERR_NETWORK || attempt >= retries || bar.gained == before) break;
+        unsigned wait = attempt < 3 ? 1u << attempt : 8u;
+        fprintf(stderr, "openmed: %s\nretrying in %us (%ld of %ld)\n", err.message, wait, attempt + 1, retries);
+        sleep(wait);
+    }
     if (st != OPENMED_OK) return cli_report(&err);
     if (a->json) {
         cJSON *o = cJSON_CreateObject();
@@ -220,6 +243,7 @@ int cmd_models(int argc, char **argv) {
                             : !strcmp(o, "--language")    ? &a.language
                             : !strcmp(o, "--revision")    ? &a.revision
                             : !strcmp(o, "--config-path") ? &a.config_path
+                            : !strcmp(o, "--retries")     ? &a.retries
                                                           : NULL;
         if (slot) {
             if (i + 1 >= argc) return usage_error("missing value for", o);
@@ -247,7 +271,7 @@ int cmd_models(int argc, char **argv) {
     }
     if (!strcmp(sub, "info") || !strcmp(sub, "pull")) {
         if (!a.name) return usage_error("missing model name for", sub);
-        if (a.revision && !strcmp(sub, "info")) return usage_error("--revision does not apply to", sub);
+        if ((a.revision || a.retries) && !strcmp(sub, "info")) return usage_error("--revision/--retries do not apply to", sub);
         return !strcmp(sub, "info") ? models_info(&a, &cfg) : models_pull(&a, &cfg);
     }
     return usage_error("unknown subcommand", sub);
