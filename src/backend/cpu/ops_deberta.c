@@ -1,5 +1,6 @@
 /* ops_deberta.c: DeBERTa's disentangled relative-position attention bias (c2p + p2c gather) on the CPU. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "backend/cpu/cpu.h"
 #include "core/error.h"
@@ -13,28 +14,49 @@ typedef struct rel_bias_job {
     float scale;
 } rel_bias_job;
 
-/* Items are (sequence, head) pairs: item = s * n_heads + h. */
+/* Items are (sequence, head) pairs: item = s * n_heads + h. The head's p2c rows (token rows of
+ * n_heads * n_rel floats, read at scattered columns) are first copied into a dense [len, n_rel]
+ * scratch, and the (query, key) square is walked in tiles so a key tile's rows stay in cache. */
+enum { REL_TILE = 64 };
+
 static void rel_bias_range(void *ctx, int64_t begin, int64_t end) {
     const rel_bias_job *j = ctx;
     const int64_t ld = (int64_t)j->n_heads * j->n_rel; /* floats per token row of c2p / p2c */
+    float *scratch = j->p2c ? malloc((size_t)j->max_len * (size_t)j->n_rel * sizeof *scratch) : NULL;
     for (int64_t item = begin; item < end; item++) {
         const int s = (int)(item / j->n_heads), h = (int)(item % j->n_heads);
         const int64_t row0 = j->cu_seqlens[s];
         const int len = j->cu_seqlens[s + 1] - j->cu_seqlens[s];
-        float *out = j->bias + j->block[s] + (int64_t)h * len * len;
-        for (int i = 0; i < len; i++, out += len) {
-            const int32_t *idx = j->rel_index + (j->max_len - 1) + i; /* idx[-j] is distance i - j */
-            const float *c = j->c2p ? j->c2p + (row0 + i) * ld + (int64_t)h * j->n_rel : NULL;
-            const float *p = j->p2c ? j->p2c + row0 * ld + (int64_t)h * j->n_rel : NULL;
-            for (int k = 0; k < len; k++) {
-                const int32_t r = idx[-k];
-                float v = 0.0f;
-                if (c) v += j->scale * c[r];
-                if (p) v += j->scale * p[(int64_t)k * ld + r];
-                out[k] = v;
+        float *block = j->bias + j->block[s] + (int64_t)h * len * len;
+        const float *p = NULL;
+        int64_t p_ld = ld;
+        if (j->p2c) {
+            p = j->p2c + row0 * ld + (int64_t)h * j->n_rel;
+            if (scratch) {
+                for (int k = 0; k < len; k++)
+                    memcpy(scratch + (size_t)k * j->n_rel, p + k * ld, (size_t)j->n_rel * sizeof *scratch);
+                p = scratch;
+                p_ld = j->n_rel;
             }
         }
+        for (int i0 = 0; i0 < len; i0 += REL_TILE)
+            for (int k0 = 0; k0 < len; k0 += REL_TILE) {
+                const int i1 = i0 + REL_TILE < len ? i0 + REL_TILE : len, k1 = k0 + REL_TILE < len ? k0 + REL_TILE : len;
+                for (int i = i0; i < i1; i++) {
+                    const int32_t *idx = j->rel_index + (j->max_len - 1) + i; /* idx[-k] is distance i - k */
+                    const float *c = j->c2p ? j->c2p + (row0 + i) * ld + (int64_t)h * j->n_rel : NULL;
+                    float *out = block + (int64_t)i * len;
+                    for (int k = k0; k < k1; k++) {
+                        const int32_t r = idx[-k];
+                        float v = 0.0f;
+                        if (c) v += j->scale * c[r];
+                        if (p) v += j->scale * p[(int64_t)k * p_ld + r];
+                        out[k] = v;
+                    }
+                }
+            }
     }
+    free(scratch);
 }
 
 static openmed_status cpu_deberta_rel_bias(om_backend *be, float *bias, const float *c2p, const float *p2c, int n_rel,
