@@ -210,18 +210,19 @@ static void attention_ref(const om_attention_args *a, double *out) {
 }
 
 static void test_attention(void) {
-    const int n_heads = 4, kv_heads = 2, hd = 8, T = 5 + 11 + 1;
-    int32_t cu[4] = {0, 5, 16, 17};
+    const int n_heads = 4, kv_heads = 2, hd = 8, T = 5 + 11 + 1 + 40;
+    int32_t cu[5] = {0, 5, 16, 17, 57};
     const int stride = (n_heads + 2 * kv_heads) * hd; /* packed qkv rows */
     float *qkv = malloc(sizeof(float) * T * stride), *out = malloc(sizeof(float) * T * n_heads * hd);
     double *ref = malloc(sizeof(double) * T * n_heads * hd);
     fill(qkv, (size_t)T * stride);
     float sinks[4] = {0.5f, -1.0f, 2.0f, 0.0f};
-    int64_t bias_n = (int64_t)n_heads * (25 + 121 + 1);
+    int64_t bias_n = (int64_t)n_heads * (25 + 121 + 1 + 1600);
     float *bias = malloc(sizeof(float) * bias_n);
     fill(bias, (size_t)bias_n);
-    const int windows[][2] = {{-1, -1}, {2, -1}, {3, 1}, {0, 0}};
-    for (int wv = 0; wv < 4; wv++)
+    /* Unlimited, one-sided, and bounded windows (narrow ones take the banded path). */
+    const int windows[][2] = {{-1, -1}, {2, -1}, {3, 1}, {0, 0}, {4, 4}, {1, 7}};
+    for (int wv = 0; wv < 6; wv++)
         for (int extras = 0; extras < 2; extras++) {
             om_attention_args a = {0};
             a.out = out;
@@ -234,7 +235,7 @@ static void test_attention(void) {
             a.n_kv_heads = kv_heads;
             a.head_dim = hd;
             a.cu_seqlens = cu;
-            a.n_seqs = 3;
+            a.n_seqs = 4;
             a.scale = 0.35f;
             a.window_left = windows[wv][0];
             a.window_right = windows[wv][1];

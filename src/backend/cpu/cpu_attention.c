@@ -3,7 +3,9 @@
  * For each (sequence s of length L, query head h): S[L, L] = scale * Q_h K_h^T (one sgemm), plus the
  * additive bias, keys outside the window masked, softmax per row (with the optional sink logit),
  * then O_h = P V_h (one sgemm) written straight into the strided output. The sgemms run inside our
- * parallel region, where oneDNN stays on the calling thread. */
+ * parallel region, where oneDNN stays on the calling thread. When both window sides are bounded
+ * and the band is narrow, rows are computed directly over their band instead (memory O(L * band),
+ * so a long document under sliding-window attention never needs an L x L matrix). */
 #include <math.h>
 #include <oneapi/dnnl/dnnl.h>
 #include <stdlib.h>
@@ -65,16 +67,80 @@ static int attend_one(const om_attention_args *a, int s, int h, float *S) {
     return dnnl_sgemm('N', 'N', L, a->head_dim, L, 1.0f, S, L, v, a->v_stride, 0.0f, o, a->out_stride) == dnnl_success;
 }
 
+/* Dot product with 8 partial sums (kept in float like the sgemm path). */
+static inline float dot(const float *a, const float *b, int n) {
+    float acc[8] = {0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) acc[k] += a[i + k] * b[i + k];
+    float sum = 0.0f;
+    for (; i < n; i++) sum += a[i] * b[i];
+    for (int k = 0; k < 8; k++) sum += acc[k];
+    return sum;
+}
+
+/* Banded attention for one (sequence, head): each query row over its visible keys only.
+ * P is scratch of band + 1 floats. */
+static void attend_banded(const om_attention_args *a, int s, int h, float *P) {
+    int64_t start = a->cu_seqlens[s], L = a->cu_seqlens[s + 1] - start;
+    int group = a->n_heads / a->n_kv_heads, kvh = h / group, dh = a->head_dim;
+    int64_t bias_offset = 0;
+    if (a->bias) {
+        for (int r = 0; r < s; r++) {
+            int64_t lr = a->cu_seqlens[r + 1] - a->cu_seqlens[r];
+            bias_offset += lr * lr;
+        }
+        bias_offset = (int64_t)a->n_heads * bias_offset + (int64_t)h * L * L;
+    }
+    for (int64_t i = 0; i < L; i++) {
+        const float *q = a->q + (start + i) * a->q_stride + (int64_t)h * dh;
+        float *o = a->out + (start + i) * a->out_stride + (int64_t)h * dh;
+        int64_t lo = i - a->window_left, hi = i + a->window_right;
+        if (lo < 0) lo = 0;
+        if (hi > L - 1) hi = L - 1;
+        float m = -INFINITY;
+        for (int64_t j = lo; j <= hi; j++) {
+            float sc = a->scale * dot(q, a->k + (start + j) * a->k_stride + (int64_t)kvh * dh, dh);
+            if (a->bias) sc += a->bias[bias_offset + i * L + j];
+            P[j - lo] = sc;
+            if (sc > m) m = sc;
+        }
+        float sink = a->sinks ? a->sinks[h] : 0.0f;
+        if (a->sinks && sink > m) m = sink;
+        float sum = 0.0f;
+        for (int64_t j = lo; j <= hi; j++) sum += P[j - lo] = expf(P[j - lo] - m);
+        if (a->sinks) sum += expf(sink - m);
+        float inv = 1.0f / sum;
+        for (int e = 0; e < dh; e++) o[e] = 0.0f;
+        for (int64_t j = lo; j <= hi; j++) {
+            const float *v = a->v + (start + j) * a->v_stride + (int64_t)kvh * dh;
+            float pj = P[j - lo] * inv;
+            for (int e = 0; e < dh; e++) o[e] += pj * v[e];
+        }
+    }
+}
+
+static int use_band(const om_attention_args *a, int64_t max_len) {
+    return a->window_left >= 0 && a->window_right >= 0 &&
+           (int64_t)a->window_left + a->window_right + 1 < max_len / 2;
+}
+
 static void attn_items(void *p, int64_t begin, int64_t end) {
     attn_job *job = p;
     const om_attention_args *a = job->a;
-    float *S = malloc((size_t)job->max_len * (size_t)job->max_len * sizeof(float));
+    int banded = use_band(a, job->max_len);
+    size_t scratch = banded ? (size_t)a->window_left + (size_t)a->window_right + 2
+                            : (size_t)job->max_len * (size_t)job->max_len;
+    float *S = malloc(scratch * sizeof(float));
     if (!S) {
         job->failed = 1;
         return;
     }
-    for (int64_t item = begin; item < end; item++)
-        if (!attend_one(a, (int)(item / a->n_heads), (int)(item % a->n_heads), S)) job->failed = 1;
+    for (int64_t item = begin; item < end; item++) {
+        int s = (int)(item / a->n_heads), h = (int)(item % a->n_heads);
+        if (banded) attend_banded(a, s, h, S);
+        else if (!attend_one(a, s, h, S)) job->failed = 1;
+    }
     free(S);
 }
 
