@@ -2,8 +2,9 @@
  * the same labels, a packed batch of all windows equal to one at a time, and the same entities
  * from the pipeline; then float16 and bfloat16 compute, where a label may differ from the golden
  * only when the golden's top-2 gap is within that token's observed logit error (counted, printed).
- * Exits 77 (skipped) when no CUDA device is present; OM_TEST_CUDA_AS_CPU=1 runs it with a second
- * cpu backend in the cuda seat (float32 part only), a self-check of the test, not of cuda. */
+ * Exits 77 (skipped) when no CUDA device is present; OM_TEST_CUDA_AS_CPU=1 runs it with the cpu
+ * backend behind fake device pointers in the cuda seat (float32 part only; see fake_device.h): a
+ * self-check of the test and of the models' host/device discipline, not of cuda. */
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <math.h>
@@ -13,6 +14,7 @@
 
 #include "backend/backend.h"
 #include "check.h"
+#include "fake_device.h"
 #include "models/model.h"
 
 static cJSON *read_json(const char *path) {
@@ -100,7 +102,7 @@ static void compare_entities(const char *name, const openmed_result *a, const op
 }
 
 static int total_excused[3], total_tokens[3];
-static int self_check; /* OM_TEST_CUDA_AS_CPU=1: cpu in the cuda seat, a self-check of this test */
+static int self_check; /* OM_TEST_CUDA_AS_CPU=1: the cpu behind fake device pointers (fake_device.h) in the cuda seat, a self-check of this test */
 
 static void check_model(om_backend *cpu, om_backend *gpu, const char *name) {
     char dir[1024], golden_path[1100];
@@ -223,7 +225,7 @@ int main(void) {
     om_backend *gpu = NULL, *cpu = NULL;
     const char *self = getenv("OM_TEST_CUDA_AS_CPU");
     self_check = self && strcmp(self, "1") == 0;
-    openmed_status st = om_backend_create(self_check ? "cpu" : "cuda", 0, &gpu, &err);
+    openmed_status st = self_check ? om_fake_device_open(&gpu, &err) : om_backend_create("cuda", 0, &gpu, &err);
     if (st != OPENMED_OK) {
         if (st == OPENMED_ERR_DEVICE && strstr(err.message, "no CUDA device")) {
             printf("skipped: %s\n", err.message);
@@ -246,8 +248,9 @@ int main(void) {
     qsort(names, (size_t)n, sizeof names[0], by_name);
     CHECK(n >= 11);
     for (int i = 0; i < n; i++) {
-        /* the self-check needs only one model per family kind to exercise the harness */
-        if (self_check && strcmp(names[i], "bert-uncased") && strcmp(names[i], "deberta-v3") &&
+        /* the self-check needs one model per family kind to exercise the harness (all of them with
+         * OM_TEST_CUDA_ALL_MODELS set) */
+        if (self_check && !getenv("OM_TEST_CUDA_ALL_MODELS") && strcmp(names[i], "bert-uncased") && strcmp(names[i], "deberta-v3") &&
             strcmp(names[i], "modernbert") && strcmp(names[i], "privacy-filter")) {
             free(names[i]);
             continue;

@@ -8,6 +8,7 @@
 
 #include "backend/backend.h"
 #include "check.h"
+#include "fake_device.h"
 
 static om_backend *cpu, *gpu;
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
@@ -465,12 +466,12 @@ static void test_moe(void) {
 
 int main(void) {
     openmed_error err;
-    /* OM_TEST_CUDA_AS_CPU=1 runs this file with a second cpu backend in the cuda seat: a self-check
-     * of the test itself (shapes, buffers, tolerances) on machines without a GPU; it proves nothing
-     * about the cuda backend. */
+    /* OM_TEST_CUDA_AS_CPU=1 runs this file with the cpu backend behind fake device pointers
+     * (fake_device.h) in the cuda seat: a self-check of the test itself (shapes, buffers, tolerances,
+     * no host access to backend memory) on machines without a GPU; it proves nothing about cuda. */
     const char *self = getenv("OM_TEST_CUDA_AS_CPU");
     int self_check = self && strcmp(self, "1") == 0;
-    openmed_status st = om_backend_create(self_check ? "cpu" : "cuda", 2, &gpu, &err);
+    openmed_status st = self_check ? om_fake_device_open(&gpu, &err) : om_backend_create("cuda", 2, &gpu, &err);
     if (st != OPENMED_OK) {
         if (st == OPENMED_ERR_DEVICE && strstr(err.message, "no CUDA device")) {
             printf("skipped: %s\n", err.message);
