@@ -5,6 +5,7 @@
  * fixed at 1e-12 in HF), positions (RoBERTa family: HF's create_position_ids_from_input_ids, i.e.
  * pad_token_id + 1 + running count of non-pad tokens, per packed sequence), token types (all 0),
  * ELECTRA's embeddings_project when embedding_size != hidden_size. */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -346,6 +347,14 @@ static openmed_status bert_load(const om_model_config *cfg, const om_safetensors
     if (s != OPENMED_OK) {
         free(w);
         return s;
+    }
+    const struct cJSON *pet = cJSON_GetObjectItemCaseSensitive(cfg->json, "position_embedding_type");
+    if (pet && !cJSON_IsNull(pet) && (!cJSON_IsString(pet) || strcmp(pet->valuestring, "absolute") != 0)) {
+        free(w);
+        return om_fail(err, OPENMED_ERR_UNSUPPORTED,
+                       "%s: position_embedding_type %s%s%s is not supported (only \"absolute\")", cfg->path,
+                       cJSON_IsString(pet) ? "\"" : "", cJSON_IsString(pet) ? pet->valuestring : "(not a string)",
+                       cJSON_IsString(pet) ? "\"" : "");
     }
     char probe[128];
     snprintf(probe, sizeof probe, "%sembeddings.word_embeddings.weight", family_prefix);

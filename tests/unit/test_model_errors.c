@@ -91,6 +91,12 @@ static void test_config_fields(void) {
     free(c);
     EXPECT_FAIL((c = config_with("layer_norm_eps", "\"1e-12\"")), OPENMED_ERR_CONFIG, "layer_norm_eps");
     free(c);
+    EXPECT_FAIL((c = config_with("position_embedding_type", "\"relative_key\"")), OPENMED_ERR_UNSUPPORTED,
+                "relative_key");
+    free(c);
+    c = config_with("position_embedding_type", "\"absolute\"");
+    CHECK_INT(load(c, &err), OPENMED_OK);
+    free(c);
     /* Without model_type, architectures[0] decides. */
     c = config_with("model_type", NULL);
     CHECK_INT(load(c, &err), OPENMED_OK);
