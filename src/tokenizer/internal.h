@@ -114,26 +114,44 @@ void om_matches_free(om_matches *m);
 /* Ids beyond this are rejected at load (real vocabularies stay under 300k). */
 #define OM_MAX_TOKEN_ID (1 << 22)
 
-/* String -> id hash map plus id -> string table. */
+/* FNV-1a, 64-bit: extended one byte at a time, so a walk along the text hashes each prefix in O(1). */
+#define OM_HASH_INIT 0xcbf29ce484222325ULL
+static inline uint64_t om_hash_step(uint64_t h, unsigned char c) { return (h ^ c) * 0x100000001b3ULL; }
+static inline uint64_t om_hash_bytes(uint64_t h, const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) h = om_hash_step(h, (unsigned char)s[i]);
+    return h;
+}
+
+/* String -> id hash map plus id -> string table, and the set of proper prefixes of the tokens (by
+ * hash) so that prefix walks (WordPiece, Unigram) stop as soon as no token can continue. */
 typedef struct om_vocab {
     char **id_to_str;     /* [size], NULL for holes */
     uint32_t *id_len;     /* [size] byte lengths */
     size_t size;          /* max id + 1 */
     size_t ids_cap;       /* allocated entries of id_to_str / id_len */
     int32_t *slots;       /* open addressing: id or -1 */
-    uint32_t *slot_hash;
+    uint64_t *slot_hash;
     size_t nslots;
     size_t count;
     size_t max_len;       /* longest token in bytes */
+    uint64_t *prefixes;   /* hashes of proper prefixes (0 = empty slot) */
+    size_t nprefix_slots, nprefixes;
 } om_vocab;
 
 void om_vocab_free(om_vocab *v);
 /* Add token -> id; an existing token keeps the later id (HF HashMap insert). */
 openmed_status om_vocab_add(om_vocab *v, const char *s, size_t len, int32_t id, openmed_error *err);
 int32_t om_vocab_get(const om_vocab *v, const char *s, size_t len);
+/* Lookup of the concatenation a + b whose om_hash_bytes is h. */
+int32_t om_vocab_get2(const om_vocab *v, uint64_t h, const char *a, size_t alen, const char *b, size_t blen);
 const char *om_vocab_str(const om_vocab *v, int32_t id);
 /* Byte length of the token `id` (0 for unknown ids). */
 size_t om_vocab_len(const om_vocab *v, int32_t id);
+/* Record every proper prefix of every token (call once after the last om_vocab_add). */
+openmed_status om_vocab_build_prefixes(om_vocab *v, openmed_error *err);
+/* Whether some token is longer than and starts with the bytes hashing to h (false positives possible
+ * only on 64-bit hash collisions, which merely cost a lookup). */
+int om_vocab_is_prefix(const om_vocab *v, uint64_t h);
 
 /* ---------------------------------------------------------------- tokens produced by a model */
 

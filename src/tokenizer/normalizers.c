@@ -121,22 +121,31 @@ static int push_cp(om_nstr *out, uint32_t c, uint32_t a0, uint32_t a1) {
  * output char the alignment of the char it came from, so one pass is equivalent to HF's four. */
 static int bert(const om_normalizer *n, const om_nstr *in, om_nstr *out) {
     out->len = 0;
+    if (!om_nstr_reserve(out, in->len + 16)) return 0;
     size_t i = 0;
     while (i < in->len) {
+        unsigned char b = (unsigned char)in->s[i];
+        if (b < 0x80) {
+            /* ASCII: one char in, at most one out (capacity checked inline) */
+            char c = (char)b;
+            if (b <= 0x20 || b == 0x7F) {
+                if (n->clean_text) {
+                    if (b == ' ' || b == '\t' || b == '\n' || b == '\r') c = ' ';
+                    else { i++; continue; } /* NUL and the other controls (\v, \f, DEL too) are removed */
+                }
+            } else if (n->lowercase && b >= 'A' && b <= 'Z') c = (char)(b + 32);
+            if (out->len + 2 > out->cap && !om_nstr_reserve(out, 1)) return 0;
+            out->s[out->len] = c;
+            out->a0[out->len] = in->a0[i];
+            out->a1[out->len] = in->a1[i];
+            out->len++;
+            i++;
+            continue;
+        }
         size_t k;
         uint32_t a0 = in->a0[i], a1 = in->a1[i];
         uint32_t c = om_utf8_decode(in->s, i, &k);
         i += k;
-        if (c < 0x80 && c > 0x20 && c != 0x7F) {
-            /* fast path: printable ASCII */
-            if (n->lowercase && c >= 'A' && c <= 'Z') c += 32;
-            if (!om_nstr_reserve(out, 1)) return 0;
-            out->s[out->len] = (char)c;
-            out->a0[out->len] = a0;
-            out->a1[out->len] = a1;
-            out->s[++out->len] = 0;
-            continue;
-        }
         if (n->clean_text) {
             if (c == 0 || c == 0xFFFD || (c != '\t' && c != '\n' && c != '\r' && om_uc_is_other(c))) continue;
             if (c == '\t' || c == '\n' || c == '\r' || om_uc_is_whitespace(c)) c = ' ';
@@ -164,6 +173,7 @@ static int bert(const om_normalizer *n, const om_nstr *in, om_nstr *out) {
                 if (!push_cp(out, l[r], a0, a1)) return 0;
         }
     }
+    out->s[out->len] = 0;
     return 1;
 }
 

@@ -35,7 +35,7 @@ openmed_status om_unigram_parse(om_model *m, const cJSON *j, openmed_error *err)
     }
     m->byte_fallback = om_json_bool(j, "byte_fallback", 0);
     m->fuse_unk = 1;
-    return OPENMED_OK;
+    return om_vocab_build_prefixes(&m->vocab, err);
 }
 
 typedef struct node {
@@ -58,13 +58,19 @@ int om_unigram_tokenize(const om_model *m, const char *s, size_t len, om_toks *o
         size_t mb = (size_t)om_utf8_len((unsigned char)s[st]);
         if (st + mb > len) mb = len - st;
         int single = 0;
+        uint64_t h = OM_HASH_INIT;
         for (size_t e = st + 1; e <= len && e - st <= maxlen; e++) {
-            if (e < len && ((unsigned char)s[e] & 0xC0) == 0x80) continue;
-            int32_t id = om_vocab_get(&m->vocab, s + st, e - st);
-            if (id < 0) continue;
-            double cand = m->scores[id] + here;
-            if (best[e].start < 0 || cand > best[e].score) best[e] = (node){cand, id, (int32_t)st};
-            if (e - st == mb) single = 1;
+            /* the pieces that are prefixes of s[st..], shortest first (HF's trie common_prefix_search) */
+            h = om_hash_step(h, (unsigned char)s[e - 1]);
+            int32_t id = -1;
+            if (e == len || ((unsigned char)s[e] & 0xC0) != 0x80) id = om_vocab_get2(&m->vocab, h, s + st, e - st, "", 0);
+            int last = !om_vocab_is_prefix(&m->vocab, h); /* no longer piece starts with these bytes */
+            if (id >= 0) {
+                double cand = m->scores[id] + here;
+                if (best[e].start < 0 || cand > best[e].score) best[e] = (node){cand, id, (int32_t)st};
+                if (e - st == mb) single = 1;
+            }
+            if (last) break;
         }
         if (!single) {
             if (m->unk_id < 0) {

@@ -29,7 +29,7 @@ openmed_status om_wordpiece_parse(om_model *m, const cJSON *j, openmed_error *er
             return om_fail(err, OPENMED_ERR_FORMAT, "model WordPiece: bad max_input_chars_per_word");
         m->max_input_chars_per_word = (size_t)mx->valuedouble;
     }
-    return OPENMED_OK;
+    return om_vocab_build_prefixes(&m->vocab, err);
 }
 
 openmed_status om_wordpiece_from_vocab_txt(om_model *m, const char *text, size_t len, const char *name,
@@ -56,56 +56,67 @@ openmed_status om_wordpiece_from_vocab_txt(om_model *m, const char *text, size_t
     if (!m->unk_token || !m->prefix) return om_fail(err, OPENMED_ERR_NO_MEMORY, "model");
     m->unk_id = om_vocab_get(&m->vocab, "[UNK]", 5);
     m->max_input_chars_per_word = 100;
-    return OPENMED_OK;
+    return om_vocab_build_prefixes(&m->vocab, err);
 }
 
-/* Returns 0 only when the unknown token is needed but missing. */
+/* Returns 0 only when the unknown token is needed but missing. HF tries s[start, end) for end from the
+ * longest down; the longest vocabulary entry that is a prefix is the same thing, found in one walk that
+ * stops when no token continues the bytes read so far. */
 int om_wordpiece_tokenize(const om_model *m, const char *s, size_t len, om_toks *out) {
     size_t nchars = 0;
     for (size_t i = 0; i < len; i++)
         if (((unsigned char)s[i] & 0xC0) != 0x80) nchars++;
     size_t first = out->count, first_strs = out->strs.size;
+    const om_vocab *v = &m->vocab;
     if (nchars <= m->max_input_chars_per_word) {
-        size_t plen = strlen(m->prefix), maxlen = m->vocab.max_len;
-        char stackbuf[512];
-        char *buf = plen + len + 1 <= sizeof stackbuf ? stackbuf : malloc(plen + len + 1);
-        if (!buf) return 0;
-        memcpy(buf, m->prefix, plen);
+        size_t plen = strlen(m->prefix);
+        uint64_t hprefix = om_hash_bytes(OM_HASH_INIT, m->prefix, plen);
+        int prefix_continues = plen == 0 || om_vocab_is_prefix(v, hprefix);
         size_t start = 0;
         int bad = 0;
         while (start < len) {
-            size_t pre = start > 0 ? plen : 0;
-            size_t end = len;
-            /* no vocabulary entry is longer than maxlen: start below it, on a char boundary */
-            if (maxlen >= pre && end - start > maxlen - pre) {
-                end = start + (maxlen - pre);
-                while (end > start && ((unsigned char)s[end] & 0xC0) == 0x80) end--;
-            }
-            int32_t id = -1;
-            while (start < end) {
-                const char *key;
-                size_t klen;
-                if (pre) {
-                    memcpy(buf + plen, s + start, end - start);
-                    key = buf;
-                    klen = plen + end - start;
-                } else {
-                    key = s + start;
-                    klen = end - start;
+            const char *pre = start ? m->prefix : "";
+            size_t pl = start ? plen : 0;
+            uint64_t h = start ? hprefix : OM_HASH_INIT;
+            int32_t best = -1;
+            size_t best_end = start;
+            if (start == 0 || prefix_continues) {
+                /* the common case: the whole rest is one token */
+                if (pl + len - start <= v->max_len)
+                    best = om_vocab_get2(v, om_hash_bytes(h, s + start, len - start), pre, pl, s + start, len - start);
+                if (best >= 0) best_end = len;
+                else {
+                    /* walk forward while some token continues, remembering each char boundary's hash,
+                     * then take the longest boundary that is a token (no token is longer than max_len) */
+                    uint64_t hs[256];
+                    size_t ends[256], nb = 0;
+                    for (size_t e = start; e < len && nb < 256 && pl + e - start < v->max_len; e++) {
+                        h = om_hash_step(h, (unsigned char)s[e]);
+                        int boundary = e + 1 == len || ((unsigned char)s[e + 1] & 0xC0) != 0x80;
+                        if (boundary) { hs[nb] = h; ends[nb] = e + 1; nb++; }
+                        if (!om_vocab_is_prefix(v, h)) break;
+                    }
+                    if (nb == 256) {
+                        /* tokens of more than 256 chars: HF's plain search from the longest down */
+                        for (size_t e = len; e > start && best < 0; e--) {
+                            if (e < len && ((unsigned char)s[e] & 0xC0) == 0x80) continue;
+                            uint64_t he = om_hash_bytes(start ? hprefix : OM_HASH_INIT, s + start, e - start);
+                            best = om_vocab_get2(v, he, pre, pl, s + start, e - start);
+                            if (best >= 0) best_end = e;
+                        }
+                        nb = 0;
+                    }
+                    while (nb > 0 && best < 0) {
+                        nb--;
+                        best = om_vocab_get2(v, hs[nb], pre, pl, s + start, ends[nb] - start);
+                        if (best >= 0) best_end = ends[nb];
+                    }
                 }
-                id = om_vocab_get(&m->vocab, key, klen);
-                if (id >= 0) break;
-                end--;
-                while (end > start && ((unsigned char)s[end] & 0xC0) == 0x80) end--;
             }
-            if (id < 0) { bad = 1; break; }
-            if (!om_toks_push(out, id, start, end, om_vocab_str(&m->vocab, id), om_vocab_len(&m->vocab, id))) {
-                if (buf != stackbuf) free(buf);
-                return 0;
-            }
-            start = end;
+            if (best < 0) { bad = 1; break; }
+            if (!om_toks_push(out, best, start, best_end, om_vocab_str(v, best), om_vocab_len(v, best))) return 0;
+            start = best_end;
         }
-        if (buf != stackbuf) free(buf);
         if (!bad) return 1;
         out->count = first;
         out->strs.size = first_strs;
