@@ -125,6 +125,41 @@ static void test_config_fields(void) {
     free(huge);
 }
 
+/* config.json cut at every byte and with random corruptions: a clear status, never a crash. */
+static void test_config_garbage(void) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/garbage-config.json", tmpdir);
+    size_t n = strlen(base_config);
+    om_model_config cfg;
+    struct cJSON *json = NULL;
+    openmed_error err;
+    int failures = 0, cases = 0;
+    size_t body = n;
+    while (body > 0 && (base_config[body - 1] == '\n' || base_config[body - 1] == ' ')) body--;
+    for (size_t len = 0; len < body; len += 3, cases++) { /* prefixes that stop before the closing brace */
+        write_file(path, base_config, len);
+        openmed_status s = om_model_config_parse(path, &cfg, &json, &err);
+        if (s == OPENMED_OK) om_model_config_free(&cfg, json);
+        else failures++;
+    }
+    CHECK_INT(failures, cases); /* every strict prefix is malformed JSON */
+    srand(11);
+    char *copy = malloc(n + 1);
+    for (int iter = 0; iter < 1000; iter++) {
+        memcpy(copy, base_config, n + 1);
+        for (int k = 0; k < 1 + rand() % 6; k++) copy[rand() % (int)n] = (char)(rand() % 256);
+        write_file(path, copy, n);
+        openmed_status s = om_model_config_parse(path, &cfg, &json, &err);
+        if (s == OPENMED_OK) {
+            CHECK(cfg.num_labels >= 1 && cfg.id2label != NULL);
+            om_model_config_free(&cfg, json);
+        } else {
+            CHECK(err.message[0] != '\0');
+        }
+    }
+    free(copy);
+}
+
 static void test_labels(void) {
     char *c;
     EXPECT_FAIL((c = config_with("num_labels", "5")), OPENMED_ERR_CONFIG, "num_labels is 5");
@@ -300,6 +335,7 @@ int main(void) {
     openmed_error err;
     if (om_backend_create("cpu", 1, &be, &err) != OPENMED_OK) return 1;
     test_config_fields();
+    test_config_garbage();
     test_labels();
     test_shapes();
     test_missing_tensor();
