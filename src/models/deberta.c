@@ -118,9 +118,9 @@ static openmed_status deberta_config(deberta_weights *w, const om_model_config *
     if (w->relative) {
         if (w->max_relative < 1) w->max_relative = cfg->max_position_embeddings;
         w->att_span = w->bucket_size > 0 ? w->bucket_size : w->max_relative;
-        if (w->att_span <= 0)
+        if (w->att_span <= 0 || w->att_span > (1 << 20))
             return om_fail(err, OPENMED_ERR_CONFIG, "%s: relative attention needs position_buckets or "
-                           "max_relative_positions / max_position_embeddings > 0", path);
+                           "max_relative_positions / max_position_embeddings in [1, 1048576]", path);
         w->n_rel = 2 * w->att_span;
     }
     return OPENMED_OK;
