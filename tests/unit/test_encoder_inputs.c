@@ -121,6 +121,13 @@ static openmed_status load_edited(const char *model, void (*edit)(cJSON *), open
     CHECK(symlink(st_src, st_dst) == 0);
     openmed_model *m = NULL;
     openmed_status s = load(dir, &m, err);
+    if (s == OPENMED_OK) { /* a config that loads also runs */
+        int32_t ids[12] = {1, 5, 9, 13, 17, 21, 25, 29, 33, 37, 41, 2}, cu[3] = {0, 5, 12};
+        om_batch batch = {ids, cu, 2, 12};
+        float *logits = malloc((size_t)12 * m->cfg.num_labels * sizeof *logits);
+        s = om_model_forward(m, &batch, logits, NULL, err);
+        free(logits);
+    }
     openmed_model_free(m);
     unlink(st_dst);
     unlink(path);
@@ -159,6 +166,9 @@ static void bad_theta(cJSON *c) {
     set(c, "local_rope_theta", cJSON_CreateNumber(-1));
 }
 static void with_bias(cJSON *c) { set(c, "attention_bias", cJSON_CreateTrue()); }
+static void abs_positions(cJSON *c) { set(c, "position_biased_input", cJSON_CreateTrue()); }
+static void no_relative(cJSON *c) { set(c, "relative_attention", cJSON_CreateFalse()); }
+static void huge_buckets(cJSON *c) { set(c, "position_buckets", cJSON_CreateNumber(1e9)); }
 
 static void expect(const char *model, void (*edit)(cJSON *), openmed_status want, const char *needle) {
     openmed_error err;
@@ -178,6 +188,9 @@ int main(void) {
     expect("deberta-v3", bad_buckets, OPENMED_ERR_CONFIG, "position_buckets");
     expect("deberta-v3", bad_act, OPENMED_ERR_UNSUPPORTED, "swishy");
     expect("deberta-v2-nobucket", no_c2p, OPENMED_OK, "");
+    expect("deberta-v3", no_relative, OPENMED_OK, "");
+    expect("deberta-v3", abs_positions, OPENMED_ERR_FORMAT, "deberta.embeddings.position_embeddings.weight");
+    expect("deberta-v3", huge_buckets, OPENMED_ERR_CONFIG, "relative attention");
     expect("longformer", odd_window, OPENMED_ERR_CONFIG, "attention_window");
     expect("longformer", short_windows, OPENMED_ERR_CONFIG, "attention_window");
     expect("modernbert", bad_layer_type, OPENMED_ERR_CONFIG, "layer_types[1]");
