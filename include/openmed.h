@@ -171,7 +171,8 @@ typedef struct openmed_tokenizer openmed_tokenizer;
 /* The tokens of one text. ids[i], offsets[2*i] (start) and offsets[2*i+1] (end) are [start, end)
  * in Unicode code points of the caller's text (special tokens: [0, 0]), exactly as HF reports
  * them; special_tokens_mask[i] is 1 for special tokens. Token strings: openmed_encoding_token.
- * The remaining fields are private storage. */
+ * The remaining fields are private storage: reuse one encoding for many calls (it keeps its working
+ * memory), release it with openmed_encoding_free, and never copy it by value. */
 typedef struct openmed_encoding {
     size_t count;
     int32_t *ids;

@@ -1,5 +1,6 @@
 /* pre_tokenizers.c: HF pre-tokenizers (BertPreTokenizer, ByteLevel, Whitespace, WhitespaceSplit, Metaspace,
  * Split, Punctuation, Digits, CharDelimiterSplit, Sequence) over the flat pre-tokenized string. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,10 +12,9 @@
 
 static uint32_t g_byte_char[256];
 static int g_char_byte[324];
-static int g_tables_ready;
+static pthread_once_t g_tables_once = PTHREAD_ONCE_INIT;
 
-static void tables(void) {
-    if (g_tables_ready) return;
+static void build_tables(void) {
     for (int i = 0; i < 324; i++) g_char_byte[i] = -1;
     int n = 0;
     for (int b = 0; b < 256; b++) {
@@ -22,8 +22,9 @@ static void tables(void) {
         g_byte_char[b] = printable ? (uint32_t)b : (uint32_t)(256 + n++);
     }
     for (int b = 0; b < 256; b++) g_char_byte[g_byte_char[b]] = b;
-    g_tables_ready = 1; /* idempotent: concurrent first calls write the same values */
 }
+
+static void tables(void) { pthread_once(&g_tables_once, build_tables); }
 
 uint32_t om_bytelevel_char(unsigned char b) { tables(); return g_byte_char[b]; }
 int om_bytelevel_byte(uint32_t cp) { tables(); return cp < 324 ? g_char_byte[cp] : -1; }

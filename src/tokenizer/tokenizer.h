@@ -14,7 +14,8 @@ typedef struct openmed_tokenizer om_tokenizer; /* the public openmed_tokenizer *
  *   count, ids[count], offsets[2*count] ([start, end) in code points of the caller's text,
  *   special tokens [0, 0]), special_tokens_mask[count], and the token strings reached with
  *   om_encoding_token(enc, i). Initialise with om_encoding_init, release with om_encoding_free;
- *   an encoding may be reused across calls (encode clears it first). */
+ *   reuse one encoding across calls (encode clears it first and keeps its working memory, which
+ *   makes the next encode faster). Never copy an encoding by value: it owns its buffers. */
 typedef openmed_encoding om_encoding;
 
 /* HF's VERY_LARGE_INTEGER (int(1e30)), the model_max_length when tokenizer_config.json has none;
