@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,16 @@ typedef struct bert_weights {
     int n_vectors;
     float **owned; /* host weight buffers built at load (fused QKV) */
     int n_owned;
+    /* The last forward's activation block, kept for the next one (see take_arena). The only
+     * mutable part of the loaded model: taken and returned with atomic exchanges, so concurrent
+     * forwards on a shared model each work in their own block. */
+    struct arena *_Atomic cached_arena;
 } bert_weights;
+
+typedef struct arena {
+    float *mem; /* backend memory */
+    size_t bytes;
+} arena;
 
 static int bert_matches(const char *model_type) {
     return strcmp(model_type, "bert") == 0 || strcmp(model_type, "distilbert") == 0 ||
@@ -258,6 +268,11 @@ static void bert_free(void *weights, om_backend *be) {
     free(w->weights);
     free(w->vectors);
     free(w->host);
+    arena *cached = atomic_exchange(&w->cached_arena, NULL);
+    if (cached) {
+        be->free(be, cached->mem);
+        free(cached);
+    }
     free(w->layers);
     free(w);
 }
@@ -327,6 +342,7 @@ static openmed_status bert_load(const om_model_config *cfg, const om_safetensors
     *out = NULL;
     bert_weights *w = calloc(1, sizeof *w);
     if (!w) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory");
+    atomic_init(&w->cached_arena, NULL);
     loader L = {st, be, w, "", 0, 0};
     const char *mt = cfg->model_type;
     w->kind = strcmp(mt, "distilbert") == 0 ? KIND_DISTILBERT
@@ -409,6 +425,34 @@ static openmed_status bert_load(const om_model_config *cfg, const om_safetensors
     return OPENMED_OK;
 }
 
+/* An activation block of at least `bytes`: the cached one when it is big enough, else a new one. */
+static arena *take_arena(bert_weights *w, om_backend *be, size_t bytes) {
+    arena *a = atomic_exchange(&w->cached_arena, NULL);
+    if (a && a->bytes >= bytes) return a;
+    if (a) {
+        be->free(be, a->mem);
+        free(a);
+    }
+    a = malloc(sizeof *a);
+    if (!a) return NULL;
+    a->mem = be->alloc(be, bytes);
+    a->bytes = bytes;
+    if (!a->mem) {
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+/* Keep the block for the next forward (freeing whichever block was cached meanwhile). */
+static void return_arena(bert_weights *w, om_backend *be, arena *a) {
+    arena *old = atomic_exchange(&w->cached_arena, a);
+    if (old) {
+        be->free(be, old->mem);
+        free(old);
+    }
+}
+
 /* Position ids per packed sequence; fails when a sequence runs past the position table. */
 static openmed_status make_positions(const bert_weights *w, const om_batch *b, int32_t *pos, int pad_id,
                                      openmed_error *err) {
@@ -449,15 +493,16 @@ static openmed_status bert_forward(const void *weights, const om_model_config *c
     }
     /* One activation block per call: x [T, H], qkv [T, 3H], ctx, tmp [T, H], up [T, I], emb [T, E], logits [T, labels]. */
     size_t floats = (size_t)T * (size_t)(6 * H + I + E + n_labels);
-    float *arena = be->alloc(be, floats * sizeof(float));
-    if (!arena) {
+    bert_weights *mw = (bert_weights *)weights; /* only the arena cache is touched */
+    arena *block = take_arena(mw, be, floats * sizeof(float));
+    if (!block) {
         free(host_ids);
         return om_fail(err, OPENMED_ERR_NO_MEMORY, "bert forward: cannot allocate %zu bytes of activations on %s",
                        floats * sizeof(float), be->name);
     }
-    float *x = arena, *qkv = x + T * H, *ctx = qkv + 3 * T * H, *tmp = ctx + T * H;
+    float *x = block->mem, *qkv = x + T * H, *ctx = qkv + 3 * T * H, *tmp = ctx + T * H;
     float *up = tmp + T * H, *emb = up + T * I, *out = emb + T * E;
-    size_t block = (size_t)T * (size_t)H * sizeof(float);
+    size_t layer_bytes = (size_t)T * (size_t)H * sizeof(float);
 
     float *e = w->has_proj ? emb : x;
     s = be->embed(be, e, &w->word, batch->ids, T, 0, err);
@@ -465,7 +510,7 @@ static openmed_status bert_forward(const void *weights, const om_model_config *c
     if (s == OPENMED_OK && w->has_type) s = be->embed(be, e, &w->type, zeros, T, 1, err);
     if (s == OPENMED_OK) s = be->layernorm(be, e, e, NULL, w->emb_ln_g, w->emb_ln_b, T, E, w->eps, err);
     if (s == OPENMED_OK && w->has_proj) s = be->linear(be, x, 0, emb, 0, &w->proj, w->proj_b, T, OM_ACT_NONE, 0, err);
-    if (s == OPENMED_OK && hidden) s = be->download(be, hidden, x, block, err);
+    if (s == OPENMED_OK && hidden) s = be->download(be, hidden, x, layer_bytes, err);
 
     om_attention_args a;
     memset(&a, 0, sizeof a);
@@ -491,11 +536,11 @@ static openmed_status bert_forward(const void *weights, const om_model_config *c
         if (s == OPENMED_OK) s = be->linear(be, tmp, 0, up, 0, &L->down, L->bdown, T, OM_ACT_NONE, 0, err);
         if (s == OPENMED_OK) s = be->layernorm(be, x, tmp, x, L->ln2_g, L->ln2_b, T, H, w->eps, err);
         if (s == OPENMED_OK && hidden)
-            s = be->download(be, hidden + (size_t)(l + 1) * (size_t)T * (size_t)H, x, block, err);
+            s = be->download(be, hidden + (size_t)(l + 1) * (size_t)T * (size_t)H, x, layer_bytes, err);
     }
     if (s == OPENMED_OK) s = be->linear(be, out, 0, x, 0, &w->cls, w->cls_b, T, OM_ACT_NONE, 0, err);
     if (s == OPENMED_OK) s = be->download(be, logits, out, (size_t)T * (size_t)n_labels * sizeof(float), err);
-    be->free(be, arena);
+    return_arena(mw, be, block);
     free(host_ids);
     return s;
 }

@@ -2,6 +2,7 @@
  * golden text, all hidden states of the first three, and a packed batch equal to one at a time. */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,65 @@ static void check_model(om_backend *be, const char *name) {
     cJSON_Delete(golden);
 }
 
+/* Two threads share one model (and its activation cache): each result equals the sequential one. */
+typedef struct worker {
+    const openmed_model *m;
+    int32_t *ids[6];
+    int n[6];
+    float *want[6];
+    int bad;
+} worker;
+
+static void *run_worker(void *p) {
+    worker *w = p;
+    openmed_error err;
+    for (int rep = 0; rep < 10; rep++)
+        for (int i = 0; i < 6; i++) {
+            int k = (i + rep) % 6;
+            int32_t cu[2] = {0, w->n[k]};
+            om_batch b = {w->ids[k], cu, 1, w->n[k]};
+            float *got = malloc((size_t)w->n[k] * 9 * sizeof(float));
+            if (om_model_forward(w->m, &b, got, NULL, &err) != OPENMED_OK) w->bad++;
+            else
+                for (int j = 0; j < w->n[k] * 9; j++)
+                    if (fabs(got[j] - w->want[k][j]) > 1e-6) {
+                        w->bad++;
+                        break;
+                    }
+            free(got);
+        }
+    return NULL;
+}
+
+static void check_shared_model(om_backend *be) {
+    openmed_model *m = NULL;
+    openmed_error err;
+    if (om_model_load_dir(OM_FIXTURES "/hf/models/bert-uncased", be, 0, 0, &m, &err) != OPENMED_OK) {
+        CHECK_MSG(0, "%s", err.message);
+        return;
+    }
+    worker w[2];
+    memset(w, 0, sizeof w);
+    for (int i = 0; i < 6; i++) { /* windows of different lengths, so the cached block grows */
+        int n = 3 + 25 * i;
+        w[0].n[i] = n;
+        w[0].ids[i] = malloc((size_t)n * sizeof(int32_t));
+        for (int t = 0; t < n; t++) w[0].ids[i][t] = 1000 + (t * 37 + i) % 20000;
+        w[0].want[i] = malloc((size_t)n * 9 * sizeof(float));
+        int32_t cu[2] = {0, n};
+        om_batch b = {w[0].ids[i], cu, 1, n};
+        CHECK_INT(om_model_forward(m, &b, w[0].want[i], NULL, &err), OPENMED_OK);
+    }
+    w[0].m = m;
+    w[1] = w[0];
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, run_worker, &w[i]);
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    CHECK_INT(w[0].bad + w[1].bad, 0);
+    for (int i = 0; i < 6; i++) free(w[0].ids[i]), free(w[0].want[i]);
+    openmed_model_free(m);
+}
+
 int main(void) {
     om_backend *be = NULL;
     openmed_error err;
@@ -145,6 +205,7 @@ int main(void) {
     const char *models[] = {"bert-uncased", "bert-cased", "distilbert-uncased", "electra-cased", "roberta",
                             "xlm-roberta"};
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) check_model(be, models[i]);
+    check_shared_model(be);
     om_backend_destroy(be);
     return check_finish("test_bert_parity");
 }
