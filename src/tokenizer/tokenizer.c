@@ -161,6 +161,57 @@ static const char *token_text(const cJSON *v) {
     return NULL;
 }
 
+static int class_is(const char *cls, const char *const *names) {
+    if (!cls) return 0;
+    for (; *names; names++) {
+        size_t n = strlen(*names);
+        if (!strncmp(cls, *names, n) && (!cls[n] || !strcmp(cls + n, "Fast"))) return 1;
+    }
+    return 0;
+}
+
+static void set_bytelevel_prefix(om_pretokenizer *p, int add_prefix_space) {
+    if (!p) return;
+    if (p->type == OM_PRE_BYTELEVEL) p->add_prefix_space = add_prefix_space;
+    for (size_t i = 0; i < p->nchildren; i++) set_bytelevel_prefix(&p->children[i], add_prefix_space);
+}
+
+static void set_roberta_post(om_postprocessor *p, const cJSON *aps, const cJSON *trim) {
+    if (!p) return;
+    if (p->type == OM_POST_ROBERTA || p->type == OM_POST_BYTELEVEL) {
+        if (cJSON_IsBool(aps)) p->add_prefix_space = cJSON_IsTrue(aps);
+        if (cJSON_IsBool(trim)) p->trim_offsets = cJSON_IsTrue(trim);
+    }
+    for (size_t i = 0; i < p->nchildren; i++) set_roberta_post(&p->children[i], aps, trim);
+}
+
+/* transformers' model classes rebuild parts of the pipeline from tokenizer_config.json (v4's
+ * BertTokenizerFast / RobertaTokenizerFast sync the backend to their arguments; v5 builds the
+ * pipeline from them): a value stated in the config wins over tokenizer.json. Only stated values
+ * are applied. */
+static void sync_class_options(om_tokenizer *tok, const cJSON *c) {
+    static const char *const bert_like[] = {"BertTokenizer", "DistilBertTokenizer", "ElectraTokenizer",
+                                            "MobileBertTokenizer", "ConvBertTokenizer", "LayoutLMTokenizer", NULL};
+    static const char *const roberta_like[] = {"RobertaTokenizer", "LongformerTokenizer", "BartTokenizer", NULL};
+    const char *cls = om_json_str(c, "tokenizer_class");
+    if (class_is(cls, bert_like) && tok->normalizer && tok->normalizer->type == OM_NORM_BERT) {
+        om_normalizer *n = tok->normalizer;
+        const cJSON *lower = cJSON_GetObjectItemCaseSensitive(c, "do_lower_case");
+        const cJSON *strip = cJSON_GetObjectItemCaseSensitive(c, "strip_accents");
+        const cJSON *cjk = cJSON_GetObjectItemCaseSensitive(c, "tokenize_chinese_chars");
+        if (cJSON_IsBool(lower)) n->lowercase = cJSON_IsTrue(lower);
+        if (cJSON_IsBool(strip)) n->strip_accents = cJSON_IsTrue(strip);
+        else if (cJSON_IsBool(lower) && (!strip || cJSON_IsNull(strip))) n->strip_accents = n->lowercase;
+        if (cJSON_IsBool(cjk)) n->handle_chinese_chars = cJSON_IsTrue(cjk);
+    }
+    if (class_is(cls, roberta_like)) {
+        const cJSON *aps = cJSON_GetObjectItemCaseSensitive(c, "add_prefix_space");
+        const cJSON *trim = cJSON_GetObjectItemCaseSensitive(c, "trim_offsets");
+        if (cJSON_IsBool(aps)) set_bytelevel_prefix(tok->pretokenizer, cJSON_IsTrue(aps));
+        set_roberta_post(tok->postprocessor, aps, trim);
+    }
+}
+
 openmed_status om_tokenizer_apply_config(om_tokenizer *tok, const char *config_json, const char *name,
                                          openmed_error *err) {
     cJSON *c = cJSON_Parse(config_json);
@@ -181,6 +232,7 @@ openmed_status om_tokenizer_apply_config(om_tokenizer *tok, const char *config_j
         if (s) tok->special_ids[r] = om_tokenizer_token_to_id(tok, s);
     }
     tok->clean_up_tokenization_spaces = om_json_bool(c, "clean_up_tokenization_spaces", tok->clean_up_tokenization_spaces);
+    sync_class_options(tok, c);
     cJSON_Delete(c);
     return OPENMED_OK;
 }

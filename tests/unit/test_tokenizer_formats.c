@@ -210,6 +210,46 @@ static void test_added_tokens(void) {
     om_tokenizer_free(tok);
 }
 
+/* tokenizer_config.json options that transformers' Bert/RoBERTa classes apply over tokenizer.json. */
+static void test_class_options(void) {
+    char path[1024];
+    char *json = NULL;
+    size_t size;
+    openmed_error err = {0};
+    om_encoding e;
+    om_encoding_init(&e);
+    om_tokenizer *tok = NULL;
+    snprintf(path, sizeof path, "%s/hf/tokenizers/wordpiece-uncased/tokenizer.json", OM_FIXTURES);
+    CHECK(om_read_file(path, 0, &json, &size, &err) == OPENMED_OK);
+    /* stated do_lower_case false: "Hello" stays cased, so the uncased vocabulary has no such word */
+    const char *cased = "{\"tokenizer_class\": \"BertTokenizer\", \"do_lower_case\": false}";
+    CHECK(om_tokenizer_load_json(json, size, cased, "t.json", &tok, &err) == OPENMED_OK);
+    CHECK(om_tokenizer_encode(tok, "Hello", 5, 0, &e, &err) == OPENMED_OK);
+    CHECK(e.count == 1 && e.ids[0] == 100);
+    om_tokenizer_free(tok);
+    /* another class, or no stated value: tokenizer.json decides */
+    const char *other = "{\"tokenizer_class\": \"TokenizersBackend\", \"do_lower_case\": false}";
+    CHECK(om_tokenizer_load_json(json, size, other, "t.json", &tok, &err) == OPENMED_OK);
+    CHECK(om_tokenizer_encode(tok, "Hello", 5, 0, &e, &err) == OPENMED_OK);
+    CHECK(e.count == 1 && e.ids[0] == 7592);
+    om_tokenizer_free(tok);
+    free(json);
+    snprintf(path, sizeof path, "%s/hf/tokenizers/bpe-roberta/tokenizer.json", OM_FIXTURES);
+    CHECK(om_read_file(path, 0, &json, &size, &err) == OPENMED_OK);
+    const char *prefix = "{\"tokenizer_class\": \"RobertaTokenizerFast\", \"add_prefix_space\": true}";
+    CHECK(om_tokenizer_load_json(json, size, prefix, "t.json", &tok, &err) == OPENMED_OK);
+    CHECK(om_tokenizer_encode(tok, "patient", 7, 0, &e, &err) == OPENMED_OK);
+    CHECK(e.count >= 1 && !strncmp(om_encoding_token(&e, 0), "\xC4\xA0", 2)); /* "Ġ..." */
+    CHECK(e.count >= 1 && e.offsets[0] == 0);
+    om_tokenizer_free(tok);
+    CHECK(om_tokenizer_load_json(json, size, NULL, "t.json", &tok, &err) == OPENMED_OK);
+    CHECK(om_tokenizer_encode(tok, "patient", 7, 0, &e, &err) == OPENMED_OK);
+    CHECK(e.count >= 1 && strncmp(om_encoding_token(&e, 0), "\xC4\xA0", 2) != 0);
+    om_tokenizer_free(tok);
+    free(json);
+    om_encoding_free(&e);
+}
+
 int main(void) {
     om_tokenizer *modern = load("hf/tokenizers/wordpiece-uncased");
     om_tokenizer *old = load("tokenizer/bert-base-uncased-old-format");
@@ -227,5 +267,6 @@ int main(void) {
     om_tokenizer_free(vocab);
     test_pipeline_api();
     test_added_tokens();
+    test_class_options();
     return check_finish("test_tokenizer_formats");
 }
