@@ -160,7 +160,11 @@ struct om_backend {
      * blocks [n_heads, L_s, L_s] of consecutive sequences back to back, as om_attention_args.bias.
      * c2p, p2c: backend memory [T, n_heads * n_rel] (c2p = Q_h . pos_key_h^T, p2c = K_h . pos_query_h^T
      * per head h); either may be NULL to leave that term out. rel_index: host, [2 * max_len - 1],
-     * each entry in [0, n_rel) (the clamped, bucketed relative position i - j); max_len >= every L_s. */
+     * each entry in [0, n_rel) (the clamped, bucketed relative position i - j); max_len >= every L_s.
+     * DeBERTa also relies on prepared weights keeping `data` row-major [rows, cols] in `dtype` (true of
+     * cpu and cuda): a copy of a prepared om_weight with data advanced by r0 rows and rows = n is a
+     * valid weight for linear (rows r0 .. r0 + n - 1), used to compute only the table columns a batch's
+     * distances reach. */
     openmed_status (*deberta_rel_bias)(om_backend *be, float *bias, const float *c2p, const float *p2c, int n_rel,
                                        const int32_t *rel_index, int max_len, const int32_t *cu_seqlens, int n_seqs,
                                        int n_heads, float scale, openmed_error *err);

@@ -319,6 +319,14 @@ static void deberta_run_free(deberta_run *r, om_backend *be) {
     free(r->group_cu);
 }
 
+/* Rows lo..hi of a prepared weight, as a weight for linear (never prepared or released itself). */
+static om_weight deberta_rows(const om_weight *w, int lo, int hi) {
+    om_weight view = *w;
+    view.data = (const char *)w->data + (size_t)lo * (size_t)w->cols * om_dtype_size(w->dtype);
+    view.rows = hi - lo + 1;
+    return view;
+}
+
 /* Attention of one layer, over groups of whole sequences small enough for the c2p/p2c and bias buffers. */
 static openmed_status deberta_attention(const deberta_weights *w, const deberta_layer *L, om_backend *be,
                                         const om_batch *batch, deberta_run *r, int max_len, openmed_error *err) {
@@ -341,14 +349,32 @@ static openmed_status deberta_attention(const deberta_weights *w, const deberta_
         for (int i = s0; i <= s1; i++) r->group_cu[i - s0] = batch->cu_seqlens[i] - row0;
         const float *q = r->q + (size_t)row0 * A, *k = r->k + (size_t)row0 * A;
         if (rel) {
-            /* c2p[t, h, :] = Q_h[t] . pos_key_h^T and p2c[t, h, :] = K_h[t] . pos_query_h^T, then the gather. */
-            for (int h = 0; h < H; h++) {
-                if (w->c2p && (s = be->linear(be, r->c2p + (size_t)h * R, (int64_t)H * R, q + (size_t)h * dh, A,
-                                              &L->pos_key[h], NULL, rows, OM_ACT_NONE, 0, err)))
-                    return s;
-                if (w->p2c && (s = be->linear(be, r->p2c + (size_t)h * R, (int64_t)H * R, k + (size_t)h * dh, A,
-                                              &L->pos_query[h], NULL, rows, OM_ACT_NONE, 0, err)))
-                    return s;
+            /* Only the table columns [lo, hi] that this group's distances reach are computed (short windows
+             * use a fraction of the 2 * att_span columns); the gather never reads the others. */
+            int group_len = 0, lo = R, hi = -1;
+            for (int i = s0; i < s1; i++)
+                if (batch->cu_seqlens[i + 1] - batch->cu_seqlens[i] > group_len)
+                    group_len = batch->cu_seqlens[i + 1] - batch->cu_seqlens[i];
+            for (int d = -(group_len - 1); d <= group_len - 1; d++) {
+                const int32_t col = r->rel_index[d + max_len - 1];
+                if (col < lo) lo = col;
+                if (col > hi) hi = col;
+            }
+            /* c2p[t, h, lo..hi] = Q_h[t] . pos_key_h[lo..hi]^T, p2c[t, h, lo..hi] = K_h[t] . pos_query_h[lo..hi]^T,
+             * with row views of the prepared tables (see the DeBERTa group of backend.h), then the gather. */
+            for (int h = 0; hi >= lo && h < H; h++) {
+                if (w->c2p) {
+                    om_weight view = deberta_rows(&L->pos_key[h], lo, hi);
+                    if ((s = be->linear(be, r->c2p + (size_t)h * R + lo, (int64_t)H * R, q + (size_t)h * dh, A, &view,
+                                        NULL, rows, OM_ACT_NONE, 0, err)))
+                        return s;
+                }
+                if (w->p2c) {
+                    om_weight view = deberta_rows(&L->pos_query[h], lo, hi);
+                    if ((s = be->linear(be, r->p2c + (size_t)h * R + lo, (int64_t)H * R, k + (size_t)h * dh, A, &view,
+                                        NULL, rows, OM_ACT_NONE, 0, err)))
+                        return s;
+                }
             }
             if ((s = be->deberta_rel_bias(be, r->bias, w->c2p ? r->c2p : NULL, w->p2c ? r->p2c : NULL, R,
                                           r->rel_index, max_len, r->group_cu, s1 - s0, H, w->scale, err)))
