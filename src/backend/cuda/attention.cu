@@ -74,8 +74,8 @@ __global__ void __launch_bounds__(ATT_WARPS * 32) k_attention(att_params p) {
     }
 
     const int last = min(q0 + ATT_BQ, L) - 1; /* last query row of this tile */
-    const int k_lo = p.window_left >= 0 ? max(0, q0 - p.window_left) : 0;
-    const int k_hi = p.window_right >= 0 ? min(L, last + p.window_right + 1) : L;
+    const int k_lo = p.window_left >= 0 ? (int)max(0LL, (long long)q0 - p.window_left) : 0;
+    const int k_hi = p.window_right >= 0 ? (int)min((long long)L, (long long)last + p.window_right + 1) : L;
     const float *bias_h = p.bias ? p.bias + tile.bias_off + (int64_t)h * L * L : NULL;
 
     for (int k0 = k_lo; k0 < k_hi; k0 += ATT_BK) {
@@ -110,8 +110,8 @@ __global__ void __launch_bounds__(ATT_WARPS * 32) k_attention(att_params p) {
         for (int r = 0; r < ATT_ROWS; r++) {
             const int i = q0 + warp * ATT_ROWS + r;
             bool vis = key < k_hi && i < L;
-            if (p.window_left >= 0) vis = vis && i - key <= p.window_left;
-            if (p.window_right >= 0) vis = vis && key - i <= p.window_right;
+            if (p.window_left >= 0) vis = vis && (long long)i - key <= p.window_left;
+            if (p.window_right >= 0) vis = vis && (long long)key - i <= p.window_right;
             float sc = -INFINITY;
             if (vis) {
                 sc = p.scale * s[r];

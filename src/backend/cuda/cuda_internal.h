@@ -5,6 +5,7 @@
 #include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,7 @@ typedef struct om_cu_ctx {
     char name[32];             /* "cuda:N" */
     cudaDeviceProp prop;
     cudaStream_t stream;
+    pthread_mutex_t lock;      /* one op at a time: ops share the stream and the scratch buffers */
     cublasHandle_t blas;
     cudaMemPool_t pool;        /* stream-ordered pool behind be->alloc */
     om_dtype compute;          /* set_precision: OM_F32 (default), OM_F16 or OM_BF16 */
