@@ -137,10 +137,14 @@ int om_uc_is_bert_punctuation(uint32_t c) {
     return om_uc_is_punctuation(c);
 }
 
+/* HF's BertNormalizer asks the `unicode_categories` crate, whose tables list UnicodeData.txt entries
+ * one by one: no Cn entries at all (unassigned code points are not "other" there), and the Co
+ * ranges only by their First/Last endpoints. So: Cc, Cf, and those endpoints. */
 int om_uc_is_other(uint32_t c) {
+    if (c < 0x80) return c < 0x20 || c == 0x7F;
     utf8proc_category_t k = cat(c);
-    return k == UTF8PROC_CATEGORY_CC || k == UTF8PROC_CATEGORY_CF || k == UTF8PROC_CATEGORY_CN ||
-           k == UTF8PROC_CATEGORY_CO || k == UTF8PROC_CATEGORY_CS;
+    if (k == UTF8PROC_CATEGORY_CC || k == UTF8PROC_CATEGORY_CF) return 1;
+    return c == 0xE000 || c == 0xF8FF || c == 0xF0000 || c == 0xFFFFD || c == 0x100000 || c == 0x10FFFD;
 }
 
 int om_uc_is_mark_nonspacing(uint32_t c) { return c >= 0x300 && cat(c) == UTF8PROC_CATEGORY_MN; }
