@@ -4,11 +4,57 @@
 
 #include "tokenizer/internal.h"
 
+/* Oniguruma's Unicode \w (HF's regex engine) is Alphabetic, marks, decimal digits, connector punctuation
+ * and the joiners; PCRE2's UCP \w is letters, all numbers and underscore (no marks). Spell it out. */
+#define ONIG_WORD "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}"
+
+static char *onig_compatible(const char *re) {
+    om_buf b = {0};
+    int in_class = 0, ok = om_buf_reserve(&b, strlen(re) + 1);
+    for (size_t i = 0; ok && re[i]; i++) {
+        char c = re[i];
+        if (c == '\\' && re[i + 1]) {
+            char n = re[i + 1];
+            if (n == 'w') ok = in_class ? om_buf_append(&b, ONIG_WORD, strlen(ONIG_WORD))
+                                        : om_buf_append(&b, "[" ONIG_WORD "]", strlen(ONIG_WORD) + 2);
+            else if (n == 'W' && !in_class) ok = om_buf_append(&b, "[^" ONIG_WORD "]", strlen(ONIG_WORD) + 3);
+            else ok = om_buf_append(&b, re + i, 2);
+            i++;
+            continue;
+        }
+        if (!in_class && c == '[') {
+            in_class = 1;
+            ok = om_buf_append(&b, re + i, 1);
+            /* a leading ^ and a leading ] belong to the class */
+            if (re[i + 1] == '^') { ok = ok && om_buf_append(&b, "^", 1); i++; }
+            if (re[i + 1] == ']') { ok = ok && om_buf_append(&b, "]", 1); i++; }
+            continue;
+        }
+        if (in_class && c == '[' && re[i + 1] == ':') {
+            /* POSIX class [:alpha:] inside a class */
+            const char *e = strstr(re + i + 2, ":]");
+            if (e) {
+                size_t n = (size_t)(e + 2 - (re + i));
+                ok = om_buf_append(&b, re + i, n);
+                i += n - 1;
+                continue;
+            }
+        }
+        if (in_class && c == ']') in_class = 0;
+        ok = om_buf_append(&b, re + i, 1);
+    }
+    if (!ok) { om_buf_free(&b); return NULL; }
+    return b.data;
+}
+
 openmed_status om_pattern_regex(om_pattern *p, const char *regex, const char *what, openmed_error *err) {
     int code;
     PCRE2_SIZE at;
     memset(p, 0, sizeof *p);
-    p->re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &code, &at, NULL);
+    char *rewritten = onig_compatible(regex);
+    if (!rewritten) return om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: regex", what);
+    p->re = pcre2_compile((PCRE2_SPTR)rewritten, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &code, &at, NULL);
+    free(rewritten);
     if (!p->re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(code, msg, sizeof msg);
