@@ -411,6 +411,13 @@ openmed_status openmed_model_load(const char *name_or_path, const openmed_model_
                        "model \"%s\": no such folder, and this build has no hub client to fetch it by name",
                        name_or_path);
     }
+    openmed_dtype dtype = options->dtype != OPENMED_DTYPE_AUTO ? options->dtype
+                          : cfg->dtype != OPENMED_DTYPE_AUTO    ? cfg->dtype
+                                                                : choice.dtype;
+    if (strcmp(choice.resolved, "cpu") == 0 && dtype != OPENMED_DTYPE_AUTO && dtype != OPENMED_DTYPE_FLOAT32)
+        OM_WARN("dtype %s requested: the cpu backend computes in float32 (half-precision weights are "
+                "converted once at load)",
+                openmed_dtype_name(dtype));
     int threads = options->num_threads > 0 ? options->num_threads : cfg->num_threads;
     om_backend *be = NULL;
     s = om_backend_create(choice.resolved, threads, &be, err);
