@@ -85,6 +85,7 @@ typedef struct work {
     uint32_t *char_of;
     size_t char_cap;
     om_encoding content;
+    om_word_cache cache;
 } work;
 
 static void work_free(void *p) {
@@ -100,6 +101,7 @@ static void work_free(void *p) {
     free(w->pieces2);
     free(w->char_of);
     om_encoding_free(&w->content);
+    om_word_cache_free(&w->cache);
     free(w);
 }
 
@@ -162,7 +164,7 @@ static openmed_status encode_tokens(const om_tokenizer *tok, const char *text, s
             if (!om_toks_push(&w->toks, a->id, 0, sp->end - sp->begin, a->content, a->len))
                 return om_fail(err, OPENMED_ERR_NO_MEMORY, "encode");
             /* an added token keeps its original content as the token string */
-        } else if (!om_model_tokenize(&tok->model, nt->s + sp->begin, sp->end - sp->begin, &w->toks, err)) {
+        } else if (!om_model_tokenize(&tok->model, nt->s + sp->begin, sp->end - sp->begin, &w->toks, &w->cache, err)) {
             return err ? err->status : OPENMED_ERR_INTERNAL;
         }
         for (size_t q = first; q < w->toks.count; q++) {
@@ -250,6 +252,11 @@ openmed_status om_tokenizer_encode(const om_tokenizer *tok, const char *text, si
     work *w = out->scratch_;
     if (!w && !(w = out->scratch_ = calloc(1, sizeof *w))) return om_fail(err, OPENMED_ERR_NO_MEMORY, "encode");
     work_reset(w);
+    if (w->cache.owner != tok->serial) {
+        /* another tokenizer used this encoding before: its words mean nothing here */
+        om_word_cache_free(&w->cache);
+        w->cache.owner = tok->serial;
+    }
     openmed_status st = encode_tokens(tok, text ? text : "", len, w, err);
     om_encoding *dst = add_special_tokens ? &w->content : out;
     enc_clear(dst);

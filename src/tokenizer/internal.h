@@ -276,7 +276,24 @@ typedef struct om_model {
 openmed_status om_model_parse(om_model *m, const cJSON *j, openmed_error *err);
 void om_model_free(om_model *m);
 /* Tokenize one split s[0, len) appending to out (offsets relative to s). */
-int om_model_tokenize(const om_model *m, const char *s, size_t len, om_toks *out, openmed_error *err);
+/* A per-request memo of words already tokenized (HF's BPE keeps one too): words up to
+ * OM_WORD_CACHE_MAX_LEN bytes, kept in the caller's encoding, so repeated words skip the merges. */
+#define OM_WORD_CACHE_MAX_LEN 48
+typedef struct om_word_cache {
+    uint64_t owner;    /* serial of the tokenizer the entries belong to */
+    uint64_t *hash;    /* [nslots], 0 = empty */
+    uint32_t *key_off, *tok_off; /* into keys / toks */
+    uint16_t *key_len, *tok_count;
+    size_t nslots, used;
+    om_buf keys;
+    om_tok *toks;
+    size_t ntoks, toks_cap;
+} om_word_cache;
+
+void om_word_cache_free(om_word_cache *c);
+
+int om_model_tokenize(const om_model *m, const char *s, size_t len, om_toks *out, om_word_cache *cache,
+                      openmed_error *err);
 int om_wordpiece_tokenize(const om_model *m, const char *s, size_t len, om_toks *out);
 int om_bpe_tokenize(const om_model *m, const char *s, size_t len, om_toks *out);
 int om_unigram_tokenize(const om_model *m, const char *s, size_t len, om_toks *out, openmed_error *err);
@@ -375,6 +392,7 @@ struct openmed_tokenizer {
     int32_t special_ids[OM_SPECIAL_ROLE_COUNT];
     int clean_up_tokenization_spaces;
     size_t id_space;                 /* max id + 1 over model vocab and added tokens */
+    uint64_t serial;                 /* unique per loaded tokenizer (word caches check it) */
 };
 
 /* Fill model_max_length / special ids / cleanup from tokenizer_config.json (or special_tokens_map) text. */

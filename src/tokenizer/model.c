@@ -78,7 +78,87 @@ void om_model_free(om_model *m) {
     memset(m, 0, sizeof *m);
 }
 
-int om_model_tokenize(const om_model *m, const char *s, size_t len, om_toks *out, openmed_error *err) {
+void om_word_cache_free(om_word_cache *c) {
+    free(c->hash);
+    free(c->key_off);
+    free(c->tok_off);
+    free(c->key_len);
+    free(c->tok_count);
+    om_buf_free(&c->keys);
+    free(c->toks);
+    memset(c, 0, sizeof *c);
+}
+
+static void cache_clear(om_word_cache *c) {
+    if (c->hash) memset(c->hash, 0, c->nslots * sizeof *c->hash);
+    c->used = 0;
+    c->keys.size = 0;
+    c->ntoks = 0;
+}
+
+/* Look s up; on a hit append its tokens to out and return 1. */
+static int cache_get(const om_word_cache *c, const om_vocab *v, uint64_t h, const char *s, size_t len, om_toks *out) {
+    if (!c->nslots) return 0;
+    size_t mask = c->nslots - 1, i = (size_t)(h ^ (h >> 31)) & mask;
+    while (c->hash[i]) {
+        if (c->hash[i] == h && c->key_len[i] == len && !memcmp(c->keys.data + c->key_off[i], s, len)) {
+            for (size_t k = 0; k < c->tok_count[i]; k++) {
+                const om_tok *t = &c->toks[c->tok_off[i] + k];
+                if (!om_toks_push(out, t->id, t->start, t->end, om_vocab_str(v, t->id), om_vocab_len(v, t->id))) return -1;
+            }
+            return 1;
+        }
+        i = (i + 1) & mask;
+    }
+    return 0;
+}
+
+static void cache_put(om_word_cache *c, uint64_t h, const char *s, size_t len, const om_tok *toks, size_t n) {
+    if (!c->nslots) {
+        c->nslots = 8192;
+        c->hash = calloc(c->nslots, sizeof *c->hash);
+        c->key_off = malloc(c->nslots * sizeof *c->key_off);
+        c->tok_off = malloc(c->nslots * sizeof *c->tok_off);
+        c->key_len = malloc(c->nslots * sizeof *c->key_len);
+        c->tok_count = malloc(c->nslots * sizeof *c->tok_count);
+        if (!c->hash || !c->key_off || !c->tok_off || !c->key_len || !c->tok_count) { om_word_cache_free(c); return; }
+    }
+    if (c->used * 2 >= c->nslots) cache_clear(c); /* full: start over (bounded memory) */
+    if (c->ntoks + n > c->toks_cap) {
+        size_t cap = c->toks_cap ? c->toks_cap * 2 : 4096;
+        while (cap < c->ntoks + n) cap *= 2;
+        om_tok *t = realloc(c->toks, cap * sizeof *t);
+        if (!t) return;
+        c->toks = t;
+        c->toks_cap = cap;
+    }
+    size_t koff = c->keys.size;
+    if (!om_buf_append(&c->keys, s, len)) return;
+    size_t mask = c->nslots - 1, i = (size_t)(h ^ (h >> 31)) & mask;
+    while (c->hash[i]) i = (i + 1) & mask;
+    c->hash[i] = h;
+    c->key_off[i] = (uint32_t)koff;
+    c->key_len[i] = (uint16_t)len;
+    c->tok_off[i] = (uint32_t)c->ntoks;
+    c->tok_count[i] = (uint16_t)n;
+    memcpy(c->toks + c->ntoks, toks, n * sizeof *toks);
+    c->ntoks += n;
+    c->used++;
+}
+
+int om_model_tokenize(const om_model *m, const char *s, size_t len, om_toks *out, om_word_cache *cache,
+                      openmed_error *err) {
+    if (cache && m->type == OM_MODEL_BPE && len <= OM_WORD_CACHE_MAX_LEN) {
+        uint64_t h = om_hash_bytes(OM_HASH_INIT, s, len);
+        if (!h) h = 1;
+        int hit = cache_get(cache, &m->vocab, h, s, len, out);
+        if (hit < 0) { om_fail(err, OPENMED_ERR_NO_MEMORY, "tokens"); return 0; }
+        if (hit) return 1;
+        size_t first = out->count;
+        if (!om_bpe_tokenize(m, s, len, out)) { om_fail(err, OPENMED_ERR_NO_MEMORY, "BPE: out of memory"); return 0; }
+        if (out->count - first < 65535) cache_put(cache, h, s, len, out->items + first, out->count - first);
+        return 1;
+    }
     switch (m->type) {
     case OM_MODEL_WORDPIECE:
         if (!om_wordpiece_tokenize(m, s, len, out)) {

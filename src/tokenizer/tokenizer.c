@@ -41,8 +41,10 @@ void om_tokenizer_free(om_tokenizer *tok) {
 }
 
 static om_tokenizer *tok_new(void) {
+    static _Atomic uint64_t next_serial = 1;
     om_tokenizer *t = calloc(1, sizeof *t);
     if (!t) return NULL;
+    t->serial = next_serial++;
     t->model_max_length = OM_TOKENIZER_NO_MAX_LENGTH;
     for (int i = 0; i < OM_SPECIAL_ROLE_COUNT; i++) t->special_ids[i] = -1;
     return t;
