@@ -148,15 +148,24 @@ static void cache_put(om_word_cache *c, uint64_t h, const char *s, size_t len, c
 
 int om_model_tokenize(const om_model *m, const char *s, size_t len, om_toks *out, om_word_cache *cache,
                       openmed_error *err) {
-    if (cache && m->type == OM_MODEL_BPE && len <= OM_WORD_CACHE_MAX_LEN) {
+    if (cache && (m->type == OM_MODEL_BPE || m->type == OM_MODEL_UNIGRAM) && len <= OM_WORD_CACHE_MAX_LEN) {
         uint64_t h = om_hash_bytes(OM_HASH_INIT, s, len);
         if (!h) h = 1;
         int hit = cache_get(cache, &m->vocab, h, s, len, out);
         if (hit < 0) { om_fail(err, OPENMED_ERR_NO_MEMORY, "tokens"); return 0; }
         if (hit) return 1;
         size_t first = out->count;
-        if (!om_bpe_tokenize(m, s, len, out)) { om_fail(err, OPENMED_ERR_NO_MEMORY, "BPE: out of memory"); return 0; }
-        if (out->count - first < 65535) cache_put(cache, h, s, len, out->items + first, out->count - first);
+        if (m->type == OM_MODEL_BPE) {
+            if (!om_bpe_tokenize(m, s, len, out)) { om_fail(err, OPENMED_ERR_NO_MEMORY, "BPE: out of memory"); return 0; }
+        } else if (!om_unigram_tokenize(m, s, len, out, err)) {
+            return 0;
+        }
+        /* cached tokens come back with their vocabulary strings: words with unknown pieces (whose token
+         * string is the text itself) are not cached */
+        int cacheable = out->count - first < 65535;
+        for (size_t k = first; cacheable && k < out->count; k++)
+            if (out->items[k].id == m->unk_id) cacheable = 0;
+        if (cacheable) cache_put(cache, h, s, len, out->items + first, out->count - first);
         return 1;
     }
     switch (m->type) {

@@ -350,7 +350,10 @@ static int precompiled(const om_charsmap *cm, const om_nstr *in, om_nstr *out) {
         state = 0;
         while (g < in->len) {
             uint32_t c = om_utf8_decode(in->s, g, &k);
-            if (utf8proc_grapheme_break_stateful((utf8proc_int32_t)prev, (utf8proc_int32_t)c, &state)) break;
+            /* two ASCII chars always break, except CR LF */
+            if (c < 0x80 && prev < 0x80) {
+                if (!(prev == '\r' && c == '\n')) break;
+            } else if (utf8proc_grapheme_break_stateful((utf8proc_int32_t)prev, (utf8proc_int32_t)c, &state)) break;
             prev = c;
             g += k;
         }
