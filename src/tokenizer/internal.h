@@ -203,6 +203,8 @@ openmed_status om_charsmap_parse(om_charsmap **out, const char *base64, openmed_
 void om_charsmap_free(om_charsmap *c);
 /* Normalization of one chunk: the replacement (NUL-terminated in the pool) or NULL. */
 const char *om_charsmap_transform(const om_charsmap *c, const char *s, size_t len);
+/* Whether the ASCII byte b, as a grapheme of its own, is left unchanged. */
+int om_charsmap_ascii_kept(const om_charsmap *c, unsigned char b);
 
 /* Pre-tokenized string: one buffer with every split's normalized text, and the splits. */
 typedef struct om_split {

@@ -341,6 +341,22 @@ static int precompiled(const om_charsmap *cm, const om_nstr *in, om_nstr *out) {
     utf8proc_int32_t state = 0;
     int modified = 0;
     while (i < in->len) {
+        /* fast path: a run of ASCII chars that are graphemes of their own and stay unchanged (not CR,
+         * which pairs with LF; not a char that a following mark joins) */
+        size_t j = i;
+        while (j < in->len && (unsigned char)in->s[j] != '\r' && om_charsmap_ascii_kept(cm, (unsigned char)in->s[j]) &&
+               (j + 1 == in->len || (unsigned char)in->s[j + 1] < 0x80))
+            j++;
+        if (j > i) {
+            if (x.pos == i) {
+                if (!om_nstr_copy_range(out, in, i, j)) return 0;
+                x.pos = j;
+            } else {
+                for (size_t q = i; q < j; q++) om_xform_emit(&x, (unsigned char)in->s[q], 0);
+            }
+            i = j;
+            continue;
+        }
         /* the grapheme [i, g) */
         size_t k, g = i;
         uint32_t prev = om_utf8_decode(in->s, g, &k);

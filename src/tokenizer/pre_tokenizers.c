@@ -328,10 +328,16 @@ static int metaspace(const om_pretokenizer *p, om_pretok *out, const om_pretok *
     const om_nstr *t = &in->text;
     char rep[4];
     int rl = om_utf8_encode(p->replacement, rep);
-    for (size_t i = sp->begin; i < sp->end; i++) {
+    for (size_t i = sp->begin; i < sp->end;) {
         if (t->s[i] == ' ') {
             if (!om_nstr_push(tmp, rep, (size_t)rl, t->a0[i], t->a1[i])) return 0;
-        } else if (!om_nstr_copy_range(tmp, t, i, i + 1)) return 0;
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < sp->end && t->s[j] != ' ') j++;
+        if (!om_nstr_copy_range(tmp, t, i, j)) return 0;
+        i = j;
     }
     int starts = tmp->len >= (size_t)rl && memcmp(tmp->s, rep, (size_t)rl) == 0;
     int do_prepend = 0;

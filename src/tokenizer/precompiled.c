@@ -9,6 +9,7 @@ struct om_charsmap {
     size_t nunits;
     char *pool;
     size_t pool_len;
+    uint8_t ascii_kept[128]; /* 1: this ASCII char alone has no replacement */
 };
 
 static int b64val(int c) {
@@ -76,9 +77,15 @@ openmed_status om_charsmap_parse(om_charsmap **out, const char *base64, openmed_
         om_charsmap_free(c);
         return om_fail(err, OPENMED_ERR_FORMAT, "normalizer Precompiled: the replacement strings are not UTF-8");
     }
+    for (int b = 1; b < 128; b++) {
+        char ch = (char)b;
+        c->ascii_kept[b] = om_charsmap_transform(c, &ch, 1) == NULL;
+    }
     *out = c;
     return OPENMED_OK;
 }
+
+int om_charsmap_ascii_kept(const om_charsmap *c, unsigned char b) { return b < 128 && c->ascii_kept[b]; }
 
 void om_charsmap_free(om_charsmap *c) {
     if (!c) return;
