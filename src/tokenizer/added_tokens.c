@@ -12,6 +12,7 @@ openmed_status om_added_vocab_parse(om_added_vocab *a, const cJSON *j, openmed_e
     int n = cJSON_GetArraySize(j);
     a->tokens = calloc(n ? (size_t)n : 1, sizeof *a->tokens);
     if (!a->tokens) return om_fail(err, OPENMED_ERR_NO_MEMORY, "added tokens");
+    a->cap = n ? (size_t)n : 1;
     const cJSON *e;
     cJSON_ArrayForEach(e, j) {
         const char *content = om_json_str(e, "content");

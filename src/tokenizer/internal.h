@@ -365,7 +365,7 @@ typedef struct om_added_token {
 
 typedef struct om_added_vocab {
     om_added_token *tokens;
-    size_t count;
+    size_t count, cap;
     uint8_t first_byte[2][256]; /* [normalized][byte]: some token of that kind starts with it */
     int has[2];
 } om_added_vocab;

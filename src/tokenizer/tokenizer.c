@@ -251,6 +251,30 @@ static openmed_status read_optional(const char *dir, const char *file, char **da
     return om_read_file(path, OM_TOKENIZER_JSON_MAX, data, &size, err);
 }
 
+static openmed_status add_token(om_added_vocab *a, const char *s, int32_t id, int special, int normalized,
+                                openmed_error *err) {
+    if (a->count == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 8;
+        om_added_token *t = realloc(a->tokens, cap * sizeof *t);
+        if (!t) return om_fail(err, OPENMED_ERR_NO_MEMORY, "added tokens");
+        memset(t + a->count, 0, (cap - a->count) * sizeof *t);
+        a->tokens = t;
+        a->cap = cap;
+    }
+    om_added_token *k = &a->tokens[a->count];
+    if (!(k->content = om_strdup(s)) || !(k->match = om_strdup(s))) {
+        free(k->content);
+        k->content = NULL;
+        return om_fail(err, OPENMED_ERR_NO_MEMORY, "added tokens");
+    }
+    k->len = k->match_len = strlen(s);
+    k->id = id;
+    k->special = special;
+    k->normalized = normalized;
+    a->count++;
+    return OPENMED_OK;
+}
+
 /* A BERT folder with only vocab.txt: the tokenizer transformers' BertConverter builds. */
 static openmed_status load_vocab_txt(const char *dir, const char *config, om_tokenizer **out, openmed_error *err) {
     char path[OPENMED_PATH_MAX];
@@ -285,6 +309,7 @@ static openmed_status load_vocab_txt(const char *dir, const char *config, om_tok
         t->postprocessor = calloc(1, sizeof *t->postprocessor);
         t->decoder = calloc(1, sizeof *t->decoder);
         t->added.tokens = calloc(5, sizeof *t->added.tokens);
+        t->added.cap = 5;
         if (!t->normalizer || !t->pretokenizer || !t->postprocessor || !t->decoder || !t->added.tokens)
             st = om_fail(err, OPENMED_ERR_NO_MEMORY, "tokenizer");
     }
@@ -302,16 +327,27 @@ static openmed_status load_vocab_txt(const char *dir, const char *config, om_tok
     /* the special tokens become special added tokens, in the order BertTokenizer registers them */
     for (int i = 0; !st && i < 5; i++) {
         int32_t id = om_vocab_get(&t->model.vocab, names[i], strlen(names[i]));
-        if (id < 0) continue;
-        om_added_token *a = &t->added.tokens[t->added.count++];
-        if (!(a->content = om_strdup(names[i])) || !(a->match = om_strdup(names[i]))) {
-            st = om_fail(err, OPENMED_ERR_NO_MEMORY, "tokenizer");
-            break;
-        }
-        a->len = a->match_len = strlen(names[i]);
-        a->id = id;
-        a->special = 1;
+        if (id >= 0) st = add_token(&t->added, names[i], id, 1, 0, err);
     }
+    /* tokens added to older models: added_tokens.json ({"token": id}), not special, normalized */
+    char *extra = NULL;
+    if (!st) st = read_optional(dir, "added_tokens.json", &extra, err);
+    if (!st && extra) {
+        cJSON *a = cJSON_Parse(extra);
+        const cJSON *e;
+        if (!cJSON_IsObject(a)) st = om_fail(err, OPENMED_ERR_FORMAT, "%s/added_tokens.json: malformed JSON", dir);
+        cJSON_ArrayForEach(e, a) {
+            if (st) break;
+            if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble >= OM_MAX_TOKEN_ID)
+                st = om_fail(err, OPENMED_ERR_FORMAT, "%s/added_tokens.json: bad id for \"%.64s\"", dir, e->string);
+            else if (om_utf8_validate(e->string, strlen(e->string)) != strlen(e->string))
+                st = om_fail(err, OPENMED_ERR_FORMAT, "%s/added_tokens.json: a token is not UTF-8", dir);
+            else if (om_tokenizer_token_to_id(t, e->string) < 0 || om_tokenizer_token_to_id(t, e->string) != (int32_t)e->valuedouble)
+                st = add_token(&t->added, e->string, (int32_t)e->valuedouble, 0, 1, err);
+        }
+        cJSON_Delete(a);
+    }
+    free(extra);
     if (!st) {
         int32_t cls = om_vocab_get(&t->model.vocab, names[3], strlen(names[3]));
         int32_t sep = om_vocab_get(&t->model.vocab, names[1], strlen(names[1]));

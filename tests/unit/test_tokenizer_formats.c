@@ -3,6 +3,7 @@
  * (no-special encoding, window wrapping, model_max_length, special ids, decoding). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -250,6 +251,41 @@ static void test_class_options(void) {
     om_encoding_free(&e);
 }
 
+/* An older BERT folder: vocab.txt, tokenizer_config.json and added_tokens.json. */
+static void test_vocab_folder_added(void) {
+    char dir[] = "/tmp/om_vocab_folder_XXXXXX", path[256];
+    CHECK(mkdtemp(dir) != NULL);
+    const char *files[3][2] = {
+        {"vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\ncase\nco\n##vid\n##19\nmild\n"},
+        {"tokenizer_config.json", "{\"do_lower_case\": true, \"model_max_length\": 64}"},
+        {"added_tokens.json", "{\"covid19\": 10}"}};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i][0]);
+        FILE *f = fopen(path, "w");
+        fputs(files[i][1], f);
+        fclose(f);
+    }
+    om_tokenizer *tok = NULL;
+    openmed_error err = {0};
+    CHECK_MSG(om_tokenizer_load_dir(dir, &tok, &err) == OPENMED_OK, "%s", err.message);
+    if (tok) {
+        const int32_t ids[] = {2, 10, 5, 9, 3};
+        const size_t offs[] = {0, 0, 0, 7, 8, 12, 13, 17, 0, 0};
+        expect_tokens(tok, "COVID19 case mild", ids, offs, 5); /* the added token matches the lowercased text */
+        const int32_t ids2[] = {2, 10, 1, 3};
+        const size_t offs2[] = {0, 0, 0, 7, 7, 8, 0, 0};
+        expect_tokens(tok, "covid19x", ids2, offs2, 4); /* not single_word: it matches inside a word too */
+        CHECK_INT(om_tokenizer_model_max_length(tok), 64);
+        CHECK_STR(om_tokenizer_id_to_token(tok, 10), "covid19");
+        om_tokenizer_free(tok);
+    }
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i][0]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int main(void) {
     om_tokenizer *modern = load("hf/tokenizers/wordpiece-uncased");
     om_tokenizer *old = load("tokenizer/bert-base-uncased-old-format");
@@ -268,5 +304,6 @@ int main(void) {
     test_pipeline_api();
     test_added_tokens();
     test_class_options();
+    test_vocab_folder_added();
     return check_finish("test_tokenizer_formats");
 }
