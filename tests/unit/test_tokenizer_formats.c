@@ -1,6 +1,7 @@
 /* test_tokenizer_formats.c: the other ways a tokenizer arrives encode like the modern tokenizer.json: the old
  * serialization (no "type" in "model") and a vocab.txt-only BERT folder; plus the API the pipeline uses
  * (no-special encoding, window wrapping, model_max_length, special ids, decoding). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -286,6 +287,58 @@ static void test_vocab_folder_added(void) {
     rmdir(dir);
 }
 
+/* One loaded tokenizer shared by threads (it is immutable); each thread has its own encoding. */
+typedef struct shared_job {
+    const om_tokenizer *tok;
+    const char *const *texts;
+    size_t ntexts;
+    const om_encoding *expected;
+    int mismatches;
+} shared_job;
+
+static void *encode_all(void *arg) {
+    shared_job *j = arg;
+    om_encoding e;
+    om_encoding_init(&e);
+    openmed_error err;
+    for (int round = 0; round < 20; round++)
+        for (size_t i = 0; i < j->ntexts; i++)
+            if (om_tokenizer_encode(j->tok, j->texts[i], strlen(j->texts[i]), 1, &e, &err) != OPENMED_OK ||
+                !same_encoding(&e, &j->expected[i]))
+                j->mismatches++;
+    om_encoding_free(&e);
+    return NULL;
+}
+
+static void test_threads(void) {
+    static const char *const texts[] = {"Patient John Smith (DOB 03/14/1962) has type 2 diabetes.",
+                                        "Caf\xC3\xA9 owner with r\xC3\xA9sum\xC3\xA9 gaps: anemia \xF0\x9F\x98\xA3.",
+                                        "BRCA1 and BRCA2 increase the risk of breast cancer.", ""};
+    const char *names[] = {"hf/tokenizers/bpe-roberta", "hf/tokenizers/unigram-debv3", "hf/tokenizers/wordpiece-cased"};
+    for (int t = 0; t < 3; t++) {
+        om_tokenizer *tok = load(names[t]);
+        if (!tok) continue;
+        om_encoding expected[4];
+        openmed_error err;
+        for (int i = 0; i < 4; i++) {
+            om_encoding_init(&expected[i]);
+            CHECK(om_tokenizer_encode(tok, texts[i], strlen(texts[i]), 1, &expected[i], &err) == OPENMED_OK);
+        }
+        shared_job jobs[3];
+        pthread_t th[3];
+        for (int k = 0; k < 3; k++) {
+            jobs[k] = (shared_job){tok, texts, 4, expected, 0};
+            CHECK(pthread_create(&th[k], NULL, encode_all, &jobs[k]) == 0);
+        }
+        for (int k = 0; k < 3; k++) {
+            pthread_join(th[k], NULL);
+            CHECK_MSG(jobs[k].mismatches == 0, "%s: thread %d saw %d differing encodings", names[t], k, jobs[k].mismatches);
+        }
+        for (int i = 0; i < 4; i++) om_encoding_free(&expected[i]);
+        om_tokenizer_free(tok);
+    }
+}
+
 int main(void) {
     om_tokenizer *modern = load("hf/tokenizers/wordpiece-uncased");
     om_tokenizer *old = load("tokenizer/bert-base-uncased-old-format");
@@ -305,5 +358,6 @@ int main(void) {
     test_added_tokens();
     test_class_options();
     test_vocab_folder_added();
+    test_threads();
     return check_finish("test_tokenizer_formats");
 }
