@@ -222,6 +222,7 @@ openmed_status om_tokenizer_apply_config(om_tokenizer *tok, const char *config_j
         return om_fail(err, OPENMED_ERR_FORMAT, "%s: malformed JSON", name);
     }
     const cJSON *mml = cJSON_GetObjectItemCaseSensitive(c, "model_max_length");
+    if (!cJSON_IsNumber(mml)) mml = cJSON_GetObjectItemCaseSensitive(c, "max_len"); /* the older key */
     if (cJSON_IsNumber(mml)) {
         if (mml->valuedouble < 1) {
             cJSON_Delete(c);
