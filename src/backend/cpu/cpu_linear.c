@@ -1,6 +1,7 @@
 /* cpu_linear.c: y = act(x . W^T + bias) on the CPU: oneDNN's sgemm plus a bias/activation epilogue. */
 #include <oneapi/dnnl/dnnl.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "backend/cpu/cpu.h"
 #include "core/error.h"
@@ -61,6 +62,14 @@ openmed_status om_cpu_linear(om_backend *be, float *y, int64_t y_stride, const f
     }
     int threads = om_cpu_threads(be);
     om_cpu_set_gemm_threads(threads);
+    /* Bias without activation: start y as the bias rows (a cheap serial copy) and let the GEMM
+     * accumulate onto it, which saves a parallel pass (and its barrier) over y. */
+    int prefilled = 0;
+    if (!accumulate && bias && act == OM_ACT_NONE) {
+        for (int64_t i = 0; i < M; i++) memcpy(y + i * y_stride, bias, (size_t)N * sizeof(float));
+        accumulate = 1;
+        prefilled = 1;
+    }
     dnnl_status_t st = separate ? dnnl_sgemm('N', 'T', M, N, K, 1.0f, x, x_stride, W, K, 0.0f, t, N)
                                 : dnnl_sgemm('N', 'T', M, N, K, 1.0f, x, x_stride, W, K, accumulate ? 1.0f : 0.0f, y,
                                              y_stride);
@@ -70,7 +79,7 @@ openmed_status om_cpu_linear(om_backend *be, float *y, int64_t y_stride, const f
         return om_fail(err, OPENMED_ERR_INTERNAL, "cpu linear: oneDNN sgemm failed (status %d) for M=%lld N=%lld K=%lld",
                        (int)st, (long long)M, (long long)N, (long long)K);
     }
-    if (bias || act != OM_ACT_NONE) {
+    if (!prefilled && (bias || act != OM_ACT_NONE)) {
         epilogue_job job = {y, y_stride, t, bias, N, act};
         om_cpu_parallel_for(threads, M, (16384 + N - 1) / N, epilogue_rows, &job);
     }
