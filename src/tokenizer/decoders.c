@@ -254,7 +254,6 @@ int om_decoder_chain(const om_decoder *d, char ***tokens, size_t *count) {
             for (size_t q = i; q < j; q++) free(t[q]);
             i = j;
         }
-        for (size_t q = 0; q < w; q++) if (!o[q]) { /* allocation failure */ }
         memcpy(t, o, w * sizeof *o);
         free(o);
         *count = w;
@@ -277,15 +276,11 @@ int om_decoder_chain(const om_decoder *d, char ***tokens, size_t *count) {
         }
         return 1;
     }
-    case OM_DEC_BPE: {
-        size_t sl = strlen(d->prefix);
-        for (size_t i = 0; i < n; i++) {
-            char *s = str_replace(t[i], d->prefix, i + 1 == n ? "" : " ");
-            if (!set(&t[i], s)) return 0;
-        }
+    case OM_DEC_BPE:
+        /* the suffix marks a word end: a space, except after the last token */
+        for (size_t i = 0; i < n; i++)
+            if (!set(&t[i], str_replace(t[i], d->prefix, i + 1 == n ? "" : " "))) return 0;
         return 1;
-        (void)sl;
-    }
     case OM_DEC_CTC: {
         /* dedup consecutive tokens, drop pad, delimiter -> space, then cleanup */
         size_t w = 0;

@@ -185,13 +185,6 @@ static openmed_status encode_tokens(const om_tokenizer *tok, const char *text, s
     return OPENMED_OK;
 }
 
-/* HF's added tokens report their configured content as the token string. */
-static const char *added_content(const om_tokenizer *tok, int32_t id) {
-    for (size_t i = 0; i < tok->added.count; i++)
-        if (tok->added.tokens[i].id == id) return tok->added.tokens[i].content;
-    return NULL;
-}
-
 static openmed_status add_template(const om_tokenizer *tok, const om_encoding *content, size_t begin, size_t end,
                                    om_encoding *out, openmed_error *err) {
     const om_postprocessor *pp = om_postprocessor_template(tok->postprocessor);
@@ -288,7 +281,6 @@ openmed_status om_tokenizer_encode(const om_tokenizer *tok, const char *text, si
     }
     if (!st && add_special_tokens) st = add_template(tok, &w->content, 0, w->content.count, out, err);
     if (st) enc_clear(out);
-    (void)added_content;
     return st;
 }
 

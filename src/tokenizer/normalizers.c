@@ -316,8 +316,7 @@ static int bytelevel(const om_nstr *in, om_nstr *out) {
 /* ---------------------------------------------------------------- Precompiled */
 
 /* HF's Precompiled::normalize: per grapheme (< 6 bytes) try the whole grapheme, else each char. */
-static void pc_replace(om_xform *x, const char *old, size_t oldlen, const char *norm, size_t *pending_neg) {
-    (void)pending_neg;
+static void pc_replace(om_xform *x, const char *old, size_t oldlen, const char *norm) {
     size_t k, oc = 0, nc = 0;
     for (size_t i = 0; i < oldlen; i += k) { om_utf8_decode(old, i, &k); oc++; }
     size_t nlen = strlen(norm);
@@ -381,7 +380,7 @@ static int precompiled(const om_charsmap *cm, const om_nstr *in, om_nstr *out) {
             if (!*norm) {
                 /* the removal goes onto the previous transformation: skip the source chars */
                 if (before > 0) x.pos += g - i;
-            } else pc_replace(&x, in->s + i, g - i, norm, NULL);
+            } else pc_replace(&x, in->s + i, g - i, norm);
         } else {
             size_t p = i;
             while (p < g) {
@@ -391,7 +390,7 @@ static int precompiled(const om_charsmap *cm, const om_nstr *in, om_nstr *out) {
                     modified = 1;
                     if (!*nc) {
                         if (x.dst->len > 0) x.pos += k;
-                    } else pc_replace(&x, in->s + p, k, nc, NULL);
+                    } else pc_replace(&x, in->s + p, k, nc);
                 } else om_xform_emit(&x, c, 0);
                 p += k;
             }
