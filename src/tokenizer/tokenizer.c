@@ -406,7 +406,21 @@ openmed_status om_tokenizer_load_dir(const char *dir, om_tokenizer **out, openme
             char vocab[OPENMED_PATH_MAX];
             om_path_join(vocab, sizeof vocab, dir, "vocab.txt", NULL);
             if (om_file_exists(vocab)) st = load_vocab_txt(dir, config, out, err);
-            else st = om_fail(err, OPENMED_ERR_NOT_FOUND, "%s: no tokenizer.json or vocab.txt", dir);
+            else {
+                /* SentencePiece-only folders (spm.model, sentencepiece.bpe.model) need a tokenizer.json */
+                const char *spm[] = {"spm.model", "sentencepiece.bpe.model", "tokenizer.model"};
+                const char *found = NULL;
+                for (int i = 0; i < 3 && !found; i++) {
+                    char p[OPENMED_PATH_MAX];
+                    if (om_path_join(p, sizeof p, dir, spm[i], NULL) == OPENMED_OK && om_file_exists(p)) found = spm[i];
+                }
+                if (found)
+                    st = om_fail(err, OPENMED_ERR_UNSUPPORTED,
+                                 "%s: only a SentencePiece %s, no tokenizer.json; save the tokenizer once with "
+                                 "transformers (AutoTokenizer.from_pretrained(...).save_pretrained(...)) to get one",
+                                 dir, found);
+                else st = om_fail(err, OPENMED_ERR_NOT_FOUND, "%s: no tokenizer.json or vocab.txt", dir);
+            }
         }
         /* special_tokens_map.json first, then tokenizer_config.json wins where both name a role */
         if (!st && map) st = om_tokenizer_apply_config(*out, map, "special_tokens_map.json", err);

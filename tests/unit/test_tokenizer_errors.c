@@ -2,6 +2,7 @@
  * token or byte offset named) and never crash; each bad case has a working twin. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "core/file.h"
@@ -133,6 +134,17 @@ int main(void) {
     snprintf(dir, sizeof dir, "%s/tokenizer", OM_FIXTURES);
     CHECK(om_tokenizer_load_dir(dir, &tok, &err) == OPENMED_ERR_NOT_FOUND);
     CHECK_MSG(strstr(err.message, "no tokenizer.json or vocab.txt") != NULL, "%s", err.message);
+
+    /* a SentencePiece-only folder: unsupported, with the way out */
+    char spdir[] = "/tmp/om_spm_only_XXXXXX", spfile[256];
+    CHECK(mkdtemp(spdir) != NULL);
+    snprintf(spfile, sizeof spfile, "%s/spm.model", spdir);
+    FILE *f = fopen(spfile, "w");
+    if (f) { fputs("not really", f); fclose(f); }
+    CHECK(om_tokenizer_load_dir(spdir, &tok, &err) == OPENMED_ERR_UNSUPPORTED);
+    CHECK_MSG(strstr(err.message, "spm.model") && strstr(err.message, "tokenizer.json"), "%s", err.message);
+    unlink(spfile);
+    rmdir(spdir);
 
     /* a Unigram model with no unk_id meets an unknown character: an error, not a crash */
     const char *uni = "{\"model\":{\"type\":\"Unigram\",\"vocab\":[[\"a\",-1.0]]}}";
