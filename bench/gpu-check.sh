@@ -69,12 +69,12 @@ if [ "${GPU_CHECK_FORCE_DEPS:-0}" = 1 ] || ! pkg-config --exists libcjson libutf
     export PKG_CONFIG_SYSROOT_DIR="$DEPS"
     export CMAKE_PREFIX_PATH="$DEPS/usr"
     export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$DLIB"
-    export LIBRARY_PATH="$DLIB"
     # oneDNN's library is not in the bundle (size): the cpu reference backend gets the plain-C
     # dnnl_sgemm of bench/gpu-deps/dnnl_sgemm_shim.c (the only oneDNN call the code makes).
     if [ ! -e "$DLIB/libdnnl.so" ]; then
-      step dnnl-shim 60 cc -O3 -fPIC -fopenmp -shared -I"$DEPS/usr/include" -o "$DLIB/libdnnl.so" \
-        "$ROOT/bench/gpu-deps/dnnl_sgemm_shim.c"
+      step dnnl-shim 60 cc -O3 -fPIC -fopenmp -shared -Wl,-soname,libdnnl.so.2 -I"$DEPS/usr/include" \
+        -o "$DLIB/libdnnl.so.2" "$ROOT/bench/gpu-deps/dnnl_sgemm_shim.c"
+      ln -sf libdnnl.so.2 "$DLIB/libdnnl.so"
       echo "cpu reference backend: oneDNN replaced by bench/gpu-deps/dnnl_sgemm_shim.c on this machine" >>"$SUMMARY"
     fi
     EXTRA_CMAKE=(-DPKG_CONFIG_EXECUTABLE="$PKG_CONFIG" -DDNNL_LIB="$DLIB/libdnnl.so" -DDNNL_INCLUDE="$DEPS/usr/include"
