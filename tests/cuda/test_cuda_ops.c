@@ -249,7 +249,7 @@ static void test_embed(void) {
 
 static void test_elementwise(void) {
     const int64_t n = 10007, M = 33, F = 301;
-    float *ah = rand_vec((size_t)n, 4.0f), *bh = rand_vec((size_t)n, 4.0f);
+    float *ah = rand_vec((size_t)n, 4.0f), *bh = rand_vec((size_t)n, 4.0f), *gh = rand_vec((size_t)(M * 2 * F), 4.0f);
     bufs a = both(ah, (size_t)n), b = both(bh, (size_t)n);
     openmed_error err;
     bufs y = both(ah, (size_t)n);
@@ -266,14 +266,14 @@ static void test_elementwise(void) {
         CHECK_INT(cpu->activate(cpu, y.c, a.c, n, ACTS[i], &err), OPENMED_OK);
         CHECK_INT(gpu->activate(gpu, y.g, a.g, n, ACTS[i], &err), OPENMED_OK);
         compare_bufs("activate", &y, 1e-5);
-        bufs g = both(ah, (size_t)(M * F)), x = both(bh, (size_t)(M * 2 * F));
+        bufs g = both(ah, (size_t)(M * F)), x = both(gh, (size_t)(M * 2 * F));
         CHECK_INT(cpu->glu(cpu, g.c, x.c, M, F, ACTS[i], &err), OPENMED_OK);
         CHECK_INT(gpu->glu(gpu, g.g, x.g, M, F, ACTS[i], &err), OPENMED_OK);
         compare_bufs("glu", &g, 1e-5);
         release(&g), release(&x);
     }
     release(&a), release(&b), release(&y);
-    free(ah), free(bh);
+    free(ah), free(bh), free(gh);
 }
 
 typedef struct att_case {
