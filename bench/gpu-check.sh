@@ -97,6 +97,7 @@ tail -30 "$OUT/build.log"
 # --- 3. the cuda tests (a skip here means the GPU was not seen: reported as a failure)
 step ctest-cuda 200 ctest --test-dir "$BUILD" -L cuda -R 'test_cuda' -V --timeout 180 >"$OUT/ctest-cuda.log" 2>&1
 grep -E '^(test_cuda|comparing|skipped|label flips)|float32:|float16:|bfloat16:|Passed|Failed|\*\*\*' "$OUT/ctest-cuda.log" | tail -60
+grep -E 'tests passed|tests failed|float32:|float16:|bfloat16:|label flips within|checks, [0-9]+ failed' "$OUT/ctest-cuda.log" >>"$SUMMARY"
 if grep -q 'Skipped\|Not Run' "$OUT/ctest-cuda.log"; then echo "ctest-cuda: SKIPPED OR NOT RUN tests: no device seen or a build failed" >>"$SUMMARY"; fi
 step ctest-loader 60 ctest --test-dir "$BUILD" -R test_cuda_loader --output-on-failure >>"$OUT/ctest-cuda.log" 2>&1
 
