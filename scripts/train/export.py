@@ -32,6 +32,24 @@ def write_safetensors(path, tensors, metadata=None):
             f.write(raw)
 
 
+def read_safetensors(path):
+    """name -> float32 tensor from a file written by write_safetensors (F16 or F32)."""
+    import numpy as np
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        blob = f.read()
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = info["data_offsets"]
+        dt = {"F16": np.float16, "F32": np.float32}[info["dtype"]]
+        arr = np.frombuffer(blob[a:b], dtype=dt).reshape(info["shape"])
+        out[name] = torch.from_numpy(arr.astype(np.float32))
+    return out
+
+
 def export_folder(out, model, cfg, id2label, tok_dir, dtype=torch.float16):
     """Writes the folder and rounds the model's weights to dtype in place (so reference logits
     computed afterwards are exactly what the stored weights give)."""

@@ -115,26 +115,65 @@ def mlm_pretrain(model, texts, args, rng, vocab_size):
                 break
 
 
-def predict(model, examples):
-    """Token label ids per example (argmax), unpadded."""
+def svd_embeddings(texts, args, vocab_size, hidden):
+    """Count-based pre-training of the word embeddings: positive PMI of word pieces co-occurring
+    within 4 tokens over the in-domain text, reduced to `hidden` dimensions by a randomised SVD
+    (U * sqrt(S)), scaled to std 0.05. Much cheaper than masked-LM pre-training on this machine."""
+    import numpy as np
+    enc = data.tokenize(texts, args.tok, args.openmed)
+    counts = np.zeros(vocab_size * vocab_size, dtype=np.float32)
+    for d in range(1, 5):
+        rows, cols = [], []
+        for ids, _ in enc:
+            a = np.asarray(ids[1:-1], dtype=np.int64)
+            if len(a) > d:
+                rows.append(a[:-d])
+                cols.append(a[d:])
+        r, c = np.concatenate(rows), np.concatenate(cols)
+        w = 1.0 / d
+        counts += w * np.bincount(r * vocab_size + c, minlength=vocab_size * vocab_size).astype(np.float32)
+        counts += w * np.bincount(c * vocab_size + r, minlength=vocab_size * vocab_size).astype(np.float32)
+    m = counts.reshape(vocab_size, vocab_size)
+    total = m.sum()
+    pw = m.sum(1) / total
+    pc = m.sum(0) ** 0.75
+    pc /= pc.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pmi = np.log(m / total) - np.log(pw)[:, None] - np.log(pc)[None, :]
+    pmi = np.nan_to_num(np.maximum(pmi, 0), nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+    del m, counts
+    torch.manual_seed(args.seed)
+    u, s, _ = torch.svd_lowrank(torch.from_numpy(pmi), q=hidden, niter=4)
+    emb = u * s.sqrt()
+    return emb * (0.05 / emb.std())
+
+
+def predict(model, examples, max_len):
+    """Token label ids per example (argmax), aligned with its ids. Texts longer than max_len
+    tokens are read in consecutive windows of max_len - 2 tokens, each with [CLS] and [SEP]
+    (like the pipeline's whole-text mode)."""
     model.eval()
-    out = []
+    pieces = []  # (example index, window start, window ids)
+    for i, e in enumerate(examples):
+        body = e["ids"][1:-1]
+        for at in range(0, max(1, len(body)), max_len - 2):
+            pieces.append((i, at, [e["ids"][0]] + body[at:at + max_len - 2] + [e["ids"][-1]]))
+    res = [[0] * len(e["ids"]) for e in examples]
+    order = sorted(range(len(pieces)), key=lambda k: len(pieces[k][2]))
     with torch.no_grad():
-        order = sorted(range(len(examples)), key=lambda i: len(examples[i]["ids"]))
-        res = [None] * len(examples)
-        for i in range(0, len(order), 64):
-            idx = order[i:i + 64]
-            seqs = [(examples[j]["ids"], examples[j]["ids"]) for j in idx]
+        for k in range(0, len(order), 64):
+            idx = order[k:k + 64]
+            seqs = [(pieces[j][2], pieces[j][2]) for j in idx]
             ids, _, mask = collate(seqs, list(range(len(idx))), 0)
             pred = model(ids, mask).argmax(-1)
             for r, j in enumerate(idx):
-                res[j] = pred[r, :len(examples[j]["ids"])].tolist()
-        out = res
-    return out
+                i, at, w = pieces[j]
+                res[i][1 + at:1 + at + len(w) - 2] = pred[r, 1:len(w) - 1].tolist()
+    return res
 
 
-def evaluate(model, examples, id2label):
-    preds = predict(model, examples)
+def evaluate(model, examples, id2label, max_len):
+    preds = predict(model, examples, max_len)
     gold = [{(s["start"], s["end"], s["label"]) for s in e["spans"]} for e in examples]
     pred = [data.decode_simple(e["offsets"], p, id2label) for e, p in zip(examples, preds)]
     return data.strict_prf(gold, pred), preds
@@ -184,7 +223,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--work", default="build-train")
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--layers", type=int, default=3)
     ap.add_argument("--heads", type=int, default=4)
@@ -196,6 +235,9 @@ def main():
     ap.add_argument("--mlm-steps", type=int, default=0)
     ap.add_argument("--mlm-lr", type=float, default=1e-3)
     ap.add_argument("--bc5cdr", action="store_true", help="add BC5CDR Disease mentions to training")
+    ap.add_argument("--svd-init", action="store_true",
+                    help="initialise word embeddings from PPMI-SVD of the in-domain text")
+    ap.add_argument("--init", help="start from this exported model folder (continue training)")
     ap.add_argument("--time-limit", type=float, default=3000, help="seconds; stop fine-tuning after")
     args = ap.parse_args()
     if args.openmed and not os.path.exists(args.openmed):
@@ -215,6 +257,19 @@ def main():
     cfg = Config(len(vocab), args.hidden, args.layers, args.heads, args.intermediate, args.max_len)
     model = TokenClassifier(cfg, len(id2label))
 
+    if args.init:
+        from model import hf_state_dict
+        loaded = export.read_safetensors(os.path.join(args.init, "model.safetensors"))
+        with torch.no_grad():
+            for k, v in hf_state_dict(model).items():
+                v.copy_(loaded[k])
+        log(f"initialised from {args.init}")
+    if args.svd_init:
+        t0 = time.time()
+        emb = svd_embeddings(mlm_texts(args) + [e["text"] for e in train], args, len(vocab), args.hidden)
+        with torch.no_grad():
+            model.bert.word.weight.copy_(emb)
+        log(f"word embeddings from PPMI-SVD ({time.time()-t0:.0f}s)")
     if args.mlm_steps:
         mlm_pretrain(model, mlm_texts(args) + [e["text"] for e in train], args, rng, len(vocab))
     t_ner = time.time()
@@ -237,7 +292,9 @@ def main():
             opt.step()
             step += 1
             tot += loss.item()
-        (p, r, f), _ = evaluate(model, dev, id2label)
+            if step % 100 == 0:
+                log(f"step {step}/{total} loss {loss.item():.4f} ({time.time()-t0:.0f}s into epoch {epoch+1})")
+        (p, r, f), _ = evaluate(model, dev, id2label, args.max_len)
         log(f"epoch {epoch+1}: loss {tot/steps_per_epoch:.4f} devel P {p:.4f} R {r:.4f} F1 {f:.4f} "
             f"({time.time()-t0:.0f}s)")
         if f > best[0]:
@@ -248,7 +305,7 @@ def main():
             break
     model.load_state_dict(best_state)
     export.export_folder(args.out, model, cfg, id2label, args.tok)
-    (p, r, f), preds = evaluate(model, dev, id2label)  # with the float16-rounded weights
+    (p, r, f), preds = evaluate(model, dev, id2label, args.max_len)  # with the float16-rounded weights
     log(f"exported epoch {best[3]}: float16 devel P {p:.4f} R {r:.4f} F1 {f:.4f}")
     texts = REFERENCE_TEXTS[args.task]
     export.write_reference(os.path.join(args.out, "reference_logits.jsonl"), model, texts,
@@ -262,6 +319,7 @@ def main():
                "best_epoch": best[3], "train_seconds": round(time.time() - t_start),
                "mlm_steps": args.mlm_steps, "bc5cdr": args.bc5cdr, "seed": args.seed,
                "hidden": args.hidden, "layers": args.layers, "intermediate": args.intermediate,
+               "heads": args.heads, "epochs": args.epochs, "lr": args.lr, "batch_tokens": args.batch_tokens,
                "tokenizer": "openmed tokenize" if args.openmed else "python reference",
                "train_texts": len(train), "devel_texts": len(dev)}
     with open(os.path.join(args.work, f"{args.task}-summary.json"), "w") as fo:
