@@ -8,9 +8,9 @@
 /* The CPU backend (src/backend/cpu/) is always built. */
 openmed_status om_cpu_backend_open(int num_threads, om_backend **out, openmed_error *err);
 
-/* Provided by the CUDA plugin loader when the CUDA backend is part of the build. */
-openmed_status om_cuda_backend_open(const char *device, int num_threads, om_backend **out, openmed_error *err)
-    __attribute__((weak));
+/* The CUDA plugin loader (cuda_loader.c, plain C, always built): dlopen()s libopenmed_cuda.so when
+ * a CUDA device exists, else fails naming what is missing. */
+openmed_status om_cuda_backend_open(const char *device, int num_threads, om_backend **out, openmed_error *err);
 
 int om_act_parse(const char *name, om_act *out) {
     static const struct {
@@ -44,9 +44,6 @@ openmed_status om_backend_create(const char *device, int num_threads, om_backend
     *out = NULL;
     if (!device || !device[0] || strcmp(device, "cpu") == 0) return om_cpu_backend_open(num_threads, out, err);
     if (strncmp(device, "cuda", 4) == 0 && (device[4] == '\0' || device[4] == ':')) {
-        if (!om_cuda_backend_open)
-            return om_fail(err, OPENMED_ERR_DEVICE,
-                           "device \"%s\": the CUDA backend is not part of this build (built without CUDA)", device);
         return om_cuda_backend_open(device, num_threads, out, err);
     }
     if (strncmp(device, "mps", 3) == 0 && (device[3] == '\0' || device[3] == ':'))

@@ -12,10 +12,9 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/log.h"
+#include "hub/hub.h"
+#include "hub/privacy_routing.h"
 
-/* Provided by the hub (src/hub/) when linked: download or find a cached model folder by name. */
-openmed_status om_hub_resolve_model(const char *name, const openmed_config *cfg, char *dir_out, size_t dir_size,
-                                    openmed_error *err) __attribute__((weak));
 
 /* ------------------------------------------------------------------ config.json */
 
@@ -26,7 +25,8 @@ static const struct {
 } arch_prefixes[] = {
     {"XLMRoberta", "xlm-roberta"}, {"Roberta", "roberta"},     {"Camembert", "camembert"},
     {"DistilBert", "distilbert"},  {"Electra", "electra"},     {"DebertaV2", "deberta-v2"},
-    {"ModernBert", "modernbert"},  {"Longformer", "longformer"}, {"Bert", "bert"},
+    {"ModernBert", "modernbert"},  {"Longformer", "longformer"}, {"OpenAIPrivacyFilter", "openai_privacy_filter"},
+    {"Bert", "bert"},
 };
 
 static void normalize_model_type(const char *in, char *out, size_t size) {
@@ -206,7 +206,11 @@ static openmed_status parse_common(om_model_config *cfg, openmed_error *err) {
     INT_FIELD("pad_token_id", -1, 1 << 28, 0, &cfg->pad_token_id);
 #undef INT_FIELD
     if (s != OPENMED_OK) return s;
-    if (cfg->hidden_size && cfg->num_heads && cfg->hidden_size % cfg->num_heads)
+    /* Families that state head_dim (privacy filter: hidden 640 = 14 heads x 64 does not hold) or
+     * attention_head_size (DeBERTa) size their heads themselves. */
+    int explicit_head_dim = cJSON_GetObjectItemCaseSensitive(json, "head_dim") != NULL ||
+                            cJSON_GetObjectItemCaseSensitive(json, "attention_head_size") != NULL;
+    if (!explicit_head_dim && cfg->hidden_size && cfg->num_heads && cfg->hidden_size % cfg->num_heads)
         return om_fail(err, OPENMED_ERR_CONFIG, "%s: hidden_size %d is not a multiple of num_attention_heads %d",
                        cfg->path, cfg->hidden_size, cfg->num_heads);
     s = om_config_float(cfg, "layer_norm_eps", 0, 1e-12, &cfg->layer_norm_eps, err);
@@ -400,16 +404,20 @@ openmed_status openmed_model_load(const char *name_or_path, const openmed_model_
     if (s == OPENMED_OK) s = openmed_device_check(&choice, err);
     if (s != OPENMED_OK) return om_fail_prefix(err, "loading model %s", name_or_path);
 
+    /* MLX-only privacy-filter artifacts run as their PyTorch checkpoints (warned once, §6.2). */
+    char routed[OPENMED_PATH_MAX];
+    int substituted = 0;
+    if (om_privacy_filter_route(name_or_path)) {
+        s = om_privacy_filter_resolve(name_or_path, routed, sizeof routed, &substituted, err);
+        if (s != OPENMED_OK) return s;
+        if (substituted) name_or_path = routed;
+    }
     char dir[OPENMED_PATH_MAX];
     if (om_dir_exists(name_or_path)) {
         snprintf(dir, sizeof dir, "%s", name_or_path);
-    } else if (om_hub_resolve_model) {
+    } else {
         s = om_hub_resolve_model(name_or_path, cfg, dir, sizeof dir, err);
         if (s != OPENMED_OK) return s;
-    } else {
-        return om_fail(err, OPENMED_ERR_NOT_FOUND,
-                       "model \"%s\": no such folder, and this build has no hub client to fetch it by name",
-                       name_or_path);
     }
     openmed_dtype dtype = options->dtype != OPENMED_DTYPE_AUTO ? options->dtype
                           : cfg->dtype != OPENMED_DTYPE_AUTO    ? cfg->dtype
@@ -423,6 +431,16 @@ openmed_status openmed_model_load(const char *name_or_path, const openmed_model_
     s = om_backend_create(choice.resolved, threads, &be, err);
     if (s != OPENMED_OK) return om_fail_prefix(err, "loading model %s (device requested by %s)", dir,
                                                openmed_device_source_name(choice.source));
+    if (dtype == OPENMED_DTYPE_FLOAT16 || dtype == OPENMED_DTYPE_BFLOAT16) {
+        if (be->set_precision) /* before weights are prepared, so they are stored for that precision */
+            s = be->set_precision(be, dtype == OPENMED_DTYPE_FLOAT16 ? OM_F16 : OM_BF16, err);
+        else if (strcmp(choice.resolved, "cpu") != 0)
+            OM_WARN("dtype %s requested: the %s backend computes in float32", openmed_dtype_name(dtype), be->name);
+        if (s != OPENMED_OK) {
+            om_backend_destroy(be);
+            return om_fail_prefix(err, "loading model %s", dir);
+        }
+    }
     s = om_model_load_dir(dir, be, 1, 1, out, err);
     if (s != OPENMED_OK) {
         om_backend_destroy(be);

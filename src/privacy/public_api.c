@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 #include "openmed.h"
-#include "privacy/routing.h"
+#include "hub/privacy_routing.h"
 
 int openmed_is_privacy_filter(const char *name_or_path) { return om_privacy_filter_route(name_or_path); }
 

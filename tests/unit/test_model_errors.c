@@ -125,6 +125,31 @@ static void test_config_fields(void) {
     free(huge);
 }
 
+/* Heads sized by an explicit head_dim (the real openai/privacy-filter: hidden 640 = 14 heads x 64
+ * does not hold) parse; without head_dim the same sizes are the usual error. A config with only
+ * architectures[0] finds its family. */
+static void test_explicit_head_dim(void) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/head-dim-config.json", tmpdir);
+    const char *with = "{\"architectures\": [\"OpenAIPrivacyFilterForTokenClassification\"], \"vocab_size\": 100,"
+                       " \"hidden_size\": 640, \"num_attention_heads\": 14, \"head_dim\": 64,"
+                       " \"num_hidden_layers\": 1, \"intermediate_size\": 64, \"id2label\": {\"0\": \"O\"}}";
+    om_model_config cfg;
+    struct cJSON *json = NULL;
+    openmed_error err;
+    write_file(path, with, strlen(with));
+    CHECK_INT(om_model_config_parse(path, &cfg, &json, &err), OPENMED_OK);
+    CHECK_STR(cfg.model_type, "openai_privacy_filter");
+    CHECK(om_arch_find(cfg.model_type) != NULL);
+    om_model_config_free(&cfg, json);
+    const char *without = "{\"model_type\": \"bert\", \"vocab_size\": 100, \"hidden_size\": 640,"
+                          " \"num_attention_heads\": 14, \"num_hidden_layers\": 1, \"intermediate_size\": 64,"
+                          " \"id2label\": {\"0\": \"O\"}}";
+    write_file(path, without, strlen(without));
+    CHECK_INT(om_model_config_parse(path, &cfg, &json, &err), OPENMED_ERR_CONFIG);
+    CHECK(strstr(err.message, "not a multiple of num_attention_heads") != NULL);
+}
+
 /* config.json cut at every byte and with random corruptions: a clear status, never a crash. */
 static void test_config_garbage(void) {
     char path[512];
@@ -336,6 +361,7 @@ int main(void) {
     if (om_backend_create("cpu", 1, &be, &err) != OPENMED_OK) return 1;
     test_config_fields();
     test_config_garbage();
+    test_explicit_head_dim();
     test_labels();
     test_shapes();
     test_missing_tensor();

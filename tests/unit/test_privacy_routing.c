@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "privacy/routing.h"
+#include "hub/privacy_routing.h"
 
 static int warnings;
 static char last_warning[1024];

@@ -9,11 +9,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "models/bundled.h"
 #include "pipeline/text_inputs.h"
 #include "pipeline/writers.h"
 
-/* The bundled model folders ("disease", "pii"), provided by src/models/bundled.c when built. */
-const char *om_bundled_model_dir(const char *which, char *buf, size_t size) __attribute__((weak));
 
 static const char *analyze_usage =
     "usage: openmed analyze [--model PATH] [--aggregation-strategy S] [--stride N] [--batch-size N]\n"
@@ -161,7 +160,7 @@ int cmd_analyze(int argc, char **argv) {
 
     char bundled[OPENMED_PATH_MAX];
     if (!model_path) {
-        model_path = om_bundled_model_dir ? om_bundled_model_dir("disease", bundled, sizeof bundled) : NULL;
+        model_path = om_bundled_model_dir("disease", bundled, sizeof bundled);
         if (!model_path) {
             fprintf(stderr, "openmed analyze: no --model given and this build has no bundled disease model; "
                             "pass --model PATH (a Hugging Face model folder)\n");

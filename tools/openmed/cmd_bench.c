@@ -9,9 +9,9 @@
 #include <time.h>
 
 #include "cli.h"
+#include "models/bundled.h"
 #include "pipeline/text_inputs.h"
 
-const char *om_bundled_model_dir(const char *which, char *buf, size_t size) __attribute__((weak));
 
 static const char *bench_usage =
     "usage: openmed bench [--model PATH] --input FILE [--batch-size N] [--threads N] [--json]\n"
@@ -89,7 +89,7 @@ int cmd_bench(int argc, char **argv) {
     }
     char bundled[OPENMED_PATH_MAX];
     if (!model_path) {
-        model_path = om_bundled_model_dir ? om_bundled_model_dir("disease", bundled, sizeof bundled) : NULL;
+        model_path = om_bundled_model_dir("disease", bundled, sizeof bundled);
         if (!model_path) {
             fprintf(stderr, "openmed bench: no --model given and this build has no bundled disease model; "
                             "pass --model PATH\n");

@@ -1,16 +1,9 @@
-/* main.c: the `openmed` command-line tool: global usage and dispatch to one file per command.
- * Commands are weak references so each lands in its own file; a command not built is reported. */
+/* main.c: the `openmed` command-line tool: global usage and dispatch to one file per command. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 
-#pragma weak cmd_doctor
-#pragma weak cmd_tokenize
-#pragma weak cmd_analyze
-#pragma weak cmd_bench
-#pragma weak cmd_eval
-#pragma weak cmd_models
 
 static const struct {
     const char *name;
@@ -33,7 +26,7 @@ int cli_report(const openmed_error *err) {
 static void usage(FILE *out) {
     fprintf(out, "usage: openmed <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (commands[i].fn) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
     fprintf(out, "\nRun 'openmed <command> --help' for a command's options.\n");
 }
 
@@ -48,10 +41,6 @@ int main(int argc, char **argv) {
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;
-        if (!commands[i].fn) {
-            fprintf(stderr, "openmed: command '%s' is not part of this build\n", argv[1]);
-            return 2;
-        }
         return commands[i].fn(argc - 1, argv + 1);
     }
     fprintf(stderr, "openmed: unknown command '%s'\n\n", argv[1]);

@@ -51,12 +51,9 @@ openmed_status om_cpu_rope(om_backend *be, const om_rope_args *a, openmed_error 
 
 /* --- architecture-specific ops. Each family's CPU ops live in src/backend/cpu/ops_<arch>.c and
  * define `void om_cpu_install_<arch>(om_backend *be)`, which sets that family's vtable entries
- * (backend.h, "architecture-specific ops"). om_cpu_backend_open calls every one that is linked in. */
-void om_cpu_install_deberta(om_backend *be) __attribute__((weak));
-void om_cpu_install_modernbert(om_backend *be) __attribute__((weak));
-void om_cpu_install_longformer(om_backend *be) __attribute__((weak));
-void om_cpu_install_moe(om_backend *be) __attribute__((weak));
-void om_cpu_install_privacy_filter(om_backend *be) __attribute__((weak));
+ * (backend.h, "architecture-specific ops"); om_cpu_backend_open calls each. */
+void om_cpu_install_deberta(om_backend *be);
+void om_cpu_install_moe(om_backend *be);
 
 /* Apply act to n floats in place (scalar reference definitions). */
 void om_cpu_act_inplace(float *x, int64_t n, om_act act);

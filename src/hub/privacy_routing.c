@@ -1,5 +1,5 @@
-/* routing.c: privacy-filter name predicates and the MLX-to-PyTorch fallback (see routing.h). */
-#include "privacy/routing.h"
+/* privacy_routing.c: privacy-filter name predicates and the MLX-to-PyTorch fallback (see privacy_routing.h). */
+#include "hub/privacy_routing.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>

@@ -1,4 +1,4 @@
-/* routing.h: which model names take the privacy-filter route, as OpenMed decides it
+/* privacy_routing.h: which model names take the privacy-filter route, as OpenMed decides it
  * (openmed/core/pii.py, openmed/core/backends.py; behaviour spec 6.1-6.2).
  *
  * A name is a privacy-filter model when, stripped, lower-cased and with "_" read as "-", it is
@@ -13,8 +13,8 @@
  * OpenMed/privacy-filter-nemotron, else openai/privacy-filter) with a warning through om_log,
  * once per name.
  */
-#ifndef OM_PRIVACY_ROUTING_H
-#define OM_PRIVACY_ROUTING_H
+#ifndef OM_HUB_PRIVACY_ROUTING_H
+#define OM_HUB_PRIVACY_ROUTING_H
 
 #include <stddef.h>
 
