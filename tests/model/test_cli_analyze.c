@@ -110,6 +110,46 @@ int main(void) {
     CHECK_INT(run(args), 0);
     CHECK(strstr(out_buf, "<div class=\"openmed-result\">") && strstr(out_buf, "&lt;") && strstr(out_buf, "&amp;"));
 
+    /* A text longer than model_max_length: the OpenMed-shaped output reads all of it by default,
+     * --hf-windows (and --raw) only the first window, exactly as HF. */
+    const cJSON *long_text = NULL;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, cJSON_GetObjectItem(golden, "texts"))
+        if (!long_text && cJSON_GetArraySize(cJSON_GetObjectItem(item, "input_ids")) > 3 * 128) long_text = item;
+    CHECK(long_text != NULL);
+    if (long_text) {
+        char long_path[] = "/tmp/om_cli_long_XXXXXX.jsonl";
+        int fd = mkstemps(long_path, 6);
+        cJSON *line = cJSON_CreateObject();
+        cJSON_AddStringToObject(line, "text", cJSON_GetStringValue(cJSON_GetObjectItem(long_text, "text")));
+        char *line_text = cJSON_PrintUnformatted(line);
+        FILE *lf = fdopen(fd, "w");
+        fprintf(lf, "%s\n", line_text);
+        fclose(lf);
+        free(line_text);
+        cJSON_Delete(line);
+        double last_end[2] = {0, 0};
+        int count[2] = {0, 0};
+        for (int mode = 0; mode < 2; mode++) {
+            snprintf(args, sizeof args, "analyze --model %s %s --input %s", MODEL, mode ? "--hf-windows" : "", long_path);
+            CHECK_INT(run(args), 0);
+            cJSON *res = cJSON_Parse(out_buf);
+            cJSON *e;
+            cJSON_ArrayForEach(e, cJSON_GetObjectItem(res, "entities")) {
+                double end = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "end"));
+                if (end > last_end[mode]) last_end[mode] = end;
+                count[mode]++;
+            }
+            cJSON_Delete(res);
+        }
+        const cJSON *hf = cJSON_GetObjectItem(cJSON_GetObjectItem(long_text, "pipelines"), "simple");
+        CHECK_INT(count[1], cJSON_GetArraySize(hf));
+        CHECK_MSG(last_end[0] > last_end[1] && count[0] > count[1],
+                  "whole text: %d entities up to %g; HF windows: %d up to %g", count[0], last_end[0], count[1],
+                  last_end[1]);
+        unlink(long_path);
+    }
+
     /* Failures: clear and non-zero. */
     snprintf(args, sizeof args, "analyze --model %s --stride 32 --aggregation-strategy none x", MODEL);
     CHECK(run(args) != 0);

@@ -16,7 +16,8 @@
 
 static const char *analyze_usage =
     "usage: openmed analyze [--model PATH] [--aggregation-strategy S] [--stride N] [--batch-size N]\n"
-    "                       [--threshold X] [--format json|jsonl|csv|html] [--raw] [--all-windows]\n"
+    "                       [--threshold X] [--format json|jsonl|csv|html] [--raw]\n"
+    "                       [--all-windows | --hf-windows]\n"
     "                       [--device D] [--config-path P] [--threads N] [--field NAME]\n"
     "                       [--decoder argmax|viterbi]\n"
     "                       [TEXT | --input FILE] [--output FILE]\n"
@@ -26,7 +27,9 @@ static const char *analyze_usage =
     "  --aggregation-strategy S none, simple (default), first, average, max\n"
     "  --decoder D              argmax (HF) or viterbi (BIOES spans; the default for privacy-filter models)\n"
     "  --stride N               overlapping windows of model_max_length tokens (HF semantics)\n"
-    "  --all-windows            read the whole of long texts (HF reads only the first window)\n"
+    "  --all-windows            read the whole of long texts (the default, except with --raw)\n"
+    "  --hf-windows             read long texts exactly as HF 5.x does: only the first\n"
+    "                           model_max_length tokens (the default with --raw)\n"
     "  --batch-size N           windows per forward pass (default 8)\n"
     "  --threshold X            drop entities scoring below X (0..1)\n"
     "  --format F               json: OpenMed's AnalyzeResult (default); jsonl: one line per text;\n"
@@ -79,7 +82,7 @@ typedef enum format { FORMAT_JSON, FORMAT_JSONL, FORMAT_CSV, FORMAT_HTML } forma
 int cmd_analyze(int argc, char **argv) {
     const char *model_path = NULL, *input = NULL, *output = NULL, *device = NULL, *config_path = NULL;
     const char *field = NULL, *text = NULL;
-    int raw = 0, threads = 0, decoder_given = 0;
+    int raw = 0, threads = 0, decoder_given = 0, long_text_given = 0;
     format fmt = FORMAT_JSON;
     openmed_pipeline_options po;
     openmed_pipeline_options_init(&po);
@@ -94,8 +97,9 @@ int cmd_analyze(int argc, char **argv) {
         } else if (!strcmp(a, "--raw")) {
             raw = 1;
             takes = 0;
-        } else if (!strcmp(a, "--all-windows")) {
-            po.long_text = OPENMED_LONG_TEXT_ALL_WINDOWS;
+        } else if (!strcmp(a, "--all-windows") || !strcmp(a, "--hf-windows")) {
+            po.long_text = a[2] == 'a' ? OPENMED_LONG_TEXT_ALL_WINDOWS : OPENMED_LONG_TEXT_HF;
+            long_text_given = 1;
             takes = 0;
         } else if (a[0] == '-' && a[1] == '-' && !v) {
             fprintf(stderr, "openmed analyze: %s needs a value\n", a);
@@ -153,6 +157,10 @@ int cmd_analyze(int argc, char **argv) {
         }
         i += takes;
     }
+    /* HF 5.x reads only the first model_max_length tokens of a text (OpenMed avoids the loss by
+     * chunking sentences first). Dropping the rest of a clinical note silently is a bug, so the
+     * OpenMed-shaped outputs read the whole text; --raw keeps HF's exact list of dicts. */
+    if (!long_text_given) po.long_text = raw ? OPENMED_LONG_TEXT_HF : OPENMED_LONG_TEXT_ALL_WINDOWS;
     if ((text != NULL) == (input != NULL)) {
         fprintf(stderr, "openmed analyze: give a TEXT or --input FILE (exactly one)\n\n%s", analyze_usage);
         return 2;
