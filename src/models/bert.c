@@ -17,13 +17,14 @@
 #include "io/safetensors.h"
 #include "models/arch.h"
 #include "models/model.h"
+#include "models/post_ln_layer.h"
 
 typedef enum bert_kind { KIND_BERT, KIND_DISTILBERT, KIND_ROBERTA, KIND_ELECTRA } bert_kind;
 
 typedef struct bert_layer {
-    om_weight qkv, o, up, down; /* qkv: query, key, value fused into [3H, H] at load */
-    const float *bqkv, *bo, *bup, *bdown;
-    const float *ln1_g, *ln1_b, *ln2_g, *ln2_b; /* after attention, after the feed-forward */
+    om_weight qkv; /* query, key, value fused into [3H, H] at load */
+    const float *bqkv;
+    om_post_ln_out post; /* attention output, LayerNorms and feed-forward */
 } bert_layer;
 
 typedef struct bert_weights {
@@ -297,43 +298,37 @@ static openmed_status load_qkv_named(loader *L, bert_layer *l, int64_t H, const 
     return load_qkv(L, l, H, names, err);
 }
 
+/* Tensor names of one layer below "<prefix><root>.<i>." in the two checkpoint layouts. */
+typedef struct bert_layer_names {
+    const char *root, *qkv, *attn_out, *ln1, *inter, *out, *ln2; /* qkv: format taking (projection, weight|bias) */
+} bert_layer_names;
+
+static const bert_layer_names bert_names = {"encoder.layer", "attention.self.%s.%s", "attention.output.dense",
+                                            "attention.output.LayerNorm", "intermediate.dense", "output.dense",
+                                            "output.LayerNorm"};
+static const bert_layer_names distilbert_names = {"transformer.layer", "attention.%s_lin.%s", "attention.out_lin",
+                                                  "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm"};
+
 static openmed_status load_layer(loader *L, const om_model_config *cfg, int i, bert_layer *l, openmed_error *err) {
+    const bert_layer_names *n = L->w->kind == KIND_DISTILBERT ? &distilbert_names : &bert_names;
     const char *p = L->prefix;
     int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
+    om_post_ln_out *o = &l->post;
+    char qkv_fmt[128];
+    snprintf(qkv_fmt, sizeof qkv_fmt, "%%s%s.%%d.%s", n->root, n->qkv);
     openmed_status s;
-    if (L->w->kind == KIND_DISTILBERT) {
-#define W(dst, r, c, suffix) if ((s = load_weight(L, dst, r, c, err, "%stransformer.layer.%d." suffix, p, i)) != OPENMED_OK) return s
-#define V(dst, n, suffix) if ((s = load_vector(L, dst, n, err, "%stransformer.layer.%d." suffix, p, i)) != OPENMED_OK) return s
-        if ((s = load_qkv_named(L, l, H, "%stransformer.layer.%d.attention.%s_lin.%s", i, err)) != OPENMED_OK) return s;
-        W(&l->o, H, H, "attention.out_lin.weight");
-        V(&l->bo, H, "attention.out_lin.bias");
-        V(&l->ln1_g, H, "sa_layer_norm.weight");
-        V(&l->ln1_b, H, "sa_layer_norm.bias");
-        W(&l->up, I, H, "ffn.lin1.weight");
-        V(&l->bup, I, "ffn.lin1.bias");
-        W(&l->down, H, I, "ffn.lin2.weight");
-        V(&l->bdown, H, "ffn.lin2.bias");
-        V(&l->ln2_g, H, "output_layer_norm.weight");
-        V(&l->ln2_b, H, "output_layer_norm.bias");
-#undef W
-#undef V
-        return OPENMED_OK;
-    }
-#define W(dst, r, c, suffix) if ((s = load_weight(L, dst, r, c, err, "%sencoder.layer.%d." suffix, p, i)) != OPENMED_OK) return s
-#define V(dst, n, suffix) if ((s = load_vector(L, dst, n, err, "%sencoder.layer.%d." suffix, p, i)) != OPENMED_OK) return s
-    if ((s = load_qkv_named(L, l, H, "%sencoder.layer.%d.attention.self.%s.%s", i, err)) != OPENMED_OK) return s;
-    W(&l->o, H, H, "attention.output.dense.weight");
-    V(&l->bo, H, "attention.output.dense.bias");
-    V(&l->ln1_g, H, "attention.output.LayerNorm.weight");
-    V(&l->ln1_b, H, "attention.output.LayerNorm.bias");
-    W(&l->up, I, H, "intermediate.dense.weight");
-    V(&l->bup, I, "intermediate.dense.bias");
-    W(&l->down, H, I, "output.dense.weight");
-    V(&l->bdown, H, "output.dense.bias");
-    V(&l->ln2_g, H, "output.LayerNorm.weight");
-    V(&l->ln2_b, H, "output.LayerNorm.bias");
-#undef W
-#undef V
+    if ((s = load_qkv_named(L, l, H, qkv_fmt, i, err)) ||
+        (s = load_weight(L, &o->attn_out, H, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->attn_out)) ||
+        (s = load_vector(L, &o->attn_out_b, H, err, "%s%s.%d.%s.bias", p, n->root, i, n->attn_out)) ||
+        (s = load_vector(L, &o->ln1_g, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->ln1)) ||
+        (s = load_vector(L, &o->ln1_b, H, err, "%s%s.%d.%s.bias", p, n->root, i, n->ln1)) ||
+        (s = load_weight(L, &o->inter, I, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->inter)) ||
+        (s = load_vector(L, &o->inter_b, I, err, "%s%s.%d.%s.bias", p, n->root, i, n->inter)) ||
+        (s = load_weight(L, &o->out, H, I, err, "%s%s.%d.%s.weight", p, n->root, i, n->out)) ||
+        (s = load_vector(L, &o->out_b, H, err, "%s%s.%d.%s.bias", p, n->root, i, n->out)) ||
+        (s = load_vector(L, &o->ln2_g, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->ln2)) ||
+        (s = load_vector(L, &o->ln2_b, H, err, "%s%s.%d.%s.bias", p, n->root, i, n->ln2)))
+        return s;
     return OPENMED_OK;
 }
 
@@ -530,11 +525,7 @@ static openmed_status bert_forward(const void *weights, const om_model_config *c
         const bert_layer *L = &w->layers[l];
         s = be->linear(be, qkv, 0, x, 0, &L->qkv, L->bqkv, T, OM_ACT_NONE, 0, err);
         if (s == OPENMED_OK) s = be->attention(be, &a, err);
-        if (s == OPENMED_OK) s = be->linear(be, tmp, 0, ctx, 0, &L->o, L->bo, T, OM_ACT_NONE, 0, err);
-        if (s == OPENMED_OK) s = be->layernorm(be, x, tmp, x, L->ln1_g, L->ln1_b, T, H, w->eps, err);
-        if (s == OPENMED_OK) s = be->linear(be, up, 0, x, 0, &L->up, L->bup, T, w->act, 0, err);
-        if (s == OPENMED_OK) s = be->linear(be, tmp, 0, up, 0, &L->down, L->bdown, T, OM_ACT_NONE, 0, err);
-        if (s == OPENMED_OK) s = be->layernorm(be, x, tmp, x, L->ln2_g, L->ln2_b, T, H, w->eps, err);
+        if (s == OPENMED_OK) s = om_post_ln_after_attention(be, &L->post, x, ctx, tmp, up, T, (int)H, w->act, w->eps, err);
         if (s == OPENMED_OK && hidden)
             s = be->download(be, hidden + (size_t)(l + 1) * (size_t)T * (size_t)H, x, layer_bytes, err);
     }

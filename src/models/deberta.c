@@ -8,10 +8,10 @@
 #include "io/safetensors.h"
 #include "models/arch.h"
 #include "models/encoder_params.h"
+#include "models/post_ln_layer.h"
 
 typedef struct deberta_layer {
-    om_weight q, k, v, attn_out, inter, out; /* [A, D] x3, [D, A], [I, D], [D, I] */
-    const float *q_b, *k_b, *v_b, *attn_out_b, *ln1_g, *ln1_b, *inter_b, *out_b, *ln2_g, *ln2_b;
+    om_post_ln_layer base;
     om_weight pos_key_proj, pos_query_proj; /* [A, D], only without share_att_key */
     const float *pos_key_proj_b, *pos_query_proj_b;
     om_weight *pos_key;   /* [n_heads] of [n_rel, head_dim]: key projection of the relative embeddings (c2p) */
@@ -159,32 +159,6 @@ done:
     return s;
 }
 
-static openmed_status deberta_load_layer(deberta_weights *w, int l, openmed_error *err) {
-    om_params *p = &w->params;
-    deberta_layer *L = &w->layers[l];
-    const int D = w->hidden, A = w->all_head, I = w->inter_size;
-    const char *pre = "deberta.encoder.layer";
-    openmed_status s;
-    if ((s = om_params_weight(p, &L->q, A, D, err, "%s.%d.attention.self.query_proj.weight", pre, l)) ||
-        (s = om_params_vector(p, &L->q_b, A, err, "%s.%d.attention.self.query_proj.bias", pre, l)) ||
-        (s = om_params_weight(p, &L->k, A, D, err, "%s.%d.attention.self.key_proj.weight", pre, l)) ||
-        (s = om_params_vector(p, &L->k_b, A, err, "%s.%d.attention.self.key_proj.bias", pre, l)) ||
-        (s = om_params_weight(p, &L->v, A, D, err, "%s.%d.attention.self.value_proj.weight", pre, l)) ||
-        (s = om_params_vector(p, &L->v_b, A, err, "%s.%d.attention.self.value_proj.bias", pre, l)) ||
-        (s = om_params_weight(p, &L->attn_out, D, A, err, "%s.%d.attention.output.dense.weight", pre, l)) ||
-        (s = om_params_vector(p, &L->attn_out_b, D, err, "%s.%d.attention.output.dense.bias", pre, l)) ||
-        (s = om_params_vector(p, &L->ln1_g, D, err, "%s.%d.attention.output.LayerNorm.weight", pre, l)) ||
-        (s = om_params_vector(p, &L->ln1_b, D, err, "%s.%d.attention.output.LayerNorm.bias", pre, l)) ||
-        (s = om_params_weight(p, &L->inter, I, D, err, "%s.%d.intermediate.dense.weight", pre, l)) ||
-        (s = om_params_vector(p, &L->inter_b, I, err, "%s.%d.intermediate.dense.bias", pre, l)) ||
-        (s = om_params_weight(p, &L->out, D, I, err, "%s.%d.output.dense.weight", pre, l)) ||
-        (s = om_params_vector(p, &L->out_b, D, err, "%s.%d.output.dense.bias", pre, l)) ||
-        (s = om_params_vector(p, &L->ln2_g, D, err, "%s.%d.output.LayerNorm.weight", pre, l)) ||
-        (s = om_params_vector(p, &L->ln2_b, D, err, "%s.%d.output.LayerNorm.bias", pre, l)))
-        return s;
-    return OPENMED_OK;
-}
-
 /* The relative embeddings (LayerNorm'd when norm_rel_ebd says so) projected per layer and head. */
 static openmed_status deberta_load_relative(deberta_weights *w, const om_model_config *cfg, om_backend *be,
                                             openmed_error *err) {
@@ -216,8 +190,8 @@ static openmed_status deberta_load_relative(deberta_weights *w, const om_model_c
     }
     for (int l = 0; l < w->n_layers; l++) {
         deberta_layer *L = &w->layers[l];
-        const om_weight *kw = &L->k, *qw = &L->q;
-        const float *kb = L->k_b, *qb = L->q_b;
+        const om_weight *kw = &L->base.k, *qw = &L->base.q;
+        const float *kb = L->base.k_b, *qb = L->base.q_b;
         if (!share_key) {
             const char *pre = "deberta.encoder.layer";
             if (w->c2p &&
@@ -283,8 +257,11 @@ static openmed_status deberta_load(const om_model_config *cfg, const om_safetens
         s = om_fail(err, OPENMED_ERR_NO_MEMORY, "loading DeBERTa: out of memory");
         goto fail;
     }
+    static const char *const qkv_names[3] = {"query_proj", "key_proj", "value_proj"};
     for (int l = 0; l < w->n_layers; l++)
-        if ((s = deberta_load_layer(w, l, err))) goto fail;
+        if ((s = om_post_ln_layer_load(p, &w->layers[l].base, "deberta.encoder.layer", l, qkv_names, D, w->all_head,
+                                       w->inter_size, err)))
+            goto fail;
     if (w->relative && (w->c2p || w->p2c) && (s = deberta_load_relative(w, cfg, be, err))) goto fail;
     if ((s = om_params_weight(p, &w->cls, w->n_labels, D, err, "classifier.weight")) ||
         (s = om_params_vector(p, &w->cls_b, w->n_labels, err, "classifier.bias")))
@@ -466,15 +443,9 @@ static openmed_status deberta_forward(const void *weights, const om_model_config
 
     for (int l = 0; l < w->n_layers; l++) {
         const deberta_layer *L = &w->layers[l];
-        if ((s = be->linear(be, r.q, 0, r.x, 0, &L->q, L->q_b, T, OM_ACT_NONE, 0, err)) ||
-            (s = be->linear(be, r.k, 0, r.x, 0, &L->k, L->k_b, T, OM_ACT_NONE, 0, err)) ||
-            (s = be->linear(be, r.v, 0, r.x, 0, &L->v, L->v_b, T, OM_ACT_NONE, 0, err)) ||
+        if ((s = om_post_ln_qkv(be, &L->base, r.x, r.q, r.k, r.v, T, err)) ||
             (s = deberta_attention(w, L, be, batch, &r, max_len, err)) ||
-            (s = be->linear(be, r.h, 0, r.ctx, 0, &L->attn_out, L->attn_out_b, T, OM_ACT_NONE, 0, err)) ||
-            (s = be->layernorm(be, r.h, r.h, r.x, L->ln1_g, L->ln1_b, T, D, w->eps, err)) ||
-            (s = be->linear(be, r.inter, 0, r.h, 0, &L->inter, L->inter_b, T, w->act, 0, err)) ||
-            (s = be->linear(be, r.x, 0, r.inter, 0, &L->out, L->out_b, T, OM_ACT_NONE, 0, err)) ||
-            (s = be->layernorm(be, r.x, r.x, r.h, L->ln2_g, L->ln2_b, T, D, w->eps, err)))
+            (s = om_post_ln_after_attention(be, &L->base.post, r.x, r.ctx, r.h, r.inter, T, D, w->act, w->eps, err)))
             goto done;
         if (hidden && (s = be->download(be, hidden + (size_t)(l + 1) * td, r.x, td * sizeof(float), err))) goto done;
     }

@@ -8,11 +8,11 @@
 #include "io/safetensors.h"
 #include "models/arch.h"
 #include "models/encoder_params.h"
+#include "models/post_ln_layer.h"
 
 typedef struct longformer_layer {
-    int half_window;           /* keys with |i - j| <= attention_window / 2 are visible */
-    om_weight q, k, v, attn_out, inter, out; /* [D, D] x4, [I, D], [D, I] */
-    const float *q_b, *k_b, *v_b, *attn_out_b, *ln1_g, *ln1_b, *inter_b, *out_b, *ln2_g, *ln2_b;
+    int half_window; /* keys with |i - j| <= attention_window / 2 are visible */
+    om_post_ln_layer base;
 } longformer_layer;
 
 typedef struct longformer_weights {
@@ -46,32 +46,6 @@ static openmed_status longformer_windows(longformer_weights *w, const om_model_c
                            cfg->path, l);
         w->layers[l].half_window = (int)win / 2;
     }
-    return OPENMED_OK;
-}
-
-static openmed_status longformer_load_layer(longformer_weights *w, int l, openmed_error *err) {
-    om_params *p = &w->params;
-    longformer_layer *L = &w->layers[l];
-    const int D = w->hidden, I = w->inter_size;
-    const char *pre = "longformer.encoder.layer";
-    openmed_status s;
-    if ((s = om_params_weight(p, &L->q, D, D, err, "%s.%d.attention.self.query.weight", pre, l)) ||
-        (s = om_params_vector(p, &L->q_b, D, err, "%s.%d.attention.self.query.bias", pre, l)) ||
-        (s = om_params_weight(p, &L->k, D, D, err, "%s.%d.attention.self.key.weight", pre, l)) ||
-        (s = om_params_vector(p, &L->k_b, D, err, "%s.%d.attention.self.key.bias", pre, l)) ||
-        (s = om_params_weight(p, &L->v, D, D, err, "%s.%d.attention.self.value.weight", pre, l)) ||
-        (s = om_params_vector(p, &L->v_b, D, err, "%s.%d.attention.self.value.bias", pre, l)) ||
-        (s = om_params_weight(p, &L->attn_out, D, D, err, "%s.%d.attention.output.dense.weight", pre, l)) ||
-        (s = om_params_vector(p, &L->attn_out_b, D, err, "%s.%d.attention.output.dense.bias", pre, l)) ||
-        (s = om_params_vector(p, &L->ln1_g, D, err, "%s.%d.attention.output.LayerNorm.weight", pre, l)) ||
-        (s = om_params_vector(p, &L->ln1_b, D, err, "%s.%d.attention.output.LayerNorm.bias", pre, l)) ||
-        (s = om_params_weight(p, &L->inter, I, D, err, "%s.%d.intermediate.dense.weight", pre, l)) ||
-        (s = om_params_vector(p, &L->inter_b, I, err, "%s.%d.intermediate.dense.bias", pre, l)) ||
-        (s = om_params_weight(p, &L->out, D, I, err, "%s.%d.output.dense.weight", pre, l)) ||
-        (s = om_params_vector(p, &L->out_b, D, err, "%s.%d.output.dense.bias", pre, l)) ||
-        (s = om_params_vector(p, &L->ln2_g, D, err, "%s.%d.output.LayerNorm.weight", pre, l)) ||
-        (s = om_params_vector(p, &L->ln2_b, D, err, "%s.%d.output.LayerNorm.bias", pre, l)))
-        return s;
     return OPENMED_OK;
 }
 
@@ -127,8 +101,11 @@ static openmed_status longformer_load(const om_model_config *cfg, const om_safet
         (s = om_params_vector(p, &w->emb_ln_g, D, err, "longformer.embeddings.LayerNorm.weight")) ||
         (s = om_params_vector(p, &w->emb_ln_b, D, err, "longformer.embeddings.LayerNorm.bias")))
         goto fail;
+    static const char *const qkv_names[3] = {"query", "key", "value"};
     for (int l = 0; l < w->n_layers; l++)
-        if ((s = longformer_load_layer(w, l, err))) goto fail;
+        if ((s = om_post_ln_layer_load(p, &w->layers[l].base, "longformer.encoder.layer", l, qkv_names, D, D,
+                                       w->inter_size, err)))
+            goto fail;
     if ((s = om_params_weight(p, &w->cls, w->n_labels, D, err, "classifier.weight")) ||
         (s = om_params_vector(p, &w->cls_b, w->n_labels, err, "classifier.bias")))
         goto fail;
@@ -187,15 +164,8 @@ static openmed_status longformer_forward(const void *weights, const om_model_con
             .scale = 1.0f / sqrtf((float)w->head_dim),
             .window_left = L->half_window, .window_right = L->half_window,
         };
-        if ((s = be->linear(be, q, 0, x, 0, &L->q, L->q_b, T, OM_ACT_NONE, 0, err)) ||
-            (s = be->linear(be, k, 0, x, 0, &L->k, L->k_b, T, OM_ACT_NONE, 0, err)) ||
-            (s = be->linear(be, v, 0, x, 0, &L->v, L->v_b, T, OM_ACT_NONE, 0, err)) ||
-            (s = be->attention(be, &a, err)) ||
-            (s = be->linear(be, h, 0, ctx, 0, &L->attn_out, L->attn_out_b, T, OM_ACT_NONE, 0, err)) ||
-            (s = be->layernorm(be, h, h, x, L->ln1_g, L->ln1_b, T, D, w->eps, err)) ||
-            (s = be->linear(be, inter, 0, h, 0, &L->inter, L->inter_b, T, w->act, 0, err)) ||
-            (s = be->linear(be, x, 0, inter, 0, &L->out, L->out_b, T, OM_ACT_NONE, 0, err)) ||
-            (s = be->layernorm(be, x, x, h, L->ln2_g, L->ln2_b, T, D, w->eps, err)))
+        if ((s = om_post_ln_qkv(be, &L->base, x, q, k, v, T, err)) || (s = be->attention(be, &a, err)) ||
+            (s = om_post_ln_after_attention(be, &L->base.post, x, ctx, h, inter, T, D, w->act, w->eps, err)))
             goto done;
         if (hidden && (s = be->download(be, hidden + (size_t)(l + 1) * td, x, td * sizeof(float), err))) goto done;
     }
