@@ -15,6 +15,6 @@ fi
   --work "$work" > "$work/$task-agreement.json"
 /usr/bin/python3 scripts/train/model_card.py --task "$task" --model "$model" \
   --summary "$work/$task-summary.json" --eval "$work/$task-eval.json" \
-  --agreement "$work/$task-agreement.json" --train-args "$train_args"
+  --agreement "$work/$task-agreement.json" --train-args "$train_args" --minutes "${MINUTES:-?}"
 cat "$work/$task-eval.json" "$work/$task-agreement.json"
 du -sh "$model"

@@ -237,6 +237,8 @@ def main():
     ap.add_argument("--bc5cdr", action="store_true", help="add BC5CDR Disease mentions to training")
     ap.add_argument("--svd-init", action="store_true",
                     help="initialise word embeddings from PPMI-SVD of the in-domain text")
+    ap.add_argument("--freeze-embeddings", action="store_true",
+                    help="keep the (pre-trained) word embeddings fixed during fine-tuning")
     ap.add_argument("--init", help="start from this exported model folder (continue training)")
     ap.add_argument("--time-limit", type=float, default=3000, help="seconds; stop fine-tuning after")
     args = ap.parse_args()
@@ -276,7 +278,9 @@ def main():
     seqs = data.pack(train, args.max_len, rng, vocab["[CLS]"], vocab["[SEP]"])
     steps_per_epoch = len(batches(seqs, args.batch_tokens, random.Random(0)))
     total = steps_per_epoch * args.epochs
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    if args.freeze_embeddings:
+        model.bert.word.weight.requires_grad_(False)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
     best, best_state, step = (-1, 0, 0, 0), None, 0
     for epoch in range(args.epochs):
         model.train()
@@ -319,7 +323,7 @@ def main():
                "best_epoch": best[3], "train_seconds": round(time.time() - t_start),
                "mlm_steps": args.mlm_steps, "bc5cdr": args.bc5cdr, "seed": args.seed,
                "hidden": args.hidden, "layers": args.layers, "intermediate": args.intermediate,
-               "heads": args.heads, "epochs": args.epochs, "lr": args.lr, "batch_tokens": args.batch_tokens,
+               "heads": args.heads, "svd_init": args.svd_init, "freeze_embeddings": args.freeze_embeddings, "epochs": args.epochs, "lr": args.lr, "batch_tokens": args.batch_tokens,
                "tokenizer": "openmed tokenize" if args.openmed else "python reference",
                "train_texts": len(train), "devel_texts": len(dev)}
     with open(os.path.join(args.work, f"{args.task}-summary.json"), "w") as fo:
