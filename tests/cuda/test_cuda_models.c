@@ -15,27 +15,8 @@
 #include "backend/backend.h"
 #include "check.h"
 #include "fake_device.h"
+#include "golden.h"
 #include "models/model.h"
-
-static cJSON *read_json(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    buf[got] = '\0';
-    cJSON *j = cJSON_ParseWithLength(buf, got);
-    free(buf);
-    return j;
-}
-
-static int close_enough(double got, double want) {
-    double tol = 1e-4 * (fabs(want) > 1.0 ? fabs(want) : 1.0);
-    return fabs(got - want) <= tol;
-}
 
 static int argmax(const float *v, int n) {
     int b = 0;
@@ -108,7 +89,7 @@ static void check_model(om_backend *cpu, om_backend *gpu, const char *name) {
     char dir[1024], golden_path[1100];
     snprintf(dir, sizeof dir, "%s/hf/models/%s", OM_FIXTURES, name);
     snprintf(golden_path, sizeof golden_path, "%s/golden.json", dir);
-    cJSON *golden = read_json(golden_path);
+    cJSON *golden = golden_read_json(golden_path);
     CHECK_MSG(golden != NULL, "%s: cannot read golden.json", name);
     if (!golden) return;
     openmed_model *mc = NULL, *mg = NULL;
@@ -136,7 +117,7 @@ static void check_model(om_backend *cpu, om_backend *gpu, const char *name) {
     for (int64_t i = 0; i < T * labels; i++) {
         double d = fabs(lg[i] - lc[i]);
         if (d > worst) worst = d;
-        bad += !close_enough(lg[i], lc[i]);
+        bad += !golden_close(lg[i], lc[i], 1e-4);
     }
     for (int64_t t = 0; t < T; t++) flips += argmax(lg + t * labels, labels) != argmax(lc + t * labels, labels);
     CHECK_MSG(bad == 0, "%s: %d of %lld cuda logits differ from cpu beyond 1e-4 (max %.3g)", name, bad,
@@ -147,7 +128,7 @@ static void check_model(om_backend *cpu, om_backend *gpu, const char *name) {
     s = om_model_forward(mg, &b, packed, NULL, &err);
     CHECK_MSG(s == OPENMED_OK, "%s packed forward on cuda: %s", name, err.message);
     int bad_packed = 0;
-    for (int64_t i = 0; s == OPENMED_OK && i < T * labels; i++) bad_packed += !close_enough(packed[i], lc[i]);
+    for (int64_t i = 0; s == OPENMED_OK && i < T * labels; i++) bad_packed += !golden_close(packed[i], lc[i], 1e-4);
     CHECK_MSG(bad_packed == 0, "%s: %d logits of the packed cuda batch differ from cpu", name, bad_packed);
     printf("%-22s float32: %lld tokens, max |cuda - cpu| logit %.3g, label flips %d\n", name, (long long)T, worst, flips);
 

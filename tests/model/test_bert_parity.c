@@ -9,60 +9,14 @@
 
 #include "backend/backend.h"
 #include "check.h"
+#include "golden.h"
 #include "models/model.h"
-
-static cJSON *read_json(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    buf[got] = '\0';
-    cJSON *j = cJSON_ParseWithLength(buf, got);
-    free(buf);
-    return j;
-}
-
-/* Within 1e-4 absolute, or relative for magnitudes above 1. */
-static int close_enough(double got, double want) {
-    double tol = 1e-4 * (fabs(want) > 1.0 ? fabs(want) : 1.0);
-    return fabs(got - want) <= tol;
-}
-
-/* Compare a flat array with a JSON [rows][cols] matrix; returns the number of mismatches. */
-static int compare_matrix(const float *got, const cJSON *rows, int64_t n_rows, int64_t n_cols, double *max_diff) {
-    int bad = 0;
-    int64_t r = 0;
-    for (const cJSON *row = rows->child; row; row = row->next, r++) {
-        int64_t c = 0;
-        for (const cJSON *v = row->child; v; v = v->next, c++) {
-            if (r >= n_rows || c >= n_cols) return bad + 1;
-            double d = fabs(got[r * n_cols + c] - v->valuedouble);
-            if (d > *max_diff) *max_diff = d;
-            if (!close_enough(got[r * n_cols + c], v->valuedouble)) bad++;
-        }
-        if (c != n_cols) bad++;
-    }
-    if (r != n_rows) bad++;
-    return bad;
-}
-
-static int32_t *ids_of(const cJSON *arr, int *n) {
-    *n = cJSON_GetArraySize(arr);
-    int32_t *ids = malloc((size_t)(*n ? *n : 1) * sizeof *ids);
-    int i = 0;
-    for (const cJSON *v = arr->child; v; v = v->next) ids[i++] = (int32_t)v->valueint;
-    return ids;
-}
 
 static void check_model(om_backend *be, const char *name) {
     char dir[1024], golden_path[1100];
     snprintf(dir, sizeof dir, "%s/hf/models/%s", OM_FIXTURES, name);
     snprintf(golden_path, sizeof golden_path, "%s/golden.json", dir);
-    cJSON *golden = read_json(golden_path);
+    cJSON *golden = golden_read_json(golden_path);
     CHECK_MSG(golden != NULL, "%s: cannot read golden.json", name);
     if (!golden) return;
     openmed_model *m = NULL;
@@ -82,7 +36,7 @@ static void check_model(om_backend *be, const char *name) {
     int n_packed = 0, total = 0;
     for (const cJSON *t = texts->child; t; t = t->next, t_index++) {
         int n;
-        int32_t *ids = ids_of(cJSON_GetObjectItem(t, "window_ids"), &n);
+        int32_t *ids = golden_ids(cJSON_GetObjectItem(t, "window_ids"), &n);
         int32_t cu1[2] = {0, n};
         om_batch b = {ids, cu1, 1, n};
         float *logits = malloc((size_t)(n ? n : 1) * (size_t)labels * sizeof(float));
@@ -91,13 +45,13 @@ static void check_model(om_backend *be, const char *name) {
         s = om_model_forward(m, &b, logits, hidden, &err);
         CHECK_MSG(s == OPENMED_OK, "%s text %d: forward failed: %s", name, t_index, err.message);
         if (s == OPENMED_OK) {
-            int bad = compare_matrix(logits, cJSON_GetObjectItem(t, "logits"), n, labels, &max_logit);
+            int bad = golden_compare_matrix(logits, cJSON_GetObjectItem(t, "logits"), n, labels, 1e-4, &max_logit);
             CHECK_MSG(bad == 0, "%s text %d: %d logits differ", name, t_index, bad);
             if (hs) {
                 CHECK_INT(cJSON_GetArraySize(hs), layers + 1);
                 int l = 0;
                 for (const cJSON *block = hs->child; block && l <= layers; block = block->next, l++) {
-                    bad = compare_matrix(hidden + (size_t)l * (size_t)n * (size_t)H, block, n, H, &max_hidden);
+                    bad = golden_compare_matrix(hidden + (size_t)l * (size_t)n * (size_t)H, block, n, H, 1e-4, &max_hidden);
                     CHECK_MSG(bad == 0, "%s text %d hidden state %d: %d values differ", name, t_index, l, bad);
                 }
                 hidden_checked++;
@@ -125,12 +79,13 @@ static void check_model(om_backend *be, const char *name) {
     for (const cJSON *t = texts->child; t && w < n_packed; t = t->next) {
         int n = cJSON_GetArraySize(cJSON_GetObjectItem(t, "window_ids"));
         if (n == 0) continue;
-        int bad = compare_matrix(plogits + (size_t)cu[w] * (size_t)labels, cJSON_GetObjectItem(t, "logits"), n, labels,
-                                 &max_packed);
+        int bad = golden_compare_matrix(plogits + (size_t)cu[w] * (size_t)labels, cJSON_GetObjectItem(t, "logits"), n,
+                                        labels, 1e-4, &max_packed);
         CHECK_MSG(bad == 0, "%s packed window %d: %d logits differ", name, w, bad);
         w++;
     }
-    printf("%s: %d texts, max |logit diff| %.2e, max |hidden diff| %.2e, packed %d windows max diff %.2e\n", name,
+    /* errors on the tolerance's scale: |diff|, relative above 1 */
+    printf("%s: %d texts, max logit error %.2e, max hidden error %.2e, packed %d windows max error %.2e\n", name,
            n_texts, max_logit, max_hidden, n_packed, max_packed);
     free(plogits);
     free(packed);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "golden.h"
 #include "core/file.h"
 #include "models/model.h"
 
@@ -43,13 +44,6 @@ static int compare_rows(const float *got, const cJSON *rows, int n_rows, int n_c
     return bad;
 }
 
-static int32_t *ids_of(const cJSON *arr, int *n) {
-    *n = cJSON_GetArraySize(arr);
-    int32_t *ids = malloc((size_t)(*n ? *n : 1) * sizeof *ids);
-    for (int i = 0; i < *n; i++) ids[i] = cJSON_GetArrayItem(arr, i)->valueint;
-    return ids;
-}
-
 /* Write cfg_json as dir/config.json and return the logits of text t's first window from the folder. */
 static int run_with_config(const char *dir, const cJSON *cfg_json, const cJSON *texts, int t, float *logits) {
     char path[600];
@@ -65,7 +59,7 @@ static int run_with_config(const char *dir, const cJSON *cfg_json, const cJSON *
     openmed_model *m = NULL;
     openmed_error err = {0};
     int n, ok = 0;
-    int32_t *ids = ids_of(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(texts, t), "window_ids"), &n);
+    int32_t *ids = golden_ids(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(texts, t), "window_ids"), &n);
     int32_t cu[2] = {0, n};
     om_batch batch = {ids, cu, 1, n};
     if (!om_backend_create("cpu", 0, &be, &err) && !om_model_load_dir(dir, be, 1, 0, &m, &err)) {
@@ -167,7 +161,7 @@ static void test_model(const char *name) {
     for (int t = 0; t < n_texts; t++) {
         const cJSON *item = cJSON_GetArrayItem(texts, t);
         int n;
-        int32_t *ids = ids_of(cJSON_GetObjectItemCaseSensitive(item, "window_ids"), &n);
+        int32_t *ids = golden_ids(cJSON_GetObjectItemCaseSensitive(item, "window_ids"), &n);
         int32_t cu[2] = {0, n};
         om_batch batch = {ids, cu, 1, n};
         const cJSON *hs = cJSON_GetObjectItemCaseSensitive(item, "hidden_states");
@@ -196,7 +190,7 @@ static void test_model(const char *name) {
     cu[0] = 0;
     for (int t = 0; t < n_texts; t++) {
         int n;
-        int32_t *ids = ids_of(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(texts, t), "window_ids"), &n);
+        int32_t *ids = golden_ids(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(texts, t), "window_ids"), &n);
         memcpy(all + cu[t], ids, (size_t)n * sizeof *ids);
         cu[t + 1] = cu[t] + n;
         free(ids);

@@ -11,52 +11,13 @@
 
 #include "backend/backend.h"
 #include "check.h"
+#include "golden.h"
 #include "core/file.h"
 #include "io/safetensors.h"
 #include "models/model.h"
 #include "privacy/viterbi.h"
 
 #define GOLDEN_DIR OM_FIXTURES "/hf/models/privacy-filter"
-
-static cJSON *read_json(const char *path) {
-    char *text = NULL;
-    size_t n = 0;
-    if (om_read_file(path, 0, &text, &n, NULL) != OPENMED_OK) return NULL;
-    cJSON *j = cJSON_ParseWithLength(text, n);
-    free(text);
-    return j;
-}
-
-/* Within 1e-4 absolute, or relative for magnitudes above 1. */
-static int close_enough(double got, double want, double tol) {
-    return fabs(got - want) <= tol * (fabs(want) > 1.0 ? fabs(want) : 1.0);
-}
-
-/* Mismatches between got [rows, cols] and a JSON matrix. */
-static int compare_matrix(const float *got, const cJSON *rows, int64_t n_rows, int64_t n_cols, double tol,
-                          double *max_diff) {
-    int bad = 0;
-    int64_t r = 0;
-    for (const cJSON *row = rows ? rows->child : NULL; row; row = row->next, r++) {
-        int64_t c = 0;
-        for (const cJSON *v = row->child; v; v = v->next, c++) {
-            if (r >= n_rows || c >= n_cols) return bad + 1;
-            double d = fabs(got[r * n_cols + c] - v->valuedouble) / (fabs(v->valuedouble) > 1 ? fabs(v->valuedouble) : 1);
-            if (d > *max_diff) *max_diff = d;
-            bad += !close_enough(got[r * n_cols + c], v->valuedouble, tol);
-        }
-        bad += c != n_cols;
-    }
-    return bad + (r != n_rows);
-}
-
-static int32_t *ids_of(const cJSON *arr, int *n) {
-    *n = cJSON_GetArraySize(arr);
-    int32_t *ids = malloc((size_t)(*n ? *n : 1) * sizeof *ids);
-    int i = 0;
-    for (const cJSON *v = arr ? arr->child : NULL; v; v = v->next) ids[i++] = (int32_t)v->valueint;
-    return ids;
-}
 
 static float *forward(const openmed_model *m, const int32_t *ids, int n, float *hidden) {
     float *logits = malloc((size_t)n * m->cfg.num_labels * sizeof(float));
@@ -181,7 +142,7 @@ int main(void) {
         fprintf(stderr, "%s\n", err.message);
         return 1;
     }
-    cJSON *golden = read_json(GOLDEN_DIR "/golden.json");
+    cJSON *golden = golden_read_json(GOLDEN_DIR "/golden.json");
     CHECK(golden != NULL);
     openmed_model *m = NULL;
     openmed_status s = om_model_load_dir(GOLDEN_DIR, be, 0, 0, &m, &err);
@@ -199,17 +160,17 @@ int main(void) {
     int i = 0;
     for (const cJSON *t = texts->child; t; t = t->next, i++) {
         int n;
-        int32_t *ids = ids_of(cJSON_GetObjectItem(t, "window_ids"), &n);
+        int32_t *ids = golden_ids(cJSON_GetObjectItem(t, "window_ids"), &n);
         const cJSON *hs = cJSON_GetObjectItem(t, "hidden_states");
         float *hidden = hs ? malloc((size_t)(layers + 1) * n * H * sizeof(float)) : NULL;
         float *logits = forward(m, ids, n, hidden);
         CHECK_MSG(logits != NULL, "text %d", i);
         if (!logits) continue;
-        bad_logits += compare_matrix(logits, cJSON_GetObjectItem(t, "logits"), n, L, 1e-4, &max_logit);
+        bad_logits += golden_compare_matrix(logits, cJSON_GetObjectItem(t, "logits"), n, L, 1e-4, &max_logit);
         if (hs) {
             int l = 0;
             for (const cJSON *layer = hs->child; layer; layer = layer->next, l++)
-                bad_hidden += l > layers ? 1 : compare_matrix(hidden + (size_t)l * n * H, layer, n, H, 1e-4, &max_hidden);
+                bad_hidden += l > layers ? 1 : golden_compare_matrix(hidden + (size_t)l * n * H, layer, n, H, 1e-4, &max_hidden);
             CHECK_INT(l, layers + 1);
             hidden_checked++;
         }
@@ -237,7 +198,7 @@ int main(void) {
         const cJSON *t = texts->child;
         for (int q = 0; q < 8 && t; q++, t = t->next) {
             int n;
-            int32_t *ids = ids_of(cJSON_GetObjectItem(t, "window_ids"), &n);
+            int32_t *ids = golden_ids(cJSON_GetObjectItem(t, "window_ids"), &n);
             packed = realloc(packed, (size_t)(total + n) * sizeof *packed);
             memcpy(packed + total, ids, (size_t)n * sizeof *ids);
             total += n;
@@ -275,7 +236,7 @@ int main(void) {
         double worst = 0;
         for (const cJSON *t = texts->child; t; t = t->next) {
             int n;
-            int32_t *ids = ids_of(cJSON_GetObjectItem(t, "window_ids"), &n);
+            int32_t *ids = golden_ids(cJSON_GetObjectItem(t, "window_ids"), &n);
             float *logits = forward(mb, ids, n, NULL), *ref = forward(m32, ids, n, NULL);
             CHECK(logits && ref);
             if (logits && ref) {

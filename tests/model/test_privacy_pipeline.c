@@ -8,19 +8,11 @@
 #include <string.h>
 
 #include "check.h"
+#include "golden.h"
 #include "core/file.h"
 #include "openmed.h"
 
 #define MODEL_DIR OM_FIXTURES "/hf/models/privacy-filter"
-
-static cJSON *read_json(const char *path) {
-    char *text = NULL;
-    size_t n = 0;
-    if (om_read_file(path, 0, &text, &n, NULL) != OPENMED_OK) return NULL;
-    cJSON *j = cJSON_ParseWithLength(text, n);
-    free(text);
-    return j;
-}
 
 static openmed_pipeline *make(openmed_model *m, openmed_aggregation agg, openmed_label_decoder dec) {
     openmed_pipeline_options po;
@@ -35,8 +27,8 @@ static openmed_pipeline *make(openmed_model *m, openmed_aggregation agg, openmed
 
 int main(void) {
     openmed_error err;
-    cJSON *golden = read_json(MODEL_DIR "/golden.json");
-    cJSON *expected = read_json(OM_FIXTURES "/privacy/viterbi_entities.json");
+    cJSON *golden = golden_read_json(MODEL_DIR "/golden.json");
+    cJSON *expected = golden_read_json(OM_FIXTURES "/privacy/viterbi_entities.json");
     CHECK(golden && expected);
     openmed_model_options mo;
     openmed_model_options_init(&mo);
