@@ -7,7 +7,6 @@
  * ELECTRA's embeddings_project when embedding_size != hidden_size. */
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "core/error.h"
 #include "io/safetensors.h"
 #include "models/arch.h"
+#include "models/encoder_params.h"
 #include "models/model.h"
 #include "models/post_ln_layer.h"
 
@@ -44,14 +44,7 @@ typedef struct bert_weights {
     int n_layers;
     om_weight cls;
     const float *cls_b;
-    /* bookkeeping for free */
-    om_weight **weights;
-    int n_weights;
-    const float **vectors;
-    float **host;
-    int n_vectors;
-    float **owned; /* host weight buffers built at load (fused QKV) */
-    int n_owned;
+    om_params params; /* every weight and vector above, and the fused QKV host buffers */
     /* The last forward's activation block, kept for the next one (see take_arena). The only
      * mutable part of the loaded model: taken and returned with atomic exchanges, so concurrent
      * forwards on a shared model each work in their own block. */
@@ -70,205 +63,47 @@ static int bert_matches(const char *model_type) {
 }
 
 typedef struct loader {
-    const om_safetensors *st;
-    om_backend *be;
+    om_params *p;
     bert_weights *w;
     const char *prefix;
-    int cap_weights, cap_vectors;
 } loader;
-
-static const om_st_tensor *find_tensor(loader *L, const char *name, openmed_error *err) {
-    const om_st_tensor *t = om_safetensors_find(L->st, name);
-    if (!t) {
-        om_fail(err, OPENMED_ERR_FORMAT, "tensor \"%s\" is missing from the checkpoint", name);
-        return NULL;
-    }
-    if (t->dtype == OM_ST_OTHER) {
-        om_fail(err, OPENMED_ERR_FORMAT, "%s: tensor \"%s\" has dtype %s; expected F32, F16 or BF16", t->file, name,
-                t->dtype_name);
-        return NULL;
-    }
-    return t;
-}
-
-static openmed_status shape_error(const om_st_tensor *t, const char *name, int64_t d0, int64_t d1, openmed_error *err) {
-    char got[128] = "", want[64];
-    size_t at = 0;
-    for (int i = 0; i < t->ndim && at < sizeof got - 24; i++)
-        at += (size_t)snprintf(got + at, sizeof got - at, "%s%lld", i ? ", " : "", (long long)t->shape[i]);
-    if (d1 >= 0) snprintf(want, sizeof want, "[%lld, %lld]", (long long)d0, (long long)d1);
-    else snprintf(want, sizeof want, "[%lld]", (long long)d0);
-    return om_fail(err, OPENMED_ERR_FORMAT, "%s: tensor \"%s\" has shape [%s]; config.json implies %s", t->file, name,
-                   got, want);
-}
-
-static openmed_status load_weight(loader *L, om_weight *w, int64_t rows, int64_t cols, openmed_error *err,
-                                  const char *fmt, ...) {
-    char name[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
-    va_end(ap);
-    const om_st_tensor *t = find_tensor(L, name, err);
-    if (!t) return err ? err->status : OPENMED_ERR_FORMAT;
-    if (t->ndim != 2 || t->shape[0] != rows || t->shape[1] != cols) return shape_error(t, name, rows, cols, err);
-    w->data = t->data;
-    w->dtype = t->dtype == OM_ST_F32 ? OM_F32 : t->dtype == OM_ST_F16 ? OM_F16 : OM_BF16;
-    w->rows = rows;
-    w->cols = cols;
-    w->backend_private = NULL;
-    openmed_status s = L->be->prepare_weight(L->be, w, 0, err);
-    if (s != OPENMED_OK) return om_fail_prefix(err, "tensor \"%s\"", name);
-    bert_weights *bw = L->w;
-    if (bw->n_weights == L->cap_weights) {
-        L->cap_weights = L->cap_weights ? 2 * L->cap_weights : 64;
-        om_weight **grown = realloc(bw->weights, (size_t)L->cap_weights * sizeof *grown);
-        if (!grown) {
-            L->be->release_weight(L->be, w);
-            return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory loading \"%s\"", name);
-        }
-        bw->weights = grown;
-    }
-    bw->weights[bw->n_weights++] = w;
-    return OPENMED_OK;
-}
-
-/* n elements of a F32/F16/BF16 tensor (possibly unaligned in the mapping) as float32. */
-static void tensor_to_f32(const om_st_tensor *t, float *dst, int64_t n) {
-    for (int64_t i = 0; i < n; i++) {
-        if (t->dtype == OM_ST_F32) {
-            memcpy(&dst[i], (const char *)t->data + 4 * i, 4);
-        } else {
-            uint16_t h;
-            memcpy(&h, (const char *)t->data + 2 * i, 2);
-            uint32_t bits;
-            if (t->dtype == OM_ST_BF16) {
-                bits = (uint32_t)h << 16;
-            } else { /* f16 */
-                uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1F, m = h & 0x3FF;
-                if (e == 0 && m == 0) {
-                    bits = sign;
-                } else if (e == 0) { /* subnormal */
-                    e = 113;
-                    while (!(m & 0x400)) {
-                        m <<= 1;
-                        e--;
-                    }
-                    bits = sign | (e << 23) | ((m & 0x3FF) << 13);
-                } else if (e == 31) {
-                    bits = sign | 0x7F800000u | (m << 13);
-                } else {
-                    bits = sign | ((e + 112) << 23) | (m << 13);
-                }
-            }
-            memcpy(&dst[i], &bits, 4);
-        }
-    }
-}
-
-/* A 1-D float vector of n entries, converted to aligned host float32 then made backend memory. */
-static openmed_status load_vector(loader *L, const float **out, int64_t n, openmed_error *err, const char *fmt, ...) {
-    char name[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
-    va_end(ap);
-    const om_st_tensor *t = find_tensor(L, name, err);
-    if (!t) return err ? err->status : OPENMED_ERR_FORMAT;
-    if (t->ndim != 1 || t->shape[0] != n) return shape_error(t, name, n, -1, err);
-    bert_weights *bw = L->w;
-    if (bw->n_vectors == L->cap_vectors) {
-        L->cap_vectors = L->cap_vectors ? 2 * L->cap_vectors : 64;
-        const float **gv = realloc(bw->vectors, (size_t)L->cap_vectors * sizeof *gv);
-        if (gv) bw->vectors = gv;
-        float **gh = realloc(bw->host, (size_t)L->cap_vectors * sizeof *gh);
-        if (gh) bw->host = gh;
-        if (!gv || !gh) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory loading \"%s\"", name);
-    }
-    float *host = malloc((size_t)(n ? n : 1) * sizeof(float));
-    if (!host) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory loading \"%s\"", name);
-    tensor_to_f32(t, host, n);
-    const float *dev = L->be->prepare_vector(L->be, host, n, err);
-    if (!dev) {
-        free(host);
-        return om_fail_prefix(err, "tensor \"%s\"", name);
-    }
-    bw->host[bw->n_vectors] = host;
-    bw->vectors[bw->n_vectors++] = dev;
-    *out = dev;
-    return OPENMED_OK;
-}
 
 /* Query, key and value of one layer as one [3H, H] weight and [3H] bias (rows: q, then k, then v),
  * so each layer runs one GEMM for all three. Each source tensor is checked and named on error. */
 static openmed_status load_qkv(loader *L, bert_layer *l, int64_t H, const char *const names[6], openmed_error *err) {
-    bert_weights *bw = L->w;
-    const om_st_tensor *t[6];
-    for (int i = 0; i < 6; i++) {
-        if (!(t[i] = find_tensor(L, names[i], err))) return err ? err->status : OPENMED_ERR_FORMAT;
-        int is_bias = i % 2;
-        if (is_bias ? (t[i]->ndim != 1 || t[i]->shape[0] != H)
-                    : (t[i]->ndim != 2 || t[i]->shape[0] != H || t[i]->shape[1] != H))
-            return shape_error(t[i], names[i], H, is_bias ? -1 : H, err);
+    float *w = NULL, *bias = malloc((size_t)(3 * H) * sizeof *bias);
+    if (posix_memalign((void **)&w, 64, (size_t)(3 * H * H) * sizeof(float)) != 0) w = NULL;
+    openmed_status s = OPENMED_OK;
+    if (!w || !bias) s = om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory loading \"%s\"", names[0]);
+    for (int i = 0; i < 3 && s == OPENMED_OK; i++) {
+        float *part = NULL;
+        if ((s = om_params_read_f32(L->p, &part, H, H, err, "%s", names[2 * i])) == OPENMED_OK)
+            memcpy(w + i * H * H, part, (size_t)(H * H) * sizeof *part);
+        free(part);
+        part = NULL;
+        if (s == OPENMED_OK && (s = om_params_read_vector_f32(L->p, &part, H, err, "%s", names[2 * i + 1])) == OPENMED_OK)
+            memcpy(bias + i * H, part, (size_t)H * sizeof *part);
+        free(part);
     }
-    float **owned = realloc(bw->owned, (size_t)(bw->n_owned + 1) * sizeof *owned);
-    if (!owned) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory loading \"%s\"", names[0]);
-    bw->owned = owned;
-    float *w = NULL;
-    if (posix_memalign((void **)&w, 64, (size_t)(3 * H * H + 3 * H) * sizeof(float)) != 0)
-        return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory loading \"%s\"", names[0]);
-    bw->owned[bw->n_owned++] = w;
-    float *bias = w + 3 * H * H;
-    for (int i = 0; i < 3; i++) {
-        tensor_to_f32(t[2 * i], w + i * H * H, H * H);
-        tensor_to_f32(t[2 * i + 1], bias + i * H, H);
+    if (s != OPENMED_OK) {
+        free(w);
+        free(bias);
+        return s;
     }
-    l->qkv.data = w;
-    l->qkv.dtype = OM_F32;
-    l->qkv.rows = 3 * H;
-    l->qkv.cols = H;
-    l->qkv.backend_private = NULL;
-    openmed_status s = L->be->prepare_weight(L->be, &l->qkv, 0, err);
-    if (s != OPENMED_OK) return om_fail_prefix(err, "tensor \"%s\"", names[0]);
-    if (bw->n_weights == L->cap_weights) {
-        L->cap_weights = L->cap_weights ? 2 * L->cap_weights : 64;
-        om_weight **grown = realloc(bw->weights, (size_t)L->cap_weights * sizeof *grown);
-        if (!grown) {
-            L->be->release_weight(L->be, &l->qkv);
-            return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory loading \"%s\"", names[0]);
-        }
-        bw->weights = grown;
+    /* both calls take ownership of the host buffer, also when they fail */
+    if ((s = om_params_host_weight(L->p, &l->qkv, w, 3 * H, H, err)) != OPENMED_OK) {
+        free(bias);
+        return om_fail_prefix(err, "tensor \"%s\": ", names[0]);
     }
-    bw->weights[bw->n_weights++] = &l->qkv;
-    l->bqkv = L->be->prepare_vector(L->be, bias, 3 * H, err);
-    if (!l->bqkv) return om_fail_prefix(err, "tensor \"%s\"", names[1]);
-    if (l->bqkv != bias) { /* released with the vectors; the host copy stays owned above */
-        const float **gv = realloc(bw->vectors, (size_t)(bw->n_vectors + 1) * sizeof *gv);
-        float **gh = realloc(bw->host, (size_t)(bw->n_vectors + 1) * sizeof *gh);
-        if (gv) bw->vectors = gv;
-        if (gh) bw->host = gh;
-        if (!gv || !gh) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory");
-        L->cap_vectors = bw->n_vectors + 1;
-        bw->host[bw->n_vectors] = NULL;
-        bw->vectors[bw->n_vectors++] = l->bqkv;
-    }
+    if ((s = om_params_host_vector(L->p, &l->bqkv, bias, 3 * H, err)) != OPENMED_OK)
+        return om_fail_prefix(err, "tensor \"%s\": ", names[1]);
     return OPENMED_OK;
 }
 
 static void bert_free(void *weights, om_backend *be) {
     bert_weights *w = weights;
     if (!w) return;
-    for (int i = 0; i < w->n_weights; i++) be->release_weight(be, w->weights[i]);
-    for (int i = 0; i < w->n_vectors; i++) {
-        if (w->vectors[i] != w->host[i]) be->release_vector(be, w->vectors[i]);
-        /* host[i] NULL: a fused bias whose host copy lives in `owned` */
-        free(w->host[i]);
-    }
-    for (int i = 0; i < w->n_owned; i++) free(w->owned[i]);
-    free(w->owned);
-    free(w->weights);
-    free(w->vectors);
-    free(w->host);
+    om_params_free(&w->params);
     arena *cached = atomic_exchange(&w->cached_arena, NULL);
     if (cached) {
         be->free(be, cached->mem);
@@ -318,16 +153,16 @@ static openmed_status load_layer(loader *L, const om_model_config *cfg, int i, b
     snprintf(qkv_fmt, sizeof qkv_fmt, "%%s%s.%%d.%s", n->root, n->qkv);
     openmed_status s;
     if ((s = load_qkv_named(L, l, H, qkv_fmt, i, err)) ||
-        (s = load_weight(L, &o->attn_out, H, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->attn_out)) ||
-        (s = load_vector(L, &o->attn_out_b, H, err, "%s%s.%d.%s.bias", p, n->root, i, n->attn_out)) ||
-        (s = load_vector(L, &o->ln1_g, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->ln1)) ||
-        (s = load_vector(L, &o->ln1_b, H, err, "%s%s.%d.%s.bias", p, n->root, i, n->ln1)) ||
-        (s = load_weight(L, &o->inter, I, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->inter)) ||
-        (s = load_vector(L, &o->inter_b, I, err, "%s%s.%d.%s.bias", p, n->root, i, n->inter)) ||
-        (s = load_weight(L, &o->out, H, I, err, "%s%s.%d.%s.weight", p, n->root, i, n->out)) ||
-        (s = load_vector(L, &o->out_b, H, err, "%s%s.%d.%s.bias", p, n->root, i, n->out)) ||
-        (s = load_vector(L, &o->ln2_g, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->ln2)) ||
-        (s = load_vector(L, &o->ln2_b, H, err, "%s%s.%d.%s.bias", p, n->root, i, n->ln2)))
+        (s = om_params_weight(L->p, &o->attn_out, H, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->attn_out)) ||
+        (s = om_params_vector(L->p, &o->attn_out_b, H, err, "%s%s.%d.%s.bias", p, n->root, i, n->attn_out)) ||
+        (s = om_params_vector(L->p, &o->ln1_g, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->ln1)) ||
+        (s = om_params_vector(L->p, &o->ln1_b, H, err, "%s%s.%d.%s.bias", p, n->root, i, n->ln1)) ||
+        (s = om_params_weight(L->p, &o->inter, I, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->inter)) ||
+        (s = om_params_vector(L->p, &o->inter_b, I, err, "%s%s.%d.%s.bias", p, n->root, i, n->inter)) ||
+        (s = om_params_weight(L->p, &o->out, H, I, err, "%s%s.%d.%s.weight", p, n->root, i, n->out)) ||
+        (s = om_params_vector(L->p, &o->out_b, H, err, "%s%s.%d.%s.bias", p, n->root, i, n->out)) ||
+        (s = om_params_vector(L->p, &o->ln2_g, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->ln2)) ||
+        (s = om_params_vector(L->p, &o->ln2_b, H, err, "%s%s.%d.%s.bias", p, n->root, i, n->ln2)))
         return s;
     return OPENMED_OK;
 }
@@ -338,7 +173,8 @@ static openmed_status bert_load(const om_model_config *cfg, const om_safetensors
     bert_weights *w = calloc(1, sizeof *w);
     if (!w) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory");
     atomic_init(&w->cached_arena, NULL);
-    loader L = {st, be, w, "", 0, 0};
+    om_params_init(&w->params, st, be);
+    loader L = {&w->params, w, ""};
     const char *mt = cfg->model_type;
     w->kind = strcmp(mt, "distilbert") == 0 ? KIND_DISTILBERT
               : strcmp(mt, "electra") == 0  ? KIND_ELECTRA
@@ -383,19 +219,19 @@ static openmed_status bert_load(const om_model_config *cfg, const om_safetensors
         s = om_config_int(cfg, "embedding_size", 0, 1, 1 << 24, cfg->hidden_size, &w->emb_dim, err);
     const char *p = L.prefix;
     int64_t E = w->emb_dim, H = cfg->hidden_size;
-    if (s == OPENMED_OK) s = load_weight(&L, &w->word, cfg->vocab_size, E, err, "%sembeddings.word_embeddings.weight", p);
+    if (s == OPENMED_OK) s = om_params_weight(&w->params, &w->word, cfg->vocab_size, E, err, "%sembeddings.word_embeddings.weight", p);
     if (s == OPENMED_OK)
-        s = load_weight(&L, &w->pos, cfg->max_position_embeddings, E, err, "%sembeddings.position_embeddings.weight", p);
+        s = om_params_weight(&w->params, &w->pos, cfg->max_position_embeddings, E, err, "%sembeddings.position_embeddings.weight", p);
     if (s == OPENMED_OK && w->kind != KIND_DISTILBERT && cfg->type_vocab_size > 0) {
         w->has_type = 1;
-        s = load_weight(&L, &w->type, cfg->type_vocab_size, E, err, "%sembeddings.token_type_embeddings.weight", p);
+        s = om_params_weight(&w->params, &w->type, cfg->type_vocab_size, E, err, "%sembeddings.token_type_embeddings.weight", p);
     }
-    if (s == OPENMED_OK) s = load_vector(&L, &w->emb_ln_g, E, err, "%sembeddings.LayerNorm.weight", p);
-    if (s == OPENMED_OK) s = load_vector(&L, &w->emb_ln_b, E, err, "%sembeddings.LayerNorm.bias", p);
+    if (s == OPENMED_OK) s = om_params_vector(&w->params, &w->emb_ln_g, E, err, "%sembeddings.LayerNorm.weight", p);
+    if (s == OPENMED_OK) s = om_params_vector(&w->params, &w->emb_ln_b, E, err, "%sembeddings.LayerNorm.bias", p);
     if (s == OPENMED_OK && w->kind == KIND_ELECTRA && E != H) {
         w->has_proj = 1;
-        s = load_weight(&L, &w->proj, H, E, err, "%sembeddings_project.weight", p);
-        if (s == OPENMED_OK) s = load_vector(&L, &w->proj_b, H, err, "%sembeddings_project.bias", p);
+        s = om_params_weight(&w->params, &w->proj, H, E, err, "%sembeddings_project.weight", p);
+        if (s == OPENMED_OK) s = om_params_vector(&w->params, &w->proj_b, H, err, "%sembeddings_project.bias", p);
     }
     if (s == OPENMED_OK) {
         w->n_layers = cfg->num_layers;
@@ -410,8 +246,8 @@ static openmed_status bert_load(const om_model_config *cfg, const om_safetensors
                         "%s: tensor \"classifier.weight\" has %lld labels but config.json id2label/num_labels has %d",
                         ct->file, (long long)ct->shape[0], cfg->num_labels);
     }
-    if (s == OPENMED_OK) s = load_weight(&L, &w->cls, cfg->num_labels, H, err, "classifier.weight");
-    if (s == OPENMED_OK) s = load_vector(&L, &w->cls_b, cfg->num_labels, err, "classifier.bias");
+    if (s == OPENMED_OK) s = om_params_weight(&w->params, &w->cls, cfg->num_labels, H, err, "classifier.weight");
+    if (s == OPENMED_OK) s = om_params_vector(&w->params, &w->cls_b, cfg->num_labels, err, "classifier.bias");
     if (s != OPENMED_OK) {
         bert_free(w, be);
         return s;

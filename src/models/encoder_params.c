@@ -78,9 +78,13 @@ openmed_status om_params_weight(om_params *p, om_weight *w, int64_t rows, int64_
     if (!t) return om_fail(err, OPENMED_ERR_FORMAT, "model.safetensors: missing tensor %s", name);
     if (t->ndim != 2)
         return om_fail(err, OPENMED_ERR_FORMAT, "%s: tensor %s has %d dimensions; expected 2", t->file, name, t->ndim);
-    if ((rows >= 0 && t->shape[0] != rows) || (cols >= 0 && t->shape[1] != cols))
-        return om_fail(err, OPENMED_ERR_FORMAT, "%s: tensor %s has shape [%lld, %lld]; expected [%lld, %lld]", t->file,
-                       name, (long long)t->shape[0], (long long)t->shape[1], (long long)rows, (long long)cols);
+    if ((rows >= 0 && t->shape[0] != rows) || (cols >= 0 && t->shape[1] != cols)) {
+        char want[2][24];
+        snprintf(want[0], sizeof want[0], rows >= 0 ? "%lld" : "any", (long long)rows);
+        snprintf(want[1], sizeof want[1], cols >= 0 ? "%lld" : "any", (long long)cols);
+        return om_fail(err, OPENMED_ERR_FORMAT, "%s: tensor \"%s\" has shape [%lld, %lld]; config.json implies [%s, %s]",
+                       t->file, name, (long long)t->shape[0], (long long)t->shape[1], want[0], want[1]);
+    }
     memset(w, 0, sizeof *w);
     openmed_status s = to_dtype(t, &w->dtype, err);
     if (s) return s;
@@ -214,26 +218,59 @@ openmed_status om_encoder_buffer(om_backend *be, float **out, size_t n, const ch
     return OPENMED_OK;
 }
 
-openmed_status om_params_read_f32(om_params *p, float **out, int64_t rows, int64_t cols, openmed_error *err,
-                                  const char *fmt, ...) {
-    char name[512];
-    va_list ap;
-    va_start(ap, fmt);
+/* A tensor of shape [rows] (ndim 1) or [rows, cols] (ndim 2) copied to a malloc'd float32 host array. */
+static openmed_status read_f32_v(om_params *p, float **out, int ndim, int64_t rows, int64_t cols, openmed_error *err,
+                                 const char *fmt, va_list ap) {
+    char name[512], shape[64];
     const om_st_tensor *t = find_v(p, name, sizeof name, fmt, ap);
-    va_end(ap);
     *out = NULL;
     if (!t) return om_fail(err, OPENMED_ERR_FORMAT, "model.safetensors: missing tensor %s", name);
-    if (t->ndim != 2 || t->shape[0] != rows || t->shape[1] != cols)
-        return om_fail(err, OPENMED_ERR_FORMAT, "%s: tensor %s does not have shape [%lld, %lld]", t->file, name,
-                       (long long)rows, (long long)cols);
+    if (ndim == 1) snprintf(shape, sizeof shape, "[%lld]", (long long)rows);
+    else snprintf(shape, sizeof shape, "[%lld, %lld]", (long long)rows, (long long)cols);
+    if (t->ndim != ndim || t->shape[0] != rows || (ndim == 2 && t->shape[1] != cols))
+        return om_fail(err, OPENMED_ERR_FORMAT, "%s: tensor %s does not have shape %s", t->file, name, shape);
     om_dtype dt = OM_F32;
     openmed_status s = to_dtype(t, &dt, err);
     if (s) return s;
-    size_t n = (size_t)rows * (size_t)cols;
+    size_t n = (size_t)rows * (size_t)(ndim == 2 ? cols : 1);
     float *host = malloc((n ? n : 1) * sizeof *host);
     if (!host) return om_fail(err, OPENMED_ERR_NO_MEMORY, "loading tensor %s: out of memory", name);
     to_f32(t->data, dt, host, n);
     *out = host;
+    return OPENMED_OK;
+}
+
+openmed_status om_params_read_f32(om_params *p, float **out, int64_t rows, int64_t cols, openmed_error *err,
+                                  const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    openmed_status s = read_f32_v(p, out, 2, rows, cols, err, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+openmed_status om_params_read_vector_f32(om_params *p, float **out, int64_t n, openmed_error *err, const char *fmt,
+                                         ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    openmed_status s = read_f32_v(p, out, 1, n, 0, err, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+openmed_status om_params_host_vector(om_params *p, const float **out, float *host, int64_t n, openmed_error *err) {
+    *out = NULL;
+    if (push(&p->host, &p->n_host, &p->cap_host, host)) {
+        free(host);
+        return om_fail(err, OPENMED_ERR_NO_MEMORY, "computed vector [%lld]: out of memory", (long long)n);
+    }
+    const float *v = p->be->prepare_vector(p->be, host, n, err);
+    if (!v) return om_fail_prefix(err, "computed vector [%lld]: ", (long long)n);
+    if (push((void ***)&p->vectors, &p->n_vectors, &p->cap_vectors, (void *)v)) {
+        p->be->release_vector(p->be, v);
+        return om_fail(err, OPENMED_ERR_NO_MEMORY, "computed vector [%lld]: out of memory", (long long)n);
+    }
+    *out = v;
     return OPENMED_OK;
 }
 

@@ -1,5 +1,5 @@
 /* encoder_params.h: config values and named safetensors tensors turned into backend weights and vectors for the
- * encoder families (DeBERTa, ModernBERT, Longformer), checked against expected shapes and
+ * encoder families (BERT, DeBERTa, ModernBERT, Longformer), checked against expected shapes and
  * released together.
  *
  * A family keeps one om_params inside its immutable weights struct; every om_weight it fills
@@ -59,6 +59,14 @@ openmed_status om_params_host_weight(om_params *p, om_weight *w, float *host, in
  * (for tables a family transforms at load time). */
 openmed_status om_params_read_f32(om_params *p, float **out, int64_t rows, int64_t cols, openmed_error *err,
                                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Same for a 1-D tensor [n]. */
+openmed_status om_params_read_vector_f32(om_params *p, float **out, int64_t n, openmed_error *err, const char *fmt,
+                                         ...) __attribute__((format(printf, 5, 6)));
+
+/* A vector computed at load time: `host` (n floats, malloc'd) becomes owned by p, even on failure,
+ * and *out is its backend copy (or host itself where the backend uses it in place). */
+openmed_status om_params_host_vector(om_params *p, const float **out, float *host, int64_t n, openmed_error *err);
 
 /* config.json values with defaults (absent or null keys give the default; a value of the wrong
  * JSON type fails with OPENMED_ERR_CONFIG naming the key and `path`). */
