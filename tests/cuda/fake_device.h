@@ -11,4 +11,9 @@
  * crashes at once, exactly the mistake that breaks on cuda. set_precision is NULL, as on cpu. */
 openmed_status om_fake_device_open(om_backend **out, openmed_error *err);
 
+/* The backend in the cuda tests' "gpu" seat: cuda with `threads` host threads, or the fake device
+ * when OM_TEST_CUDA_AS_CPU=1 (then *self_check = 1). Returns 0 with *gpu open; 77 (the test's
+ * skip code, after printing why) when there is no CUDA device; 1 after printing any other error. */
+int om_fake_device_seat(om_backend **gpu, int threads, int *self_check);
+
 #endif

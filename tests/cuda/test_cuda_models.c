@@ -204,17 +204,8 @@ static int by_name(const void *a, const void *b) { return strcmp(*(char *const *
 int main(void) {
     openmed_error err;
     om_backend *gpu = NULL, *cpu = NULL;
-    const char *self = getenv("OM_TEST_CUDA_AS_CPU");
-    self_check = self && strcmp(self, "1") == 0;
-    openmed_status st = self_check ? om_fake_device_open(&gpu, &err) : om_backend_create("cuda", 0, &gpu, &err);
-    if (st != OPENMED_OK) {
-        if (st == OPENMED_ERR_DEVICE && strstr(err.message, "no CUDA device")) {
-            printf("skipped: %s\n", err.message);
-            return 77;
-        }
-        fprintf(stderr, "cannot open the cuda backend: %s\n", err.message);
-        return 1;
-    }
+    int seat = om_fake_device_seat(&gpu, 0, &self_check);
+    if (seat) return seat;
     if (!self_check) CHECK(gpu->set_precision != NULL);
     CHECK_INT(om_backend_create("cpu", 0, &cpu, &err), OPENMED_OK);
     char root[1024];

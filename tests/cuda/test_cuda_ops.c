@@ -469,17 +469,9 @@ int main(void) {
     /* OM_TEST_CUDA_AS_CPU=1 runs this file with the cpu backend behind fake device pointers
      * (fake_device.h) in the cuda seat: a self-check of the test itself (shapes, buffers, tolerances,
      * no host access to backend memory) on machines without a GPU; it proves nothing about cuda. */
-    const char *self = getenv("OM_TEST_CUDA_AS_CPU");
-    int self_check = self && strcmp(self, "1") == 0;
-    openmed_status st = self_check ? om_fake_device_open(&gpu, &err) : om_backend_create("cuda", 2, &gpu, &err);
-    if (st != OPENMED_OK) {
-        if (st == OPENMED_ERR_DEVICE && strstr(err.message, "no CUDA device")) {
-            printf("skipped: %s\n", err.message);
-            return 77;
-        }
-        fprintf(stderr, "cannot open the cuda backend: %s\n", err.message);
-        return 1;
-    }
+    int self_check;
+    int seat = om_fake_device_seat(&gpu, 2, &self_check);
+    if (seat) return seat;
     CHECK_INT(om_backend_create("cpu", 2, &cpu, &err), OPENMED_OK);
     printf("comparing %s against cpu%s\n", gpu->name, self_check ? " (self-check: cpu in the cuda seat)" : "");
     test_linear(OM_F32, 0);
