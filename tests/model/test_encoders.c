@@ -14,12 +14,6 @@
 #include "core/file.h"
 #include "models/model.h"
 
-/* |a - b| <= tol, or relatively so for values above 1 (the goldens' tolerance rule). */
-static int close_enough(double a, double b, double tol) {
-    double d = fabs(a - b), m = fmax(fabs(a), fabs(b));
-    return d <= tol || (m > 1 && d <= tol * m);
-}
-
 static double max_err;
 
 /* Compare n floats with a JSON nested array flattened row by row; returns mismatches. */
@@ -33,7 +27,7 @@ static int compare_rows(const float *got, const cJSON *rows, int n_rows, int n_c
             double want = cJSON_GetArrayItem(row, j)->valuedouble, have = got[(size_t)i * n_cols + j];
             double d = fabs(want - have);
             if (d > max_err) max_err = d;
-            if (!close_enough(have, want, 1e-4)) {
+            if (!golden_close(have, want, 1e-4)) {
                 if (bad < 3)
                     fprintf(stderr, "text %d %s[%d][%d]: got %.7g want %.7g\n", text, what, i, j, have, want);
                 bad++;
@@ -206,7 +200,7 @@ static void test_model(const char *name) {
         for (int i = 0; i < (cu[t + 1] - cu[t]) * L; i++) {
             double a = packed[(size_t)cu[t] * L + i], b = single[t][i];
             packed_err = fmax(packed_err, fabs(a - b));
-            packed_bad += !close_enough(a, b, 1e-4);
+            packed_bad += !golden_close(a, b, 1e-4);
         }
     CHECK_MSG(packed_bad == 0, "packed batch: %d logits differ from one at a time (max %g)", packed_bad, packed_err);
     printf("%s: packed batch of %d sequences (%d tokens), max diff %.3g\n", name, n_texts, total, packed_err);
