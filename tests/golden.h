@@ -6,8 +6,10 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "check.h"
 #include "core/file.h"
 
 /* The parsed JSON file at path, or NULL when it cannot be read or parsed. Free with cJSON_Delete. */
@@ -17,6 +19,25 @@ static inline cJSON *golden_read_json(const char *path) {
     if (om_read_file(path, 0, &text, &n, NULL) != OPENMED_OK) return NULL;
     cJSON *j = cJSON_ParseWithLength(text, n);
     free(text);
+    return j;
+}
+
+/* The golden model folder OM_FIXTURES/hf/models/<name>, written to dir, and its golden.json parsed;
+ * NULL, after a failed check naming the file and why, when it cannot be read or parsed. */
+static inline cJSON *golden_load(const char *name, char *dir, size_t dir_size) {
+    char path[4200];
+    snprintf(dir, dir_size, "%s/hf/models/%s", OM_FIXTURES, name);
+    snprintf(path, sizeof path, "%s/golden.json", dir);
+    openmed_error err = {0};
+    char *text = NULL;
+    size_t n = 0;
+    if (om_read_file(path, 0, &text, &n, &err) != OPENMED_OK) {
+        CHECK_MSG(0, "%s", err.message);
+        return NULL;
+    }
+    cJSON *j = cJSON_ParseWithLength(text, n);
+    free(text);
+    CHECK_MSG(j != NULL, "%s: not JSON", path);
     return j;
 }
 

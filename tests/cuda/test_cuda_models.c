@@ -86,11 +86,8 @@ static int total_excused[3], total_tokens[3];
 static int self_check; /* OM_TEST_CUDA_AS_CPU=1: the cpu behind fake device pointers (fake_device.h) in the cuda seat, a self-check of this test */
 
 static void check_model(om_backend *cpu, om_backend *gpu, const char *name) {
-    char dir[1024], golden_path[1100];
-    snprintf(dir, sizeof dir, "%s/hf/models/%s", OM_FIXTURES, name);
-    snprintf(golden_path, sizeof golden_path, "%s/golden.json", dir);
-    cJSON *golden = golden_read_json(golden_path);
-    CHECK_MSG(golden != NULL, "%s: cannot read golden.json", name);
+    char dir[1024];
+    cJSON *golden = golden_load(name, dir, sizeof dir);
     if (!golden) return;
     openmed_model *mc = NULL, *mg = NULL;
     openmed_error err;

@@ -13,11 +13,8 @@
 #include "models/model.h"
 
 static void check_model(om_backend *be, const char *name) {
-    char dir[1024], golden_path[1100];
-    snprintf(dir, sizeof dir, "%s/hf/models/%s", OM_FIXTURES, name);
-    snprintf(golden_path, sizeof golden_path, "%s/golden.json", dir);
-    cJSON *golden = golden_read_json(golden_path);
-    CHECK_MSG(golden != NULL, "%s: cannot read golden.json", name);
+    char dir[1024];
+    cJSON *golden = golden_load(name, dir, sizeof dir);
     if (!golden) return;
     openmed_model *m = NULL;
     openmed_error err;

@@ -117,22 +117,12 @@ static void check_modernbert_legacy(const char *dir, const cJSON *cfg_json, cons
 }
 
 static void test_model(const char *name) {
-    char dir[512], cfg_path[600], golden_path[600];
+    char dir[512], cfg_path[600];
     max_err = 0;
-    snprintf(dir, sizeof dir, "%s/hf/models/%s", OM_FIXTURES, name);
-    snprintf(cfg_path, sizeof cfg_path, "%s/config.json", dir);
-    snprintf(golden_path, sizeof golden_path, "%s/golden.json", dir);
-    openmed_error err = {0};
-    char *text = NULL;
-    size_t size = 0;
-    if (om_read_file(golden_path, 0, &text, &size, &err)) {
-        CHECK_MSG(0, "%s", err.message);
-        return;
-    }
-    cJSON *golden = cJSON_Parse(text);
-    free(text);
-    CHECK(golden != NULL);
+    cJSON *golden = golden_load(name, dir, sizeof dir);
     if (!golden) return;
+    snprintf(cfg_path, sizeof cfg_path, "%s/config.json", dir);
+    openmed_error err = {0};
 
     /* the real loading path: config.json -> om_model_config -> this family's load */
     om_backend *be = NULL;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "golden.h"
 #include "core/file.h"
 #include "openmed.h"
 
@@ -65,17 +66,10 @@ static void compare(const char *model, const char *run, size_t text_i, const ope
 }
 
 static void run_model(const char *name) {
-    char dir[OPENMED_PATH_MAX], path[OPENMED_PATH_MAX + 16];
-    snprintf(dir, sizeof dir, "%s/hf/models/%s", OM_FIXTURES, name);
-    snprintf(path, sizeof path, "%s/golden.json", dir);
-    openmed_error err = {0};
-    char *json = NULL;
-    size_t size = 0;
-    CHECK_MSG(om_read_file(path, 0, &json, &size, &err) == OPENMED_OK, "%s", err.message);
-    cJSON *golden = cJSON_Parse(json);
-    free(json);
-    CHECK_MSG(golden != NULL, "%s: not JSON", path);
+    char dir[OPENMED_PATH_MAX];
+    cJSON *golden = golden_load(name, dir, sizeof dir);
     if (!golden) return;
+    openmed_error err = {0};
 
     openmed_model *model = NULL;
     openmed_model_options mo;

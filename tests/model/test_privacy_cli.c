@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "golden.h"
 #include "core/file.h"
 
 #define MODEL_DIR OM_FIXTURES "/hf/models/privacy-filter"
@@ -27,11 +28,7 @@ static cJSON *analyze(const char *args, const char *text, int *rc) {
 }
 
 int main(void) {
-    char *g = NULL;
-    size_t n = 0;
-    CHECK(om_read_file(MODEL_DIR "/golden.json", 0, &g, &n, NULL) == OPENMED_OK);
-    cJSON *golden = cJSON_ParseWithLength(g, n);
-    free(g);
+    cJSON *golden = golden_read_json(MODEL_DIR "/golden.json");
     CHECK(golden != NULL);
     if (!golden) return check_finish("test_privacy_cli");
     const cJSON *t = cJSON_GetArrayItem(cJSON_GetObjectItem(golden, "texts"), 2); /* no quote characters */
