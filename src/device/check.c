@@ -8,13 +8,6 @@
 #include "core/error.h"
 #include "device/device.h"
 
-#ifndef OM_HAVE_CUDA
-#define OM_HAVE_CUDA 0
-#endif
-#ifndef OM_HAVE_METAL
-#define OM_HAVE_METAL 0
-#endif
-
 void openmed_backend_query(const char *name, openmed_backend_info *out) {
     memset(out, 0, sizeof *out);
     if (!name) name = "";

@@ -7,6 +7,14 @@
 
 #include "openmed.h"
 
+/* Which accelerator backends this build contains (set by CMake). */
+#ifndef OM_HAVE_CUDA
+#define OM_HAVE_CUDA 0
+#endif
+#ifndef OM_HAVE_METAL
+#define OM_HAVE_METAL 0
+#endif
+
 /* Availability probes, called only when resolution reaches the automatic step (and then in the
  * order mps, cuda). Tests pass fakes; om_device_real_probes() asks the machine. */
 typedef struct om_device_probes {

@@ -9,13 +9,6 @@
 #include "core/config_internal.h"
 #include "device/device.h"
 
-#ifndef OM_HAVE_CUDA
-#define OM_HAVE_CUDA 0
-#endif
-#ifndef OM_HAVE_METAL
-#define OM_HAVE_METAL 0
-#endif
-
 static struct {
     pthread_once_t once;
     int available;
