@@ -2,7 +2,7 @@
 (wordpiece.py) on the training and evaluation texts; prints the number of texts whose ids or
 offsets differ (0 means training saw exactly the tokens the engine sees).
 
-Usage: check_tokenizer.py --openmed build/bin/openmed --tok build-train/tok --data ../shared/data"""
+Usage: check_tokenizer.py --openmed build/bin/openmed --tok build-train/tok --data $OPENMED_TRAIN_DATA"""
 import argparse
 import json
 import os
@@ -16,7 +16,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--openmed", required=True)
     ap.add_argument("--tok", default="build-train/tok")
-    ap.add_argument("--data", default="../shared/data")
+    ap.add_argument("--data", default=os.environ.get("OPENMED_TRAIN_DATA"), required="OPENMED_TRAIN_DATA" not in os.environ,
+                    help="folder of the public corpora (ncbi-disease/, bc5cdr/, pii/, clinical-notes/); default $OPENMED_TRAIN_DATA")
     ap.add_argument("--pii", default="build-train/pii")
     a = ap.parse_args()
     texts = []

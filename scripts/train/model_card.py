@@ -41,9 +41,9 @@ PURPOSE = {
            "tool to rely on.",
 }
 RETRAIN = {
-    "disease": "scripts/train/train_ner.py --task disease --data ../shared/data --bc5cdr {args} --out models/disease-ner",
-    "pii": "scripts/train/pii_gen.py --data ../shared/data --out build-train/pii\n"
-           "/usr/bin/python3 scripts/train/train_ner.py --task pii --data ../shared/data --pii build-train/pii {args} --out models/pii",
+    "disease": "scripts/train/train_ner.py --task disease --data \"$OPENMED_TRAIN_DATA\" --bc5cdr {args} --out models/disease-ner",
+    "pii": "scripts/train/pii_gen.py --data \"$OPENMED_TRAIN_DATA\" --out build-train/pii\n"
+           "/usr/bin/python3 scripts/train/train_ner.py --task pii --data \"$OPENMED_TRAIN_DATA\" --pii build-train/pii {args} --out models/pii",
 }
 
 
@@ -102,7 +102,7 @@ pretrained weights exist on the machines that built it.
 
 ## Scores
 Strict entity level (start, end and label exact), computed by our C engine with
-`openmed eval --model {a.model} {"--conll ../shared/data/ncbi-disease/devel.tsv" if a.task == "disease" else "--spans build-train/pii/heldout.jsonl"} --json`
+`openmed eval --model {a.model} {"--conll $OPENMED_TRAIN_DATA/ncbi-disease/devel.tsv" if a.task == "disease" else "--spans build-train/pii/heldout.jsonl"} --json`
 (aggregation `simple`) on {split}:
 
 | label | precision | recall | F1 | support |
@@ -132,7 +132,7 @@ evaluation texts.
 ## How to retrain
 ```sh
 scripts/train/setup.sh                          # python3-torch + OpenBLAS (not part of CI)
-/usr/bin/python3 scripts/train/build_vocab.py --data ../shared/data --out build-train/tok
+/usr/bin/python3 scripts/train/build_vocab.py --data \"$OPENMED_TRAIN_DATA\" --out build-train/tok
 {args if a.train_args else RETRAIN[a.task].format(args=args)}
 /usr/bin/python3 scripts/train/check_engine.py --openmed build/bin/openmed --model {a.model} --task {a.task}
 ```

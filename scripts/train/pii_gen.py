@@ -6,7 +6,7 @@ values come from the lists below. Whole templates are held out for evaluation.
 Writes OUT/train.jsonl and OUT/heldout.jsonl: {"text", "spans": [{"start","end","label"}]}
 (code-point offsets), the input format of `openmed eval --spans`.
 
-Usage: pii_gen.py --data ../shared/data --out build-train/pii [--seed 7]"""
+Usage: pii_gen.py --data "$OPENMED_TRAIN_DATA" --out build-train/pii [--seed 7]"""
 import argparse
 import csv
 import json
@@ -300,7 +300,8 @@ def presidio_templates(data):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="../shared/data")
+    ap.add_argument("--data", default=os.environ.get("OPENMED_TRAIN_DATA"), required="OPENMED_TRAIN_DATA" not in os.environ,
+                    help="folder of the public corpora (ncbi-disease/, bc5cdr/, pii/, clinical-notes/); default $OPENMED_TRAIN_DATA")
     ap.add_argument("--out", default="build-train/pii")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--note-copies", type=int, default=3)

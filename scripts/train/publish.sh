@@ -4,7 +4,7 @@
 # model card. TASK is disease or pii; run from the repository root after train_ner.py.
 set -e
 task=$1; model=$2; openmed=$3; train_args=$4
-data=${DATA:-../shared/data}
+data=${OPENMED_TRAIN_DATA:?set OPENMED_TRAIN_DATA to the folder of the public corpora (ncbi-disease/, bc5cdr/, pii/, clinical-notes/)}
 work=${WORK:-build-train}
 if [ "$task" = disease ]; then
   "$openmed" eval --model "$model" --conll "$data/ncbi-disease/devel.tsv" --json > "$work/$task-eval.json"

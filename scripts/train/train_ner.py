@@ -2,7 +2,7 @@
 pre-training on in-domain text, then NER fine-tuning), picks the best epoch on the devel split,
 and exports a Hugging Face folder plus torch reference logits. Seeded; CPU.
 
-  train_ner.py --task disease --data ../shared/data --tok build-train/tok --out models/disease-ner
+  train_ner.py --task disease --data "$OPENMED_TRAIN_DATA" --tok build-train/tok --out models/disease-ner
   train_ner.py --task pii --pii build-train/pii --tok build-train/tok --out models/pii
 Pass --openmed build/bin/openmed to tokenize with the project's C tokenizer (the default when the
 binary exists)."""
@@ -216,7 +216,8 @@ def mlm_texts(args):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--task", choices=["disease", "pii"], required=True)
-    ap.add_argument("--data", default="../shared/data")
+    ap.add_argument("--data", default=os.environ.get("OPENMED_TRAIN_DATA"), required="OPENMED_TRAIN_DATA" not in os.environ,
+                    help="folder of the public corpora (ncbi-disease/, bc5cdr/, pii/, clinical-notes/); default $OPENMED_TRAIN_DATA")
     ap.add_argument("--pii", default="build-train/pii")
     ap.add_argument("--tok", default="build-train/tok")
     ap.add_argument("--openmed", default="build/bin/openmed")
