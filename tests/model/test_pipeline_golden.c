@@ -136,8 +136,13 @@ static void run_model(const char *name) {
 }
 
 int main(int argc, char **argv) {
+    int ran = 0;
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++)
-        if (argc < 2 || strcmp(argv[1], models[i]) == 0) run_model(models[i]);
+        if (argc < 2 || strcmp(argv[1], models[i]) == 0) {
+            run_model(models[i]);
+            ran++;
+        }
+    CHECK_MSG(ran > 0, "no golden model named \"%s\"", argc > 1 ? argv[1] : "");
     if (n_mismatch_reports) fprintf(stderr, "%d text/run pairs differ from the goldens\n", n_mismatch_reports);
     return check_finish("test_pipeline_golden");
 }
