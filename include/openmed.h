@@ -406,6 +406,92 @@ openmed_status openmed_model_fetch(const char *name, const char *revision, const
                                    openmed_progress_callback progress, void *user_data,
                                    char *dir_out, size_t dir_size, openmed_error *err);
 
+/* ---------------------------------------------------------------- PII extraction and de-identification (deid) */
+
+/* OpenMed's extract_pii and deidentify over a loaded PII token-classification model: the model's
+ * entities ("simple" aggregation over the whole text) above a confidence threshold, plus a
+ * deterministic safety sweep for structured identifiers (e-mail addresses, US phone numbers, SSNs,
+ * numeric and month-name dates, URLs, "MRN 1234567"-style record numbers) labelled EMAIL, PHONE,
+ * SSN, DATE, URL, ID_NUM. A model entity overlapped by a sweep hit grows to their union (never
+ * shrinks), model spans are widened to whole words, and overlaps are resolved (longer span, then
+ * higher score, then earlier start). Nothing here is logged. Not implemented: OpenMed's
+ * shift_dates and format_preserve methods, policies, languages other than English. */
+
+typedef enum openmed_deid_method {
+    OPENMED_DEID_MASK = 0,    /* "[LABEL]" with the raw label, e.g. "[FIRST_NAME]" */
+    OPENMED_DEID_REMOVE = 1,  /* "" ("[LABEL_REMOVED]" with keep_mapping, so it can be reversed) */
+    OPENMED_DEID_REPLACE = 2, /* a fake value of the same kind, the same for the same label and value
+                                 in every document (seeded by sha256 of "LABEL|value") */
+    OPENMED_DEID_HASH = 3     /* "LABEL_" + the first 8 hex digits of sha256(value) */
+} openmed_deid_method;
+
+/* "mask", "remove", "replace", "hash" (case-insensitive). "shift_dates" fails with
+ * OPENMED_ERR_UNSUPPORTED, anything else with OPENMED_ERR_INVALID_ARGUMENT naming the valid ones. */
+openmed_status openmed_deid_method_parse(const char *name, openmed_deid_method *out, openmed_error *err);
+const char *openmed_deid_method_name(openmed_deid_method method);
+
+#define OPENMED_PII_EXTRACT_THRESHOLD 0.5f /* OpenMed's extract_pii default */
+#define OPENMED_DEIDENTIFY_THRESHOLD 0.7f  /* OpenMed's deidentify default */
+
+typedef struct openmed_deid_options {
+    openmed_deid_method method;  /* default OPENMED_DEID_MASK (ignored by openmed_pii_extract) */
+    float confidence_threshold;  /* model entities scoring below it are dropped, in [0, 1];
+                                    default OPENMED_DEIDENTIFY_THRESHOLD */
+    int safety_sweep;            /* 1 (default): add the deterministic structured-identifier sweep */
+    int keep_mapping;            /* 1: fill `mapping` and number repeated placeholders
+                                    ("[FIRST_NAME]", "[FIRST_NAME_2]", ...); default 0 */
+} openmed_deid_options;
+
+/* Deidentify defaults: mask, threshold 0.7, sweep on, no mapping. */
+void openmed_deid_options_init(openmed_deid_options *options);
+
+/* One detected identifier. Strings are owned by the result. */
+typedef struct openmed_pii_entity {
+    const char *text;          /* the original value (the caller decides whether to show it) */
+    const char *label;         /* the model's label ("FIRST_NAME") or the sweep's ("EMAIL") */
+    int64_t start, end;        /* [start, end) in Unicode code points of the original text */
+    float confidence;          /* the model's score; 1 for a sweep-only hit */
+    const char *redacted_text; /* the replacement; NULL for openmed_pii_extract */
+    const char *source;        /* "model", "sweep" or "model+sweep" (a model span grown by the sweep) */
+} openmed_pii_entity;
+
+/* redacted placeholder -> original value. A placeholder that stands for different values
+ * (two names hashed or replaced alike) gets the key "__openmed_occurrence_v1__:%08d:<placeholder>"
+ * with the entity's index for the second and later values. */
+typedef struct openmed_deid_mapping {
+    const char *redacted;
+    const char *original;
+} openmed_deid_mapping;
+
+typedef struct openmed_deid_result {
+    char *deidentified_text;      /* NUL-terminated; NULL for openmed_pii_extract */
+    size_t deidentified_len;      /* bytes */
+    openmed_pii_entity *entities; /* in text order, non-overlapping */
+    size_t n_entities;
+    openmed_deid_method method;
+    openmed_deid_mapping *mapping; /* with keep_mapping, else NULL */
+    size_t n_mapping;
+} openmed_deid_result;
+
+/* Find identifiers in `len` bytes of UTF-8 `text`. `model` may be NULL (the sweep alone); it is
+ * run with "simple" aggregation over windows covering the whole text and its model-default decoder.
+ * options NULL = OPENMED_PII_EXTRACT_THRESHOLD with the sweep on. *out is allocated (free with
+ * openmed_deid_result_free). Fails with OPENMED_ERR_INVALID_ARGUMENT for invalid UTF-8 or a NUL
+ * byte (naming the byte offset), a threshold outside [0, 1], an unknown method, or model and sweep
+ * both absent. */
+openmed_status openmed_pii_extract(const struct openmed_model *model, const char *text, size_t len,
+                                   const openmed_deid_options *options, openmed_deid_result **out,
+                                   openmed_error *err);
+
+/* openmed_pii_extract, then every entity replaced by the method's text (options NULL =
+ * openmed_deid_options_init). The output never contains a detected value. */
+openmed_status openmed_deidentify(const struct openmed_model *model, const char *text, size_t len,
+                                  const openmed_deid_options *options, openmed_deid_result **out,
+                                  openmed_error *err);
+
+void openmed_deid_result_free(openmed_deid_result *result);
+/* --- end of PII extraction and de-identification */
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,201 @@
+/* redact.c: per-method replacement texts, placeholder numbering, the mapping back to the original
+ * values, and the de-identified text. */
+#include "deid/redact.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "deid/surrogate.h"
+#include "hub/digest.h"
+#include "pipeline/strbuf.h"
+
+#define MAX_SURROGATE_ATTEMPTS 16
+
+static int same_value(const om_pii_span *a, const om_pii_span *b, const char *text) {
+    return !strcmp(a->label, b->label) && a->b1 - a->b0 == b->b1 - b->b0 &&
+           !memcmp(text + a->b0, text + b->b0, a->b1 - a->b0);
+}
+
+/* Does s (NUL-terminated) equal, contain or lie inside the n-byte value v (ignoring case)? */
+static int clashes(const char *s, const char *v, size_t n) {
+    size_t m = strlen(s);
+    if (m == 0 || n == 0) return 0;
+    const char *shorter = m <= n ? s : v, *longer = m <= n ? v : s;
+    size_t ns = m <= n ? m : n, nl = m <= n ? n : m;
+    for (size_t i = 0; i + ns <= nl; i++)
+        if (!strncasecmp(longer + i, shorter, ns)) return 1;
+    return 0;
+}
+
+/* A surrogate for span k that clashes with no value of the text (after a few attempts, the last). */
+static void surrogate_for(const char *text, const om_span_list *spans, size_t k, om_strbuf *out) {
+    const om_pii_span *s = &spans->items[k];
+    for (unsigned attempt = 0;; attempt++) {
+        out->len = 0;
+        om_pii_surrogate(s->label, text + s->b0, s->b1 - s->b0, attempt, out);
+        om_strbuf_put(out, "", 0);
+        if (out->failed || attempt + 1 == MAX_SURROGATE_ATTEMPTS) return;
+        const char *got = out->len ? out->data : "";
+        int clash = 0;
+        for (size_t j = 0; j < spans->n && !clash; j++)
+            clash = clashes(got, text + spans->items[j].b0, spans->items[j].b1 - spans->items[j].b0);
+        if (!clash) return;
+    }
+}
+
+/* The replacement of span k before numbering. */
+static void base_replacement(const char *text, const om_span_list *spans, size_t k, openmed_deid_method method,
+                             int keep_mapping, om_strbuf *out) {
+    const om_pii_span *s = &spans->items[k];
+    switch (method) {
+    case OPENMED_DEID_MASK:
+        om_strbuf_printf(out, "[%s]", s->label);
+        break;
+    case OPENMED_DEID_REMOVE:
+        if (keep_mapping) om_strbuf_printf(out, "[%s_REMOVED]", s->label);
+        break;
+    case OPENMED_DEID_HASH: {
+        char hex[65];
+        om_sha256_hex(text + s->b0, s->b1 - s->b0, hex);
+        om_strbuf_printf(out, "%s_%.8s", s->label, hex);
+        break;
+    }
+    case OPENMED_DEID_REPLACE:
+        surrogate_for(text, spans, k, out);
+        break;
+    }
+}
+
+static char *dup_bytes(const char *s, size_t n) {
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+void om_redaction_free(om_redaction *r) {
+    for (size_t i = 0; i < r->n_replacements; i++) free(r->replacements[i]);
+    free(r->replacements);
+    for (size_t i = 0; i < r->n_mapping; i++) {
+        free((char *)r->mapping[i].redacted);
+        free((char *)r->mapping[i].original);
+    }
+    free(r->mapping);
+    free(r->text);
+    memset(r, 0, sizeof *r);
+}
+
+/* Number placeholders ("[LABEL]" -> "[LABEL_2]") for the second and later values of a label. */
+static openmed_status number_placeholders(const char *text, const om_span_list *spans, om_redaction *r,
+                                          openmed_error *err) {
+    for (size_t k = 0; k < spans->n; k++) {
+        const om_pii_span *s = &spans->items[k];
+        size_t same = k, ordinal = 1;
+        for (size_t j = 0; j < k && same == k; j++)
+            if (same_value(&spans->items[j], s, text)) same = j;
+        if (same != k) { /* the same value again: the same placeholder */
+            char *copy = strdup(r->replacements[same]);
+            if (!copy) return om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory");
+            free(r->replacements[k]);
+            r->replacements[k] = copy;
+            continue;
+        }
+        for (size_t j = 0; j < k; j++) { /* earlier first occurrences of other values of this label */
+            int first = 1;
+            for (size_t i = 0; i < j && first; i++) first = !same_value(&spans->items[i], &spans->items[j], text);
+            if (first && !strcmp(spans->items[j].label, s->label)) ordinal++;
+        }
+        if (ordinal < 2) continue;
+        size_t len = strlen(r->replacements[k]); /* "[...]" */
+        char *numbered = malloc(len + 24);
+        if (!numbered) return om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory");
+        snprintf(numbered, len + 24, "%.*s_%zu]", (int)(len - 1), r->replacements[k], ordinal);
+        free(r->replacements[k]);
+        r->replacements[k] = numbered;
+    }
+    return OPENMED_OK;
+}
+
+static openmed_status build_mapping(const char *text, const om_span_list *spans, om_redaction *r,
+                                    openmed_error *err) {
+    r->mapping = calloc(spans->n ? spans->n : 1, sizeof *r->mapping);
+    if (!r->mapping) return om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory");
+    for (size_t k = 0; k < spans->n; k++) {
+        const om_pii_span *s = &spans->items[k];
+        const char *key = r->replacements[k];
+        int seen = 0, collides = 0;
+        for (size_t m = 0; m < r->n_mapping && !seen; m++) {
+            if (strcmp(r->mapping[m].redacted, key) != 0) continue;
+            if (strlen(r->mapping[m].original) == s->b1 - s->b0 &&
+                !memcmp(r->mapping[m].original, text + s->b0, s->b1 - s->b0))
+                seen = 1;
+            else
+                collides = 1;
+        }
+        if (seen) continue;
+        char *redacted, *original = dup_bytes(text + s->b0, s->b1 - s->b0);
+        if (collides) {
+            size_t size = strlen(key) + 48;
+            redacted = malloc(size);
+            if (redacted) snprintf(redacted, size, "__openmed_occurrence_v1__:%08zu:%s", k, key);
+        } else {
+            redacted = strdup(key);
+        }
+        if (!redacted || !original) {
+            free(redacted);
+            free(original);
+            return om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory");
+        }
+        r->mapping[r->n_mapping].redacted = redacted;
+        r->mapping[r->n_mapping].original = original;
+        r->n_mapping++;
+    }
+    return OPENMED_OK;
+}
+
+openmed_status om_pii_redact(const char *text, size_t n, const om_span_list *spans, openmed_deid_method method,
+                             int keep_mapping, om_redaction *out, openmed_error *err) {
+    memset(out, 0, sizeof *out);
+    openmed_status st = OPENMED_OK;
+    out->replacements = calloc(spans->n ? spans->n : 1, sizeof *out->replacements);
+    if (!out->replacements) return om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory");
+    om_strbuf buf;
+    om_strbuf_init(&buf);
+    for (size_t k = 0; k < spans->n; k++) {
+        buf.len = 0;
+        base_replacement(text, spans, k, method, keep_mapping, &buf);
+        out->replacements[k] = buf.failed ? NULL : dup_bytes(buf.len ? buf.data : "", buf.len);
+        if (!out->replacements[k]) {
+            st = om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory");
+            goto done;
+        }
+        out->n_replacements++;
+    }
+    if (keep_mapping && (method == OPENMED_DEID_MASK || method == OPENMED_DEID_REMOVE)) {
+        st = number_placeholders(text, spans, out, err);
+        if (st != OPENMED_OK) goto done;
+    }
+    if (keep_mapping) {
+        st = build_mapping(text, spans, out, err);
+        if (st != OPENMED_OK) goto done;
+    }
+    buf.len = 0;
+    size_t at = 0;
+    for (size_t k = 0; k < spans->n; k++) {
+        om_strbuf_put(&buf, text + at, spans->items[k].b0 - at);
+        om_strbuf_puts(&buf, out->replacements[k]);
+        at = spans->items[k].b1;
+    }
+    om_strbuf_put(&buf, text + at, n - at);
+    out->text = buf.failed ? NULL : dup_bytes(buf.len ? buf.data : "", buf.len);
+    out->len = buf.len;
+    if (!out->text) st = om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory for the de-identified text");
+done:
+    om_strbuf_free(&buf);
+    if (st != OPENMED_OK) om_redaction_free(out);
+    return st;
+}

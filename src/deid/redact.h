@@ -1,0 +1,27 @@
+/* redact.h: the replacement text of each identifier by method, and the de-identified text. */
+#ifndef OM_DEID_REDACT_H
+#define OM_DEID_REDACT_H
+
+#include "deid/spans.h"
+
+typedef struct om_redaction {
+    char **replacements;          /* [n_spans], owned */
+    size_t n_replacements;
+    char *text;                   /* the de-identified text, NUL-terminated, owned */
+    size_t len;
+    openmed_deid_mapping *mapping; /* [n_mapping] with keep_mapping; strings owned */
+    size_t n_mapping;
+} om_redaction;
+
+/* Replace the non-overlapping spans (in text order) of `n` bytes of text. mask: "[LABEL]";
+ * remove: "" ("[LABEL_REMOVED]" with keep_mapping); hash: LABEL_ + 8 hex of sha256(value); replace:
+ * om_pii_surrogate, asking for another surrogate while one clashes with a value of this text (equal
+ * to, inside, or holding one), so a fake name never repeats a real one. With keep_mapping, the same
+ * label and value share one placeholder and further values of a label get "[LABEL_2]", "[LABEL_3]"...
+ * (mask and remove), and `mapping` maps each placeholder to its value. The output equals OpenMed's
+ * replacement from the highest start to the lowest (the spans are disjoint). */
+openmed_status om_pii_redact(const char *text, size_t n, const om_span_list *spans, openmed_deid_method method,
+                             int keep_mapping, om_redaction *out, openmed_error *err);
+void om_redaction_free(om_redaction *r);
+
+#endif

@@ -1,0 +1,88 @@
+/* spans.c: the span list and the widening of model spans to whole words. */
+#include "deid/spans.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "core/error.h"
+
+openmed_status om_span_list_push(om_span_list *list, const om_pii_span *s, openmed_error *err) {
+    if (list->n == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 16;
+        om_pii_span *items = realloc(list->items, cap * sizeof *items);
+        if (!items) return om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory for %zu spans", cap);
+        list->items = items;
+        list->cap = cap;
+    }
+    list->items[list->n++] = *s;
+    return OPENMED_OK;
+}
+
+void om_span_list_free(om_span_list *list) {
+    free(list->items);
+    list->items = NULL;
+    list->n = list->cap = 0;
+}
+
+int64_t om_text_cp_at_byte(const om_text_index *ix, size_t b) {
+    int64_t lo = 0, hi = ix->n_cp;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (ix->cp_byte[mid] < b) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* Letters, digits and combining marks: the characters a word is made of. */
+static int is_word_char(utf8proc_int32_t c) {
+    switch (utf8proc_category(c)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The code point starting at byte i (length to *len), or -1 at the end. The text is valid UTF-8. */
+static utf8proc_int32_t char_at(const char *text, size_t n, size_t i, size_t *len) {
+    utf8proc_int32_t c = -1;
+    *len = 1;
+    if (i >= n) return -1;
+    utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(n - i), &c);
+    *len = k > 0 ? (size_t)k : 1;
+    return c;
+}
+
+/* The start byte of the code point that ends at byte i (i > 0). */
+static size_t char_start_before(const char *text, size_t i) {
+    size_t p = i - 1;
+    while (p > 0 && ((unsigned char)text[p] & 0xC0) == 0x80) p--;
+    return p;
+}
+
+void om_spans_snap_to_words(const char *text, size_t n, om_span_list *spans) {
+    for (size_t k = 0; k < spans->n; k++) {
+        om_pii_span *s = &spans->items[k];
+        if (s->b0 >= s->b1 || s->b1 > n) continue;
+        size_t len = 0;
+        /* start: step back while both the first character and the one before it are word characters */
+        while (s->b0 > 0 && is_word_char(char_at(text, n, s->b0, &len))) {
+            size_t p = char_start_before(text, s->b0);
+            if (!is_word_char(char_at(text, n, p, &len))) break;
+            s->b0 = p;
+        }
+        /* end: step forward while both the last character and the next one are word characters */
+        while (s->b1 < n) {
+            size_t last = char_start_before(text, s->b1);
+            if (!is_word_char(char_at(text, n, last, &len))) break;
+            utf8proc_int32_t next = char_at(text, n, s->b1, &len);
+            if (!is_word_char(next)) break;
+            s->b1 += len;
+        }
+    }
+}
