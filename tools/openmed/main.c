@@ -14,6 +14,7 @@ static const struct {
     {"tokenize", cmd_tokenize, "print token ids and offsets for text"},
     {"eval", cmd_eval, "strict entity-level precision/recall/F1 on CoNLL or span files"},
     {"bench", cmd_bench, "measure load time, throughput and peak memory"},
+    {"pii", cmd_pii, "extract or de-identify personal identifiers (mask, remove, replace, hash)"},
     {"models", cmd_models, "list, describe and pull registry models"},
     {"doctor", cmd_doctor, "show how the device, dtype and backends were chosen"},
 };

@@ -1,0 +1,152 @@
+/* test_deid_model.c: openmed_pii_extract and openmed_deidentify with the bundled PII model: no
+ * planted value (names the model finds, phone, e-mail, SSN, MRN, dates, URL) survives any method,
+ * also past the first window of a long note; offsets slice the original; replace is deterministic. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "models/bundled.h"
+#include "openmed.h"
+#include "pipeline/text_index.h"
+
+static const char *const planted[] = {
+    "(617) 555-0142", "john.smith@example.com", "123-45-6789", "MRN: 00482913", "03/14/1962",
+    "March 3, 2021", "https://portal.mercyhealth.org/records/88231", "415.555.0199", "2020-11-05"};
+
+static const char *note =
+    "Patient John Smith (DOB 03/14/1962), MRN: 00482913, was seen by Dr. Emily Carter on March 3, 2021. "
+    "Call (617) 555-0142 or email john.smith@example.com. SSN 123-45-6789. "
+    "Records: https://portal.mercyhealth.org/records/88231 ; his daughter Maria Lopez (415.555.0199) "
+    "visited on 2020-11-05. Assessment: type 2 diabetes, metformin 500 mg twice daily.\n";
+
+/* Is `word` in `text` as a whole word? */
+static int has_word(const char *text, const char *word) {
+    size_t n = strlen(word);
+    for (const char *p = strstr(text, word); p; p = strstr(p + 1, word)) {
+        int left = p == text || !isalnum((unsigned char)p[-1]), right = !isalnum((unsigned char)p[n]);
+        if (left && right) return 1;
+    }
+    return 0;
+}
+
+static void check_digits_gone(const char *out, const char *value) {
+    for (const char *p = value; *p;) {
+        if (!isdigit((unsigned char)*p)) { p++; continue; }
+        const char *q = p;
+        while (isdigit((unsigned char)*q)) q++;
+        if (q - p >= 4) {
+            char run[32];
+            snprintf(run, sizeof run, "%.*s", (int)(q - p), p);
+            CHECK_MSG(strstr(out, run) == NULL, "digits %s of a planted value leak", run);
+        }
+        p = q;
+    }
+}
+
+/* Every entity's offsets slice its text out of the original. */
+static void check_offsets(const char *text, const openmed_deid_result *r) {
+    om_text_index ix;
+    openmed_error err = {0};
+    CHECK(om_text_index_init(&ix, text, strlen(text), "text", &err) == OPENMED_OK);
+    for (size_t i = 0; i < r->n_entities; i++) {
+        size_t b0, bl;
+        om_text_slice(&ix, r->entities[i].start, r->entities[i].end, &b0, &bl);
+        CHECK(strlen(r->entities[i].text) == bl && !memcmp(text + b0, r->entities[i].text, bl));
+        if (i) CHECK(r->entities[i - 1].end <= r->entities[i].start);
+    }
+    om_text_index_free(&ix);
+}
+
+int main(void) {
+    char dir[OPENMED_PATH_MAX];
+    CHECK_MSG(om_bundled_model_dir("pii", dir, sizeof dir) != NULL, "no bundled PII model (models/pii)");
+    openmed_model *model = NULL;
+    openmed_error err = {0};
+    openmed_model_options mo;
+    openmed_model_options_init(&mo);
+    mo.device = "cpu";
+    CHECK_MSG(openmed_model_load(dir, &mo, &model, &err) == OPENMED_OK, "%s", err.message);
+    if (!model) return check_finish("test_deid_model");
+
+    /* extract: the sweep's values are all there; which names the model finds is its business */
+    openmed_deid_result *found = NULL;
+    CHECK(openmed_pii_extract(model, note, strlen(note), NULL, &found, &err) == OPENMED_OK);
+    const char *names[16];
+    size_t n_names = 0;
+    if (found) {
+        check_offsets(note, found);
+        for (size_t p = 0; p < sizeof planted / sizeof planted[0]; p++) {
+            int covered = 0;
+            for (size_t i = 0; i < found->n_entities; i++) covered |= strstr(found->entities[i].text, planted[p]) != NULL;
+            CHECK_MSG(covered, "planted value %zu is not covered by an entity", p);
+        }
+        for (size_t i = 0; i < found->n_entities && n_names < 16; i++) {
+            const openmed_pii_entity *e = &found->entities[i];
+            CHECK(e->redacted_text == NULL);
+            CHECK(e->confidence >= 0.5f);
+            if (strstr(e->label, "NAME") && e->confidence >= 0.7f && strlen(e->text) >= 3) names[n_names++] = e->text;
+        }
+        CHECK(found->deidentified_text == NULL);
+        /* the clear case: "Patient John Smith" */
+        int john_or_smith = 0;
+        for (size_t i = 0; i < n_names; i++) john_or_smith |= !strcmp(names[i], "John") || !strcmp(names[i], "Smith");
+        CHECK_MSG(john_or_smith, "the model finds neither John nor Smith in 'Patient John Smith'");
+    }
+    printf("model names above 0.7: %zu\n", n_names);
+
+    /* a long note: five copies, far beyond one 256-token window */
+    size_t one = strlen(note);
+    char *longer = malloc(one * 5 + 1);
+    for (int k = 0; k < 5; k++) memcpy(longer + k * one, note, one);
+    longer[one * 5] = 0;
+
+    for (int m = OPENMED_DEID_MASK; m <= OPENMED_DEID_HASH; m++) {
+        for (int mapping = 0; mapping <= 1; mapping++) {
+            for (int which = 0; which < 2; which++) {
+                const char *text = which ? longer : note;
+                openmed_deid_options o;
+                openmed_deid_options_init(&o);
+                o.method = (openmed_deid_method)m;
+                o.keep_mapping = mapping;
+                openmed_deid_result *r = NULL;
+                CHECK_MSG(openmed_deidentify(model, text, strlen(text), &o, &r, &err) == OPENMED_OK, "%s", err.message);
+                if (!r) continue;
+                const char *out = r->deidentified_text;
+                for (size_t p = 0; p < sizeof planted / sizeof planted[0]; p++) {
+                    CHECK_MSG(strstr(out, planted[p]) == NULL, "planted value %zu leaks (%s)", p,
+                              openmed_deid_method_name(o.method));
+                    check_digits_gone(out, planted[p]);
+                }
+                CHECK(strstr(out, "mercyhealth") == NULL && strstr(out, "john.smith") == NULL);
+                for (size_t i = 0; i < n_names; i++)
+                    CHECK_MSG(!has_word(out, names[i]), "a detected name leaks with %s", openmed_deid_method_name(o.method));
+                CHECK(strstr(out, "metformin 500 mg twice daily") != NULL);
+                check_offsets(text, r);
+                CHECK(mapping ? r->n_mapping > 0 : r->n_mapping == 0);
+                if (which) { /* every copy is redacted alike */
+                    size_t per = 0;
+                    for (size_t i = 0; i < r->n_entities; i++) per += r->entities[i].start < (int64_t)one;
+                    CHECK_MSG(r->n_entities >= per * 5 - 5, "%zu entities in 5 copies, %zu in the first", r->n_entities, per);
+                }
+                if (m == OPENMED_DEID_REPLACE && !which) { /* deterministic */
+                    openmed_deid_result *again = NULL;
+                    CHECK(openmed_deidentify(model, text, strlen(text), &o, &again, &err) == OPENMED_OK);
+                    if (again) CHECK_STR(again->deidentified_text, out);
+                    openmed_deid_result_free(again);
+                }
+                openmed_deid_result_free(r);
+            }
+        }
+    }
+    free(longer);
+    openmed_deid_result_free(found);
+
+    /* bad input still fails clearly with a model */
+    openmed_deid_result *r = NULL;
+    CHECK(openmed_deidentify(model, "Jos\xC3 Smith", 10, NULL, &r, &err) == OPENMED_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "invalid UTF-8 at byte 3") != NULL && strstr(err.message, "Smith") == NULL);
+    openmed_model_free(model);
+    return check_finish("test_deid_model");
+}

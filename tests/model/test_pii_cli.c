@@ -1,0 +1,167 @@
+/* test_pii_cli.c: the real `openmed pii extract` and `openmed pii deidentify` binaries with the
+ * bundled PII model: JSON shapes, every method without leaks of planted values (anywhere in the
+ * output unless --keep-mapping asks for the originals), file input and output, and clear failures
+ * that never echo the text. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static char out_buf[1 << 20];
+
+static const char *const planted[] = {"(617) 555-0142", "john.smith@example.com", "123-45-6789", "00482913",
+                                      "03/14/1962", "March 3, 2021", "https://portal.mercyhealth.org/r/88231"};
+
+#define NOTE                                                                                            \
+    "Patient John Smith (DOB 03/14/1962), MRN: 00482913, was seen by Dr. Emily Carter on March 3, 2021. " \
+    "Call (617) 555-0142 or email john.smith@example.com. SSN 123-45-6789. "                            \
+    "Records at https://portal.mercyhealth.org/r/88231 today."
+
+/* Run `openmed ARGS` (stderr folded into the output); returns the exit code. */
+static int run(const char *args) {
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "%s/bin/openmed %s 2>&1", OM_BINARY_DIR, args);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(out_buf, 1, sizeof out_buf - 1, p);
+    out_buf[n] = '\0';
+    int rc = pclose(p);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void write_file(const char *path, const char *data) {
+    FILE *f = fopen(path, "wb");
+    fputs(data, f);
+    fclose(f);
+}
+
+static void check_no_planted(const char *what, const char *text) {
+    for (size_t i = 0; i < sizeof planted / sizeof planted[0]; i++)
+        CHECK_MSG(strstr(text, planted[i]) == NULL, "%s: planted value %zu appears", what, i);
+    CHECK_MSG(strstr(text, "mercyhealth") == NULL && strstr(text, "john.smith") == NULL, "%s leaks", what);
+}
+
+int main(void) {
+    /* extract --json: OpenMed's shape, the sweep's values present with their text */
+    CHECK_INT(run("pii extract --json \"" NOTE "\""), 0);
+    cJSON *j = cJSON_Parse(out_buf);
+    CHECK_MSG(cJSON_IsObject(j), "not JSON: %.300s", out_buf);
+    const cJSON *ents = cJSON_GetObjectItem(j, "entities");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "text")), NOTE);
+    CHECK(cJSON_GetStringValue(cJSON_GetObjectItem(j, "model")) != NULL);
+    CHECK_INT(cJSON_GetObjectItem(j, "num_entities") ? cJSON_GetObjectItem(j, "num_entities")->valueint : -1,
+              cJSON_GetArraySize(ents));
+    for (size_t p = 0; p < sizeof planted / sizeof planted[0]; p++) {
+        int covered = 0;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, ents) {
+            const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(e, "text"));
+            covered |= t && strstr(t, planted[p]) != NULL;
+            CHECK(cJSON_GetObjectItem(e, "label") && cJSON_GetObjectItem(e, "start") && cJSON_GetObjectItem(e, "end") &&
+                  cJSON_GetObjectItem(e, "confidence"));
+        }
+        CHECK_MSG(covered, "extract misses planted value %zu", p);
+    }
+    cJSON_Delete(j);
+
+    /* extract without --json: one tab-separated line per entity */
+    CHECK_INT(run("pii extract --confidence-threshold 1 \"Mail a@b.org now\""), 0);
+    CHECK_MSG(strstr(out_buf, "EMAIL\t5\t12\t1\ta@b.org\n") != NULL, "%s", out_buf);
+
+    /* deidentify, each method: nothing planted anywhere in the output (no entity texts, no original) */
+    const char *methods[] = {"mask", "remove", "replace", "hash"};
+    for (int m = 0; m < 4; m++) {
+        char args[4096];
+        snprintf(args, sizeof args, "pii deidentify --method %s \"%s\"", methods[m], NOTE);
+        CHECK_INT(run(args), 0);
+        check_no_planted(methods[m], out_buf);
+        j = cJSON_Parse(out_buf);
+        CHECK_MSG(cJSON_IsObject(j), "not JSON: %.300s", out_buf);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "method")), methods[m]);
+        CHECK(cJSON_GetObjectItem(j, "original_text") == NULL && cJSON_GetObjectItem(j, "mapping") == NULL);
+        const char *d = cJSON_GetStringValue(cJSON_GetObjectItem(j, "deidentified_text"));
+        CHECK(d && strstr(d, "was seen by Dr.") != NULL);
+        const cJSON *pe = cJSON_GetObjectItem(j, "pii_entities");
+        CHECK(cJSON_GetArraySize(pe) >= 7);
+        CHECK_INT(cJSON_GetObjectItem(j, "num_entities_redacted")->valueint, cJSON_GetArraySize(pe));
+        const cJSON *e;
+        cJSON_ArrayForEach(e, pe) {
+            CHECK(cJSON_GetObjectItem(e, "text") == NULL);
+            CHECK(cJSON_IsString(cJSON_GetObjectItem(e, "redacted_text")));
+        }
+        if (m == 0) CHECK(strstr(d, "[PHONE]") && strstr(d, "[SSN]"));
+        cJSON_Delete(j);
+    }
+
+    /* --keep-mapping: the original and the mapping come back; every placeholder maps to a value of
+     * the text (exact numbering is checked without a model in test_deid_logic) */
+    CHECK_INT(run("pii deidentify --keep-mapping \"Mail a@b.org, then c@d.org, then a@b.org.\""), 0);
+    j = cJSON_Parse(out_buf);
+    const char *orig = cJSON_GetStringValue(cJSON_GetObjectItem(j, "original_text"));
+    const char *d = cJSON_GetStringValue(cJSON_GetObjectItem(j, "deidentified_text"));
+    CHECK_STR(orig, "Mail a@b.org, then c@d.org, then a@b.org.");
+    CHECK(d && !strstr(d, "a@b.org") && !strstr(d, "c@d.org"));
+    const cJSON *map = cJSON_GetObjectItem(j, "mapping"), *kv;
+    int n_map = 0, saw_c = 0;
+    cJSON_ArrayForEach(kv, map) {
+        n_map++;
+        CHECK(d && strstr(d, kv->string) != NULL);
+        CHECK(orig && cJSON_GetStringValue(kv) && strstr(orig, cJSON_GetStringValue(kv)) != NULL);
+        saw_c |= cJSON_GetStringValue(kv) && strstr(cJSON_GetStringValue(kv), "c@d.org") != NULL;
+    }
+    CHECK(n_map >= 2 && saw_c);
+    cJSON_Delete(j);
+
+    /* files in and out */
+    char dir[] = "/tmp/om_pii_cli_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char in[256], out[256], bad[256], args[1024];
+    snprintf(in, sizeof in, "%s/note.txt", dir);
+    snprintf(out, sizeof out, "%s/out.json", dir);
+    snprintf(bad, sizeof bad, "%s/bad.txt", dir);
+    write_file(in, NOTE "\nSecond line: call 617-555-0142.\n");
+    snprintf(args, sizeof args, "pii deidentify --method hash --input-file %s --output %s", in, out);
+    CHECK_INT(run(args), 0);
+    CHECK_INT(strlen(out_buf), 0);
+    FILE *f = fopen(out, "rb");
+    size_t n = f ? fread(out_buf, 1, sizeof out_buf - 1, f) : 0;
+    out_buf[n] = 0;
+    if (f) fclose(f);
+    check_no_planted("--output", out_buf);
+    CHECK(strstr(out_buf, "617-555-0142") == NULL && strstr(out_buf, "\"PHONE_") != NULL);
+
+    /* failures: clear, exit 1 or 2, never echoing the text */
+    write_file(bad, "Patient Zed Quorra\xff lives here 617-555-0142\n");
+    snprintf(args, sizeof args, "pii deidentify --input %s", bad);
+    CHECK_INT(run(args), 1);
+    CHECK_MSG(strstr(out_buf, "invalid UTF-8 at byte 18") != NULL, "%s", out_buf);
+    CHECK(strstr(out_buf, "Quorra") == NULL && strstr(out_buf, "555") == NULL);
+    CHECK_INT(run("pii deidentify --method scramble \"Zed Quorra\""), 2);
+    CHECK(strstr(out_buf, "unknown de-identification method 'scramble'") != NULL && !strstr(out_buf, "Quorra"));
+    CHECK_INT(run("pii deidentify --method shift_dates \"Zed Quorra\""), 2);
+    CHECK(strstr(out_buf, "not implemented") != NULL);
+    CHECK_INT(run("pii deidentify --confidence-threshold 1.5 \"Zed Quorra\""), 2);
+    CHECK(strstr(out_buf, "--confidence-threshold expects a number in [0, 1], got '1.5'") != NULL);
+    CHECK_INT(run("pii extract --keep-mapping \"Zed Quorra\""), 2);
+    CHECK_INT(run("pii extract"), 2);
+    snprintf(args, sizeof args, "pii extract --input %s \"Zed Quorra\"", in);
+    CHECK_INT(run(args), 2);
+    CHECK_INT(run("pii redact \"Zed Quorra\""), 2);
+    CHECK(strstr(out_buf, "unknown subcommand 'redact'") != NULL);
+    snprintf(args, sizeof args, "pii extract --model %s/none \"Zed Quorra\"", dir);
+    CHECK_INT(run(args), 1);
+    CHECK(strstr(out_buf, "Quorra") == NULL);
+    CHECK_INT(run("pii extract --input /nonexistent/note.txt"), 1);
+    CHECK(strstr(out_buf, "/nonexistent/note.txt") != NULL);
+    CHECK_INT(run("--help"), 0);
+    CHECK(strstr(out_buf, "pii") != NULL);
+
+    unlink(in);
+    unlink(out);
+    unlink(bad);
+    rmdir(dir);
+    return check_finish("test_pii_cli");
+}

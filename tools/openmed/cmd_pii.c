@@ -1,0 +1,275 @@
+/* cmd_pii.c: `openmed pii extract` and `openmed pii deidentify`: OpenMed's extract_pii and
+ * deidentify on one text (an argument or a whole file) with the bundled PII model by default.
+ * Standard output carries the asked-for result; standard error never carries the text. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "cli.h"
+#include "core/file.h"
+#include "models/bundled.h"
+#include "pipeline/strbuf.h"
+
+#define MAX_INPUT_BYTES ((size_t)256 << 20)
+
+static const char *pii_usage =
+    "usage: openmed pii extract    [--model PATH] [--confidence-threshold X] [--no-sweep] [--json]\n"
+    "                              (TEXT | --input FILE) [--output FILE] [--device D]\n"
+    "       openmed pii deidentify [--model PATH] [--method mask|remove|replace|hash]\n"
+    "                              [--confidence-threshold X] [--keep-mapping] [--no-sweep]\n"
+    "                              (TEXT | --input FILE) [--output FILE] [--device D]\n"
+    "\n"
+    "extract     finds personal identifiers: the model's entities scoring at least X (default 0.5)\n"
+    "            plus a deterministic sweep for e-mails, US phones, SSNs, dates, URLs and MRNs.\n"
+    "            Prints LABEL, START, END, CONFIDENCE and TEXT per line (offsets in code points),\n"
+    "            or with --json {text, model, entities: [{text, label, start, end, confidence,\n"
+    "            source}], num_entities}.\n"
+    "deidentify  replaces them (threshold default 0.7) and prints OpenMed's DeidentificationResult\n"
+    "            JSON: {deidentified_text, pii_entities: [{label, start, end, confidence,\n"
+    "            redacted_text, source}], method, timestamp, num_entities_redacted, metadata}.\n"
+    "            --keep-mapping adds original_text and mapping {placeholder: original} and numbers\n"
+    "            repeated placeholders ([FIRST_NAME], [FIRST_NAME_2], ...).\n"
+    "  --model PATH       model folder (default: the bundled PII model)\n"
+    "  --method M         mask ([LABEL], default), remove, replace (fake values, the same for the\n"
+    "                     same value everywhere) or hash (LABEL_ + 8 hex of sha256)\n"
+    "  --no-sweep         the model alone, without the structured-identifier sweep\n"
+    "  --input FILE       read the whole file as one text (--input-file is the same; TEXT may also\n"
+    "                     be given as --text TEXT)\n"
+    "  --output FILE      write there instead of standard output\n"
+    "  --device D         cpu, cuda, cuda:N or mps (default: resolved as for analyze)\n";
+
+static int usage_error(const char *fmt, const char *arg) {
+    fprintf(stderr, "openmed pii: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n\n%s", pii_usage);
+    return 2;
+}
+
+static void iso_timestamp(char *buf, size_t size) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    localtime_r(&tv.tv_sec, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, size, "%s.%06ld", base, (long)tv.tv_usec);
+}
+
+static void json_key_string(om_strbuf *b, const char *indent, const char *key, const char *value, int comma) {
+    om_strbuf_printf(b, "%s\"%s\": ", indent, key);
+    om_strbuf_json_string(b, value, strlen(value));
+    om_strbuf_puts(b, comma ? ",\n" : "\n");
+}
+
+/* {text, model, entities, num_entities}: OpenMed's `pii extract` JSON (+ each entity's source). */
+static void write_extract_json(om_strbuf *b, const char *text, size_t len, const char *model,
+                               const openmed_deid_result *r) {
+    om_strbuf_puts(b, "{\n  \"text\": ");
+    om_strbuf_json_string(b, text, len);
+    om_strbuf_puts(b, ",\n");
+    json_key_string(b, "  ", "model", model, 1);
+    om_strbuf_puts(b, "  \"entities\": [");
+    for (size_t i = 0; i < r->n_entities; i++) {
+        const openmed_pii_entity *e = &r->entities[i];
+        om_strbuf_puts(b, i ? ",\n    {\"text\": " : "\n    {\"text\": ");
+        om_strbuf_json_string(b, e->text, strlen(e->text));
+        om_strbuf_puts(b, ", \"label\": ");
+        om_strbuf_json_string(b, e->label, strlen(e->label));
+        om_strbuf_printf(b, ", \"start\": %lld, \"end\": %lld, \"confidence\": ", (long long)e->start, (long long)e->end);
+        om_strbuf_float(b, e->confidence);
+        om_strbuf_printf(b, ", \"source\": \"%s\"}", e->source);
+    }
+    om_strbuf_printf(b, "%s],\n  \"num_entities\": %zu\n}\n", r->n_entities ? "\n  " : "", r->n_entities);
+}
+
+/* One line per entity; tabs and line breaks inside a value become spaces. */
+static void write_extract_lines(om_strbuf *b, const openmed_deid_result *r) {
+    for (size_t i = 0; i < r->n_entities; i++) {
+        const openmed_pii_entity *e = &r->entities[i];
+        om_strbuf_printf(b, "%s\t%lld\t%lld\t", e->label, (long long)e->start, (long long)e->end);
+        om_strbuf_float(b, e->confidence);
+        om_strbuf_puts(b, "\t");
+        for (const char *p = e->text; *p; p++) om_strbuf_put(b, strchr("\t\r\n", *p) ? " " : p, 1);
+        om_strbuf_puts(b, "\n");
+    }
+}
+
+/* OpenMed's DeidentificationResult.to_dict(); the original text and values only with keep_mapping. */
+static void write_deid_json(om_strbuf *b, const char *text, size_t len, const char *model, float threshold,
+                            int sweep, int keep_mapping, const openmed_deid_result *r) {
+    char stamp[64];
+    iso_timestamp(stamp, sizeof stamp);
+    om_strbuf_puts(b, "{\n");
+    if (keep_mapping) {
+        om_strbuf_puts(b, "  \"original_text\": ");
+        om_strbuf_json_string(b, text, len);
+        om_strbuf_puts(b, ",\n");
+    }
+    om_strbuf_puts(b, "  \"deidentified_text\": ");
+    om_strbuf_json_string(b, r->deidentified_text, r->deidentified_len);
+    om_strbuf_puts(b, ",\n  \"pii_entities\": [");
+    for (size_t i = 0; i < r->n_entities; i++) {
+        const openmed_pii_entity *e = &r->entities[i];
+        om_strbuf_puts(b, i ? ",\n    {\"label\": " : "\n    {\"label\": ");
+        om_strbuf_json_string(b, e->label, strlen(e->label));
+        om_strbuf_puts(b, ", \"entity_type\": ");
+        om_strbuf_json_string(b, e->label, strlen(e->label));
+        om_strbuf_printf(b, ", \"start\": %lld, \"end\": %lld, \"confidence\": ", (long long)e->start, (long long)e->end);
+        om_strbuf_float(b, e->confidence);
+        om_strbuf_puts(b, ", \"redacted_text\": ");
+        om_strbuf_json_string(b, e->redacted_text, strlen(e->redacted_text));
+        om_strbuf_printf(b, ", \"source\": \"%s\"}", e->source);
+    }
+    om_strbuf_printf(b, "%s],\n", r->n_entities ? "\n  " : "");
+    json_key_string(b, "  ", "method", openmed_deid_method_name(r->method), 1);
+    json_key_string(b, "  ", "timestamp", stamp, 1);
+    om_strbuf_printf(b, "  \"num_entities_redacted\": %zu,\n", r->n_entities);
+    if (keep_mapping) {
+        om_strbuf_puts(b, "  \"mapping\": {");
+        for (size_t i = 0; i < r->n_mapping; i++) {
+            om_strbuf_puts(b, i ? ",\n    " : "\n    ");
+            om_strbuf_json_string(b, r->mapping[i].redacted, strlen(r->mapping[i].redacted));
+            om_strbuf_puts(b, ": ");
+            om_strbuf_json_string(b, r->mapping[i].original, strlen(r->mapping[i].original));
+        }
+        om_strbuf_printf(b, "%s},\n", r->n_mapping ? "\n  " : "");
+    }
+    om_strbuf_puts(b, "  \"metadata\": {\"model\": ");
+    om_strbuf_json_string(b, model, strlen(model));
+    om_strbuf_puts(b, ", \"confidence_threshold\": ");
+    om_strbuf_float(b, threshold);
+    om_strbuf_printf(b, ", \"safety_sweep\": %s}\n}\n", sweep ? "true" : "false");
+}
+
+int cmd_pii(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(pii_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    int deidentify = !strcmp(argv[1], "deidentify");
+    if (!deidentify && strcmp(argv[1], "extract") != 0) return usage_error("unknown subcommand '%s'", argv[1]);
+    const char *model_path = NULL, *input = NULL, *output = NULL, *device = NULL, *text = NULL;
+    int json = 0, keep_mapping = 0, sweep = 1, method_given = 0;
+    openmed_deid_options opts;
+    openmed_deid_options_init(&opts);
+    if (!deidentify) opts.confidence_threshold = OPENMED_PII_EXTRACT_THRESHOLD;
+    openmed_error err = {0};
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = 1;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(pii_usage, stdout);
+            return 0;
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
+            takes = 0;
+        } else if (!strcmp(a, "--keep-mapping")) {
+            keep_mapping = 1;
+            takes = 0;
+        } else if (!strcmp(a, "--no-sweep")) {
+            sweep = 0;
+            takes = 0;
+        } else if (a[0] == '-' && a[1] == '-' && !v) {
+            return usage_error("%s needs a value", a);
+        } else if (!strcmp(a, "--model")) {
+            model_path = v;
+        } else if (!strcmp(a, "--method")) {
+            if (openmed_deid_method_parse(v, &opts.method, &err) != OPENMED_OK) return cli_report(&err) + 1;
+            method_given = 1;
+        } else if (!strcmp(a, "--confidence-threshold")) {
+            char *end = NULL;
+            double x = strtod(v, &end);
+            if (*end || end == v || !(x >= 0.0 && x <= 1.0))
+                return usage_error("--confidence-threshold expects a number in [0, 1], got '%s'", v);
+            opts.confidence_threshold = (float)x;
+        } else if (!strcmp(a, "--input") || !strcmp(a, "--input-file")) {
+            input = v;
+        } else if (!strcmp(a, "--text")) {
+            if (text) return usage_error("give one TEXT (quote it) or --input FILE%s", "");
+            text = v;
+        } else if (!strcmp(a, "--output")) {
+            output = v;
+        } else if (!strcmp(a, "--device")) {
+            device = v;
+        } else if (a[0] == '-' && a[1] == '-') {
+            return usage_error("unknown option %s", a);
+        } else {
+            if (text) return usage_error("give one TEXT (quote it) or --input FILE%s", "");
+            text = a;
+            takes = 0;
+        }
+        i += takes;
+    }
+    if ((text != NULL) == (input != NULL)) return usage_error("give a TEXT or --input FILE (exactly one)%s", "");
+    if (!deidentify && (method_given || keep_mapping))
+        return usage_error("%s applies to `pii deidentify` only", method_given ? "--method" : "--keep-mapping");
+    if (deidentify && json) return usage_error("%s: `pii deidentify` always writes JSON", "--json");
+    opts.keep_mapping = keep_mapping;
+    opts.safety_sweep = sweep;
+
+    char bundled[OPENMED_PATH_MAX];
+    if (!model_path && !(model_path = om_bundled_model_dir("pii", bundled, sizeof bundled))) {
+        fprintf(stderr, "openmed pii: no --model given and this build has no bundled PII model; pass --model PATH "
+                        "(a Hugging Face model folder)\n");
+        return 2;
+    }
+    char *file_text = NULL;
+    size_t len = 0;
+    if (input) {
+        if (om_read_file(input, MAX_INPUT_BYTES, &file_text, &len, &err) != OPENMED_OK) return cli_report(&err);
+        text = file_text;
+    } else {
+        len = strlen(text);
+    }
+
+    int rc = 0;
+    FILE *out = stdout;
+    openmed_model *model = NULL;
+    openmed_deid_result *r = NULL;
+    openmed_model_options mo;
+    openmed_model_options_init(&mo);
+    mo.device = device;
+    om_strbuf buf;
+    om_strbuf_init(&buf);
+    if (openmed_model_load(model_path, &mo, &model, &err) != OPENMED_OK) {
+        rc = cli_report(&err);
+        goto done;
+    }
+    openmed_status st = deidentify ? openmed_deidentify(model, text, len, &opts, &r, &err)
+                                   : openmed_pii_extract(model, text, len, &opts, &r, &err);
+    if (st != OPENMED_OK) {
+        rc = cli_report(&err);
+        goto done;
+    }
+    if (deidentify) write_deid_json(&buf, text, len, model_path, opts.confidence_threshold, sweep, keep_mapping, r);
+    else if (json) write_extract_json(&buf, text, len, model_path, r);
+    else write_extract_lines(&buf, r);
+    if (buf.failed) {
+        fprintf(stderr, "openmed pii: out of memory\n");
+        rc = 1;
+        goto done;
+    }
+    if (output && !(out = fopen(output, "wb"))) {
+        fprintf(stderr, "openmed pii: cannot write %s: %s\n", output, strerror(errno));
+        out = stdout;
+        rc = 1;
+        goto done;
+    }
+    if (buf.len && fwrite(buf.data, 1, buf.len, out) != buf.len) {
+        fprintf(stderr, "openmed pii: write failed: %s\n", strerror(errno));
+        rc = 1;
+    }
+done:
+    if (out != stdout && fclose(out) != 0) {
+        fprintf(stderr, "openmed pii: cannot write %s: %s\n", output, strerror(errno));
+        rc = 1;
+    }
+    om_strbuf_free(&buf);
+    openmed_deid_result_free(r);
+    openmed_model_free(model);
+    free(file_text);
+    return rc;
+}
