@@ -412,9 +412,10 @@ openmed_status openmed_model_fetch(const char *name, const char *revision, const
  * entities ("simple" aggregation over the whole text) above a confidence threshold, plus a
  * deterministic safety sweep for structured identifiers (e-mail addresses, US phone numbers, SSNs,
  * numeric and month-name dates, URLs, "MRN 1234567"-style record numbers) labelled EMAIL, PHONE,
- * SSN, DATE, URL, ID_NUM. A model entity overlapped by a sweep hit grows to their union (never
- * shrinks), model spans are widened to whole words, and overlaps are resolved (longer span, then
- * higher score, then earlier start). Nothing here is logged. Not implemented: OpenMed's
+ * SSN, DATE, URL, ID_NUM. Model spans lose edge white space and sentence punctuation (a span of
+ * punctuation alone is dropped) and are widened to whole words; a model entity overlapped by a
+ * sweep hit grows to their union (never shrinks); overlaps are resolved (longer span, then higher
+ * score, then earlier start). Nothing here is logged. Not implemented: OpenMed's
  * shift_dates and format_preserve methods, policies, languages other than English. */
 
 typedef enum openmed_deid_method {

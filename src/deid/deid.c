@@ -63,7 +63,7 @@ static openmed_status find_spans(const om_text_index *ix, const openmed_entity *
                                  const openmed_deid_options *o, om_span_list *out, openmed_error *err) {
     om_span_list model = {0}, sweep = {0};
     openmed_status st = model_spans(ix, entities, n_entities, o->confidence_threshold, &model, err);
-    if (st == OPENMED_OK) om_spans_snap_to_words(ix->text, ix->n_bytes, &model);
+    if (st == OPENMED_OK) om_spans_tidy(ix->text, ix->n_bytes, &model);
     if (st == OPENMED_OK && o->safety_sweep) st = om_pii_sweep(ix->text, ix->n_bytes, &sweep, err);
     if (st == OPENMED_OK) st = om_spans_merge_sweep(&model, &sweep, out, err);
     if (st == OPENMED_OK) st = om_spans_resolve_overlaps(ix, out, err);

@@ -65,24 +65,42 @@ static size_t char_start_before(const char *text, size_t i) {
     return p;
 }
 
-void om_spans_snap_to_words(const char *text, size_t n, om_span_list *spans) {
+/* White space or sentence punctuation: never part of an identifier's edge. */
+static int is_edge_char(utf8proc_int32_t c) {
+    return c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?' ||
+           utf8proc_category(c) == UTF8PROC_CATEGORY_ZS || (c >= 0x09 && c <= 0x0D);
+}
+
+static int has_word_char(const char *text, size_t n, size_t b0, size_t b1) {
+    for (size_t i = b0, len = 1; i < b1; i += len)
+        if (is_word_char(char_at(text, n, i, &len))) return 1;
+    return 0;
+}
+
+void om_spans_tidy(const char *text, size_t n, om_span_list *spans) {
+    size_t kept = 0;
     for (size_t k = 0; k < spans->n; k++) {
-        om_pii_span *s = &spans->items[k];
-        if (s->b0 >= s->b1 || s->b1 > n) continue;
+        om_pii_span s = spans->items[k];
+        if (s.b1 > n) s.b1 = n;
         size_t len = 0;
+        while (s.b0 < s.b1 && is_edge_char(char_at(text, n, s.b0, &len))) s.b0 += len;
+        while (s.b1 > s.b0 && is_edge_char(char_at(text, n, char_start_before(text, s.b1), &len)))
+            s.b1 = char_start_before(text, s.b1);
+        if (s.b0 >= s.b1 || !has_word_char(text, n, s.b0, s.b1)) continue;
         /* start: step back while both the first character and the one before it are word characters */
-        while (s->b0 > 0 && is_word_char(char_at(text, n, s->b0, &len))) {
-            size_t p = char_start_before(text, s->b0);
+        while (s.b0 > 0 && is_word_char(char_at(text, n, s.b0, &len))) {
+            size_t p = char_start_before(text, s.b0);
             if (!is_word_char(char_at(text, n, p, &len))) break;
-            s->b0 = p;
+            s.b0 = p;
         }
         /* end: step forward while both the last character and the next one are word characters */
-        while (s->b1 < n) {
-            size_t last = char_start_before(text, s->b1);
+        while (s.b1 < n) {
+            size_t last = char_start_before(text, s.b1);
             if (!is_word_char(char_at(text, n, last, &len))) break;
-            utf8proc_int32_t next = char_at(text, n, s->b1, &len);
-            if (!is_word_char(next)) break;
-            s->b1 += len;
+            if (!is_word_char(char_at(text, n, s.b1, &len))) break;
+            s.b1 += len;
         }
+        spans->items[kept++] = s;
     }
+    spans->n = kept;
 }

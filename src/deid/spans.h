@@ -31,9 +31,11 @@ void om_span_list_free(om_span_list *list);
 /* The code-point index of byte offset b (a code point boundary of the indexed text). */
 int64_t om_text_cp_at_byte(const om_text_index *ix, size_t b);
 
-/* Grow each span so it neither starts nor ends inside a run of letters and digits: a model span
- * over part of a word ("Joh" of "Johnson") covers the whole word. */
-void om_spans_snap_to_words(const char *text, size_t n, om_span_list *spans);
+/* Tidy model spans: trim white space and sentence punctuation (. , ; : ! ?) off both ends, drop a
+ * span left with no letter or digit (a lone "," tagged DATE), then grow each span so it neither
+ * starts nor ends inside a run of letters and digits: a model span over part of a word ("Joh" of
+ * "Johnson") covers the whole word. */
+void om_spans_tidy(const char *text, size_t n, om_span_list *spans);
 
 /* Combine model spans with sweep hits into `out`: each group of spans connected by overlaps that
  * holds a sweep hit becomes one span, their union (a model span is never narrowed), labelled by a

@@ -25,6 +25,7 @@ static const sweep_pattern patterns[] = {
     {"EMAIL", "(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}", 0},
     {"URL", "\\b(?:https?://|www\\.)[^\\s<>\"'\\[\\]{}]+", PCRE2_CASELESS},
     {"SSN", "(?<![\\d-])\\d{3}([- ])\\d{2}\\1\\d{4}(?![\\d])", 0},
+    {"SSN", "\\bSSN[:#\\s]*\\d{9}(?!\\d)", PCRE2_CASELESS},
     {"ID_NUM", "\\bMRN[:#\\s]*\\d{6,10}(?!\\d)", PCRE2_CASELESS},
     {"PHONE",
      "(?<![\\w+])(?:\\+?1[-.\\s]?)?(?:\\(\\d{3}\\)[-.\\s]?|\\d{3}[-.\\s])\\d{3}[-.\\s]\\d{4}(?!\\d)"

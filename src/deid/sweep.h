@@ -1,5 +1,8 @@
 /* sweep.h: the deterministic safety sweep: structured identifiers found by regular expressions
- * whatever the model says (e-mail, URL, SSN, MRN, US phone, numeric and month-name dates). */
+ * whatever the model says (e-mail, URL, SSN, MRN, US phone, numeric and month-name dates).
+ * Patterns: EMAIL local@domain.tld; URL http(s):// or www.; SSN ddd-dd-dddd, ddd dd dddd or
+ * "SSN: ddddddddd"; ID_NUM "MRN[:#\s]*" + 6-10 digits; PHONE US numbers with separators, optional
+ * +1 and extension; DATE y-m-d, m/d/y (also - and .), "March 3, 2021", "3rd of March 2021", "Mar 2021". */
 #ifndef OM_DEID_SWEEP_H
 #define OM_DEID_SWEEP_H
 

@@ -18,13 +18,13 @@
 static const char *const planted[] = {
     "john.smith@mercy-hospital.org", "(617) 555-0142", "617-555-0199", "123-45-6789", "MRN: 00482913",
     "03/14/2021", "2021-03-14", "March 3, 2021", "https://portal.example-health.com/patient/4821",
-    "14 February 2020", "MRN#7734120", "Oct. 2"};
+    "14 February 2020", "MRN#7734120", "Oct. 2", "123456789"};
 
 static const char *note =
     "Patient seen on 03/14/2021 (admitted 2021-03-14). Contact: john.smith@mercy-hospital.org or "
     "(617) 555-0142; pager 617-555-0199. SSN 123-45-6789, MRN: 00482913. Follow-up March 3, 2021 "
     "via https://portal.example-health.com/patient/4821. Prior visit 14 February 2020, MRN#7734120. "
-    "Seen again on Oct. 2. BP 120/80, HR 72, temp 98.6 F, metformin 500 mg twice daily, 3 tabs.";
+    "Seen again on Oct. 2. SSN#123456789. BP 120/80, HR 72, temp 98.6 F, metformin 500 mg twice daily, 3 tabs.";
 
 static openmed_entity ent(const char *label, int64_t start, int64_t end, float score) {
     openmed_entity e = {label, "", score, start, end, -1};
@@ -76,7 +76,7 @@ static void test_sweep(void) {
         {"PHONE", "(617) 555-0142"}, {"PHONE", "617-555-0199"}, {"SSN", "123-45-6789"},
         {"ID_NUM", "MRN: 00482913"}, {"DATE", "March 3, 2021"},
         {"URL", "https://portal.example-health.com/patient/4821"}, {"DATE", "14 February 2020"},
-        {"ID_NUM", "MRN#7734120"}, {"DATE", "Oct. 2"}};
+        {"ID_NUM", "MRN#7734120"}, {"DATE", "Oct. 2"}, {"SSN", "SSN#123456789"}};
     for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
         int found = 0;
         for (size_t i = 0; i < hits.n; i++)
@@ -97,12 +97,12 @@ static void test_sweep(void) {
     om_span_list_free(&hits);
 
     /* longer numbers are not SSNs or phones, a URL loses its trailing full stop */
-    const char *edges = "id 1123-45-67890 and 617-555-01429; see www.example.org/a.";
+    const char *edges = "id 1123-45-67890 and 617-555-01429; see www.example.org/a. SSN 1234567890";
     CHECK(om_pii_sweep(edges, strlen(edges), &hits, &err) == OPENMED_OK);
     CHECK_INT(hits.n, 1);
     if (hits.n == 1) {
         CHECK_STR(hits.items[0].label, "URL");
-        CHECK_INT(hits.items[0].b1, strlen(edges) - 1);
+        CHECK_INT(hits.items[0].b1, strlen(edges) - 16);
     }
     om_span_list_free(&hits);
 }
@@ -139,6 +139,17 @@ static void test_merge_and_overlaps(void) {
     openmed_entity e3[] = {ent("LAST_NAME", 4, 7, 0.9f)};
     r = deid(t3, e3, 1, OPENMED_DEID_MASK, 0);
     if (r) CHECK_STR(r->deidentified_text, "Dr. [LAST_NAME]'s patient.");
+    openmed_deid_result_free(r);
+
+    /* edges of white space and sentence punctuation go, punctuation-only spans are dropped */
+    const char *t6 = "Seen by Ann, then Bob; ok.";
+    openmed_entity e8[] = {ent("FIRST_NAME", 7, 12, 0.9f), ent("DATE", 11, 12, 0.9f), ent("FIRST_NAME", 17, 22, 0.9f)};
+    r = deid(t6, e8, 3, OPENMED_DEID_MASK, 0);
+    if (r) {
+        CHECK_STR(r->deidentified_text, "Seen by [FIRST_NAME], then [FIRST_NAME]; ok.");
+        CHECK_INT(r->n_entities, 2);
+        if (r->n_entities == 2) CHECK(r->entities[0].start == 8 && r->entities[0].end == 11);
+    }
     openmed_deid_result_free(r);
 
     /* overlapping model spans: longer wins; equal length: higher score; then earlier start */
@@ -325,8 +336,8 @@ static void test_no_leak(void) {
             }
             CHECK(strstr(r->deidentified_text, "mercy-hospital") == NULL);
             CHECK(strstr(r->deidentified_text, "metformin 500 mg twice daily") != NULL); /* clinical text stays */
-            CHECK_INT(r->n_entities, 12);
-            CHECK_INT(r->n_mapping, mapping ? 12 : 0);
+            CHECK_INT(r->n_entities, 13);
+            CHECK_INT(r->n_mapping, mapping ? 13 : 0);
             openmed_deid_result_free(r);
         }
     }
