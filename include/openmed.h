@@ -415,7 +415,9 @@ openmed_status openmed_model_fetch(const char *name, const char *revision, const
  * SSN, DATE, URL, ID_NUM. Model spans lose edge white space and sentence punctuation (a span of
  * punctuation alone is dropped) and are widened to whole words; a model entity overlapped by a
  * sweep hit grows to their union (never shrinks); overlaps are resolved (longer span, then higher
- * score, then earlier start). Nothing here is logged. Not implemented: OpenMed's
+ * score, then earlier start); then every other whole-word occurrence of a found value (3+ bytes, not
+ * a plain lower-case word) is found too, so a name the model misses once does not leak. Nothing
+ * here is logged. Not implemented: OpenMed's
  * shift_dates and format_preserve methods, policies, languages other than English. */
 
 typedef enum openmed_deid_method {
@@ -453,7 +455,8 @@ typedef struct openmed_pii_entity {
     int64_t start, end;        /* [start, end) in Unicode code points of the original text */
     float confidence;          /* the model's score; 1 for a sweep-only hit */
     const char *redacted_text; /* the replacement; NULL for openmed_pii_extract */
-    const char *source;        /* "model", "sweep" or "model+sweep" (a model span grown by the sweep) */
+    const char *source;        /* "model", "sweep", "model+sweep" (a model span grown by the sweep) or
+                                  "repeat" (another occurrence of a value found elsewhere) */
 } openmed_pii_entity;
 
 /* redacted placeholder -> original value. A placeholder that stands for different values

@@ -38,6 +38,7 @@ void openmed_deid_result_free(openmed_deid_result *r) {
 }
 
 static const char *source_name(unsigned sources) {
+    if (sources & OM_SPAN_REPEAT) return "repeat";
     if (sources == (OM_SPAN_MODEL | OM_SPAN_SWEEP)) return "model+sweep";
     return sources == OM_SPAN_SWEEP ? "sweep" : "model";
 }
@@ -67,6 +68,7 @@ static openmed_status find_spans(const om_text_index *ix, const openmed_entity *
     if (st == OPENMED_OK && o->safety_sweep) st = om_pii_sweep(ix->text, ix->n_bytes, &sweep, err);
     if (st == OPENMED_OK) st = om_spans_merge_sweep(&model, &sweep, out, err);
     if (st == OPENMED_OK) st = om_spans_resolve_overlaps(ix, out, err);
+    if (st == OPENMED_OK) st = om_spans_add_repeats(ix, out, err);
     om_span_list_free(&model);
     om_span_list_free(&sweep);
     return st;

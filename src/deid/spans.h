@@ -8,7 +8,7 @@
 #include "openmed.h"
 #include "pipeline/text_index.h"
 
-enum { OM_SPAN_MODEL = 1, OM_SPAN_SWEEP = 2 }; /* om_pii_span.sources bits */
+enum { OM_SPAN_MODEL = 1, OM_SPAN_SWEEP = 2, OM_SPAN_REPEAT = 4 }; /* om_pii_span.sources bits */
 
 #define OM_PII_LABEL_MAX 64
 
@@ -16,7 +16,7 @@ typedef struct om_pii_span {
     size_t b0, b1;               /* [b0, b1) bytes of the text */
     char label[OM_PII_LABEL_MAX];
     float score;                 /* the model's score; 1 for sweep hits */
-    unsigned sources;            /* OM_SPAN_MODEL | OM_SPAN_SWEEP */
+    unsigned sources;            /* OM_SPAN_MODEL | OM_SPAN_SWEEP, | OM_SPAN_REPEAT for a copy */
 } om_pii_span;
 
 typedef struct om_span_list {
@@ -48,5 +48,10 @@ openmed_status om_spans_merge_sweep(const om_span_list *model, const om_span_lis
  * score, then an earlier start, then the earlier in the list (OpenMed's resolve_overlapping_entities
  * without risk tiers). */
 openmed_status om_spans_resolve_overlaps(const om_text_index *ix, om_span_list *spans, openmed_error *err);
+
+/* After resolution (spans sorted and disjoint): add every other whole-word occurrence of a found
+ * value, with its label and score and OM_SPAN_REPEAT, where no span lies; then resolve again. Values
+ * shorter than 3 bytes or plain lower-case words (a confused model's "or") are not repeated. */
+openmed_status om_spans_add_repeats(const om_text_index *ix, om_span_list *spans, openmed_error *err);
 
 #endif

@@ -152,6 +152,23 @@ static void test_merge_and_overlaps(void) {
     }
     openmed_deid_result_free(r);
 
+    /* a value found once is found everywhere, as a whole word; short or plain lower-case values are not */
+    const char *t7 = "John Smith came. Smith's wife called Mr. Smith; Smithson no. or or or. Anna or";
+    openmed_entity e9[] = {ent("FIRST_NAME", 0, 4, 0.9f), ent("LAST_NAME", 5, 10, 0.9f), ent("EMAIL", 62, 64, 0.9f),
+                           ent("LAST_NAME", 17, 22, 0.9f)};
+    r = deid(t7, e9, 4, OPENMED_DEID_MASK, 0);
+    if (r) {
+        CHECK_STR(r->deidentified_text, "[FIRST_NAME] [LAST_NAME] came. [LAST_NAME]'s wife called Mr. [LAST_NAME]; "
+                                        "Smithson no. [EMAIL] or or. Anna or");
+        CHECK_INT(r->n_entities, 5);
+        if (r->n_entities == 5) {
+            CHECK_STR(r->entities[3].source, "repeat");
+            CHECK_STR(r->entities[2].source, "model");
+            CHECK_INT(r->entities[3].start, 41);
+        }
+    }
+    openmed_deid_result_free(r);
+
     /* overlapping model spans: longer wins; equal length: higher score; then earlier start */
     const char *t4 = "alpha beta gamma delta";
     openmed_entity e4[] = {ent("A", 0, 10, 0.99f), ent("B", 6, 16, 0.95f), ent("C", 6, 22, 0.75f)};
