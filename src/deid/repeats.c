@@ -38,21 +38,19 @@ static int worth_repeating(const char *v, size_t len) {
     return capitals > 0 || digits >= 6;
 }
 
-/* The label and score a repeated value takes: its most frequent label among the spans holding it,
- * then the best score. */
-static void vote(const char *text, const om_span_list *spans, size_t found, const om_pii_span *s, om_pii_span *out) {
-    size_t len = s->b1 - s->b0, best_count = 0;
-    for (size_t i = 0; i < found; i++) {
-        const om_pii_span *a = &spans->items[i];
-        if (a->b1 - a->b0 != len || memcmp(text + a->b0, text + s->b0, len)) continue;
+/* The label and score a repeated value takes: its most frequent label among the spans holding it
+ * (`same`, m indices), then the best score. */
+static void vote(const om_span_list *spans, const size_t *same, size_t m, om_pii_span *out) {
+    size_t best_count = 0;
+    for (size_t i = 0; i < m; i++) {
+        const om_pii_span *a = &spans->items[same[i]];
         size_t count = 0;
         float score = 0.0f;
-        for (size_t j = 0; j < found; j++) {
-            const om_pii_span *b = &spans->items[j];
-            if (b->b1 - b->b0 == len && !memcmp(text + b->b0, text + s->b0, len) && !strcmp(a->label, b->label)) {
-                count++;
-                if (b->score > score) score = b->score;
-            }
+        for (size_t j = 0; j < m; j++) {
+            const om_pii_span *b = &spans->items[same[j]];
+            if (strcmp(a->label, b->label) != 0) continue;
+            count++;
+            if (b->score > score) score = b->score;
         }
         if (count > best_count || (count == best_count && score > out->score)) {
             best_count = count;
@@ -78,33 +76,35 @@ openmed_status om_spans_add_repeats(const om_text_index *ix, om_span_list *spans
     const char *text = ix->text;
     size_t n = ix->n_bytes, found = spans->n;
     om_span_list extra = {0};
+    size_t *same = malloc((found ? found : 1) * sizeof *same);
+    if (!same) return om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory repeating %zu values", found);
     openmed_status st = OPENMED_OK;
     for (size_t k = 0; k < found && st == OPENMED_OK; k++) {
         const om_pii_span *s = &spans->items[k];
-        size_t len = s->b1 - s->b0;
+        size_t len = s->b1 - s->b0, m = 0;
         if (!worth_repeating(text + s->b0, len)) continue;
-        int seen = 0; /* look for each value once */
-        for (size_t j = 0; j < k && !seen; j++)
-            seen = spans->items[j].b1 - spans->items[j].b0 == len && !memcmp(text + spans->items[j].b0, text + s->b0, len);
+        int seen = 0; /* each value once, at its first span; `same` lists its spans */
+        for (size_t j = 0; j < found && !seen; j++) {
+            if (spans->items[j].b1 - spans->items[j].b0 != len || memcmp(text + spans->items[j].b0, text + s->b0, len))
+                continue;
+            if (j < k) seen = 1;
+            else same[m++] = j;
+        }
         if (seen) continue;
-        om_pii_span model = *s; /* label, score and sources of the copies */
-        model.score = -1.0f;
-        int voted = 0;
+        om_pii_span copy = *s;
+        copy.score = -1.0f;
+        vote(spans, same, m, &copy);
+        copy.sources |= OM_SPAN_REPEAT;
         for (const char *p = memmem(text, n, text + s->b0, len); p && st == OPENMED_OK;
              p = memmem(p + 1, n - (size_t)(p + 1 - text), text + s->b0, len)) {
             size_t b0 = (size_t)(p - text), b1 = b0 + len;
             if (inside_word(text, n, b0, b1) || overlaps_sorted(spans->items, found, b0, b1)) continue;
-            if (!voted) {
-                vote(text, spans, found, s, &model);
-                voted = 1;
-            }
-            om_pii_span r = model;
-            r.b0 = b0;
-            r.b1 = b1;
-            r.sources |= OM_SPAN_REPEAT;
-            st = om_span_list_push(&extra, &r, err);
+            copy.b0 = b0;
+            copy.b1 = b1;
+            st = om_span_list_push(&extra, &copy, err);
         }
     }
+    free(same);
     size_t added = extra.n;
     for (size_t i = 0; i < added && st == OPENMED_OK; i++) st = om_span_list_push(spans, &extra.items[i], err);
     om_span_list_free(&extra);
