@@ -18,7 +18,7 @@
 static const char *pii_usage =
     "usage: openmed pii extract    [--model PATH] [--confidence-threshold X] [--no-sweep] [--json]\n"
     "                              (TEXT | --input FILE) [--output FILE] [--device D]\n"
-    "       openmed pii deidentify [--model PATH] [--method mask|remove|replace|hash]\n"
+    "       openmed pii deidentify [--model PATH] [--method mask|remove|replace|hash] [--json]\n"
     "                              [--confidence-threshold X] [--keep-mapping] [--no-sweep]\n"
     "                              (TEXT | --input FILE) [--output FILE] [--device D]\n"
     "\n"
@@ -28,8 +28,9 @@ static const char *pii_usage =
     "            or with --json {text, model, entities: [{text, label, start, end, confidence,\n"
     "            source}], num_entities}.\n"
     "deidentify  replaces them (threshold default 0.7) and prints OpenMed's DeidentificationResult\n"
-    "            JSON: {deidentified_text, pii_entities: [{label, start, end, confidence,\n"
-    "            redacted_text, source}], method, timestamp, num_entities_redacted, metadata}.\n"
+    "            JSON (always; --json is accepted): {deidentified_text, pii_entities: [{label,\n"
+    "            start, end, confidence, redacted_text, source}], method, timestamp,\n"
+    "            num_entities_redacted, metadata}. Other occurrences of a found name are replaced too.\n"
     "            --keep-mapping adds original_text and mapping {placeholder: original} and numbers\n"
     "            repeated placeholders ([FIRST_NAME], [FIRST_NAME_2], ...).\n"
     "  --model PATH       model folder (default: the bundled PII model)\n"
@@ -206,7 +207,6 @@ int cmd_pii(int argc, char **argv) {
     if ((text != NULL) == (input != NULL)) return usage_error("give a TEXT or --input FILE (exactly one)%s", "");
     if (!deidentify && (method_given || keep_mapping))
         return usage_error("%s applies to `pii deidentify` only", method_given ? "--method" : "--keep-mapping");
-    if (deidentify && json) return usage_error("%s: `pii deidentify` always writes JSON", "--json");
     opts.keep_mapping = keep_mapping;
     opts.safety_sweep = sweep;
 
