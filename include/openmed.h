@@ -418,18 +418,23 @@ openmed_status openmed_model_fetch(const char *name, const char *revision, const
  * score, then earlier start); then every other whole-word occurrence of a found value (3+ bytes, not
  * a plain lower-case word) is found too, so a name the model misses once does not leak. Nothing
  * here is logged. Not implemented: OpenMed's
- * shift_dates and format_preserve methods, policies, languages other than English. */
+ * format_preserve and aadhaar_mask methods, keep_year, patient keys, policies, languages other
+ * than English. */
 
 typedef enum openmed_deid_method {
     OPENMED_DEID_MASK = 0,    /* "[LABEL]" with the raw label, e.g. "[FIRST_NAME]" */
     OPENMED_DEID_REMOVE = 1,  /* "" ("[LABEL_REMOVED]" with keep_mapping, so it can be reversed) */
     OPENMED_DEID_REPLACE = 2, /* a fake value of the same kind, the same for the same label and value
                                  in every document (seeded by sha256 of "LABEL|value") */
-    OPENMED_DEID_HASH = 3     /* "LABEL_" + the first 8 hex digits of sha256(value) */
+    OPENMED_DEID_HASH = 3,    /* "LABEL_" + the first 8 hex digits of sha256(value) */
+    OPENMED_DEID_SHIFT_DATES = 4 /* dates moved by a whole number of days, written in their own
+                                    format; a date without year, month and day becomes
+                                    "[DATE_SHIFTED]"; every other identifier is masked */
 } openmed_deid_method;
 
-/* "mask", "remove", "replace", "hash" (case-insensitive). "shift_dates" fails with
- * OPENMED_ERR_UNSUPPORTED, anything else with OPENMED_ERR_INVALID_ARGUMENT naming the valid ones. */
+/* "mask", "remove", "replace", "hash", "shift_dates" (case-insensitive). OpenMed's "format_preserve"
+ * and "aadhaar_mask" fail with OPENMED_ERR_UNSUPPORTED, anything else with
+ * OPENMED_ERR_INVALID_ARGUMENT naming the valid ones. */
 openmed_status openmed_deid_method_parse(const char *name, openmed_deid_method *out, openmed_error *err);
 const char *openmed_deid_method_name(openmed_deid_method method);
 
@@ -440,6 +445,11 @@ typedef struct openmed_deid_options {
     openmed_deid_method method;  /* default OPENMED_DEID_MASK (ignored by openmed_pii_extract) */
     float confidence_threshold;  /* model entities scoring below it are dropped, in [0, 1];
                                     default OPENMED_DEIDENTIFY_THRESHOLD */
+    int date_shift_days;         /* shift_dates: days to add, non-zero, |days| <= 36500; 0 (default) =
+                                    derived from date_shift_seed as OpenMed does (in [-365, -1] or
+                                    [1, 365]), or random without a seed */
+    const char *date_shift_seed; /* shift_dates: NULL (default) or a seed string; both fields
+                                    require method shift_dates */
     int safety_sweep;            /* 1 (default): add the deterministic structured-identifier sweep */
     int keep_mapping;            /* 1: fill `mapping` and number repeated placeholders
                                     ("[FIRST_NAME]", "[FIRST_NAME_2]", ...); default 0 */
@@ -473,6 +483,7 @@ typedef struct openmed_deid_result {
     openmed_pii_entity *entities; /* in text order, non-overlapping */
     size_t n_entities;
     openmed_deid_method method;
+    int date_shift_days;           /* the shift applied by shift_dates, else 0 */
     openmed_deid_mapping *mapping; /* with keep_mapping, else NULL */
     size_t n_mapping;
 } openmed_deid_result;

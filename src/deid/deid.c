@@ -103,9 +103,10 @@ openmed_status om_deid_from_entities(const char *text, size_t len, const openmed
         goto done;
     }
     r->method = options->method;
-    st = find_spans(&ix, entities, n_entities, options, &spans, err);
-    if (st == OPENMED_OK && redact) st = om_pii_redact(ix.text, len, &spans, options->method, options->keep_mapping,
-                                                       &red, err);
+    if (redact && options->method == OPENMED_DEID_SHIFT_DATES) st = om_deid_date_shift(options, &r->date_shift_days, err);
+    if (st == OPENMED_OK) st = find_spans(&ix, entities, n_entities, options, &spans, err);
+    if (st == OPENMED_OK && redact)
+        st = om_pii_redact(ix.text, len, &spans, options->method, options->keep_mapping, r->date_shift_days, &red, err);
     if (st != OPENMED_OK) goto done;
     r->entities = calloc(spans.n ? spans.n : 1, sizeof *r->entities);
     if (!r->entities) {

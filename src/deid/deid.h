@@ -8,6 +8,13 @@
 /* Check options (method, threshold in [0, 1]); `what` names the caller in the message. */
 openmed_status om_deid_check_options(const openmed_deid_options *options, const char *what, openmed_error *err);
 
+#define OM_MAX_DATE_SHIFT 36500 /* days, about a century */
+
+/* The shift_dates offset in days, never 0: date_shift_days if set; else from date_shift_seed as
+ * OpenMed (sha256("openmed-date-shift-seed-v1\0" + seed) as a big-endian integer, modulo 730,
+ * mapped to [-365, -1] or [1, 365]); else the same mapping of random bytes. */
+openmed_status om_deid_date_shift(const openmed_deid_options *options, int *days, openmed_error *err);
+
 /* Check that `len` bytes of `text` are UTF-8 without NUL bytes, naming the byte at fault. */
 openmed_status om_deid_check_text(const char *text, size_t len, openmed_error *err);
 

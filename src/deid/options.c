@@ -5,7 +5,7 @@
 #include "core/error.h"
 #include "deid/deid.h"
 
-static const char *const method_names[] = {"mask", "remove", "replace", "hash"};
+static const char *const method_names[] = {"mask", "remove", "replace", "hash", "shift_dates"};
 
 void openmed_deid_options_init(openmed_deid_options *options) {
     if (!options) return;
@@ -28,21 +28,28 @@ openmed_status openmed_deid_method_parse(const char *name, openmed_deid_method *
             return OPENMED_OK;
         }
     }
-    if (!strcasecmp(name, "shift_dates") || !strcasecmp(name, "format_preserve") || !strcasecmp(name, "aadhaar_mask"))
+    if (!strcasecmp(name, "format_preserve") || !strcasecmp(name, "aadhaar_mask"))
         return om_fail(err, OPENMED_ERR_UNSUPPORTED,
-                       "de-identification method '%s' is not implemented in OpenMed-C; use mask, remove, replace "
-                       "or hash", name);
+                       "de-identification method '%s' is not implemented in OpenMed-C; use mask, remove, replace, "
+                       "hash or shift_dates", name);
     return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT,
-                   "unknown de-identification method '%.64s' (expected mask, remove, replace or hash)", name);
+                   "unknown de-identification method '%.64s' (expected mask, remove, replace, hash or shift_dates)",
+                   name);
 }
 
 openmed_status om_deid_check_options(const openmed_deid_options *o, const char *what, openmed_error *err) {
     if ((unsigned)o->method >= sizeof method_names / sizeof method_names[0])
         return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT,
-                       "%s: unknown de-identification method %d (expected mask, remove, replace or hash)", what,
+                       "%s: unknown de-identification method %d (expected mask, remove, replace, hash or shift_dates)", what,
                        (int)o->method);
     if (!(o->confidence_threshold >= 0.0f && o->confidence_threshold <= 1.0f))
         return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "%s: confidence_threshold %g is outside [0, 1]", what,
                        (double)o->confidence_threshold);
+    if ((o->date_shift_days || o->date_shift_seed) && o->method != OPENMED_DEID_SHIFT_DATES)
+        return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "%s: date_shift_days and date_shift_seed need method shift_dates",
+                       what);
+    if (o->date_shift_days < -OM_MAX_DATE_SHIFT || o->date_shift_days > OM_MAX_DATE_SHIFT)
+        return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "%s: date_shift_days %d is outside [-%d, %d]", what,
+                       o->date_shift_days, OM_MAX_DATE_SHIFT, OM_MAX_DATE_SHIFT);
     return OPENMED_OK;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "deid/dates.h"
 #include "deid/surrogate.h"
 #include "hub/digest.h"
 #include "pipeline/strbuf.h"
@@ -47,9 +48,22 @@ static void surrogate_for(const char *text, const om_span_list *spans, size_t k,
 
 /* The replacement of span k before numbering. */
 static void base_replacement(const char *text, const om_span_list *spans, size_t k, openmed_deid_method method,
-                             int keep_mapping, om_strbuf *out) {
+                             int keep_mapping, int shift_days, om_strbuf *out) {
     const om_pii_span *s = &spans->items[k];
     switch (method) {
+    case OPENMED_DEID_SHIFT_DATES:
+        if (om_date_label(s->label)) {
+            om_date d;
+            if (om_date_parse(text + s->b0, s->b1 - s->b0, &d) && d.year && d.month && d.day) {
+                om_date_add_days(&d.year, &d.month, &d.day, shift_days);
+                om_date_render(&d, text + s->b0, s->b1 - s->b0, d.year, d.month, d.day, out);
+            } else {
+                om_strbuf_puts(out, "[DATE_SHIFTED]");
+            }
+        } else {
+            om_strbuf_printf(out, "[%s]", s->label);
+        }
+        break;
     case OPENMED_DEID_MASK:
         om_strbuf_printf(out, "[%s]", s->label);
         break;
@@ -89,11 +103,17 @@ void om_redaction_free(om_redaction *r) {
     memset(r, 0, sizeof *r);
 }
 
+static int is_placeholder(const char *s) {
+    size_t n = strlen(s);
+    return n >= 2 && s[0] == '[' && s[n - 1] == ']';
+}
+
 /* Number placeholders ("[LABEL]" -> "[LABEL_2]") for the second and later values of a label. */
 static openmed_status number_placeholders(const char *text, const om_span_list *spans, om_redaction *r,
                                           openmed_error *err) {
     for (size_t k = 0; k < spans->n; k++) {
         const om_pii_span *s = &spans->items[k];
+        if (!is_placeholder(r->replacements[k])) continue;
         size_t same = k, ordinal = 1;
         for (size_t j = 0; j < k && same == k; j++)
             if (same_value(&spans->items[j], s, text)) same = j;
@@ -107,7 +127,7 @@ static openmed_status number_placeholders(const char *text, const om_span_list *
         for (size_t j = 0; j < k; j++) { /* earlier first occurrences of other values of this label */
             int first = 1;
             for (size_t i = 0; i < j && first; i++) first = !same_value(&spans->items[i], &spans->items[j], text);
-            if (first && !strcmp(spans->items[j].label, s->label)) ordinal++;
+            if (first && !strcmp(spans->items[j].label, s->label) && is_placeholder(r->replacements[j])) ordinal++;
         }
         if (ordinal < 2) continue;
         size_t len = strlen(r->replacements[k]); /* "[...]" */
@@ -158,7 +178,7 @@ static openmed_status build_mapping(const char *text, const om_span_list *spans,
 }
 
 openmed_status om_pii_redact(const char *text, size_t n, const om_span_list *spans, openmed_deid_method method,
-                             int keep_mapping, om_redaction *out, openmed_error *err) {
+                             int keep_mapping, int shift_days, om_redaction *out, openmed_error *err) {
     memset(out, 0, sizeof *out);
     openmed_status st = OPENMED_OK;
     out->replacements = calloc(spans->n ? spans->n : 1, sizeof *out->replacements);
@@ -167,7 +187,7 @@ openmed_status om_pii_redact(const char *text, size_t n, const om_span_list *spa
     om_strbuf_init(&buf);
     for (size_t k = 0; k < spans->n; k++) {
         buf.len = 0;
-        base_replacement(text, spans, k, method, keep_mapping, &buf);
+        base_replacement(text, spans, k, method, keep_mapping, shift_days, &buf);
         out->replacements[k] = buf.failed ? NULL : dup_bytes(buf.len ? buf.data : "", buf.len);
         if (!out->replacements[k]) {
             st = om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory");
@@ -175,7 +195,8 @@ openmed_status om_pii_redact(const char *text, size_t n, const om_span_list *spa
         }
         out->n_replacements++;
     }
-    if (keep_mapping && (method == OPENMED_DEID_MASK || method == OPENMED_DEID_REMOVE)) {
+    if (keep_mapping && (method == OPENMED_DEID_MASK || method == OPENMED_DEID_REMOVE ||
+                         method == OPENMED_DEID_SHIFT_DATES)) {
         st = number_placeholders(text, spans, out, err);
         if (st != OPENMED_OK) goto done;
     }

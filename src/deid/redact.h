@@ -14,14 +14,16 @@ typedef struct om_redaction {
 } om_redaction;
 
 /* Replace the non-overlapping spans (in text order) of `n` bytes of text. mask: "[LABEL]";
- * remove: "" ("[LABEL_REMOVED]" with keep_mapping); hash: LABEL_ + 8 hex of sha256(value); replace:
+ * remove: "" ("[LABEL_REMOVED]" with keep_mapping); hash: LABEL_ + 8 hex of sha256(value);
+ * shift_dates: a date moved by `shift_days` in its own format ("[DATE_SHIFTED]" when it lacks a year,
+ * month or day or cannot be read), other labels masked; replace:
  * om_pii_surrogate, asking for another surrogate while one clashes with a value of this text (equal
  * to, inside, or holding one), so a fake name never repeats a real one. With keep_mapping, the same
  * label and value share one placeholder and further values of a label get "[LABEL_2]", "[LABEL_3]"...
- * (mask and remove), and `mapping` maps each placeholder to its value. The output equals OpenMed's
+ * (every "[...]" placeholder), and `mapping` maps each placeholder to its value. The output equals OpenMed's
  * replacement from the highest start to the lowest (the spans are disjoint). */
 openmed_status om_pii_redact(const char *text, size_t n, const om_span_list *spans, openmed_deid_method method,
-                             int keep_mapping, om_redaction *out, openmed_error *err);
+                             int keep_mapping, int shift_days, om_redaction *out, openmed_error *err);
 void om_redaction_free(om_redaction *r);
 
 #endif

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "deid/dates.h"
+
 /* ---------------------------------------------------------------- the random stream */
 
 typedef struct rng {
@@ -61,8 +63,6 @@ static const char *const organisations[] = {
 static const char *const streets[] = {"Maple", "Oak", "Cedar", "Elm", "Willow", "Birch", "Chestnut",
                                       "Juniper", "Hawthorn", "Linden"};
 static const char *const street_kinds[] = {"Street", "Avenue", "Road", "Lane", "Drive", "Court"};
-static const char *const months[] = {"January", "February", "March", "April", "May", "June", "July",
-                                     "August", "September", "October", "November", "December"};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -77,7 +77,7 @@ static kind kind_of(const char *label) {
     up[i] = 0;
     if (strstr(up, "EMAIL")) return K_EMAIL;
     if (strstr(up, "URL") || strstr(up, "WEBSITE")) return K_URL;
-    if (strstr(up, "DATE") || strstr(up, "DOB")) return K_DATE;
+    if (om_date_label(label)) return K_DATE;
     if (strstr(up, "FIRST") || strstr(up, "GIVEN")) return K_FIRST;
     if (strstr(up, "LAST") || strstr(up, "SURNAME") || strstr(up, "FAMILY")) return K_LAST;
     if (strstr(up, "NAME") || strstr(up, "PERSON") || strstr(up, "PATIENT") || strstr(up, "DOCTOR")) return K_NAME;
@@ -151,125 +151,16 @@ static int replace_chars(rng *r, const char *s, size_t n, om_strbuf *out) {
 
 /* ---------------------------------------------------------------- dates */
 
-enum { ROLE_NONE, ROLE_YEAR, ROLE_MONTH, ROLE_DAY };
-
-typedef struct date_token {
-    size_t at, len;
-    int digits; /* 1: a digit run, 0: a letter run */
-    int role;
-    int value;
-} date_token;
-
-/* 1..12 when the letters name a month ("Mar", "march", "Sept"), else 0. */
-static int month_of(const char *s, size_t len) {
-    if (len < 3) return 0;
-    for (int m = 0; m < 12; m++)
-        if (len <= strlen(months[m]) && strncasecmp(months[m], s, len) == 0) return m + 1;
-    return 0;
-}
-
-static const char *ordinal_suffix(int day) {
-    if (day >= 11 && day <= 13) return "th";
-    switch (day % 10) {
-    case 1: return "st";
-    case 2: return "nd";
-    case 3: return "rd";
-    default: return "th";
-    }
-}
-
-/* A valid date other than the original, in the original's format (field order, widths, month name
- * style, ordinal suffix). Returns 0 when the value is not a date it understands. */
+/* A valid date other than the original, in the original's format. Returns 0 when the value is not
+ * a date om_date_parse understands. */
 static int replace_date(rng *r, const char *s, size_t n, om_strbuf *out) {
-    date_token tok[16];
-    size_t nt = 0;
-    int month_name = -1, ndigit = 0, digit_at[3] = {0};
-    for (size_t i = 0; i < n;) {
-        if (!isalnum((unsigned char)s[i])) { i++; continue; }
-        if (nt == COUNT(tok)) return 0;
-        date_token *t = &tok[nt];
-        t->at = i;
-        t->digits = isdigit((unsigned char)s[i]) != 0;
-        while (i < n && isalnum((unsigned char)s[i]) && (isdigit((unsigned char)s[i]) != 0) == t->digits) i++;
-        t->len = i - t->at;
-        t->role = ROLE_NONE;
-        t->value = 0;
-        if (t->digits) {
-            if (t->len > 4 || ndigit == 3) return 0;
-            for (size_t k = 0; k < t->len; k++) t->value = t->value * 10 + (s[t->at + k] - '0');
-            digit_at[ndigit++] = (int)nt;
-        } else if (month_name < 0 && (t->value = month_of(s + t->at, t->len)) > 0) {
-            month_name = (int)nt;
-            t->role = ROLE_MONTH;
-        }
-        nt++;
-    }
-    if (ndigit == 0) return 0;
-    date_token *d[3] = {&tok[digit_at[0]], ndigit > 1 ? &tok[digit_at[1]] : NULL, ndigit > 2 ? &tok[digit_at[2]] : NULL};
-    if (month_name >= 0) { /* "March 3, 2021", "3rd of March", "Mar 2021" */
-        int day = 0, year = 0;
-        for (int k = 0; k < ndigit; k++) {
-            if (d[k]->len == 4 && !year) { d[k]->role = ROLE_YEAR; year = 1; }
-            else if (d[k]->len <= 2 && !day) { d[k]->role = ROLE_DAY; day = 1; }
-            else return 0;
-        }
-    } else if (ndigit == 3) { /* 2021-03-14 (Y M D), else US 03/14/2021 (M D Y) */
-        int ymd = d[0]->len == 4;
-        if (!ymd && !(d[2]->len == 2 || d[2]->len == 4)) return 0;
-        d[0]->role = ymd ? ROLE_YEAR : ROLE_MONTH;
-        d[1]->role = ymd ? ROLE_MONTH : ROLE_DAY;
-        d[2]->role = ymd ? ROLE_DAY : ROLE_YEAR;
-    } else if (ndigit == 2 && d[1]->len == 4 && d[0]->len <= 2) { /* 03/2021 */
-        d[0]->role = ROLE_MONTH;
-        d[1]->role = ROLE_YEAR;
-    } else if (ndigit == 1 && d[0]->len == 4) { /* a bare year */
-        d[0]->role = ROLE_YEAR;
-    } else {
-        return 0;
-    }
-    /* New values, each different from the original's. */
-    int new_month = 1 + (int)rng_below(r, 12), new_day = 1 + (int)rng_below(r, 28);
-    int new_year = 1940 + (int)rng_below(r, 80);
-    for (size_t k = 0; k < nt; k++) {
-        date_token *t = &tok[k];
-        if (t->role == ROLE_MONTH && t->value == new_month) new_month = new_month % 12 + 1;
-        if (t->role == ROLE_DAY && t->value == new_day) new_day = new_day % 28 + 1;
-        if (t->role == ROLE_YEAR && (t->value == new_year || (t->len == 2 && t->value == new_year % 100)))
-            new_year = new_year == 2019 ? 1940 : new_year + 1;
-    }
-    size_t i = 0;
-    for (size_t k = 0; k < nt; k++) {
-        date_token *t = &tok[k];
-        om_strbuf_put(out, s + i, t->at - i);
-        i = t->at + t->len;
-        char buf[16];
-        if (t->role == ROLE_YEAR) {
-            snprintf(buf, sizeof buf, t->len == 2 ? "%02d" : "%04d", t->len == 2 ? new_year % 100 : new_year);
-        } else if (t->role == ROLE_DAY || (t->role == ROLE_MONTH && t->digits)) {
-            int v = t->role == ROLE_DAY ? new_day : new_month;
-            snprintf(buf, sizeof buf, t->len == 2 ? "%02d" : "%d", v);
-        } else if (t->role == ROLE_MONTH) { /* a month name, in the original's length and case */
-            const char *name = months[new_month - 1];
-            size_t len = t->len <= 4 ? 3 : strlen(name);
-            int all_upper = 1, all_lower = 1;
-            for (size_t c = 0; c < t->len; c++) {
-                all_upper &= isupper((unsigned char)s[t->at + c]) != 0;
-                all_lower &= islower((unsigned char)s[t->at + c]) != 0;
-            }
-            for (size_t c = 0; c < len; c++)
-                buf[c] = all_upper ? (char)toupper((unsigned char)name[c])
-                       : all_lower ? (char)tolower((unsigned char)name[c]) : name[c];
-            buf[len] = 0;
-        } else if (k > 0 && tok[k - 1].role == ROLE_DAY && tok[k - 1].at + tok[k - 1].len == t->at &&
-                   t->len == 2) { /* the ordinal suffix of the day: "3rd" -> "17th" */
-            snprintf(buf, sizeof buf, "%s", ordinal_suffix(new_day));
-        } else { /* other words ("of") */
-            om_strbuf_put(out, s + t->at, t->len);
-            continue;
-        }
-        om_strbuf_puts(out, buf);
-    }
-    om_strbuf_put(out, s + i, n - i);
+    om_date d;
+    if (!om_date_parse(s, n, &d)) return 0;
+    int month = 1 + (int)rng_below(r, 12), day = 1 + (int)rng_below(r, 28), year = 1940 + (int)rng_below(r, 80);
+    if (month == d.month) month = month % 12 + 1;
+    if (day == d.day) day = day % 28 + 1;
+    if (year == d.year || year % 100 == d.year % 100) year = year == 2019 ? 1940 : year + 1;
+    om_date_render(&d, s, n, year, month, day, out);
     return 1;
 }
 

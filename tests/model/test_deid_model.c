@@ -12,8 +12,10 @@
 #include "pipeline/text_index.h"
 
 static const char *const planted[] = {
-    "(617) 555-0142", "john.smith@example.com", "123-45-6789", "MRN: 00482913", "03/14/1962",
-    "March 3, 2021", "https://portal.mercyhealth.org/records/88231", "415.555.0199", "2020-11-05"};
+    "(617) 555-0142", "john.smith@example.com", "123-45-6789", "MRN: 00482913",
+    "https://portal.mercyhealth.org/records/88231", "415.555.0199",
+    "03/14/1962", "March 3, 2021", "2020-11-05"}; /* dates last: shift_dates may keep their years */
+static const size_t n_values = 6;
 
 static const char *note =
     "Patient John Smith (DOB 03/14/1962), MRN: 00482913, was seen by Dr. Emily Carter on March 3, 2021. "
@@ -102,7 +104,7 @@ int main(void) {
     for (int k = 0; k < 5; k++) memcpy(longer + k * one, note, one);
     longer[one * 5] = 0;
 
-    for (int m = OPENMED_DEID_MASK; m <= OPENMED_DEID_HASH; m++) {
+    for (int m = OPENMED_DEID_MASK; m <= OPENMED_DEID_SHIFT_DATES; m++) {
         for (int mapping = 0; mapping <= 1; mapping++) {
             for (int which = 0; which < 2; which++) {
                 const char *text = which ? longer : note;
@@ -117,7 +119,7 @@ int main(void) {
                 for (size_t p = 0; p < sizeof planted / sizeof planted[0]; p++) {
                     CHECK_MSG(strstr(out, planted[p]) == NULL, "planted value %zu leaks (%s)", p,
                               openmed_deid_method_name(o.method));
-                    check_digits_gone(out, planted[p]);
+                    if (!(m == OPENMED_DEID_SHIFT_DATES && p >= n_values)) check_digits_gone(out, planted[p]);
                 }
                 CHECK(strstr(out, "mercyhealth") == NULL && strstr(out, "john.smith") == NULL);
                 for (size_t i = 0; i < n_names; i++)

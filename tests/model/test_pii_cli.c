@@ -77,6 +77,18 @@ int main(void) {
     }
     cJSON_Delete(j);
 
+    /* shift_dates by a given number of days; --date-shift-days without it is refused */
+    CHECK_INT(run("pii deidentify --shift-dates --date-shift-days 10 \"Seen 2021-03-14 by a@b.org.\""), 0);
+    j = cJSON_Parse(out_buf);
+    const char *shifted = cJSON_GetStringValue(cJSON_GetObjectItem(j, "deidentified_text"));
+    CHECK_MSG(shifted && strstr(shifted, "2021-03-24") && !strstr(shifted, "2021-03-14") && !strstr(shifted, "a@b.org"),
+              "%s", shifted ? shifted : "(none)");
+    CHECK_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "metadata"), "date_shift_days")->valueint, 10);
+    cJSON_Delete(j);
+    CHECK_INT(run("pii deidentify --date-shift-days 10 \"Seen 2021-03-14.\""), 2);
+    CHECK(strstr(out_buf, "--date-shift-days needs --method shift_dates") != NULL);
+    CHECK_INT(run("pii deidentify --shift-dates --date-shift-days 0 \"Seen 2021-03-14.\""), 2);
+
     /* --text and --input-file are OpenMed's spellings */
     CHECK_INT(run("pii deidentify --json --text \"Mail a@b.org now\""), 0);
     CHECK(strstr(out_buf, "a@b.org") == NULL && strstr(out_buf, "\"deidentified_text\"") != NULL);
@@ -86,12 +98,15 @@ int main(void) {
     CHECK_MSG(strstr(out_buf, "EMAIL\t5\t12\t1\ta@b.org\n") != NULL, "%s", out_buf);
 
     /* deidentify, each method: nothing planted anywhere in the output (no entity texts, no original) */
-    const char *methods[] = {"mask", "remove", "replace", "hash"};
-    for (int m = 0; m < 4; m++) {
+    const char *methods[] = {"mask", "remove", "replace", "hash", "shift_dates"};
+    for (int m = 0; m < 5; m++) {
         char args[4096];
         snprintf(args, sizeof args, "pii deidentify --method %s \"%s\"", methods[m], NOTE);
         CHECK_INT(run(args), 0);
-        check_no_planted(methods[m], out_buf);
+        if (m < 4) check_no_planted(methods[m], out_buf);
+        else /* shifted dates may keep their year: check the values themselves */
+            for (size_t i = 0; i < sizeof planted / sizeof planted[0]; i++)
+                CHECK_MSG(strstr(out_buf, planted[i]) == NULL, "shift_dates: planted value %zu appears", i);
         j = cJSON_Parse(out_buf);
         CHECK_MSG(cJSON_IsObject(j), "not JSON: %.300s", out_buf);
         CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "method")), methods[m]);
@@ -155,7 +170,7 @@ int main(void) {
     CHECK(strstr(out_buf, "Quorra") == NULL && strstr(out_buf, "555") == NULL);
     CHECK_INT(run("pii deidentify --method scramble \"Zed Quorra\""), 2);
     CHECK(strstr(out_buf, "unknown de-identification method 'scramble'") != NULL && !strstr(out_buf, "Quorra"));
-    CHECK_INT(run("pii deidentify --method shift_dates \"Zed Quorra\""), 2);
+    CHECK_INT(run("pii deidentify --method format_preserve \"Zed Quorra\""), 2);
     CHECK(strstr(out_buf, "not implemented") != NULL);
     CHECK_INT(run("pii deidentify --confidence-threshold 1.5 \"Zed Quorra\""), 2);
     CHECK(strstr(out_buf, "--confidence-threshold expects a number in [0, 1], got '1.5'") != NULL);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "deid/deid.h"
@@ -335,8 +336,89 @@ static void test_methods(void) {
     openmed_deid_result_free(r);
 }
 
+/* year-month-day + days, by the C library's calendar (independent of dates.c) */
+static void add_days(int *y, int *m, int *d, int days) {
+    struct tm tm = {0};
+    tm.tm_year = *y - 1900;
+    tm.tm_mon = *m - 1;
+    tm.tm_mday = *d + days;
+    tm.tm_hour = 12;
+    time_t t = timegm(&tm);
+    gmtime_r(&t, &tm);
+    *y = tm.tm_year + 1900;
+    *m = tm.tm_mon + 1;
+    *d = tm.tm_mday;
+}
+
+static openmed_deid_result *shift(const char *text, int days, const char *seed, int keep_mapping) {
+    openmed_deid_options o;
+    openmed_deid_options_init(&o);
+    o.method = OPENMED_DEID_SHIFT_DATES;
+    o.date_shift_days = days;
+    o.date_shift_seed = seed;
+    o.keep_mapping = keep_mapping;
+    openmed_deid_result *r = NULL;
+    openmed_error err = {0};
+    CHECK_MSG(openmed_deidentify(NULL, text, strlen(text), &o, &r, &err) == OPENMED_OK, "%s", err.message);
+    return r;
+}
+
+static void test_shift_dates(void) {
+    const char *t = "Seen 03/14/2021, 2020-12-25, March 3, 2021, 3rd of March 2019, Feb 28, 2020, 12/31/99; "
+                    "next March 2021; call 617-555-0142 or 617-555-0199.";
+    openmed_deid_result *r = shift(t, 10, NULL, 0);
+    if (r) {
+        CHECK_STR(r->deidentified_text, "Seen 03/24/2021, 2021-01-04, March 13, 2021, 13th of March 2019, Mar 9, 2020, "
+                                        "01/10/00; next [DATE_SHIFTED]; call [PHONE] or [PHONE].");
+        CHECK_INT(r->date_shift_days, 10);
+    }
+    openmed_deid_result_free(r);
+    r = shift("Born Mar 1, 2020 (2020-03-01).", -1, NULL, 1);
+    if (r) {
+        CHECK_STR(r->deidentified_text, "Born Feb 29, 2020 (2020-02-29).");
+        CHECK_INT(r->n_mapping, 2);
+    }
+    openmed_deid_result_free(r);
+    r = shift("a 617-555-0142, b 617-555-0199, c March 2021, d 617-555-0142", 5, NULL, 1);
+    if (r) CHECK_STR(r->deidentified_text, "a [PHONE], b [PHONE_2], c [DATE_SHIFTED], d [PHONE]");
+    openmed_deid_result_free(r);
+
+    /* a seed gives OpenMed's offset: sha256("openmed-date-shift-seed-v1\0" + seed) mod 730 */
+    unsigned char md[EVP_MAX_MD_SIZE], msg[64];
+    unsigned len = 0;
+    memcpy(msg, "openmed-date-shift-seed-v1\0patient-42", 37);
+    EVP_Digest(msg, 37, md, &len, EVP_sha256(), NULL);
+    unsigned long bucket = 0;
+    for (unsigned i = 0; i < len; i++) bucket = (bucket * 256 + md[i]) % 730;
+    int want = bucket < 365 ? (int)bucket - 365 : (int)bucket - 364;
+    r = shift("Seen 2021-03-14.", 0, "patient-42", 0);
+    if (r) {
+        CHECK_INT(r->date_shift_days, want);
+        int y = 2021, m = 3, d = 14;
+        add_days(&y, &m, &d, want);
+        char expect[64];
+        snprintf(expect, sizeof expect, "Seen %04d-%02d-%02d.", y, m, d);
+        CHECK_STR(r->deidentified_text, expect);
+    }
+    openmed_deid_result_free(r);
+
+    /* without days or seed: a random non-zero shift, the same for every date of the text */
+    r = shift("Seen 2021-03-14 and 2021-03-15.", 0, NULL, 0);
+    if (r) {
+        int s = r->date_shift_days;
+        CHECK(s != 0 && s >= -365 && s <= 365);
+        int y1 = 2021, m1 = 3, d1 = 14, y2 = 2021, m2 = 3, d2 = 15;
+        add_days(&y1, &m1, &d1, s);
+        add_days(&y2, &m2, &d2, s);
+        char expect[96];
+        snprintf(expect, sizeof expect, "Seen %04d-%02d-%02d and %04d-%02d-%02d.", y1, m1, d1, y2, m2, d2);
+        CHECK_STR(r->deidentified_text, expect);
+    }
+    openmed_deid_result_free(r);
+}
+
 static void test_no_leak(void) {
-    for (int m = OPENMED_DEID_MASK; m <= OPENMED_DEID_HASH; m++) {
+    for (int m = OPENMED_DEID_MASK; m <= OPENMED_DEID_SHIFT_DATES; m++) {
         for (int mapping = 0; mapping <= 1; mapping++) {
             openmed_deid_options o;
             openmed_deid_options_init(&o);
@@ -349,7 +431,10 @@ static void test_no_leak(void) {
             for (size_t i = 0; i < sizeof planted / sizeof planted[0]; i++) {
                 CHECK_MSG(strstr(r->deidentified_text, planted[i]) == NULL, "%s leaks with %s",
                           planted[i], openmed_deid_method_name(o.method));
-                check_no_digit_leak(r->deidentified_text, planted[i]);
+                /* a shifted date may keep its year; every other value loses all its digits */
+                int date = strchr(planted[i], '/') || strstr(planted[i], "20") == planted[i] || strstr(planted[i], "ar") ||
+                           strstr(planted[i], "Feb") || strstr(planted[i], "Oct");
+                if (!(m == OPENMED_DEID_SHIFT_DATES && date)) check_no_digit_leak(r->deidentified_text, planted[i]);
             }
             CHECK(strstr(r->deidentified_text, "mercy-hospital") == NULL);
             CHECK(strstr(r->deidentified_text, "metformin 500 mg twice daily") != NULL); /* clinical text stays */
@@ -375,7 +460,7 @@ static void test_errors(void) {
     openmed_deid_method m;
     CHECK(openmed_deid_method_parse("scramble", &m, &err) == OPENMED_ERR_INVALID_ARGUMENT);
     CHECK_MSG(strstr(err.message, "unknown de-identification method 'scramble'") != NULL, "%s", err.message);
-    CHECK(openmed_deid_method_parse("shift_dates", &m, &err) == OPENMED_ERR_UNSUPPORTED);
+    CHECK(openmed_deid_method_parse("format_preserve", &m, &err) == OPENMED_ERR_UNSUPPORTED);
     CHECK(strstr(err.message, "not implemented") != NULL);
     CHECK(openmed_deid_method_parse("HASH", &m, &err) == OPENMED_OK && m == OPENMED_DEID_HASH);
     CHECK_STR(openmed_deid_method_name(OPENMED_DEID_REPLACE), "replace");
@@ -395,6 +480,14 @@ static void test_errors(void) {
     o.method = (openmed_deid_method)42;
     CHECK(openmed_deidentify(NULL, "x", 1, &o, &r, &err) == OPENMED_ERR_INVALID_ARGUMENT);
     CHECK(strstr(err.message, "unknown de-identification method 42") != NULL);
+    openmed_deid_options_init(&o);
+    o.date_shift_days = 3; /* without shift_dates */
+    CHECK(openmed_deidentify(NULL, "x", 1, &o, &r, &err) == OPENMED_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "need method shift_dates") != NULL);
+    o.method = OPENMED_DEID_SHIFT_DATES;
+    o.date_shift_days = 40000;
+    CHECK(openmed_deidentify(NULL, "x", 1, &o, &r, &err) == OPENMED_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "date_shift_days 40000 is outside [-36500, 36500]") != NULL);
     openmed_deid_options_init(&o);
     o.safety_sweep = 0;
     CHECK(openmed_deidentify(NULL, "x", 1, &o, &r, &err) == OPENMED_ERR_INVALID_ARGUMENT);
@@ -421,7 +514,7 @@ static void test_fuzz(void) {
         openmed_error err = {0};
         openmed_deid_options o;
         openmed_deid_options_init(&o);
-        o.method = (openmed_deid_method)(round % 4);
+        o.method = (openmed_deid_method)(round % 5);
         o.keep_mapping = round & 1;
         openmed_status st = openmed_deidentify(NULL, buf, n, &o, &r, &err);
         CHECK(st == OPENMED_OK || st == OPENMED_ERR_INVALID_ARGUMENT);
@@ -434,6 +527,7 @@ int main(void) {
     test_merge_and_overlaps();
     test_code_points();
     test_methods();
+    test_shift_dates();
     test_no_leak();
     test_errors();
     test_fuzz();

@@ -18,7 +18,8 @@
 static const char *pii_usage =
     "usage: openmed pii extract    [--model PATH] [--confidence-threshold X] [--no-sweep] [--json]\n"
     "                              (TEXT | --input FILE) [--output FILE] [--device D]\n"
-    "       openmed pii deidentify [--model PATH] [--method mask|remove|replace|hash] [--json]\n"
+    "       openmed pii deidentify [--model PATH] [--method mask|remove|replace|hash|shift_dates]\n"
+    "                              [--date-shift-days N | --date-shift-seed S] [--json]\n"
     "                              [--confidence-threshold X] [--keep-mapping] [--no-sweep]\n"
     "                              (TEXT | --input FILE) [--output FILE] [--device D]\n"
     "\n"
@@ -35,7 +36,11 @@ static const char *pii_usage =
     "            repeated placeholders ([FIRST_NAME], [FIRST_NAME_2], ...).\n"
     "  --model PATH       model folder (default: the bundled PII model)\n"
     "  --method M         mask ([LABEL], default), remove, replace (fake values, the same for the\n"
-    "                     same value everywhere) or hash (LABEL_ + 8 hex of sha256)\n"
+    "                     same value everywhere), hash (LABEL_ + 8 hex of sha256) or shift_dates\n"
+    "                     (dates moved by one number of days in their own format, the rest masked;\n"
+    "                     --shift-dates is the same)\n"
+    "  --date-shift-days N  shift_dates by N days (default: from --date-shift-seed as OpenMed, else\n"
+    "                     random in [-365, 365]; metadata.date_shift_days says which)\n"
     "  --no-sweep         the model alone, without the structured-identifier sweep\n"
     "  --input FILE       read the whole file as one text (--input-file is the same; TEXT may also\n"
     "                     be given as --text TEXT)\n"
@@ -142,7 +147,9 @@ static void write_deid_json(om_strbuf *b, const char *text, size_t len, const ch
     om_strbuf_json_string(b, model, strlen(model));
     om_strbuf_puts(b, ", \"confidence_threshold\": ");
     om_strbuf_float(b, threshold);
-    om_strbuf_printf(b, ", \"safety_sweep\": %s}\n}\n", sweep ? "true" : "false");
+    om_strbuf_printf(b, ", \"safety_sweep\": %s", sweep ? "true" : "false");
+    if (r->method == OPENMED_DEID_SHIFT_DATES) om_strbuf_printf(b, ", \"date_shift_days\": %d", r->date_shift_days);
+    om_strbuf_puts(b, "}\n}\n");
 }
 
 int cmd_pii(int argc, char **argv) {
@@ -170,6 +177,10 @@ int cmd_pii(int argc, char **argv) {
         } else if (!strcmp(a, "--keep-mapping")) {
             keep_mapping = 1;
             takes = 0;
+        } else if (!strcmp(a, "--shift-dates")) {
+            opts.method = OPENMED_DEID_SHIFT_DATES;
+            method_given = 1;
+            takes = 0;
         } else if (!strcmp(a, "--no-sweep")) {
             sweep = 0;
             takes = 0;
@@ -186,6 +197,14 @@ int cmd_pii(int argc, char **argv) {
             if (*end || end == v || !(x >= 0.0 && x <= 1.0))
                 return usage_error("--confidence-threshold expects a number in [0, 1], got '%s'", v);
             opts.confidence_threshold = (float)x;
+        } else if (!strcmp(a, "--date-shift-days")) {
+            char *end = NULL;
+            long days = strtol(v, &end, 10);
+            if (*end || end == v || days == 0 || days < -36500 || days > 36500)
+                return usage_error("--date-shift-days expects a non-zero whole number of days in [-36500, 36500], got '%s'", v);
+            opts.date_shift_days = (int)days;
+        } else if (!strcmp(a, "--date-shift-seed")) {
+            opts.date_shift_seed = v;
         } else if (!strcmp(a, "--input") || !strcmp(a, "--input-file")) {
             input = v;
         } else if (!strcmp(a, "--text")) {
@@ -207,6 +226,8 @@ int cmd_pii(int argc, char **argv) {
     if ((text != NULL) == (input != NULL)) return usage_error("give a TEXT or --input FILE (exactly one)%s", "");
     if (!deidentify && (method_given || keep_mapping))
         return usage_error("%s applies to `pii deidentify` only", method_given ? "--method" : "--keep-mapping");
+    if ((opts.date_shift_days || opts.date_shift_seed) && opts.method != OPENMED_DEID_SHIFT_DATES)
+        return usage_error("%s needs --method shift_dates", opts.date_shift_days ? "--date-shift-days" : "--date-shift-seed");
     opts.keep_mapping = keep_mapping;
     opts.safety_sweep = sweep;
 
