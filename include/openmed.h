@@ -417,9 +417,8 @@ openmed_status openmed_model_fetch(const char *name, const char *revision, const
  * sweep hit grows to their union (never shrinks); overlaps are resolved (longer span, then higher
  * score, then earlier start); then every other whole-word occurrence of a found value (3+ bytes, not
  * a plain lower-case word) is found too, so a name the model misses once does not leak. Nothing
- * here is logged. Not implemented: OpenMed's
- * format_preserve and aadhaar_mask methods, keep_year, patient keys, policies, languages other
- * than English. */
+ * here is logged. Not implemented: OpenMed's format_preserve and aadhaar_mask methods, keep_year,
+ * patient keys, policies, languages other than English. */
 
 typedef enum openmed_deid_method {
     OPENMED_DEID_MASK = 0,    /* "[LABEL]" with the raw label, e.g. "[FIRST_NAME]" */
@@ -455,7 +454,7 @@ typedef struct openmed_deid_options {
                                     ("[FIRST_NAME]", "[FIRST_NAME_2]", ...); default 0 */
 } openmed_deid_options;
 
-/* Deidentify defaults: mask, threshold 0.7, sweep on, no mapping. */
+/* Deidentify defaults: mask, threshold 0.7, no date shift or seed, sweep on, no mapping. */
 void openmed_deid_options_init(openmed_deid_options *options);
 
 /* One detected identifier. Strings are owned by the result. */
@@ -482,7 +481,7 @@ typedef struct openmed_deid_result {
     size_t deidentified_len;      /* bytes */
     openmed_pii_entity *entities; /* in text order, non-overlapping */
     size_t n_entities;
-    openmed_deid_method method;
+    openmed_deid_method method;   /* the method applied */
     int date_shift_days;           /* the shift applied by shift_dates, else 0 */
     openmed_deid_mapping *mapping; /* with keep_mapping, else NULL */
     size_t n_mapping;
@@ -499,7 +498,8 @@ openmed_status openmed_pii_extract(const struct openmed_model *model, const char
                                    openmed_error *err);
 
 /* openmed_pii_extract, then every entity replaced by the method's text (options NULL =
- * openmed_deid_options_init). The output never contains a detected value. */
+ * openmed_deid_options_init). The output never contains a detected value (a shifted date may keep
+ * its year). Also fails for date_shift_days or date_shift_seed without shift_dates. */
 openmed_status openmed_deidentify(const struct openmed_model *model, const char *text, size_t len,
                                   const openmed_deid_options *options, openmed_deid_result **out,
                                   openmed_error *err);

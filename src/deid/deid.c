@@ -1,5 +1,5 @@
 /* deid.c: from the model's entities to the public result: threshold, word widening, safety sweep,
- * merge, overlap resolution and, for de-identification, the replacements. */
+ * merge, overlap resolution, repeated values and, for de-identification, the replacements. */
 #include "deid/deid.h"
 
 #include <stdlib.h>
