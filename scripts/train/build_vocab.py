@@ -1,8 +1,10 @@
-"""build_vocab.py: builds the bundled models' WordPiece tokenizer by pruning the bert-base-uncased
-vocabulary to the pieces the training text uses (plus every single character), and writes it as a
-Hugging Face tokenizer.json (BertNormalizer, BertPreTokenizer, WordPiece, TemplateProcessing).
+"""build_vocab.py: builds a bundled model's WordPiece tokenizer: the bert-base vocabulary (uncased,
+or cased with --cased) pruned to the pieces the training text uses (plus every single character),
+plus, with --whole-words N, every word of the training text seen at least N times, so frequent
+words are one token; written as a Hugging Face tokenizer.json (BertNormalizer, BertPreTokenizer,
+WordPiece, TemplateProcessing).
 
-Usage: build_vocab.py --data DIR --out DIR [--min-count N]"""
+Usage: build_vocab.py --data DIR --out DIR [--min-count N] [--cased] [--whole-words N]"""
 import argparse
 import collections
 import csv
@@ -42,7 +44,7 @@ def training_texts(data):
         yield rec["full_text"]
 
 
-def tokenizer_json(vocab_list):
+def tokenizer_json(vocab_list, lowercase=True):
     vocab = {t: i for i, t in enumerate(vocab_list)}
     added = [{"id": vocab[t], "content": t, "single_word": False, "lstrip": False, "rstrip": False,
               "normalized": False, "special": True} for t in SPECIALS]
@@ -53,7 +55,7 @@ def tokenizer_json(vocab_list):
         "padding": None,
         "added_tokens": added,
         "normalizer": {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
-                       "strip_accents": None, "lowercase": True},
+                       "strip_accents": None, "lowercase": lowercase},
         "pre_tokenizer": {"type": "BertPreTokenizer"},
         "post_processor": {
             "type": "TemplateProcessing",
@@ -79,13 +81,19 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--min-count", type=int, default=2)
+    ap.add_argument("--cased", action="store_true", help="start from bert-base-cased, keep case")
+    ap.add_argument("--whole-words", type=int, default=0,
+                    help="add every pre-tokenized word seen at least this often (0: none)")
     a = ap.parse_args()
-    full = [l.rstrip("\n") for l in open(os.path.join(a.data, "vocab/bert-base-uncased-vocab.txt"),
-                                         encoding="utf-8")]
-    tok = wordpiece.WordPiece({t: i for i, t in enumerate(full)})
-    counts = collections.Counter()
+    base = "bert-base-cased-vocab.txt" if a.cased else "bert-base-uncased-vocab.txt"
+    full = [l.rstrip("\n") for l in open(os.path.join(a.data, "vocab", base), encoding="utf-8")]
+    lower = not a.cased
+    tok = wordpiece.WordPiece({t: i for i, t in enumerate(full)}, lowercase=lower)
+    counts, words = collections.Counter(), collections.Counter()
     for text in training_texts(a.data):
         counts.update(tok.encode(text, specials=False)[0])
+        if a.whole_words:
+            words.update("".join(c for c, _ in w) for w in wordpiece.pre_tokenize(wordpiece.normalize(text, lower)))
     keep = []
     for t in full:
         if t in SPECIALS or t.startswith("[unused"):
@@ -93,13 +101,16 @@ def main():
         single = len(t) == 1 or (t.startswith("##") and len(t) == 3)
         if single or counts[t] >= a.min_count:
             keep.append(t)
-    vocab_list = SPECIALS + keep
+    have = set(keep)
+    extra = sorted(w for w, n in words.items() if n >= a.whole_words and w not in have and len(w) <= 100) if a.whole_words else []
+    vocab_list = SPECIALS + keep + extra
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "tokenizer.json"), "w", encoding="utf-8") as f:
-        json.dump(tokenizer_json(vocab_list), f, ensure_ascii=False)
+        json.dump(tokenizer_json(vocab_list, lower), f, ensure_ascii=False)
     with open(os.path.join(a.out, "vocab.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(vocab_list) + "\n")
-    print(f"vocab {len(vocab_list)} tokens (from {len(full)}), min count {a.min_count}")
+    print(f"vocab {len(vocab_list)} tokens ({len(keep)} pieces of {len(full)} with min count {a.min_count}, "
+          f"{len(extra)} whole words seen {a.whole_words}+ times)")
 
 
 if __name__ == "__main__":
