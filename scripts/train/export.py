@@ -54,40 +54,24 @@ def export_folder(out, model, cfg, id2label, tok_dir, dtype=torch.float16):
     """Writes the folder and rounds the model's weights to dtype in place (so reference logits
     computed afterwards are exactly what the stored weights give)."""
     os.makedirs(out, exist_ok=True)
-    from model import hf_state_dict
-    sd = hf_state_dict(model)
+    from model import export_state_dict, hf_config
+    sd = export_state_dict(model)
     write_safetensors(os.path.join(out, "model.safetensors"),
                       {k: v.to(dtype) for k, v in sd.items()}, {"format": "pt"})
     with torch.no_grad():
         for v in sd.values():
             v.copy_(v.to(dtype).to(v.dtype))
-    config = {
-        "architectures": ["BertForTokenClassification"],
-        "model_type": "bert",
-        "vocab_size": cfg.vocab_size,
-        "hidden_size": cfg.hidden,
-        "num_hidden_layers": cfg.layers,
-        "num_attention_heads": cfg.heads,
-        "intermediate_size": cfg.intermediate,
-        "hidden_act": "gelu",
-        "hidden_dropout_prob": cfg.dropout,
-        "attention_probs_dropout_prob": cfg.dropout,
-        "max_position_embeddings": cfg.max_pos,
-        "type_vocab_size": 2,
-        "initializer_range": 0.02,
-        "layer_norm_eps": cfg.eps,
-        "pad_token_id": 0,
-        "position_embedding_type": "absolute",
-        "classifier_dropout": None,
-        "torch_dtype": "float16" if dtype == torch.float16 else "float32",
-        "id2label": {str(i): l for i, l in enumerate(id2label)},
-        "label2id": {l: i for i, l in enumerate(id2label)},
-    }
+    config = hf_config(model, cfg)
+    config.update({"torch_dtype": "float16" if dtype == torch.float16 else "float32",
+                   "id2label": {str(i): l for i, l in enumerate(id2label)},
+                   "label2id": {l: i for i, l in enumerate(id2label)}})
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
         f.write("\n")
     shutil.copy(os.path.join(tok_dir, "tokenizer.json"), os.path.join(out, "tokenizer.json"))
-    tok_cfg = {"tokenizer_class": "BertTokenizerFast", "do_lower_case": True,
+    with open(os.path.join(tok_dir, "tokenizer.json"), encoding="utf-8") as f:
+        lowercase = json.load(f)["normalizer"].get("lowercase", True)
+    tok_cfg = {"tokenizer_class": "BertTokenizerFast", "do_lower_case": lowercase,
                "model_max_length": cfg.max_pos, "unk_token": "[UNK]", "sep_token": "[SEP]",
                "pad_token": "[PAD]", "cls_token": "[CLS]", "mask_token": "[MASK]",
                "strip_accents": None, "tokenize_chinese_chars": True}

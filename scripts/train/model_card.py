@@ -47,6 +47,29 @@ RETRAIN = {
 }
 
 
+def architecture(cfg, params, weights, size):
+    """The card's architecture paragraph, from config.json."""
+    vocab = (f"vocabulary {cfg['vocab_size']} WordPiece tokens ({'cased' if cfg.get('_cased') else 'uncased'}, "
+             "`tokenizer.json` with BertNormalizer, BertPreTokenizer, WordPiece and TemplateProcessing)")
+    sizes = (f"About {params/1e6:.1f} M parameters stored as float16 safetensors ({weights/1e6:.1f} MB; "
+             f"the folder is {size/1e6:.1f} MB). Trained from random initialisation: no pretrained "
+             "weights exist on the machines that built it.")
+    if cfg["model_type"] == "modernbert":
+        glob = [i for i, t in enumerate(cfg["layer_types"]) if t == "full_attention"]
+        return (f"`ModernBertForTokenClassification` ({cfg['num_hidden_layers']} layers, hidden "
+                f"{cfg['hidden_size']}, {cfg['num_attention_heads']} heads, GeGLU intermediate "
+                f"{cfg['intermediate_size']}, pre-LayerNorm without biases, rotary positions; layer(s) "
+                f"{', '.join(map(str, glob))} attend globally, the others within a sliding window of "
+                f"{cfg['local_attention']} tokens; `model_max_length` {cfg['max_position_embeddings']}), "
+                f"{vocab}. {sizes}\n\nWhy ModernBERT and not BERT: with absolute position embeddings a "
+                "BERT trained from scratch on this little data learns slowly (devel F1 0.35 after the "
+                "first epoch, 0.45 after three); the same size ModernBERT, whose sliding-window "
+                "attention and rotary positions make locality the default, reached 0.63 after one.")
+    return (f"`BertForTokenClassification` ({cfg['num_hidden_layers']} layers, hidden {cfg['hidden_size']}, "
+            f"{cfg['num_attention_heads']} heads, intermediate {cfg['intermediate_size']}, GELU, "
+            f"post-LayerNorm, {cfg['max_position_embeddings']} positions = `model_max_length`), {vocab}. {sizes}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--task", required=True)
@@ -61,6 +84,8 @@ def main():
     ev = json.load(open(a.eval))
     ag = json.load(open(a.agreement))
     cfg = json.load(open(os.path.join(a.model, "config.json")))
+    tok = json.load(open(os.path.join(a.model, "tokenizer.json"), encoding="utf-8"))
+    cfg["_cased"] = not tok["normalizer"].get("lowercase", True)
     labels = [cfg["id2label"][str(i)] for i in range(len(cfg["id2label"]))]
     size = sum(os.path.getsize(os.path.join(a.model, f)) for f in os.listdir(a.model)
                if f != "README.md")
@@ -89,13 +114,7 @@ when the model is consistent; this small model sometimes is not (a word split in
 which the strict scores below count as errors.
 
 ## Architecture
-`BertForTokenClassification` ({cfg['num_hidden_layers']} layers, hidden {cfg['hidden_size']},
-{cfg['num_attention_heads']} heads, intermediate {cfg['intermediate_size']}, GELU, post-LayerNorm,
-{cfg['max_position_embeddings']} positions = `model_max_length`), vocabulary {cfg['vocab_size']}
-WordPiece tokens (uncased, `tokenizer.json` with BertNormalizer, BertPreTokenizer, WordPiece and
-TemplateProcessing). About {params/1e6:.1f} M parameters stored as float16 safetensors
-({weights/1e6:.1f} MB; the folder is {size/1e6:.1f} MB). Trained from random initialisation: no
-pretrained weights exist on the machines that built it.
+{architecture(cfg, params, weights, size)}
 
 ## Training data and licences
 {DATA[a.task]}
