@@ -21,7 +21,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data  # noqa: E402
 import export  # noqa: E402
-from model import Config, MaskedLM, TokenClassifier  # noqa: E402
+from model import Config, MaskedLM, ModernConfig, ModernTokenClassifier, TokenClassifier  # noqa: E402
 
 REFERENCE_TEXTS = {
     "disease": ["The patient has cystic fibrosis.",
@@ -71,6 +71,61 @@ def collate(seqs, idx, pad_label=-100):
         lab[r, :len(b)] = torch.tensor(b)
         mask[r, :len(a)] = 1
     return ids, lab, mask
+
+
+def word_dropout(ids, rate, unk_id, rng_t):
+    """Replaces each non-special token (id >= 5) by [UNK] with probability rate, so the model learns
+    to tag from context and word pieces, not only from memorised words."""
+    if rate <= 0:
+        return ids
+    drop = (torch.rand(ids.shape, generator=rng_t) < rate) & (ids >= 5)
+    return ids.masked_fill(drop, unk_id)
+
+
+def swap_mentions(examples, pool, rate, rng, label2id):
+    """Mention-substitution augmentation: a copy of each example in which every entity is, with
+    probability rate, replaced by the word pieces of a random training mention of the same label
+    (labels rebuilt B-, I-). Entities start and end on token boundaries in the pre-tokenized text,
+    so splicing token ids is exact."""
+    out = []
+    for e in examples:
+        ids, lab = list(e["ids"]), list(e["labels"])
+        # token ranges of entities from the B-/I- labels
+        spans, i = [], 1
+        while i < len(lab) - 1:
+            if lab[i] > 0 and (lab[i] - 1) % 2 == 0:  # B-
+                j = i + 1
+                while j < len(lab) - 1 and lab[j] == lab[i] + 1:
+                    j += 1
+                spans.append((i, j, (lab[i] - 1) // 2))
+                i = j
+            else:
+                i += 1
+        for a, b, k in reversed(spans):
+            if rng.random() >= rate or not pool.get(k):
+                continue
+            m = rng.choice(pool[k])
+            ids[a:b] = m
+            lab[a:b] = [1 + 2 * k] + [2 + 2 * k] * (len(m) - 1)
+        out.append({"ids": ids, "labels": lab})
+    return out
+
+
+def mention_pool(examples):
+    """Token ids of every entity in the training examples, by entity kind index."""
+    pool = {}
+    for e in examples:
+        lab, i = e["labels"], 1
+        while i < len(lab) - 1:
+            if lab[i] > 0 and (lab[i] - 1) % 2 == 0:
+                j = i + 1
+                while j < len(lab) - 1 and lab[j] == lab[i] + 1:
+                    j += 1
+                pool.setdefault((lab[i] - 1) // 2, []).append(e["ids"][i:j])
+                i = j
+            else:
+                i += 1
+    return pool
 
 
 def schedule(opt, lr, step, total, warmup):
@@ -225,6 +280,12 @@ def main():
     ap.add_argument("--work", default="build-train")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--arch", choices=["bert", "modernbert"], default="bert")
+    ap.add_argument("--local-window", type=int, default=16,
+                    help="modernbert: sliding attention window (tokens) of the local layers")
+    ap.add_argument("--global-every", type=int, default=3,
+                    help="modernbert: layers at multiples of this attend globally")
+    ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--layers", type=int, default=3)
     ap.add_argument("--heads", type=int, default=4)
@@ -240,6 +301,11 @@ def main():
                     help="initialise word embeddings from PPMI-SVD of the in-domain text")
     ap.add_argument("--freeze-embeddings", action="store_true",
                     help="keep the (pre-trained) word embeddings fixed during fine-tuning")
+    ap.add_argument("--word-dropout", type=float, default=0.0,
+                    help="probability of replacing an input token by [UNK] during fine-tuning")
+    ap.add_argument("--mention-swap", type=float, default=0.0,
+                    help="add an augmented copy of the training set each epoch in which entities are "
+                         "replaced by random training mentions of the same label with this probability")
     ap.add_argument("--init", help="start from this exported model folder (continue training)")
     ap.add_argument("--time-limit", type=float, default=3000, help="seconds; stop fine-tuning after")
     args = ap.parse_args()
@@ -257,14 +323,20 @@ def main():
     data.encode_examples(train, args.tok, label2id, args.openmed)
     data.encode_examples(dev, args.tok, label2id, args.openmed)
     vocab = json.load(open(os.path.join(args.tok, "tokenizer.json"), encoding="utf-8"))["model"]["vocab"]
-    cfg = Config(len(vocab), args.hidden, args.layers, args.heads, args.intermediate, args.max_len)
-    model = TokenClassifier(cfg, len(id2label))
+    if args.arch == "modernbert":
+        cfg = ModernConfig(len(vocab), args.hidden, args.layers, args.heads, args.intermediate, args.max_len,
+                           args.local_window, args.global_every, args.dropout)
+        model = ModernTokenClassifier(cfg, len(id2label))
+    else:
+        cfg = Config(len(vocab), args.hidden, args.layers, args.heads, args.intermediate, args.max_len,
+                     args.dropout)
+        model = TokenClassifier(cfg, len(id2label))
 
     if args.init:
-        from model import hf_state_dict
+        from model import export_state_dict
         loaded = export.read_safetensors(os.path.join(args.init, "model.safetensors"))
         with torch.no_grad():
-            for k, v in hf_state_dict(model).items():
+            for k, v in export_state_dict(model).items():
                 v.copy_(loaded[k])
         log(f"initialised from {args.init}")
     if args.svd_init:
@@ -276,7 +348,12 @@ def main():
     if args.mlm_steps:
         mlm_pretrain(model, mlm_texts(args) + [e["text"] for e in train], args, rng, len(vocab))
     t_ner = time.time()
-    seqs = data.pack(train, args.max_len, rng, vocab["[CLS]"], vocab["[SEP]"])
+    plain = seqs = data.pack(train, args.max_len, rng, vocab["[CLS]"], vocab["[SEP]"])
+    pool = mention_pool(train) if args.mention_swap > 0 else None
+    if pool:
+        seqs += data.pack(swap_mentions(train, pool, args.mention_swap, rng, label2id), args.max_len, rng,
+                          vocab["[CLS]"], vocab["[SEP]"])
+    rng_t = torch.Generator().manual_seed(args.seed)
     steps_per_epoch = len(batches(seqs, args.batch_tokens, random.Random(0)))
     total = steps_per_epoch * args.epochs
     if args.freeze_embeddings:
@@ -286,8 +363,12 @@ def main():
     for epoch in range(args.epochs):
         model.train()
         t0, tot = time.time(), 0.0
+        if pool and epoch > 0:  # a fresh augmented copy each epoch
+            seqs = plain + data.pack(swap_mentions(train, pool, args.mention_swap, rng, label2id),
+                                              args.max_len, rng, vocab["[CLS]"], vocab["[SEP]"])
         for idx in batches(seqs, args.batch_tokens, rng):
             ids, lab, mask = collate(seqs, idx)
+            ids = word_dropout(ids, args.word_dropout, vocab["[UNK]"], rng_t)
             schedule(opt, args.lr, step, total, total // 20)
             logits = model(ids, mask)
             loss = F.cross_entropy(logits.view(-1, logits.shape[-1]), lab.view(-1), ignore_index=-100)
