@@ -226,6 +226,70 @@ PRESIDIO_MAP = {"PERSON": "{{FIRST_NAME}} {{LAST_NAME}}", "STREET_ADDRESS": "{{S
                 "PHONE_NUMBER": "{{PHONE}}", "EMAIL_ADDRESS": "{{EMAIL}}", "US_SSN": "{{SSN}}",
                 "AGE": "{{AGE}}", "DOMAIN_NAME": "{{URL}}", "ZIP_CODE": "{{LOCATION}}",
                 "US_DRIVER_LICENSE": "{{ID_NUM}}"}
+# Form fields for generated records: (names a form may use, value placeholder). Non-identifying
+# fields teach the model that numbers, dates-like vitals and clinical words next to a colon are O.
+FIELDS = [
+    (["Name", "Patient", "Patient name", "Full name", "Pt name", "Client"], "{{FIRST_NAME:p}} {{LAST_NAME:p}}"),
+    (["Last name", "Surname", "Family name"], "{{LAST_NAME:p}}"),
+    (["First name", "Given name"], "{{FIRST_NAME:p}}"),
+    (["DOB", "Date of birth", "Birth date", "Born"], "{{DATE}}"),
+    (["Date", "Visit date", "Date of service", "Admission date", "Discharge date", "Seen on"], "{{DATE}}"),
+    (["Age", "Pt age"], "{{AGE}}"),
+    (["Phone", "Tel", "Telephone", "Mobile", "Cell", "Home phone", "Contact number", "Fax"], "{{PHONE}}"),
+    (["Email", "E-mail", "Email address", "Contact email"], "{{EMAIL:p}}"),
+    (["SSN", "Social security number", "Social Security No.", "SS#"], "{{SSN}}"),
+    (["MRN", "Medical record number", "Record #", "Chart number", "Account", "Patient ID", "Member ID",
+      "Policy number", "Driver's license"], "{{ID_NUM}}"),
+    (["Address", "Home address", "Street", "Street address", "Mailing address", "Residence"], "{{STREET_ADDRESS}}"),
+    (["City", "Location", "Town", "State", "Country", "Place of birth", "City/State"], "{{LOCATION}}"),
+    (["Insurance", "Insurer", "Payer", "Employer", "Clinic", "Hospital", "Facility", "Pharmacy",
+      "Referred from", "Practice"], "{{ORGANIZATION}}"),
+    (["Website", "URL", "Portal", "Web"], "{{URL}}"),
+    (["Provider", "Attending", "Physician", "PCP", "Referring physician"], "Dr. {{FIRST_NAME}} {{LAST_NAME}}"),
+    (["Emergency contact", "Next of kin", "Guardian"], "{{FIRST_NAME}} {{LAST_NAME}} {{PHONE}}"),
+]
+NON_PII = [
+    (["Diagnosis", "Assessment", "Problem"], ["hypertension", "type 2 diabetes mellitus", "asthma",
+      "congestive heart failure", "chronic kidney disease stage 3", "osteoarthritis of the knee"]),
+    (["Blood pressure", "BP"], ["120/80", "138/92 mmHg", "145/90", "110/70 mmHg"]),
+    (["Weight", "Wt"], ["70 kg", "182 lb", "64.5 kg"]),
+    (["Heart rate", "Pulse", "HR"], ["72", "88 bpm", "64"]),
+    (["Allergies"], ["none known", "penicillin", "NKDA", "sulfa drugs"]),
+    (["Medications", "Current medications"], ["lisinopril 20 mg daily", "metformin 500 mg twice a day",
+      "atorvastatin 40 mg", "albuterol as needed"]),
+    (["Visit type", "Reason for visit", "Chief complaint"], ["follow-up", "annual physical",
+      "chest pain", "knee pain for 3 weeks", "new patient"]),
+    (["Temperature", "Temp"], ["98.6 F", "37.2 C", "101.2"]),
+    (["Room", "Bed"], ["12", "4B", "305"]),
+    (["Smoking", "Tobacco"], ["never", "former smoker, 20 pack-years", "1 pack per day"]),
+]
+
+
+def record_template(rng):
+    """A random form: 3 to 9 fields in random order and layout, some of them not identifying."""
+    fields = rng.sample(FIELDS, rng.randint(3, 8)) + rng.sample(NON_PII, rng.randint(0, 3))
+    rng.shuffle(fields)
+    sep = rng.choice([": ", ": ", ":\t", " - ", " ", ":  "])
+    join = rng.choice(["\n", "\n", "; ", " | ", ", ", "\n\n"])
+    style = rng.choice([str, str, str.upper, str.lower, str.title])
+    parts = []
+    for names, value in fields:
+        v = rng.choice(value) if isinstance(value, list) else value
+        parts.append(style(rng.choice(names)) + sep + v)
+    return join.join(parts)
+
+
+def recase(template, rng):
+    """Case augmentation: one line of the template's own words (not the placeholders) upper- or
+    lower-cased, so field names are not learnt in one casing only."""
+    lines = template.split("\n")
+    i = rng.randrange(len(lines))
+    f = rng.choice([str.upper, str.lower])
+    pieces = re.split(r"(\{\{[A-Z_]+(?::\w+)?\}\})", lines[i])
+    lines[i] = "".join(x if x.startswith("{{") else f(x) for x in pieces)
+    return "\n".join(lines)
+
+
 PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)(?::(\w+))?\}\}")
 
 
@@ -306,6 +370,9 @@ def main():
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--note-copies", type=int, default=3)
     ap.add_argument("--short-copies", type=int, default=2)
+    ap.add_argument("--records", type=int, default=0, help="generated form records added to training")
+    ap.add_argument("--recase", type=float, default=0.0,
+                    help="probability of re-casing one line of a training template")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     fk = Faker(rng)
@@ -336,6 +403,17 @@ def main():
     for i, h in enumerate(HEADERS):
         for _ in range(40 if i not in held_heads else 15):
             (held if i in held_heads else train).append(fill(h.strip(), fk))
+    for _ in range(a.records):
+        train.append(fill(record_template(rng), fk))
+    if a.recase > 0:  # re-cased copies of a share of the short training texts
+        extra = []
+        for tid, t in pres:
+            if tid not in held_tids and rng.random() < a.recase:
+                extra.append(fill(recase(t, rng), fk))
+        for i, h in enumerate(HEADERS):
+            if i not in held_heads:
+                extra += [fill(recase(h.strip(), rng), fk) for _ in range(int(40 * a.recase))]
+        train += extra
     rng.shuffle(train)
     os.makedirs(a.out, exist_ok=True)
     for name, rows in (("train", train), ("heldout", held)):
