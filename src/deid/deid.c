@@ -74,15 +74,6 @@ static openmed_status find_spans(const om_text_index *ix, const openmed_entity *
     return st;
 }
 
-static char *dup_bytes(const char *s, size_t n) {
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = 0;
-    }
-    return d;
-}
-
 openmed_status om_deid_from_entities(const char *text, size_t len, const openmed_entity *entities, size_t n_entities,
                                      const openmed_deid_options *options, int redact, openmed_deid_result **out,
                                      openmed_error *err) {
@@ -116,7 +107,7 @@ openmed_status om_deid_from_entities(const char *text, size_t len, const openmed
     for (size_t k = 0; k < spans.n; k++) {
         const om_pii_span *s = &spans.items[k];
         openmed_pii_entity *e = &r->entities[r->n_entities++];
-        e->text = dup_bytes(ix.text + s->b0, s->b1 - s->b0);
+        e->text = strndup(ix.text + s->b0, s->b1 - s->b0);
         e->label = strdup(s->label);
         e->start = om_text_cp_at_byte(&ix, s->b0);
         e->end = om_text_cp_at_byte(&ix, s->b1);

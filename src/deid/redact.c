@@ -82,15 +82,6 @@ static void base_replacement(const char *text, const om_span_list *spans, size_t
     }
 }
 
-static char *dup_bytes(const char *s, size_t n) {
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = 0;
-    }
-    return d;
-}
-
 void om_redaction_free(om_redaction *r) {
     for (size_t i = 0; i < r->n_replacements; i++) free(r->replacements[i]);
     free(r->replacements);
@@ -157,7 +148,7 @@ static openmed_status build_mapping(const char *text, const om_span_list *spans,
                 collides = 1;
         }
         if (seen) continue;
-        char *redacted, *original = dup_bytes(text + s->b0, s->b1 - s->b0);
+        char *redacted, *original = strndup(text + s->b0, s->b1 - s->b0);
         if (collides) {
             size_t size = strlen(key) + 48;
             redacted = malloc(size);
@@ -188,7 +179,7 @@ openmed_status om_pii_redact(const char *text, size_t n, const om_span_list *spa
     for (size_t k = 0; k < spans->n; k++) {
         buf.len = 0;
         base_replacement(text, spans, k, method, keep_mapping, shift_days, &buf);
-        out->replacements[k] = buf.failed ? NULL : dup_bytes(buf.len ? buf.data : "", buf.len);
+        out->replacements[k] = buf.failed ? NULL : strndup(buf.len ? buf.data : "", buf.len);
         if (!out->replacements[k]) {
             st = om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory");
             goto done;
@@ -212,7 +203,7 @@ openmed_status om_pii_redact(const char *text, size_t n, const om_span_list *spa
         at = spans->items[k].b1;
     }
     om_strbuf_put(&buf, text + at, n - at);
-    out->text = buf.failed ? NULL : dup_bytes(buf.len ? buf.data : "", buf.len);
+    out->text = buf.failed ? NULL : strndup(buf.len ? buf.data : "", buf.len);
     out->len = buf.len;
     if (!out->text) st = om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory for the de-identified text");
 done:
