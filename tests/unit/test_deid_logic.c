@@ -170,6 +170,20 @@ static void test_merge_and_overlaps(void) {
     }
     openmed_deid_result_free(r);
 
+    /* widening works on code points: "Zo" of "Zoë" (offsets after "Café ") covers "Zoë" */
+    const char *t8 = "Café Zoë Ångström left.";
+    openmed_entity e10[] = {ent("FIRST_NAME", 5, 7, 0.9f), ent("LAST_NAME", 10, 13, 0.9f)};
+    r = deid(t8, e10, 2, OPENMED_DEID_MASK, 0);
+    if (r) {
+        CHECK_STR(r->deidentified_text, "Café [FIRST_NAME] [LAST_NAME] left.");
+        if (r->n_entities == 2) {
+            CHECK_STR(r->entities[0].text, "Zoë");
+            CHECK_INT(r->entities[1].start, 9);
+            CHECK_INT(r->entities[1].end, 17);
+        }
+    }
+    openmed_deid_result_free(r);
+
     /* overlapping model spans: longer wins; equal length: higher score; then earlier start */
     const char *t4 = "alpha beta gamma delta";
     openmed_entity e4[] = {ent("A", 0, 10, 0.99f), ent("B", 6, 16, 0.95f), ent("C", 6, 22, 0.75f)};
