@@ -240,6 +240,8 @@ def load_task(args):
         dev = data.read_conll(os.path.join(args.data, "ncbi-disease/devel.tsv"))
         if args.bc5cdr:
             train += data.read_conll(os.path.join(args.data, "bc5cdr/train.tsv"), {"Disease"})
+        if args.bc5cdr_devel:  # a different corpus's devel split: training data here, never NCBI's
+            train += data.read_conll(os.path.join(args.data, "bc5cdr/devel.tsv"), {"Disease"})
         for e in train + dev:
             for s in e["spans"]:
                 s["label"] = "DISEASE"
@@ -255,7 +257,7 @@ def load_task(args):
 def mlm_texts(args):
     texts = []
     if args.task == "disease":
-        for f in ("ncbi-disease/train.tsv", "bc5cdr/train.tsv"):
+        for f in ("ncbi-disease/train.tsv", "bc5cdr/train.tsv") + (("bc5cdr/devel.tsv",) if args.bc5cdr_devel else ()):
             texts += [e["text"] for e in data.read_conll(os.path.join(args.data, f))]
         for line in open(os.path.join(args.data, "bc5cdr/pubtator/train.PubTator.txt"), encoding="utf-8"):
             parts = line.rstrip("\n").split("|", 2)
@@ -297,6 +299,7 @@ def main():
     ap.add_argument("--mlm-steps", type=int, default=0)
     ap.add_argument("--mlm-lr", type=float, default=1e-3)
     ap.add_argument("--bc5cdr", action="store_true", help="add BC5CDR Disease mentions to training")
+    ap.add_argument("--bc5cdr-devel", action="store_true", help="also train on BC5CDR devel Disease mentions")
     ap.add_argument("--svd-init", action="store_true",
                     help="initialise word embeddings from PPMI-SVD of the in-domain text")
     ap.add_argument("--freeze-embeddings", action="store_true",

@@ -1,7 +1,8 @@
 /* test_bundled_models.c: the bundled models (models/disease-ner, models/pii) load, tokenize their
  * reference sentences to the ids training used, give the training framework's logits (torch, from
  * the float16 weights, stored by scripts/train next to each model) within 1e-4, and find real
- * entities: a disease in "The patient has cystic fibrosis.", names and a phone number in a note. */
+ * entities: a disease in "The patient has cystic fibrosis.", and in a note exactly its four
+ * identifiers (first and last name, record number, phone number). */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -148,11 +149,9 @@ static void check_pii_finds(void) {
     openmed_result *r = run_one(m, text, &pipe);
     CHECK_MSG(has_entity(r, "FIRST_NAME", 9, 14), "no FIRST_NAME 'Maria' [9, 14)");
     CHECK_MSG(has_entity(r, "LAST_NAME", 15, 20), "no LAST_NAME 'Lopez' [15, 20)");
-    int phone = 0; /* the tiny model may split "(617) 555-0192" in two: any PHONE inside it */
-    for (size_t i = 0; r && i < r->n_entities; i++)
-        if (!strcmp(r->entities[i].label, "PHONE") && r->entities[i].start >= 41 && r->entities[i].end <= 55)
-            phone = 1;
-    CHECK_MSG(phone, "no PHONE inside [41, 55)");
+    CHECK_MSG(has_entity(r, "ID_NUM", 26, 33), "no ID_NUM '4829173' [26, 33)");
+    CHECK_MSG(has_entity(r, "PHONE", 41, 55), "no PHONE '(617) 555-0192' [41, 55)");
+    CHECK_MSG(r && r->n_entities == 4, "%zu entities, expected exactly the 4 identifiers", r ? r->n_entities : 0);
     for (size_t i = 0; r && i < r->n_entities; i++)
         printf("  %s [%lld, %lld) %.3f\n", r->entities[i].label, (long long)r->entities[i].start,
                (long long)r->entities[i].end, r->entities[i].score);
