@@ -12,8 +12,8 @@ DATA = {
     "disease": """- **NCBI-disease** (`train.tsv`, 5,424 sentences; `devel.tsv`, 923 sentences, used for model
   selection and the scores below), from cambridgeltl/MTL-Bioinformatics-2016 `data/NCBI-disease-IOB/`.
   Licence: NLM public-domain notice (the corpus); packaging CC BY 4.0.
-- **BC5CDR** `train.tsv` and `devel.tsv` (4,560 + 4,581 sentences), Disease mentions only (Chemical
-  tags dropped to O), from the same repository. Licence: public domain; packaging CC BY 4.0.
+- **BC5CDR** `train.tsv` (4,560 sentences), Disease mentions only (Chemical tags dropped to O), from
+  the same repository. Licence: public domain; packaging CC BY 4.0.
 - The WordPiece vocabulary is the bert-base-uncased vocabulary (microsoft/BlingFire, MIT) pruned to
   the pieces the training text uses at least twice plus every single character, plus every word of
   the training text seen at least twice as a whole token (`build_vocab.py --whole-words 2`).""",
@@ -58,12 +58,12 @@ STAGES = {
     "disease": """- Word embeddings start from a count-based pre-training: positive PMI of word pieces within 4
   tokens over the in-domain text, reduced by a randomised SVD (`--svd-init`).
 - Masked-LM pre-training on the in-domain text (NCBI-disease and BC5CDR training abstracts, the
-  ACI-bench notes and dialogues; never NCBI devel). Measured on the 128-hidden model: devel F1
+  ACI-bench training notes; never NCBI devel). Measured on the 128-hidden model: devel F1
   after the first NER epoch 0.697 with 1,200 MLM steps against 0.629 without.
-- NER stage 1 on NCBI-disease + BC5CDR (train and devel) Disease mentions, with word dropout
+- NER stage 1 (six epochs) on NCBI-disease + BC5CDR train Disease mentions, with word dropout
   (5 % of input tokens become `[UNK]`) and mention substitution (each epoch adds a copy of the
   data whose entities are swapped, with probability 0.5, for random training mentions).
-- NER stage 2 on NCBI-disease train only at a lower rate, because BC5CDR's annotation guidelines
+- NER stage 2 (three epochs) on NCBI-disease train only at a lower rate, because BC5CDR's annotation guidelines
   differ from NCBI's; the epoch with the best devel F1 is kept.""",
     "pii": """- Word embeddings start from a count-based pre-training: positive PMI of word pieces within 4
   tokens over the clinical notes (`--svd-init`).

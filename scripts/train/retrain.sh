@@ -38,7 +38,7 @@ pii() {
 }
 
 # the disease model's size and stage-1 schedule (see models/disease-ner/README.md)
-DH=192 DHEADS=3 DI=384 DMLM=2000 DEPOCHS=4 DEXTRA=--bc5cdr-devel
+DH=128 DHEADS=2 DI=256 DMLM=1200 DEPOCHS=6 DEXTRA=
 case "$what" in
   disease) disease ;;
   pii) pii ;;
