@@ -14,6 +14,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_pii(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Print "openmed: <message>" for a failed call to stderr; returns 1 (the exit code). */
 int cli_report(const openmed_error *err);

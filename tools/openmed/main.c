@@ -15,6 +15,7 @@ static const struct {
     {"eval", cmd_eval, "strict entity-level precision/recall/F1 on CoNLL or span files"},
     {"bench", cmd_bench, "measure load time, throughput and peak memory"},
     {"pii", cmd_pii, "extract or de-identify personal identifiers (mask, remove, replace, hash)"},
+    {"serve", cmd_serve, "serve /analyze and /pii/* as JSON over HTTP on 127.0.0.1"},
     {"models", cmd_models, "list, describe and pull registry models"},
     {"doctor", cmd_doctor, "show how the device, dtype and backends were chosen"},
 };
