@@ -1,8 +1,10 @@
 /* test_serve.c: the real `openmed serve` binary on 127.0.0.1 (a free port it picks), driven with
  * libcurl: /health, /analyze with the bundled disease model, /pii/deidentify masking planted
- * identifiers, /pii/extract, and the 400/404/405/413/422 answers; then SIGTERM and exit code 0. */
+ * identifiers, /pii/extract, the 400/404/405/413/422 answers and concurrent clients getting the
+ * answers a lone client gets; then SIGTERM and exit code 0. */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +63,33 @@ static void check_detail(const reply *r, const char *secret) {
     CHECK_MSG(cJSON_IsString(cJSON_GetObjectItem(j, "detail")), "no detail in: %.200s", r->data);
     if (secret) CHECK_MSG(strstr(r->data, secret) == NULL, "error echoes the text");
     cJSON_Delete(j);
+}
+
+/* Concurrent clients: each posts to /analyze and /pii/deidentify and keeps the entity texts. */
+typedef struct client {
+    char analyze[256], deid[256];
+} client;
+
+static void entity_texts(const char *json, const char *list, const char *field, char *out, size_t size) {
+    cJSON *j = cJSON_Parse(json);
+    const cJSON *e;
+    out[0] = '\0';
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(j, list)) {
+        const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(e, field));
+        snprintf(out + strlen(out), size - strlen(out), "%s|", t ? t : "?");
+    }
+    if (!j) snprintf(out, size, "not JSON");
+    cJSON_Delete(j);
+}
+
+static void *client_run(void *arg) {
+    client *c = arg;
+    static _Thread_local reply r;
+    if (post("/analyze", "{\"text\": \"The patient has cystic fibrosis.\"}", &r) == 200)
+        entity_texts(r.data, "entities", "text", c->analyze, sizeof c->analyze);
+    if (post("/pii/deidentify", "{\"text\": \"Call (617) 555-0142 or email john.smith@example.com.\"}", &r) == 200)
+        entity_texts(r.data, "pii_entities", "label", c->deid, sizeof c->deid);
+    return NULL;
 }
 
 int main(void) {
@@ -161,6 +190,17 @@ int main(void) {
     CHECK_INT(request("POST", "/analyze", big, big_len, &r), 413);
     check_detail(&r, NULL);
     free(big);
+    /* four clients at once get what one client gets */
+    static client alone, many[4];
+    client_run(&alone);
+    CHECK(alone.analyze[0] && alone.deid[0]);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) pthread_create(&th[i], NULL, client_run, &many[i]);
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++) {
+        CHECK_STR(many[i].analyze, alone.analyze);
+        CHECK_STR(many[i].deid, alone.deid);
+    }
     /* still serving after the errors */
     CHECK_INT(request("GET", "/health", NULL, 0, &r), 200);
 
