@@ -17,12 +17,10 @@ T="--arch modernbert --local-window 16 --layers 3 --threads 1 --word-dropout 0.0
 disease() {
   $py scripts/train/build_vocab.py --data "$data" --out "$w/tok-disease" --whole-words 2
   D="$T --task disease --tok $w/tok-disease --openmed $om --batch-tokens 1024"
-  # stage 1: NCBI-disease + BC5CDR Disease mentions; PPMI-SVD word embeddings, masked-LM pre-training
-  $py scripts/train/train_ner.py $D --hidden $DH --heads $DHEADS --intermediate $DI --bc5cdr $DEXTRA \
-    --svd-init --mlm-steps $DMLM --mlm-lr 2e-3 --epochs $DEPOCHS --lr 2e-3 --out "$w/disease-1" --work "$w/disease-1"
-  # stage 2: NCBI-disease only, lower rate (its annotation guidelines differ from BC5CDR's)
-  $py scripts/train/train_ner.py $D --hidden $DH --heads $DHEADS --intermediate $DI --init "$w/disease-1" \
-    --epochs 3 --lr 5e-4 --out models/disease-ner --work "$w"
+  # NCBI-disease + BC5CDR (train and devel) Disease mentions; PPMI-SVD word embeddings and
+  # masked-LM pre-training first; the epoch with the best NCBI devel F1 is kept
+  $py scripts/train/train_ner.py $D --hidden 192 --heads 3 --intermediate 384 --bc5cdr --bc5cdr-devel \
+    --svd-init --mlm-steps 2000 --mlm-lr 2e-3 --epochs 4 --lr 2e-3 --out models/disease-ner --work "$w"
   WORK=$w sh scripts/train/publish.sh disease models/disease-ner $om
 }
 
@@ -37,8 +35,6 @@ pii() {
   WORK=$w sh scripts/train/publish.sh pii models/pii $om
 }
 
-# the disease model's size and stage-1 schedule (see models/disease-ner/README.md)
-DH=128 DHEADS=2 DI=256 DMLM=1200 DEPOCHS=6 DEXTRA=
 case "$what" in
   disease) disease ;;
   pii) pii ;;

@@ -354,6 +354,10 @@ def main():
     plain = seqs = data.pack(train, args.max_len, rng, vocab["[CLS]"], vocab["[SEP]"])
     pool = mention_pool(train) if args.mention_swap > 0 else None
     if pool:
+        # Known defect, kept so the bundled models stay reproducible: `+=` extends `plain` too, so
+        # epochs after the first train on the plain data, this first augmented copy and a fresh
+        # one (1.5x the first epoch's steps), and the schedule below, sized from the first epoch,
+        # reaches a rate of zero part-way through the last epoch. Fix with the next retraining.
         seqs += data.pack(swap_mentions(train, pool, args.mention_swap, rng, label2id), args.max_len, rng,
                           vocab["[CLS]"], vocab["[SEP]"])
     rng_t = torch.Generator().manual_seed(args.seed)

@@ -126,13 +126,8 @@ static void check_disease_finds(void) {
     openmed_pipeline *pipe = NULL;
     const char *text = "The patient has cystic fibrosis.";
     openmed_result *r = run_one(m, text, &pipe);
-    /* The tiny model finds "fibrosis" as a DISEASE; whether it also takes in "cystic" ([16, 31)) is
-     * printed below, not required (its devel F1 is reported in models/disease-ner/README.md). */
-    int found = 0;
-    for (size_t i = 0; r && i < r->n_entities; i++)
-        if (!strcmp(r->entities[i].label, "DISEASE") && r->entities[i].start >= 16 && r->entities[i].end == 31)
-            found = 1;
-    CHECK_MSG(found, "no DISEASE entity ending with 'fibrosis' [.., 31) in \"%s\"", text);
+    CHECK_MSG(has_entity(r, "DISEASE", 16, 31), "no DISEASE 'cystic fibrosis' [16, 31) in \"%s\"", text);
+    CHECK_MSG(r && r->n_entities == 1, "%zu entities in \"%s\", expected 1", r ? r->n_entities : 0, text);
     for (size_t i = 0; r && i < r->n_entities; i++)
         printf("  %s [%lld, %lld) %s %.3f\n", r->entities[i].label, (long long)r->entities[i].start,
                (long long)r->entities[i].end, r->entities[i].word, r->entities[i].score);
