@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cli.h"
 #include "models/bundled.h"
 #include "pipeline/text_inputs.h"
@@ -50,22 +51,6 @@ static int parse_int(const char *flag, const char *v, long min, long max, int *o
     }
     *out = (int)n;
     return 0;
-}
-
-static void iso_timestamp(char *buf, size_t size) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm tm;
-    localtime_r(&tv.tv_sec, &tm);
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%06ld", base, (long)tv.tv_usec);
-}
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static void progress(size_t done, size_t total) {
@@ -236,13 +221,13 @@ int cmd_analyze(int argc, char **argv) {
     for (size_t first = 0; first < texts.n && rc == 0; first += chunk) {
         size_t n = texts.n - first < chunk ? texts.n - first : chunk;
         openmed_result *res = NULL;
-        double t0 = now_seconds();
+        double t0 = cli_now_seconds();
         if (openmed_pipeline_run(pipe, (const char *const *)texts.texts + first, n, &res, &err) != OPENMED_OK) {
             rc = cli_report(&err);
             break;
         }
-        info.processing_time = (now_seconds() - t0) / (double)n;
-        iso_timestamp(stamp, sizeof stamp);
+        info.processing_time = (cli_now_seconds() - t0) / (double)n;
+        cli_iso_timestamp(stamp, sizeof stamp);
         info.timestamp = stamp;
         for (size_t i = 0; i < n && rc == 0; i++) {
             const char *t = texts.texts[first + i];

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "clock.h"
 #include "cli.h"
 #include "models/bundled.h"
 #include "pipeline/text_inputs.h"
@@ -21,12 +22,6 @@ static const char *bench_usage =
     "Loads the model (default: the bundled disease model), runs the pipeline once over every text\n"
     "of FILE (.txt, .jsonl or .csv; --field names the JSON key or CSV column, default \"text\") and\n"
     "reports load time, texts/s, tokens/s (tokens the model read) and peak resident memory.\n";
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int parse_int(const char *flag, const char *v, long min, long max, int *out) {
     char *end = NULL;
@@ -104,7 +99,7 @@ int cmd_bench(int argc, char **argv) {
     openmed_pipeline *pipe = NULL;
     openmed_result *res = NULL;
     int rc = 0;
-    double t0 = now_seconds();
+    double t0 = cli_now_seconds();
     openmed_model_options mo;
     openmed_model_options_init(&mo);
     mo.device = device;
@@ -116,13 +111,13 @@ int cmd_bench(int argc, char **argv) {
         rc = cli_report(&err);
         goto done;
     }
-    double load_s = now_seconds() - t0;
-    t0 = now_seconds();
+    double load_s = cli_now_seconds() - t0;
+    t0 = cli_now_seconds();
     if (openmed_pipeline_run(pipe, (const char *const *)texts.texts, texts.n, &res, &err) != OPENMED_OK) {
         rc = cli_report(&err);
         goto done;
     }
-    double run_s = now_seconds() - t0;
+    double run_s = cli_now_seconds() - t0;
     long long tokens = 0, windows = 0, entities = 0;
     for (size_t i = 0; i < texts.n; i++) {
         tokens += res[i].n_tokens;

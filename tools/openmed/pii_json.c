@@ -4,17 +4,8 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "clock.h"
 #include "pii_json.h"
-
-static void iso_timestamp(char *buf, size_t size) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm tm;
-    localtime_r(&tv.tv_sec, &tm);
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%06ld", base, (long)tv.tv_usec);
-}
 
 static void json_key_string(om_strbuf *b, const char *indent, const char *key, const char *value, int comma) {
     om_strbuf_printf(b, "%s\"%s\": ", indent, key);
@@ -47,7 +38,7 @@ void om_pii_write_extract_json(om_strbuf *b, const char *text, size_t len, const
 void om_pii_write_deid_json(om_strbuf *b, const char *text, size_t len, const char *model, float threshold,
                             int sweep, int keep_mapping, const openmed_deid_result *r) {
     char stamp[64];
-    iso_timestamp(stamp, sizeof stamp);
+    cli_iso_timestamp(stamp, sizeof stamp);
     om_strbuf_puts(b, "{\n");
     if (keep_mapping) {
         om_strbuf_puts(b, "  \"original_text\": ");

@@ -6,6 +6,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "clock.h"
 #include "pii_json.h"
 #include "pipeline/writers.h"
 #include "serve.h"
@@ -107,22 +108,6 @@ static int bool_field(const cJSON *j, const char *name, int *value, om_strbuf *o
     return 1;
 }
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void iso_timestamp(char *buf, size_t size) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm tm;
-    localtime_r(&tv.tv_sec, &tm);
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%06ld", base, (long)tv.tv_usec);
-}
-
 int om_serve_analyze(om_serve_models *m, const char *body, size_t len, om_strbuf *out) {
     int status = 200;
     cJSON *j = parse_body(body, len, out, &status);
@@ -142,15 +127,15 @@ int om_serve_analyze(om_serve_models *m, const char *body, size_t len, om_strbuf
     }
     openmed_pipeline *pipe = NULL;
     openmed_result *res = NULL;
-    double t0 = now_seconds();
+    double t0 = cli_now_seconds();
     pthread_mutex_lock(&m->analyze_lock);
     openmed_status st = openmed_pipeline_create(m->analyze, &po, &pipe, &err);
     if (st == OPENMED_OK) st = openmed_pipeline_run(pipe, &text, 1, &res, &err);
     pthread_mutex_unlock(&m->analyze_lock);
     if (st == OPENMED_OK) {
         char stamp[64];
-        iso_timestamp(stamp, sizeof stamp);
-        om_result_info info = {m->analyze_path, stamp, now_seconds() - t0, po.stride};
+        cli_iso_timestamp(stamp, sizeof stamp);
+        om_result_info info = {m->analyze_path, stamp, cli_now_seconds() - t0, po.stride};
         st = om_write_analyze_json(out, text, res, &info, 2, &err);
     }
     if (st != OPENMED_OK) status = om_serve_error(out, st == OPENMED_ERR_INVALID_ARGUMENT ? 422 : 500, err.message);
