@@ -154,7 +154,9 @@ int main(void) {
     CHECK_MSG(deid != NULL, "no deidentified_text: %.300s", r.data);
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "method")), "mask");
     CHECK(strstr(r.data, "555-0142") == NULL && strstr(r.data, "john.smith") == NULL &&
-          strstr(r.data, "123-45-6789") == NULL && strstr(r.data, "6789") == NULL);
+          strstr(r.data, "123-45-6789") == NULL);
+    /* digit runs only in the text: the reply's timestamp digits are the clock's, not the input's */
+    CHECK(deid && strstr(deid, "0142") == NULL && strstr(deid, "6789") == NULL);
     CHECK(deid && strstr(deid, "Call [") == deid);
     cJSON_Delete(j);
     /* keep_mapping gives the originals back on request */
