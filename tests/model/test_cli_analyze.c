@@ -7,29 +7,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cli_run.h"
 #include "core/file.h"
 
 #define MODEL OM_FIXTURES "/hf/models/bert-uncased"
-
-static char out_buf[1 << 20];
-
-/* Run `openmed ARGS` (stderr folded into the output); returns the exit code. */
-static int run(const char *args) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s/bin/openmed %s 2>&1", OM_BINARY_DIR, args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = fread(out_buf, 1, sizeof out_buf - 1, p);
-    out_buf[n] = '\0';
-    int rc = pclose(p);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static void write_file(const char *path, const char *data) {
-    FILE *f = fopen(path, "wb");
-    fputs(data, f);
-    fclose(f);
-}
 
 /* Compare HF raw dicts with the golden list. */
 static void same_as_golden(const cJSON *got, const cJSON *gold) {

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "check.h"
-
-static char out_buf[1 << 20];
+#include "cli_run.h"
+#include "leak_check.h"
 
 static const char *const planted[] = {"(617) 555-0142", "john.smith@example.com", "123-45-6789", "00482913",
                                       "03/14/1962", "March 3, 2021", "https://portal.mercyhealth.org/r/88231"};
@@ -19,24 +19,6 @@ static const char *const planted[] = {"(617) 555-0142", "john.smith@example.com"
     "Patient John Smith (DOB 03/14/1962), MRN: 00482913, was seen by Dr. Emily Carter on March 3, 2021. " \
     "Call (617) 555-0142 or email john.smith@example.com. SSN 123-45-6789. "                            \
     "Records at https://portal.mercyhealth.org/r/88231 today."
-
-/* Run `openmed ARGS` (stderr folded into the output); returns the exit code. */
-static int run(const char *args) {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s/bin/openmed %s 2>&1", OM_BINARY_DIR, args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = fread(out_buf, 1, sizeof out_buf - 1, p);
-    out_buf[n] = '\0';
-    int rc = pclose(p);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static void write_file(const char *path, const char *data) {
-    FILE *f = fopen(path, "wb");
-    fputs(data, f);
-    fclose(f);
-}
 
 /* The output with its "timestamp" value blanked: the clock's digits (e.g. ".202113" seconds) are
  * not from the input and would make the digit-run check below fail at random. */
@@ -53,15 +35,7 @@ static void check_no_planted(const char *what, const char *output) {
     const char *text = without_timestamp(output);
     for (size_t i = 0; i < sizeof planted / sizeof planted[0]; i++) {
         CHECK_MSG(strstr(text, planted[i]) == NULL, "%s: planted value %zu appears", what, i);
-        for (const char *p = planted[i]; *p;) { /* nor any run of 4+ of its digits */
-            size_t run = strspn(p, "0123456789");
-            if (run >= 4) {
-                char digits[32];
-                snprintf(digits, sizeof digits, "%.*s", (int)run, p);
-                CHECK_MSG(strstr(text, digits) == NULL, "%s: digits %s of a planted value appear", what, digits);
-            }
-            p += run ? run : 1;
-        }
+        check_no_digit_leak(what, text, planted[i]);
     }
     CHECK_MSG(strstr(text, "mercyhealth") == NULL && strstr(text, "john.smith") == NULL, "%s leaks", what);
 }
