@@ -82,8 +82,6 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--min-count", type=int, default=2)
     ap.add_argument("--cased", action="store_true", help="start from bert-base-cased, keep case")
-    ap.add_argument("--split-digits", action="store_true",
-                    help="drop multi-character pieces that contain a digit, so numbers are read digit by digit")
     ap.add_argument("--whole-words", type=int, default=0,
                     help="add every pre-tokenized word seen at least this often (0: none)")
     a = ap.parse_args()
@@ -101,13 +99,10 @@ def main():
         if t in SPECIALS or t.startswith("[unused"):
             continue
         single = len(t) == 1 or (t.startswith("##") and len(t) == 3)
-        if a.split_digits and not single and any(c.isdigit() for c in t):
-            continue
         if single or counts[t] >= a.min_count:
             keep.append(t)
     have = set(keep)
-    extra = sorted(w for w, n in words.items() if n >= a.whole_words and w not in have and len(w) <= 100
-                   and not (a.split_digits and any(c.isdigit() for c in w))) if a.whole_words else []
+    extra = sorted(w for w, n in words.items() if n >= a.whole_words and w not in have and len(w) <= 100) if a.whole_words else []
     vocab_list = SPECIALS + keep + extra
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "tokenizer.json"), "w", encoding="utf-8") as f:
