@@ -6,10 +6,11 @@ Prints one JSON line per configuration and writes them all to --out.
 
   python3 bench/hf_pipeline_baseline.py --out hf.json   # inputs default to bench/data/
 
-Inputs default to bench/data/ (the repository is all that reaches the GPU machine). --devices picks
+Inputs default to bench/data/ and the bert-base-uncased tokenizer of the test fixtures (read
+xz-compressed; the repository is all that reaches the GPU machine). --devices picks
 which runs to make ("cuda" skips the slow CPU run, for the time-boxed bench/gpu-check.sh).
 """
-import argparse, csv, json, os, time
+import argparse, csv, json, lzma, os, time
 import torch, transformers
 from transformers import pipeline, AutoModelForTokenClassification
 from tokenizers import Tokenizer
@@ -17,7 +18,8 @@ from tokenizers import Tokenizer
 ap = argparse.ArgumentParser()
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 ap.add_argument("--notes", default=os.path.join(here, "aci-notes-64.csv"))
-ap.add_argument("--tokenizer", default=os.path.join(here, "bert-base-uncased-tokenizer.json"))
+ap.add_argument("--tokenizer", default=os.path.join(here, "..", "..", "tests", "fixtures", "tokenizer",
+                                                   "bert-base-uncased-old-format", "tokenizer.json.xz"))
 ap.add_argument("--out", default="hf_baseline.json")
 ap.add_argument("--models", default="bert-base,distilbert-base")
 ap.add_argument("--threads", type=int, default=0)
@@ -26,7 +28,8 @@ a = ap.parse_args()
 csv.field_size_limit(10**9)
 notes = [r["note"] for r in csv.DictReader(open(a.notes))][:64]
 Fast = getattr(transformers, "TokenizersBackend", None) or transformers.PreTrainedTokenizerFast
-tok = Fast(tokenizer_object=Tokenizer.from_file(a.tokenizer), unk_token="[UNK]", sep_token="[SEP]",
+tok_json = (lzma.open if a.tokenizer.endswith(".xz") else open)(a.tokenizer, "rt", encoding="utf-8").read()
+tok = Fast(tokenizer_object=Tokenizer.from_str(tok_json), unk_token="[UNK]", sep_token="[SEP]",
            pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]", model_max_length=512)
 ntok = sum(len(tok(n)["input_ids"]) for n in notes)
 labels = ["O"] + [f"{p}-{c}" for c in ("DISEASE", "CHEM", "PERSON", "DATE") for p in "BI"]

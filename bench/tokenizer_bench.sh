@@ -1,7 +1,8 @@
 #!/bin/sh
 # tokenizer_bench.sh: OpenMed-C's tokenizer against Hugging Face tokenizers (Rust, npm @anush008/tokenizers),
 # single-threaded, on the clinical notes. usage: bench/tokenizer_bench.sh [CLINICAL_NOTES_DIR] [SECONDS]
-# Builds bench/out/tokenizer_bench from the tokenizer sources (no other module needed).
+# Builds bench/out/tokenizer_bench from the tokenizer sources (no other module needed); reads the
+# tokenizer fixtures decompressed by the configure step (build/fixtures: run scripts/setup.sh first).
 set -e
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 NOTES=${1:-/work/shared/data/clinical-notes}
@@ -25,7 +26,7 @@ gcc -O2 -std=c11 -D_GNU_SOURCE -I"$ROOT/include" -I"$ROOT/src" "$ROOT/bench/toke
     "$ROOT"/src/core/*.c -lcjson -lutf8proc -lpcre2-8 -lm -lpthread -o "$OUT/tokenizer_bench"
 [ -d "$ROOT/bench/node_modules/@anush008/tokenizers" ] || (cd "$ROOT/bench" && npm install --no-save --no-package-lock @anush008/tokenizers >/dev/null)
 for m in wordpiece-uncased bpe-roberta unigram-xlmr; do
-    dir=$ROOT/tests/fixtures/hf/tokenizers/$m
+    dir=$ROOT/build/fixtures/hf/tokenizers/$m
     "$OUT/tokenizer_bench" --model "$dir" --input "$OUT/tokenizer_notes.jsonl" --seconds "$SECONDS_PER"
     RAYON_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false node "$ROOT/bench/tokenizer_compare.mjs" --model "$dir" \
         --input "$OUT/tokenizer_notes.jsonl" --seconds "$SECONDS_PER"

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config libcjson-dev libutf8proc-dev libpcre2-dev libdnnl-dev
-          libopenblas-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev python3)
+          libopenblas-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev python3 xz-utils)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
