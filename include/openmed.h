@@ -49,7 +49,8 @@ typedef enum openmed_status {
     OPENMED_ERR_AUTH = 9,             /* 401/403: gated or private repository, bad token */
     OPENMED_ERR_INTEGRITY = 10,       /* checksum or size mismatch */
     OPENMED_ERR_CONFIG = 11,          /* a bad configuration file or value */
-    OPENMED_ERR_INTERNAL = 12
+    OPENMED_ERR_INTERNAL = 12,
+    OPENMED_ERR_NUMERIC = 13          /* a model produced non-finite values (NaN, infinity) */
 } openmed_status;
 
 #define OPENMED_ERROR_MESSAGE_MAX 1024
@@ -408,16 +409,20 @@ openmed_status openmed_model_fetch(const char *name, const char *revision, const
 
 /* ---------------------------------------------------------------- PII extraction and de-identification (deid) */
 
-/* OpenMed's extract_pii and deidentify over a loaded PII token-classification model: the model's
- * entities ("simple" aggregation over the whole text) above a confidence threshold, plus a
- * deterministic safety sweep for structured identifiers (e-mail addresses, US phone numbers, SSNs,
- * numeric and month-name dates, URLs, "MRN 1234567"-style record numbers) labelled EMAIL, PHONE,
- * SSN, DATE, URL, ID_NUM. Model spans lose edge white space and sentence punctuation (a span of
- * punctuation alone is dropped) and are widened to whole words; a model entity overlapped by a
- * sweep hit grows to their union (never shrinks); overlaps are resolved (longer span, then higher
- * score, then earlier start); then every other whole-word occurrence of a found value (3+ bytes, not
- * a plain lower-case word) is found too, so a name the model misses once does not leak. Nothing
- * here is logged. Not implemented: OpenMed's format_preserve and aadhaar_mask methods, keep_year,
+/* OpenMed's extract_pii and deidentify over a loaded PII token-classification model.
+ * Detection reads a folded view of the text: NFKC, zero-width characters, soft hyphens and other
+ * format characters removed, digits of every script as ASCII, Cyrillic/Greek look-alike letters
+ * inside Latin words as Latin. Detectors over it: the model's entities ("simple" aggregation over
+ * the whole text) above a confidence threshold, widened to whole words, with edge white space and
+ * sentence punctuation trimmed; a deterministic safety sweep for structured identifiers (e-mail
+ * addresses, US phone numbers, SSNs, numeric and month-name dates, URLs, "MRN 1234567"-style record
+ * numbers); the caller's deny list. Overlapping spans are joined into their union (no part of a
+ * value is left); the allow list drops values; every other whole-word occurrence of a found value
+ * (3+ bytes, not a plain lower-case word), as written, capitalised or in capitals, is found too, so
+ * a name the model misses once does not leak. Spans map back to whole grapheme clusters of the
+ * caller's text, so a value with a zero-width joiner inside is replaced whole. Any failure
+ * (including a model giving non-finite scores: OPENMED_ERR_NUMERIC) returns an error and no text.
+ * Nothing here is logged. Not implemented: OpenMed's format_preserve and aadhaar_mask methods, keep_year,
  * patient keys, policies, languages other than English. */
 
 typedef enum openmed_deid_method {
@@ -452,6 +457,12 @@ typedef struct openmed_deid_options {
     int safety_sweep;            /* 1 (default): add the deterministic structured-identifier sweep */
     int keep_mapping;            /* 1: fill `mapping` and number repeated placeholders
                                     ("[FIRST_NAME]", "[FIRST_NAME_2]", ...); default 0 */
+    const char *const *deny_list; /* terms always redacted wherever they occur as whole words,
+                                     ignoring ASCII case (label "CUSTOM"); NULL/0 = none */
+    size_t n_deny_list;
+    const char *const *allow_list; /* values never redacted (a found value equal to one, ignoring
+                                      ASCII case, is dropped; deny-list terms win); NULL/0 = none */
+    size_t n_allow_list;
 } openmed_deid_options;
 
 /* Deidentify defaults: mask, threshold 0.7, no date shift or seed, sweep on, no mapping. */
@@ -464,8 +475,9 @@ typedef struct openmed_pii_entity {
     int64_t start, end;        /* [start, end) in Unicode code points of the original text */
     float confidence;          /* the model's score; 1 for a sweep-only hit */
     const char *redacted_text; /* the replacement; NULL for openmed_pii_extract */
-    const char *source;        /* "model", "sweep", "model+sweep" (a model span grown by the sweep) or
-                                  "repeat" (another occurrence of a value found elsewhere) */
+    const char *source;        /* the detectors that found it joined by '+' ("model", "sweep",
+                                  "model+sweep", "deny") or "repeat" (another occurrence of a value
+                                  found elsewhere) */
 } openmed_pii_entity;
 
 /* redacted placeholder -> original value. A placeholder that stands for different values

@@ -20,6 +20,7 @@ const char *openmed_status_name(openmed_status status) {
     case OPENMED_ERR_INTEGRITY: return "integrity";
     case OPENMED_ERR_CONFIG: return "config";
     case OPENMED_ERR_INTERNAL: return "internal";
+    case OPENMED_ERR_NUMERIC: return "numeric";
     }
     return "unknown";
 }

@@ -1,15 +1,16 @@
-/* deid.c: from the model's entities to the public result: threshold, word widening, safety sweep,
- * merge, overlap resolution, repeated values and, for de-identification, the replacements. */
+/* deid.c: from the text to the public result: the detection view, the detectors, joining,
+ * allow list, repeats, the map back to the caller's text and, for de-identification, the
+ * replacements. Every failure is an error without text (fail closed). */
 #include "deid/deid.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "core/error.h"
+#include "deid/detector.h"
 #include "deid/redact.h"
-#include "deid/spans.h"
-#include "deid/sweep.h"
-#include "pipeline/text_index.h"
+#include "deid/view.h"
 
 openmed_status om_deid_check_text(const char *text, size_t len, openmed_error *err) {
     if (!text && len) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "text: NULL with length %zu", len);
@@ -17,6 +18,16 @@ openmed_status om_deid_check_text(const char *text, size_t len, openmed_error *e
     if (nul)
         return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "text: NUL byte at byte %zu (text must be UTF-8 without NUL)",
                        (size_t)(nul - text));
+    for (size_t i = 0; i < len;) {
+        if ((unsigned char)text[i] < 0x80) {
+            i++;
+            continue;
+        }
+        utf8proc_int32_t c;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(len - i), &c);
+        if (k <= 0) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "text: invalid UTF-8 at byte %zu", i);
+        i += (size_t)k;
+    }
     return OPENMED_OK;
 }
 
@@ -26,6 +37,7 @@ void openmed_deid_result_free(openmed_deid_result *r) {
         free((char *)r->entities[i].text);
         free((char *)r->entities[i].label);
         free((char *)r->entities[i].redacted_text);
+        free((char *)r->entities[i].source);
     }
     free(r->entities);
     for (size_t i = 0; i < r->n_mapping; i++) {
@@ -37,88 +49,99 @@ void openmed_deid_result_free(openmed_deid_result *r) {
     free(r);
 }
 
-static const char *source_name(unsigned sources) {
-    if (sources & OM_SPAN_REPEAT) return "repeat";
-    if (sources == (OM_SPAN_MODEL | OM_SPAN_SWEEP)) return "model+sweep";
-    return sources == OM_SPAN_SWEEP ? "sweep" : "model";
-}
-
-/* Model entities at or above the threshold as byte spans. */
-static openmed_status model_spans(const om_text_index *ix, const openmed_entity *entities, size_t n_entities,
-                                  float threshold, om_span_list *out, openmed_error *err) {
-    for (size_t i = 0; i < n_entities; i++) {
-        const openmed_entity *e = &entities[i];
-        if (!(e->score >= threshold)) continue;
-        int64_t start = e->start < 0 ? 0 : e->start, end = e->end > ix->n_cp ? ix->n_cp : e->end;
-        if (start >= end) continue;
-        om_pii_span s = {ix->cp_byte[start], ix->cp_byte[end], "", e->score, OM_SPAN_MODEL};
-        strncpy(s.label, e->label ? e->label : "PII", sizeof s.label - 1);
-        openmed_status st = om_span_list_push(out, &s, err);
-        if (st != OPENMED_OK) return st;
+/* "repeat" for another occurrence of a found value, else the names of the detectors joined by '+'. */
+static char *source_name(unsigned source) {
+    if (source & OM_SRC_REPEAT) return strdup("repeat");
+    char buf[256] = "";
+    for (size_t i = 0; i < om_n_detectors; i++) {
+        if (!(source & om_detectors[i].bit)) continue;
+        if (*buf) strncat(buf, "+", sizeof buf - strlen(buf) - 1);
+        strncat(buf, om_detectors[i].name, sizeof buf - strlen(buf) - 1);
     }
-    return OPENMED_OK;
+    return strdup(*buf ? buf : "unknown");
 }
 
-/* The final spans of the text, in text order and disjoint. */
-static openmed_status find_spans(const om_text_index *ix, const openmed_entity *entities, size_t n_entities,
-                                 const openmed_deid_options *o, om_span_list *out, openmed_error *err) {
-    om_span_list model = {0}, sweep = {0};
-    openmed_status st = model_spans(ix, entities, n_entities, o->confidence_threshold, &model, err);
-    if (st == OPENMED_OK) om_spans_tidy(ix->text, ix->n_bytes, &model);
-    if (st == OPENMED_OK && o->safety_sweep) st = om_pii_sweep(ix->text, ix->n_bytes, &sweep, err);
-    if (st == OPENMED_OK) st = om_spans_merge_sweep(&model, &sweep, out, err);
-    if (st == OPENMED_OK) st = om_spans_resolve_overlaps(ix, out, err);
-    if (st == OPENMED_OK) st = om_spans_add_repeats(ix, out, err);
-    om_span_list_free(&model);
-    om_span_list_free(&sweep);
-    return st;
+/* The final spans over the original text, in text order and disjoint. */
+static openmed_status find_spans(const struct openmed_model *model, const openmed_entity *entities, size_t n_entities,
+                                 const om_deid_view *view, const openmed_deid_options *o, om_span_list *spans,
+                                 openmed_error *err) {
+    om_detect_input in = {view, o, model, entities, n_entities, NULL};
+    openmed_status st = om_detect_all(&in, spans, err);
+    if (st == OPENMED_OK) st = om_spans_join(spans, err);
+    if (st == OPENMED_OK) om_spans_apply_allow_list(view->text, spans, o);
+    if (st == OPENMED_OK) st = om_spans_add_repeats(view->text, view->len, spans, err);
+    if (st != OPENMED_OK) return st;
+    for (size_t k = 0; k < spans->n; k++) {
+        size_t o0, o1;
+        om_deid_view_to_original(view, spans->items[k].start, spans->items[k].end, &o0, &o1);
+        spans->items[k].start = o0;
+        spans->items[k].end = o1;
+    }
+    return om_spans_join(spans, err); /* two spans inside one folded cluster now overlap */
 }
 
-openmed_status om_deid_from_entities(const char *text, size_t len, const openmed_entity *entities, size_t n_entities,
-                                     const openmed_deid_options *options, int redact, openmed_deid_result **out,
-                                     openmed_error *err) {
-    if (!out) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "pii: out is NULL");
+openmed_status om_deid_run(const struct openmed_model *model, const openmed_entity *entities, size_t n_entities,
+                           const char *text, size_t len, const openmed_deid_options *options, int redact,
+                           openmed_deid_result **out, openmed_error *err) {
+    const char *what = redact ? "deidentify" : "pii extract";
+    if (!out) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "%s: out is NULL", what);
     *out = NULL;
-    if (!options) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "pii: options are NULL");
-    openmed_status st = om_deid_check_options(options, redact ? "deidentify" : "pii extract", err);
+    if (!options) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "%s: options are NULL", what);
+    openmed_status st = om_deid_check_options(options, what, err);
     if (st == OPENMED_OK) st = om_deid_check_text(text, len, err);
     if (st != OPENMED_OK) return st;
-    om_text_index ix;
-    st = om_text_index_init(&ix, text ? text : "", len, "text", err);
+    if (!text) text = "";
+    om_deid_view view;
+    st = om_deid_view_init(&view, text, len, err);
     if (st != OPENMED_OK) return st;
     om_span_list spans = {0};
     om_redaction red = {0};
-    openmed_deid_result *r = calloc(1, sizeof *r);
-    if (!r) {
-        st = om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory");
+    openmed_deid_result *r = NULL;
+    if (!(r = calloc(1, sizeof *r))) {
+        st = om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: out of memory", what);
         goto done;
     }
     r->method = options->method;
     if (redact && options->method == OPENMED_DEID_SHIFT_DATES) st = om_deid_date_shift(options, &r->date_shift_days, err);
-    if (st == OPENMED_OK) st = find_spans(&ix, entities, n_entities, options, &spans, err);
-    if (st == OPENMED_OK && redact)
-        st = om_pii_redact(ix.text, len, &spans, options->method, options->keep_mapping, r->date_shift_days, &red, err);
+    if (st == OPENMED_OK) st = find_spans(model, entities, n_entities, &view, options, &spans, err);
+    if (st == OPENMED_OK && redact) {
+        om_value *values = calloc(spans.n ? spans.n : 1, sizeof *values);
+        if (!values) st = om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: out of memory", what);
+        for (size_t k = 0; k < spans.n && values; k++) {
+            size_t v0, v1;
+            om_deid_view_from_original(&view, spans.items[k].start, spans.items[k].end, &v0, &v1);
+            values[k] = (om_value){view.text + v0, v1 - v0};
+        }
+        if (st == OPENMED_OK)
+            st = om_pii_redact(text, len, &spans, values, options->method, options->keep_mapping, r->date_shift_days,
+                               &red, err);
+        free(values);
+    }
     if (st != OPENMED_OK) goto done;
     r->entities = calloc(spans.n ? spans.n : 1, sizeof *r->entities);
     if (!r->entities) {
-        st = om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory");
+        st = om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: out of memory", what);
         goto done;
     }
+    size_t byte = 0;
+    int64_t cp = 0; /* code points before `byte`; spans are in text order */
     for (size_t k = 0; k < spans.n; k++) {
         const om_pii_span *s = &spans.items[k];
         openmed_pii_entity *e = &r->entities[r->n_entities++];
-        e->text = strndup(ix.text + s->b0, s->b1 - s->b0);
+        for (; byte < s->start; byte++) cp += ((unsigned char)text[byte] & 0xC0) != 0x80;
+        e->start = cp;
+        for (; byte < s->end; byte++) cp += ((unsigned char)text[byte] & 0xC0) != 0x80;
+        e->end = cp;
+        e->text = strndup(text + s->start, s->end - s->start);
         e->label = strdup(s->label);
-        e->start = om_text_cp_at_byte(&ix, s->b0);
-        e->end = om_text_cp_at_byte(&ix, s->b1);
+        e->source = source_name(s->source);
         e->confidence = s->score;
-        e->source = source_name(s->sources);
         if (redact) { /* the replacement moves to the result */
             e->redacted_text = red.replacements[k];
             red.replacements[k] = NULL;
         }
-        if (!e->text || !e->label) {
-            st = om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory");
+        if (!e->text || !e->label || !e->source) {
+            st = om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: out of memory", what);
             goto done;
         }
     }
@@ -134,11 +157,46 @@ openmed_status om_deid_from_entities(const char *text, size_t len, const openmed
 done:
     om_redaction_free(&red);
     om_span_list_free(&spans);
-    om_text_index_free(&ix);
-    if (st != OPENMED_OK) {
+    om_deid_view_free(&view);
+    if (st != OPENMED_OK) { /* fail closed: no result, no text */
         openmed_deid_result_free(r);
         r = NULL;
     }
     *out = r;
     return st;
+}
+
+openmed_status om_deid_from_entities(const char *text, size_t len, const openmed_entity *entities, size_t n_entities,
+                                     const openmed_deid_options *options, int redact, openmed_deid_result **out,
+                                     openmed_error *err) {
+    static const openmed_entity none[1];
+    return om_deid_run(NULL, entities ? entities : none, entities ? n_entities : 0, text, len, options, redact, out,
+                       err);
+}
+
+openmed_status openmed_pii_extract(const struct openmed_model *model, const char *text, size_t len,
+                                   const openmed_deid_options *options, openmed_deid_result **out,
+                                   openmed_error *err) {
+    openmed_deid_options defaults;
+    if (!options) {
+        openmed_deid_options_init(&defaults);
+        defaults.confidence_threshold = OPENMED_PII_EXTRACT_THRESHOLD;
+        options = &defaults;
+    }
+    if (!model && options && !options->safety_sweep && !options->n_deny_list)
+        return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "pii extract: no model and the safety sweep is off: nothing would be found");
+    return om_deid_run(model, NULL, 0, text, len, options, 0, out, err);
+}
+
+openmed_status openmed_deidentify(const struct openmed_model *model, const char *text, size_t len,
+                                  const openmed_deid_options *options, openmed_deid_result **out,
+                                  openmed_error *err) {
+    openmed_deid_options defaults;
+    if (!options) {
+        openmed_deid_options_init(&defaults);
+        options = &defaults;
+    }
+    if (!model && !options->safety_sweep && !options->n_deny_list)
+        return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "deidentify: no model and the safety sweep is off: nothing would be found");
+    return om_deid_run(model, NULL, 0, text, len, options, 1, out, err);
 }

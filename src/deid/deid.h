@@ -1,11 +1,12 @@
-/* deid.h: PII extraction and de-identification from a list of model entities, the seam between
- * the model (extract.c) and everything after it; tests call it with hand-made entities. */
+/* deid.h: PII extraction and de-identification: the steps between the public entry points and the
+ * detectors (detector.h), and the seam tests use to give the model's entities by hand. */
 #ifndef OM_DEID_DEID_H
 #define OM_DEID_DEID_H
 
+#include "deid/spans.h"
 #include "openmed.h"
 
-/* Check options (method, threshold in [0, 1]); `what` names the caller in the message. */
+/* Check options (method, threshold in [0, 1], lists); `what` names the caller in the message. */
 openmed_status om_deid_check_options(const openmed_deid_options *options, const char *what, openmed_error *err);
 
 #define OM_MAX_DATE_SHIFT 36500 /* days, about a century */
@@ -18,10 +19,18 @@ openmed_status om_deid_date_shift(const openmed_deid_options *options, int *days
 /* Check that `len` bytes of `text` are UTF-8 without NUL bytes, naming the byte at fault. */
 openmed_status om_deid_check_text(const char *text, size_t len, openmed_error *err);
 
-/* The result of openmed_pii_extract (redact 0) or openmed_deidentify (redact 1) for `text`, given
- * the model's entities over it (code-point offsets, any order, NULL/0 for none; labels as the
- * pipeline's "simple" aggregation gives them). Applies the threshold, word widening, the sweep
- * (options->safety_sweep), the merge and the overlap resolution, then the method. */
+/* Drop spans whose value is on the caller's allow list (ignoring ASCII case); deny-list hits stay. */
+void om_spans_apply_allow_list(const char *text, om_span_list *spans, const openmed_deid_options *options);
+
+/* The whole flow for `len` bytes of `text`: the detection view, every detector (the model's
+ * entities over the view are `entities` when not NULL, else the model is run when there is one),
+ * join, allow list, repeats, the map back to the text, then for redact = 1 the method. The result
+ * of openmed_pii_extract (redact 0) or openmed_deidentify (redact 1). */
+openmed_status om_deid_run(const struct openmed_model *model, const openmed_entity *entities, size_t n_entities,
+                           const char *text, size_t len, const openmed_deid_options *options, int redact,
+                           openmed_deid_result **out, openmed_error *err);
+
+/* om_deid_run without a model, with its entities over the text given (tests; NULL/0 for none). */
 openmed_status om_deid_from_entities(const char *text, size_t len, const openmed_entity *entities, size_t n_entities,
                                      const openmed_deid_options *options, int redact, openmed_deid_result **out,
                                      openmed_error *err);

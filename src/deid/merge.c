@@ -1,54 +1,72 @@
-/* merge.c: model spans grown over the sweep's structured-identifier hits, so a partial model span
- * ("555-0142" of "(617) 555-0142") cannot leave the rest of a value in the output. */
+/* merge.c: overlapping spans joined into their union, so a partial span ("555-0142" of
+ * "(617) 555-0142") or two detectors' disagreeing extents cannot leave part of a value behind. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "deid/detector.h"
 #include "deid/spans.h"
 
-static int overlaps(size_t a0, size_t a1, size_t b0, size_t b1) { return a0 < b1 && b0 < a1; }
+typedef struct ordered {
+    om_pii_span span;
+    size_t order; /* position in the input list */
+} ordered;
 
-openmed_status om_spans_merge_sweep(const om_span_list *model, const om_span_list *sweep, om_span_list *out,
-                                    openmed_error *err) {
-    size_t nm = model->n, ns = sweep->n;
-    unsigned char *used = calloc(nm + ns + 1, 1); /* [0, nm) model spans, [nm, nm + ns) sweep hits */
-    if (!used) return om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory merging spans");
-    openmed_status st = OPENMED_OK;
-    for (size_t s = 0; s < ns && st == OPENMED_OK; s++) {
-        if (used[nm + s]) continue;
-        used[nm + s] = 1;
-        om_pii_span group = sweep->items[s];
-        group.sources = OM_SPAN_SWEEP;
-        float best_model = -1.0f;
-        /* Grow the group until no unused span overlaps it (overlaps chain: A-B-C is one group). */
-        for (int grown = 1; grown;) {
-            grown = 0;
-            for (size_t k = 0; k < nm + ns; k++) {
-                const om_pii_span *c = k < nm ? &model->items[k] : &sweep->items[k - nm];
-                if (used[k] || !overlaps(group.b0, group.b1, c->b0, c->b1)) continue;
-                used[k] = 1;
-                grown = 1;
-                if (c->b0 < group.b0) group.b0 = c->b0;
-                if (c->b1 > group.b1) group.b1 = c->b1;
-                if (k < nm) {
-                    group.sources |= OM_SPAN_MODEL;
-                    if (c->score > best_model) best_model = c->score;
-                }
-            }
-        }
-        if (best_model >= 0.0f) group.score = best_model;
-        /* A model span that already covers the whole union keeps its label. */
-        for (size_t k = 0; k < nm; k++) {
-            const om_pii_span *c = &model->items[k];
-            if (used[k] && c->b0 <= group.b0 && c->b1 >= group.b1) {
-                memcpy(group.label, c->label, sizeof group.label);
-                break;
-            }
-        }
-        st = om_span_list_push(out, &group, err);
+static int by_start(const void *pa, const void *pb) {
+    const ordered *a = pa, *b = pb;
+    if (a->span.start != b->span.start) return a->span.start < b->span.start ? -1 : 1;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* Is candidate c a better label for the union [u0, u1) than the current best b? */
+static int better(const ordered *c, const ordered *b, size_t u0, size_t u1) {
+    int cc = c->span.start == u0 && c->span.end == u1, bc = b->span.start == u0 && b->span.end == u1;
+    if (cc != bc) return cc;
+    int cm = (c->span.source & OM_SRC_MODEL) != 0, bm = (b->span.source & OM_SRC_MODEL) != 0;
+    if (cm != bm) return cm;
+    size_t cl = c->span.end - c->span.start, bl = b->span.end - b->span.start;
+    if (cl != bl) return cl > bl;
+    if (c->span.score != b->span.score) return c->span.score > b->span.score;
+    if (c->span.start != b->span.start) return c->span.start < b->span.start;
+    return c->order < b->order;
+}
+
+openmed_status om_spans_join(om_span_list *spans, openmed_error *err) {
+    size_t n = spans->n;
+    if (n == 0) return OPENMED_OK;
+    ordered *o = malloc(n * sizeof *o);
+    if (!o) return om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory joining %zu spans", n);
+    for (size_t i = 0; i < n; i++) {
+        o[i].span = spans->items[i];
+        o[i].order = i;
     }
-    for (size_t k = 0; k < nm && st == OPENMED_OK; k++)
-        if (!used[k]) st = om_span_list_push(out, &model->items[k], err);
-    free(used);
-    return st;
+    qsort(o, n, sizeof *o, by_start);
+    size_t kept = 0;
+    for (size_t g = 0; g < n;) {
+        /* the group: spans starting before the running end of the union */
+        size_t u0 = o[g].span.start, u1 = o[g].span.end, e = g + 1;
+        while (e < n && o[e].span.start < u1) {
+            if (o[e].span.end > u1) u1 = o[e].span.end;
+            e++;
+        }
+        size_t best = g;
+        unsigned source = 0;
+        float model_score = -1.0f, any_score = -1.0f;
+        for (size_t k = g; k < e; k++) {
+            if (k != best && better(&o[k], &o[best], u0, u1)) best = k;
+            source |= o[k].span.source;
+            if (o[k].span.score > any_score) any_score = o[k].span.score;
+            if ((o[k].span.source & OM_SRC_MODEL) && o[k].span.score > model_score) model_score = o[k].span.score;
+        }
+        om_pii_span u = o[best].span;
+        u.start = u0;
+        u.end = u1;
+        u.source = source;
+        u.score = model_score >= 0.0f ? model_score : any_score;
+        spans->items[kept++] = u;
+        g = e;
+    }
+    spans->n = kept;
+    free(o);
+    return OPENMED_OK;
 }

@@ -51,5 +51,16 @@ openmed_status om_deid_check_options(const openmed_deid_options *o, const char *
     if (o->date_shift_days < -OM_MAX_DATE_SHIFT || o->date_shift_days > OM_MAX_DATE_SHIFT)
         return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "%s: date_shift_days %d is outside [-%d, %d]", what,
                        o->date_shift_days, OM_MAX_DATE_SHIFT, OM_MAX_DATE_SHIFT);
+    const char *const *lists[2] = {o->deny_list, o->allow_list};
+    size_t counts[2] = {o->n_deny_list, o->n_allow_list};
+    for (int l = 0; l < 2; l++) {
+        if (counts[l] && !lists[l])
+            return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "%s: %s_list is NULL with %zu entries", what,
+                           l ? "allow" : "deny", counts[l]);
+        for (size_t i = 0; i < counts[l]; i++)
+            if (!lists[l][i] || !lists[l][i][0])
+                return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "%s: %s_list entry %zu is empty", what,
+                               l ? "allow" : "deny", i);
+    }
     return OPENMED_OK;
 }

@@ -14,9 +14,8 @@
 
 #define MAX_SURROGATE_ATTEMPTS 16
 
-static int same_value(const om_pii_span *a, const om_pii_span *b, const char *text) {
-    return !strcmp(a->label, b->label) && a->b1 - a->b0 == b->b1 - b->b0 &&
-           !memcmp(text + a->b0, text + b->b0, a->b1 - a->b0);
+static int same_value(const om_pii_span *a, const om_pii_span *b, const om_value *va, const om_value *vb) {
+    return !strcmp(a->label, b->label) && va->n == vb->n && !memcmp(va->s, vb->s, va->n);
 }
 
 /* Does s (NUL-terminated) equal, contain or lie inside the n-byte value v (ignoring case)? */
@@ -31,32 +30,34 @@ static int clashes(const char *s, const char *v, size_t n) {
 }
 
 /* A surrogate for span k that clashes with no value of the text (after a few attempts, the last). */
-static void surrogate_for(const char *text, const om_span_list *spans, size_t k, om_strbuf *out) {
+static void surrogate_for(const om_span_list *spans, const om_value *values, size_t k, om_strbuf *out) {
     const om_pii_span *s = &spans->items[k];
     for (unsigned attempt = 0;; attempt++) {
         out->len = 0;
-        om_pii_surrogate(s->label, text + s->b0, s->b1 - s->b0, attempt, out);
+        om_pii_surrogate(s->label, values[k].s, values[k].n, attempt, out);
         om_strbuf_put(out, "", 0);
         if (out->failed || attempt + 1 == MAX_SURROGATE_ATTEMPTS) return;
         const char *got = out->len ? out->data : "";
         int clash = 0;
         for (size_t j = 0; j < spans->n && !clash; j++)
-            clash = clashes(got, text + spans->items[j].b0, spans->items[j].b1 - spans->items[j].b0);
+            clash = clashes(got, values[j].s, values[j].n);
         if (!clash) return;
     }
 }
 
 /* The replacement of span k before numbering. */
-static void base_replacement(const char *text, const om_span_list *spans, size_t k, openmed_deid_method method,
+static void base_replacement(const om_span_list *spans, const om_value *values, size_t k, openmed_deid_method method,
                              int keep_mapping, int shift_days, om_strbuf *out) {
     const om_pii_span *s = &spans->items[k];
+    const char *v = values[k].s;
+    size_t vn = values[k].n;
     switch (method) {
     case OPENMED_DEID_SHIFT_DATES:
         if (om_date_label(s->label)) {
             om_date d;
-            if (om_date_parse(text + s->b0, s->b1 - s->b0, &d) && d.year && d.month && d.day) {
+            if (om_date_parse(v, vn, &d) && d.year && d.month && d.day) {
                 om_date_add_days(&d.year, &d.month, &d.day, shift_days);
-                om_date_render(&d, text + s->b0, s->b1 - s->b0, d.year, d.month, d.day, out);
+                om_date_render(&d, v, vn, d.year, d.month, d.day, out);
             } else {
                 om_strbuf_puts(out, "[DATE_SHIFTED]");
             }
@@ -72,12 +73,12 @@ static void base_replacement(const char *text, const om_span_list *spans, size_t
         break;
     case OPENMED_DEID_HASH: {
         char hex[65];
-        om_sha256_hex(text + s->b0, s->b1 - s->b0, hex);
+        om_sha256_hex(v, vn, hex);
         om_strbuf_printf(out, "%s_%.8s", s->label, hex);
         break;
     }
     case OPENMED_DEID_REPLACE:
-        surrogate_for(text, spans, k, out);
+        surrogate_for(spans, values, k, out);
         break;
     }
 }
@@ -100,14 +101,14 @@ static int is_placeholder(const char *s) {
 }
 
 /* Number placeholders ("[LABEL]" -> "[LABEL_2]") for the second and later values of a label. */
-static openmed_status number_placeholders(const char *text, const om_span_list *spans, om_redaction *r,
+static openmed_status number_placeholders(const om_span_list *spans, const om_value *values, om_redaction *r,
                                           openmed_error *err) {
     for (size_t k = 0; k < spans->n; k++) {
         const om_pii_span *s = &spans->items[k];
         if (!is_placeholder(r->replacements[k])) continue;
         size_t same = k, ordinal = 1;
         for (size_t j = 0; j < k && same == k; j++)
-            if (same_value(&spans->items[j], s, text)) same = j;
+            if (same_value(&spans->items[j], s, &values[j], &values[k])) same = j;
         if (same != k) { /* the same value again: the same placeholder */
             char *copy = strdup(r->replacements[same]);
             if (!copy) return om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory");
@@ -117,7 +118,8 @@ static openmed_status number_placeholders(const char *text, const om_span_list *
         }
         for (size_t j = 0; j < k; j++) { /* earlier first occurrences of other values of this label */
             int first = 1;
-            for (size_t i = 0; i < j && first; i++) first = !same_value(&spans->items[i], &spans->items[j], text);
+            for (size_t i = 0; i < j && first; i++)
+                first = !same_value(&spans->items[i], &spans->items[j], &values[i], &values[j]);
             if (first && !strcmp(spans->items[j].label, s->label) && is_placeholder(r->replacements[j])) ordinal++;
         }
         if (ordinal < 2) continue;
@@ -141,14 +143,14 @@ static openmed_status build_mapping(const char *text, const om_span_list *spans,
         int seen = 0, collides = 0;
         for (size_t m = 0; m < r->n_mapping && !seen; m++) {
             if (strcmp(r->mapping[m].redacted, key) != 0) continue;
-            if (strlen(r->mapping[m].original) == s->b1 - s->b0 &&
-                !memcmp(r->mapping[m].original, text + s->b0, s->b1 - s->b0))
+            if (strlen(r->mapping[m].original) == s->end - s->start &&
+                !memcmp(r->mapping[m].original, text + s->start, s->end - s->start))
                 seen = 1;
             else
                 collides = 1;
         }
         if (seen) continue;
-        char *redacted, *original = strndup(text + s->b0, s->b1 - s->b0);
+        char *redacted, *original = strndup(text + s->start, s->end - s->start);
         if (collides) {
             size_t size = strlen(key) + 48;
             redacted = malloc(size);
@@ -168,8 +170,9 @@ static openmed_status build_mapping(const char *text, const om_span_list *spans,
     return OPENMED_OK;
 }
 
-openmed_status om_pii_redact(const char *text, size_t n, const om_span_list *spans, openmed_deid_method method,
-                             int keep_mapping, int shift_days, om_redaction *out, openmed_error *err) {
+openmed_status om_pii_redact(const char *text, size_t n, const om_span_list *spans, const om_value *values,
+                             openmed_deid_method method, int keep_mapping, int shift_days, om_redaction *out,
+                             openmed_error *err) {
     memset(out, 0, sizeof *out);
     openmed_status st = OPENMED_OK;
     out->replacements = calloc(spans->n ? spans->n : 1, sizeof *out->replacements);
@@ -178,7 +181,7 @@ openmed_status om_pii_redact(const char *text, size_t n, const om_span_list *spa
     om_strbuf_init(&buf);
     for (size_t k = 0; k < spans->n; k++) {
         buf.len = 0;
-        base_replacement(text, spans, k, method, keep_mapping, shift_days, &buf);
+        base_replacement(spans, values, k, method, keep_mapping, shift_days, &buf);
         out->replacements[k] = buf.failed ? NULL : strndup(buf.len ? buf.data : "", buf.len);
         if (!out->replacements[k]) {
             st = om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory");
@@ -188,7 +191,7 @@ openmed_status om_pii_redact(const char *text, size_t n, const om_span_list *spa
     }
     if (keep_mapping && (method == OPENMED_DEID_MASK || method == OPENMED_DEID_REMOVE ||
                          method == OPENMED_DEID_SHIFT_DATES)) {
-        st = number_placeholders(text, spans, out, err);
+        st = number_placeholders(spans, values, out, err);
         if (st != OPENMED_OK) goto done;
     }
     if (keep_mapping) {
@@ -198,9 +201,9 @@ openmed_status om_pii_redact(const char *text, size_t n, const om_span_list *spa
     buf.len = 0;
     size_t at = 0;
     for (size_t k = 0; k < spans->n; k++) {
-        om_strbuf_put(&buf, text + at, spans->items[k].b0 - at);
+        om_strbuf_put(&buf, text + at, spans->items[k].start - at);
         om_strbuf_puts(&buf, out->replacements[k]);
-        at = spans->items[k].b1;
+        at = spans->items[k].end;
     }
     om_strbuf_put(&buf, text + at, n - at);
     out->text = buf.failed ? NULL : strndup(buf.len ? buf.data : "", buf.len);

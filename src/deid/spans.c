@@ -81,24 +81,24 @@ void om_spans_tidy(const char *text, size_t n, om_span_list *spans) {
     size_t kept = 0;
     for (size_t k = 0; k < spans->n; k++) {
         om_pii_span s = spans->items[k];
-        if (s.b1 > n) s.b1 = n;
+        if (s.end > n) s.end = n;
         size_t len = 0;
-        while (s.b0 < s.b1 && is_edge_char(char_at(text, n, s.b0, &len))) s.b0 += len;
-        while (s.b1 > s.b0 && is_edge_char(char_at(text, n, char_start_before(text, s.b1), &len)))
-            s.b1 = char_start_before(text, s.b1);
-        if (s.b0 >= s.b1 || !has_word_char(text, n, s.b0, s.b1)) continue;
+        while (s.start < s.end && is_edge_char(char_at(text, n, s.start, &len))) s.start += len;
+        while (s.end > s.start && is_edge_char(char_at(text, n, char_start_before(text, s.end), &len)))
+            s.end = char_start_before(text, s.end);
+        if (s.start >= s.end || !has_word_char(text, n, s.start, s.end)) continue;
         /* start: step back while both the first character and the one before it are word characters */
-        while (s.b0 > 0 && is_word_char(char_at(text, n, s.b0, &len))) {
-            size_t p = char_start_before(text, s.b0);
+        while (s.start > 0 && is_word_char(char_at(text, n, s.start, &len))) {
+            size_t p = char_start_before(text, s.start);
             if (!is_word_char(char_at(text, n, p, &len))) break;
-            s.b0 = p;
+            s.start = p;
         }
         /* end: step forward while both the last character and the next one are word characters */
-        while (s.b1 < n) {
-            size_t last = char_start_before(text, s.b1);
+        while (s.end < n) {
+            size_t last = char_start_before(text, s.end);
             if (!is_word_char(char_at(text, n, last, &len))) break;
-            if (!is_word_char(char_at(text, n, s.b1, &len))) break;
-            s.b1 += len;
+            if (!is_word_char(char_at(text, n, s.end, &len))) break;
+            s.end += len;
         }
         spans->items[kept++] = s;
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "deid/detector.h"
 
 /* Month names in any case, except "may" (a verb) which must be "May" or "MAY". */
 #define MONTH                                                                                      \
@@ -74,7 +75,7 @@ static openmed_status sweep_one(const sweep_pattern *p, const char *text, size_t
         size_t b0 = ov[0], b1 = ov[1];
         if (!strcmp(p->label, "URL")) b1 = trim_url_end(text, b0, b1);
         if (b1 > b0) {
-            om_pii_span s = {b0, b1, "", 1.0f, OM_SPAN_SWEEP};
+            om_pii_span s = {b0, b1, "", 1.0f, OM_SRC_SWEEP};
             strcpy(s.label, p->label);
             st = om_span_list_push(out, &s, err);
         }

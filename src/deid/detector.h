@@ -1,0 +1,72 @@
+/* detector.h: the interface between de-identification and the detectors that find identifiers.
+ *
+ * A detector reads the detection view of a text (view.h: the text NFKC-folded, zero-width
+ * characters and soft hyphens removed, digits of every script made ASCII, Latin look-alike letters
+ * inside Latin words made Latin; valid UTF-8, NUL-terminated) and appends each identifier it finds
+ * to `out` as a span {start, end, label, score, source}:
+ *   start, end  [start, end) in bytes of in->view->text, on code-point boundaries, start < end;
+ *   label       upper case: the bundled model's (FIRST_NAME, LAST_NAME, DATE, AGE, PHONE, EMAIL,
+ *               SSN, ID_NUM, STREET_ADDRESS, LOCATION, ORGANIZATION, URL) or PERSON, DATE_OF_BIRTH,
+ *               MEDICAL_RECORD_NUMBER, ZIPCODE, CITY, FAX, IP_ADDRESS, CREDIT_CARD, IBAN,
+ *               ACCOUNT_NUMBER, ... (labels.c maps every label to its HIPAA class and policy action);
+ *   score       in [0, 1], the detector's confidence; it ranks overlapping spans, nothing more;
+ *   source      the detector's OM_SRC_* bit.
+ * A detector appends only what it means to be redacted (the confidence threshold applies to the
+ * model alone); its spans may overlap each other and those of other detectors. Detectors run in
+ * the order of om_detectors[] (detectors.c); each sees in in->found what the ones before it
+ * appended (the model's spans come first), so a context rule can build on them.
+ *
+ * After the detectors, the pipeline (deid.c) joins overlapping spans into their union (no part of
+ * any detected value is left), finds the other occurrences of found values (repeats.c), applies
+ * allow lists and clinical-term protection, maps the spans back to the original text and applies
+ * the policy's action to each. A detector never logs text or values and returns any failure:
+ * de-identification then fails closed (an error, no text).
+ *
+ * Adding a detector: a file src/deid/detect_<name>.c defining an om_detect_fn, an OM_SRC_ bit
+ * below and a row in detectors.c. */
+#ifndef OM_DEID_DETECTOR_H
+#define OM_DEID_DETECTOR_H
+
+#include "deid/spans.h"
+#include "deid/view.h"
+#include "openmed.h"
+
+/* Detector bits (om_pii_span.source); a span found by several detectors holds several. */
+enum {
+    OM_SRC_MODEL = 1u << 0,  /* the PII model: threshold applied, spans widened to whole words */
+    OM_SRC_SWEEP = 1u << 1,  /* structured-identifier patterns (sweep.c) */
+    OM_SRC_DENY = 1u << 2,   /* the caller's deny list */
+    /* bits 3..14: further detectors (context rules, name lists, validators) */
+    OM_SRC_REPEAT = 1u << 15 /* another occurrence of a value found elsewhere (not a detector) */
+};
+
+typedef struct om_detect_input {
+    const om_deid_view *view;              /* the text as detectors see it */
+    const openmed_deid_options *options;   /* the caller's options (lists, threshold, language) */
+    const struct openmed_model *model;     /* the PII model; NULL when there is none */
+    const openmed_entity *model_entities;  /* when not NULL: the model's entities over the view,
+                                              given instead of running the model (tests) */
+    size_t n_model_entities;
+    const om_span_list *found;             /* the spans of the detectors before this one */
+} om_detect_input;
+
+typedef openmed_status (*om_detect_fn)(const om_detect_input *in, om_span_list *out, openmed_error *err);
+
+typedef struct om_detector {
+    const char *name; /* "model", "sweep", ...: the entity's `source` joins the names of its bits */
+    unsigned bit;     /* its OM_SRC_ bit */
+    om_detect_fn detect;
+} om_detector;
+
+extern const om_detector om_detectors[];
+extern const size_t om_n_detectors;
+
+/* The detectors in this file's table. */
+openmed_status om_detect_model(const om_detect_input *in, om_span_list *out, openmed_error *err);
+openmed_status om_detect_sweep(const om_detect_input *in, om_span_list *out, openmed_error *err);
+openmed_status om_detect_deny(const om_detect_input *in, om_span_list *out, openmed_error *err);
+
+/* Run every detector in order over the view; their spans are appended to `out`. */
+openmed_status om_detect_all(const om_detect_input *in, om_span_list *out, openmed_error *err);
+
+#endif
