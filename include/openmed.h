@@ -139,6 +139,8 @@ typedef struct openmed_backend_info {
     int compiled;      /* the backend is part of this build */
     int available;     /* it can run here now */
     char reason[256];  /* why not, when !available */
+    char devices[256]; /* what it runs on, when available: for cuda each device's name, memory and
+                          compute capability, and the driver's CUDA version; "" for cpu */
 } openmed_backend_info;
 
 typedef struct openmed_device_choice {

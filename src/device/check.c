@@ -15,7 +15,7 @@ void openmed_backend_query(const char *name, openmed_backend_info *out) {
         out->compiled = out->available = 1;
     } else if (!strcmp(name, "cuda")) {
         out->compiled = OM_HAVE_CUDA;
-        out->available = om_probe_cuda(NULL, out->reason, sizeof out->reason);
+        out->available = om_probe_cuda(NULL, out->reason, sizeof out->reason, out->devices, sizeof out->devices);
     } else if (!strcmp(name, "mps")) {
         out->compiled = OM_HAVE_METAL;
         out->available = om_probe_mps(out->reason, sizeof out->reason);
@@ -62,7 +62,7 @@ openmed_status openmed_device_check(const openmed_device_choice *choice, openmed
         if (!info.available)
             return om_fail(err, OPENMED_ERR_DEVICE, "device '%s' (from %s) is unavailable: %s", device, who, info.reason);
         int count = 0;
-        om_probe_cuda(&count, NULL, 0);
+        om_probe_cuda(&count, NULL, 0, NULL, 0);
         if (index >= count)
             return om_fail(err, OPENMED_ERR_DEVICE,
                            "device '%s' (from %s) is unavailable: this machine has %d CUDA device%s (cuda:0..cuda:%d)",

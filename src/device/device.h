@@ -42,8 +42,9 @@ void om_device_resolve_pure(const char *explicit_device, const char *config_devi
  * (pre-set values win) and record the values in effect in out->mps_env. */
 void om_device_apply_mps_tuning(openmed_device_choice *out);
 
-/* Probe details for doctor and error messages. */
-int om_probe_cuda(int *device_count, char *reason, size_t reason_size);
+/* Probe details for doctor and error messages. devices (may be NULL) gets, when a device is
+ * available, "cuda:0 NAME (N GiB, compute X.Y)[; cuda:1 ...]; driver CUDA A.B". */
+int om_probe_cuda(int *device_count, char *reason, size_t reason_size, char *devices, size_t devices_size);
 int om_probe_mps(char *reason, size_t reason_size);
 
 #endif

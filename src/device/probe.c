@@ -14,7 +14,42 @@ static struct {
     int available;
     int count;
     char reason[256];
-} cuda_probe = {PTHREAD_ONCE_INIT, 0, 0, ""};
+    char devices[256];
+} cuda_probe = {PTHREAD_ONCE_INIT, 0, 0, "", ""};
+
+/* "cuda:0 NAME (N GiB, compute X.Y); ...; driver CUDA A.B" from the driver API; what the driver
+ * does not answer is left out. */
+static void describe_cuda_devices(void *lib) {
+    typedef int (*cu_get_fn)(int *, int);
+    typedef int (*cu_name_fn)(char *, int, int);
+    typedef int (*cu_mem_fn)(size_t *, int);
+    typedef int (*cu_attr_fn)(int *, int, int);
+    typedef int (*cu_version_fn)(int *);
+    enum { CC_MAJOR = 75, CC_MINOR = 76 }; /* CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR / _MINOR */
+    cu_get_fn get = (cu_get_fn)dlsym(lib, "cuDeviceGet");
+    cu_name_fn name = (cu_name_fn)dlsym(lib, "cuDeviceGetName");
+    cu_mem_fn mem = (cu_mem_fn)dlsym(lib, "cuDeviceTotalMem_v2");
+    cu_attr_fn attr = (cu_attr_fn)dlsym(lib, "cuDeviceGetAttribute");
+    cu_version_fn version = (cu_version_fn)dlsym(lib, "cuDriverGetVersion");
+    char *out = cuda_probe.devices;
+    size_t size = sizeof cuda_probe.devices, used = 0;
+    for (int i = 0; i < cuda_probe.count && get && name && used < size; i++) {
+        int dev = 0, major = 0, minor = 0;
+        char dev_name[96] = "";
+        size_t bytes = 0;
+        if (get(&dev, i) != 0 || name(dev_name, (int)sizeof dev_name, dev) != 0) break;
+        int n = snprintf(out + used, size - used, "%scuda:%d %s", i ? "; " : "", i, dev_name);
+        if (n > 0) used += (size_t)n;
+        if (used < size && mem && attr && mem(&bytes, dev) == 0 && attr(&major, CC_MAJOR, dev) == 0 &&
+            attr(&minor, CC_MINOR, dev) == 0) {
+            n = snprintf(out + used, size - used, " (%.1f GiB, compute %d.%d)", (double)bytes / (1u << 30), major, minor);
+            if (n > 0) used += (size_t)n;
+        }
+    }
+    int v = 0;
+    if (used < size && version && version(&v) == 0 && v > 0)
+        snprintf(out + used, size - used, "%sdriver CUDA %d.%d", used ? "; " : "", v / 1000, (v % 1000) / 10);
+}
 
 static void probe_cuda_once(void) {
     typedef int (*cu_init_fn)(unsigned int);
@@ -42,14 +77,16 @@ static void probe_cuda_once(void) {
         cuda_probe.count = 0;
     } else {
         cuda_probe.available = 1;
+        describe_cuda_devices(lib);
     }
     /* libcuda stays loaded: the CUDA backend will need it. */
 }
 
-int om_probe_cuda(int *device_count, char *reason, size_t reason_size) {
+int om_probe_cuda(int *device_count, char *reason, size_t reason_size, char *devices, size_t devices_size) {
     pthread_once(&cuda_probe.once, probe_cuda_once);
     if (device_count) *device_count = cuda_probe.count;
     if (reason) om_copy_string(reason, reason_size, cuda_probe.available ? "" : cuda_probe.reason);
+    if (devices) om_copy_string(devices, devices_size, cuda_probe.available ? cuda_probe.devices : "");
     return cuda_probe.available;
 }
 
@@ -67,7 +104,7 @@ int om_probe_mps(char *reason, size_t reason_size) {
 }
 
 static int real_mps(void *ctx) { return om_probe_mps(NULL, 0); }
-static int real_cuda(void *ctx) { return om_probe_cuda(NULL, NULL, 0); }
+static int real_cuda(void *ctx) { return om_probe_cuda(NULL, NULL, 0, NULL, 0); }
 
 const om_device_probes *om_device_real_probes(void) {
     static const om_device_probes probes = {real_mps, real_cuda, NULL};

@@ -38,8 +38,16 @@ int main(void) {
     CHECK(cJSON_IsTrue(cJSON_GetObjectItem(cpu, "available")));
     cJSON *cuda = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "backends"), "cuda");
     CHECK(cJSON_IsBool(cJSON_GetObjectItem(cuda, "available")));
-    if (!cJSON_IsTrue(cJSON_GetObjectItem(cuda, "available")))
+    if (!cJSON_IsTrue(cJSON_GetObjectItem(cuda, "available"))) {
         CHECK(cJSON_IsString(cJSON_GetObjectItem(cuda, "reason")));
+        CHECK(cJSON_GetObjectItem(cuda, "devices") == NULL);
+    } else { /* a real GPU: the doctor names it ("cuda:0 NVIDIA ... (N GiB, compute X.Y); driver CUDA A.B") */
+        const char *devices = cJSON_GetStringValue(cJSON_GetObjectItem(cuda, "devices"));
+        CHECK_MSG(devices && strncmp(devices, "cuda:0 ", 7) == 0 && strstr(devices, "compute ") &&
+                      strstr(devices, "driver CUDA "),
+                  "cuda devices: %s", devices ? devices : "(none)");
+        printf("cuda devices: %s\n", devices ? devices : "(none)");
+    }
     CHECK(cJSON_IsNull(cJSON_GetObjectItem(j, "mps_env")));
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "dtype")), "float32");
     CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "threads")) >= 1);

@@ -22,6 +22,7 @@ static cJSON *backend_json(const char *name) {
     cJSON_AddBoolToObject(o, "compiled", info.compiled);
     cJSON_AddBoolToObject(o, "available", info.available);
     if (!info.available) cJSON_AddStringToObject(o, "reason", info.reason);
+    if (info.available && info.devices[0]) cJSON_AddStringToObject(o, "devices", info.devices);
     return o;
 }
 
@@ -84,6 +85,7 @@ static void print_text(const cJSON *r) {
     const cJSON *b;
     cJSON_ArrayForEach(b, cJSON_GetObjectItem(r, "backends")) {
         const cJSON *reason = cJSON_GetObjectItem(b, "reason");
+        if (!reason) reason = cJSON_GetObjectItem(b, "devices");
         printf("backend    %-5s compiled=%s available=%s%s%s\n", b->string,
                cJSON_IsTrue(cJSON_GetObjectItem(b, "compiled")) ? "yes" : "no",
                cJSON_IsTrue(cJSON_GetObjectItem(b, "available")) ? "yes" : "no", reason ? "  " : "",
