@@ -1,6 +1,7 @@
 /* test_cuda_ops.c: every op of the cuda backend against the cpu backend (the reference) on random
  * inputs: shapes, strides, aliasing, dtypes, windows, sinks, bias, GQA, rope modes, DeBERTa bias,
- * MoE. Exits 77 (skipped) when no CUDA device is present. */
+ * MoE. Exits 77 (skipped) when no CUDA device is present; OM_TEST_VERBOSE=1 prints every comparison's
+ * worst error, passing or not. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -66,6 +67,7 @@ static double compare(const char *what, const float *a, const float *b, size_t n
     }
     CHECK_MSG(worst <= tol, "%s: cuda %.9g vs cpu %.9g at %zu (relative error %.3g > %.1g)", what, a[at], b[at], at,
               worst, tol);
+    if (getenv("OM_TEST_VERBOSE")) printf("%-90s max relative error %.3g (bound %.1g)\n", what, worst, tol);
     return worst;
 }
 
