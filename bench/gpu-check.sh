@@ -17,7 +17,8 @@
 # uses the -dev bundle even where the system has the libraries (rehearsal on a CPU machine);
 # GPU_CHECK_HF=1 adds the Hugging Face pipeline baseline (bench/hf_pipeline_baseline.py, ~3 min);
 # GPU_CHECK_BENCH_ONLY=1 skips the tests; GPU_CHECK_BUDGET=seconds (default 330) stops optional
-# steps (batch-64 bench, memcheck) once that much time has passed.
+# steps (batch-64 bench, memcheck) once that much time has passed; GPU_CHECK_BUILD_LIMIT (default
+# 300) bounds a build there.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -127,7 +128,7 @@ if [ -z "$BUILD" ]; then
   # sm_90 only: H100 and H200 (the default build also makes sm_80).
   step configure 120 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DOPENMED_CUDA=ON \
     -DCMAKE_CUDA_ARCHITECTURES=90 "${EXTRA_CMAKE[@]}" >"$OUT/build.log" 2>&1
-  step build 300 cmake --build "$BUILD" -j"$(nproc)" --target openmed_cli openmed_cuda openmed_cuda_bench \
+  step build "${GPU_CHECK_BUILD_LIMIT:-300}" cmake --build "$BUILD" -j"$(nproc)" --target openmed_cli openmed_cuda openmed_cuda_bench \
     test_cuda_loader test_cuda_ops test_cuda_models test_device test_config test_cli_doctor test_model_errors \
     >>"$OUT/build.log" 2>&1
   tail -20 "$OUT/build.log"

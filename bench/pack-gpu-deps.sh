@@ -90,7 +90,8 @@ if [ -n "$BUILD_DIR" ]; then
     echo "build_dir=$BUILD_DIR"
     echo "commit=$(git -C "$src_dir" describe --always --dirty)"
     echo "built=$(date -u +%FT%TZ) on $(. /etc/os-release && echo "$PRETTY_NAME"), $(ldd --version | head -1)"
-    echo "nvcc=$(sed -n 's/^CMAKE_CUDA_COMPILER_VERSION:.*=//p;s/^CMAKE_CUDA_ARCHITECTURES:.*=/architectures /p' "$BUILD_DIR/CMakeCache.txt" | tr '\n' ' ')"
+    echo "nvcc=$("$(sed -n 's/^CMAKE_CUDA_COMPILER:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")" --version | tail -1)," \
+      "architectures $(sed -n 's/^CMAKE_CUDA_ARCHITECTURES:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")"
   } >"$PRE/MANIFEST"
   tar -C "$PRE" -cf - . | xz -9 -T2 >"$DEST/prebuilt.tar.xz"
   ls -la "$DEST/prebuilt.tar.xz"
