@@ -33,6 +33,19 @@ DEPS_DIR="$ROOT/.gpu-deps"
 ORIG_LD_LIBRARY_PATH=${LD_LIBRARY_PATH-}
 
 elapsed() { echo $(($(date +%s) - START)); }
+# xz for tar -J and the fixtures, through Python's lzma where the image has no xz program.
+if ! command -v xz >/dev/null; then
+  mkdir -p /tmp/openmed-xz
+  cat >/tmp/openmed-xz/xz <<'PY'
+#!/usr/bin/env python3
+import lzma, sys
+files = [a for a in sys.argv[1:] if not a.startswith("-")]
+data = open(files[0], "rb").read() if files else sys.stdin.buffer.read()
+sys.stdout.buffer.write(lzma.decompress(data))
+PY
+  chmod +x /tmp/openmed-xz/xz
+  export PATH="/tmp/openmed-xz:$PATH"
+fi
 note() { echo "$*" | tee -a "$SUMMARY"; }
 # step NAME LIMIT_SECONDS CMD...: run with a time limit; the outcome goes to summary.txt.
 step() {
@@ -48,7 +61,7 @@ step() {
 
 # --- 0. the machine
 {
-  date -u; uname -a; nproc; free -g | head -2
+  date -u; uname -a; nproc; free -g | head -2; id; echo "root: $ROOT"
   nvidia-smi || echo "nvidia-smi: not available"
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm,power.limit --format=csv || true
   (nvcc --version || /usr/local/cuda/bin/nvcc --version) 2>&1 | tail -2
