@@ -244,6 +244,14 @@ int openmed_model_max_length(const openmed_model *model);  /* tokens per window 
                                                               capped by the position table) */
 const openmed_tokenizer *openmed_model_tokenizer(const openmed_model *model);
 
+/* The folder of a model shipped with OpenMed-C: name "disease" (disease NER, the CLI's default) or
+ * "pii" (PII detection). Searched in $OPENMED_MODELS_DIR/<folder>, the share/openmed/models folder
+ * of the installed tree, then the source tree's models/ (<folder> is "disease-ner" or "pii"; a
+ * candidate counts when it holds config.json). Fails with OPENMED_ERR_INVALID_ARGUMENT for another
+ * name or a path that does not fit out_size, OPENMED_ERR_NOT_FOUND when no candidate exists. Never
+ * touches the network. */
+openmed_status openmed_bundled_model_path(const char *name, char *out, size_t out_size, openmed_error *err);
+
 /* --- token-classification pipeline (pipeline engineer; the model loader is declared by the engine).
  * Hugging Face TokenClassificationPipeline semantics (transformers 5.x), reproduced exactly: the
  * aggregation strategies, ignore_labels, the `word` field as HF decodes it, model_max_length
@@ -320,6 +328,13 @@ openmed_status openmed_pipeline_run(openmed_pipeline *pipeline, const char *cons
                                     openmed_result **results, openmed_error *err);
 
 void openmed_results_free(openmed_result *results, size_t n_results);
+
+/* Code-point offsets to bytes: writes the byte offset of each code point of `len` bytes of UTF-8
+ * to byte_of[0..n) and byte_of[n] = len, and n to *n_codepoints; byte_of must hold len + 1
+ * entries. Entity [start, end) in code points is then bytes [byte_of[start], byte_of[end]).
+ * Invalid UTF-8 fails with OPENMED_ERR_INVALID_ARGUMENT naming the byte offset. */
+openmed_status openmed_utf8_offsets(const char *text, size_t len, size_t *byte_of, int64_t *n_codepoints,
+                                    openmed_error *err);
 void openmed_pipeline_free(openmed_pipeline *pipeline);
 /* --- end of token-classification pipeline */
 

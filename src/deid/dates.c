@@ -125,13 +125,13 @@ int om_date_parse(const char *s, size_t n, om_date *out) {
     return 1;
 }
 
-void om_date_render(const om_date *d, const char *s, size_t n, int year, int month, int day, om_strbuf *out) {
+void om_date_render(const om_date *d, const char *s, size_t n, int year, int month, int day, om_buf *out) {
     int named = 0; /* "March 3": 2-digit days keep no zero ("Mar 9"); numeric dates pad ("03/09") */
     for (size_t k = 0; k < d->n_tokens; k++) named |= d->tokens[k].role == OM_DATE_MONTH && !d->tokens[k].digits;
     size_t i = 0;
     for (size_t k = 0; k < d->n_tokens; k++) {
         const om_date_token *t = &d->tokens[k];
-        om_strbuf_put(out, s + i, t->at - i);
+        om_buf_put(out, s + i, t->at - i);
         i = t->at + t->len;
         char buf[16];
         if (t->role == OM_DATE_YEAR) {
@@ -155,10 +155,10 @@ void om_date_render(const om_date *d, const char *s, size_t n, int year, int mon
                    t->len == 2) { /* the ordinal suffix of the day: "3rd" -> "17th" */
             snprintf(buf, sizeof buf, "%s", ordinal_suffix(day));
         } else { /* other words ("of") */
-            om_strbuf_put(out, s + t->at, t->len);
+            om_buf_put(out, s + t->at, t->len);
             continue;
         }
-        om_strbuf_puts(out, buf);
+        om_buf_puts(out, buf);
     }
-    om_strbuf_put(out, s + i, n - i);
+    om_buf_put(out, s + i, n - i);
 }

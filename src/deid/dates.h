@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "pipeline/strbuf.h"
+#include "core/buf.h"
 
 enum { OM_DATE_NONE, OM_DATE_YEAR, OM_DATE_MONTH, OM_DATE_DAY };
 
@@ -33,7 +33,7 @@ int om_date_parse(const char *s, size_t n, om_date *out);
 /* Write the value again with year, month and day replaced (2- or 4-digit year, month-name length
  * and case, the day's ordinal suffix kept; numeric fields of two digits stay two digits, a day
  * beside a month name only when it had a leading zero; other characters copied). */
-void om_date_render(const om_date *d, const char *s, size_t n, int year, int month, int day, om_strbuf *out);
+void om_date_render(const om_date *d, const char *s, size_t n, int year, int month, int day, om_buf *out);
 
 /* Days in a month of a (proleptic Gregorian) year. */
 int om_days_in_month(int year, int month);

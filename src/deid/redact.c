@@ -10,7 +10,7 @@
 #include "deid/dates.h"
 #include "deid/surrogate.h"
 #include "hub/digest.h"
-#include "pipeline/strbuf.h"
+#include "core/buf.h"
 
 #define MAX_SURROGATE_ATTEMPTS 16
 
@@ -30,12 +30,12 @@ static int clashes(const char *s, const char *v, size_t n) {
 }
 
 /* A surrogate for span k that clashes with no value of the text (after a few attempts, the last). */
-static void surrogate_for(const om_span_list *spans, const om_value *values, size_t k, om_strbuf *out) {
+static void surrogate_for(const om_span_list *spans, const om_value *values, size_t k, om_buf *out) {
     const om_pii_span *s = &spans->items[k];
     for (unsigned attempt = 0;; attempt++) {
         out->len = 0;
         om_pii_surrogate(s->label, values[k].s, values[k].n, attempt, out);
-        om_strbuf_put(out, "", 0);
+        om_buf_put(out, "", 0);
         if (out->failed || attempt + 1 == MAX_SURROGATE_ATTEMPTS) return;
         const char *got = out->len ? out->data : "";
         int clash = 0;
@@ -47,7 +47,7 @@ static void surrogate_for(const om_span_list *spans, const om_value *values, siz
 
 /* The replacement of span k before numbering. */
 static void base_replacement(const om_span_list *spans, const om_value *values, size_t k, openmed_deid_method method,
-                             int keep_mapping, int shift_days, om_strbuf *out) {
+                             int keep_mapping, int shift_days, om_buf *out) {
     const om_pii_span *s = &spans->items[k];
     const char *v = values[k].s;
     size_t vn = values[k].n;
@@ -59,22 +59,22 @@ static void base_replacement(const om_span_list *spans, const om_value *values, 
                 om_date_add_days(&d.year, &d.month, &d.day, shift_days);
                 om_date_render(&d, v, vn, d.year, d.month, d.day, out);
             } else {
-                om_strbuf_puts(out, "[DATE_SHIFTED]");
+                om_buf_puts(out, "[DATE_SHIFTED]");
             }
         } else {
-            om_strbuf_printf(out, "[%s]", s->label);
+            om_buf_printf(out, "[%s]", s->label);
         }
         break;
     case OPENMED_DEID_MASK:
-        om_strbuf_printf(out, "[%s]", s->label);
+        om_buf_printf(out, "[%s]", s->label);
         break;
     case OPENMED_DEID_REMOVE:
-        if (keep_mapping) om_strbuf_printf(out, "[%s_REMOVED]", s->label);
+        if (keep_mapping) om_buf_printf(out, "[%s_REMOVED]", s->label);
         break;
     case OPENMED_DEID_HASH: {
         char hex[65];
         om_sha256_hex(v, vn, hex);
-        om_strbuf_printf(out, "%s_%.8s", s->label, hex);
+        om_buf_printf(out, "%s_%.8s", s->label, hex);
         break;
     }
     case OPENMED_DEID_REPLACE:
@@ -177,8 +177,8 @@ openmed_status om_pii_redact(const char *text, size_t n, const om_span_list *spa
     openmed_status st = OPENMED_OK;
     out->replacements = calloc(spans->n ? spans->n : 1, sizeof *out->replacements);
     if (!out->replacements) return om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory");
-    om_strbuf buf;
-    om_strbuf_init(&buf);
+    om_buf buf;
+    om_buf_init(&buf);
     for (size_t k = 0; k < spans->n; k++) {
         buf.len = 0;
         base_replacement(spans, values, k, method, keep_mapping, shift_days, &buf);
@@ -201,16 +201,16 @@ openmed_status om_pii_redact(const char *text, size_t n, const om_span_list *spa
     buf.len = 0;
     size_t at = 0;
     for (size_t k = 0; k < spans->n; k++) {
-        om_strbuf_put(&buf, text + at, spans->items[k].start - at);
-        om_strbuf_puts(&buf, out->replacements[k]);
+        om_buf_put(&buf, text + at, spans->items[k].start - at);
+        om_buf_puts(&buf, out->replacements[k]);
         at = spans->items[k].end;
     }
-    om_strbuf_put(&buf, text + at, n - at);
+    om_buf_put(&buf, text + at, n - at);
     out->text = buf.failed ? NULL : strndup(buf.len ? buf.data : "", buf.len);
     out->len = buf.len;
     if (!out->text) st = om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory for the de-identified text");
 done:
-    om_strbuf_free(&buf);
+    om_buf_free(&buf);
     if (st != OPENMED_OK) om_redaction_free(out);
     return st;
 }

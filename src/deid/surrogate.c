@@ -101,19 +101,19 @@ static const char *pick(rng *r, const char *const *list, size_t count, const cha
 }
 
 /* Append s, upper-cased when the original's letters are all upper case (two or more of them). */
-static void put_cased(om_strbuf *out, const char *s, const char *original, size_t n) {
+static void put_cased(om_buf *out, const char *s, const char *original, size_t n) {
     size_t upper = 0, letters = 0;
     for (size_t i = 0; i < n; i++) {
         if (isalpha((unsigned char)original[i])) letters++;
         if (isupper((unsigned char)original[i])) upper++;
     }
     if (letters < 2 || upper != letters) {
-        om_strbuf_puts(out, s);
+        om_buf_puts(out, s);
         return;
     }
     for (; *s; s++) {
         char c = (char)toupper((unsigned char)*s);
-        om_strbuf_put(out, &c, 1);
+        om_buf_put(out, &c, 1);
     }
 }
 
@@ -126,14 +126,14 @@ static char other_char(rng *r, char c) {
 
 /* Tokens (ASCII letters and digits) holding a digit get every character replaced; the rest stays.
  * Returns 0 (nothing appended) when the value holds no digit. */
-static int replace_chars(rng *r, const char *s, size_t n, om_strbuf *out) {
+static int replace_chars(rng *r, const char *s, size_t n, om_buf *out) {
     int any = 0;
     for (size_t i = 0; i < n; i++) any |= isdigit((unsigned char)s[i]) != 0;
     if (!any) return 0;
     size_t i = 0;
     while (i < n) {
         if (!isalnum((unsigned char)s[i])) {
-            om_strbuf_put(out, s + i, 1);
+            om_buf_put(out, s + i, 1);
             i++;
             continue;
         }
@@ -142,7 +142,7 @@ static int replace_chars(rng *r, const char *s, size_t n, om_strbuf *out) {
         while (j < n && isalnum((unsigned char)s[j])) digit |= isdigit((unsigned char)s[j++]) != 0;
         for (size_t k = i; k < j; k++) {
             char c = digit ? other_char(r, s[k]) : s[k];
-            om_strbuf_put(out, &c, 1);
+            om_buf_put(out, &c, 1);
         }
         i = j;
     }
@@ -153,7 +153,7 @@ static int replace_chars(rng *r, const char *s, size_t n, om_strbuf *out) {
 
 /* A valid date other than the original, in the original's format. Returns 0 when the value is not
  * a date om_date_parse understands. */
-static int replace_date(rng *r, const char *s, size_t n, om_strbuf *out) {
+static int replace_date(rng *r, const char *s, size_t n, om_buf *out) {
     om_date d;
     if (!om_date_parse(s, n, &d)) return 0;
     int month = 1 + (int)rng_below(r, 12), day = 1 + (int)rng_below(r, 28), year = 1940 + (int)rng_below(r, 80);
@@ -166,7 +166,7 @@ static int replace_date(rng *r, const char *s, size_t n, om_strbuf *out) {
 
 /* ---------------------------------------------------------------- the surrogate */
 
-void om_pii_surrogate(const char *label, const char *original, size_t n, unsigned attempt, om_strbuf *out) {
+void om_pii_surrogate(const char *label, const char *original, size_t n, unsigned attempt, om_buf *out) {
     rng r;
     rng_seed(&r, label, original, n, attempt);
     char buf[160];
@@ -199,14 +199,14 @@ void om_pii_surrogate(const char *label, const char *original, size_t n, unsigne
         unsigned id = rng_below(&r, 10000);
         snprintf(buf, sizeof buf, "user%04u@example.org", id);
         if (same_text(buf, original, n)) snprintf(buf, sizeof buf, "user%04u@example.org", (id + 1) % 10000);
-        om_strbuf_puts(out, buf);
+        om_buf_puts(out, buf);
         return;
     }
     case K_URL: {
         unsigned a = rng_below(&r, 65536), b = rng_below(&r, 65536);
         snprintf(buf, sizeof buf, "https://www.example.org/r/%04x%04x", a, b);
         if (same_text(buf, original, n)) snprintf(buf, sizeof buf, "https://www.example.org/r/%04x%04x", b, a ^ 1);
-        om_strbuf_puts(out, buf);
+        om_buf_puts(out, buf);
         return;
     }
     case K_DATE:
@@ -216,5 +216,5 @@ void om_pii_surrogate(const char *label, const char *original, size_t n, unsigne
         break;
     }
     if (replace_chars(&r, original, n, out)) return;
-    om_strbuf_printf(out, "[%s]", label);
+    om_buf_printf(out, "[%s]", label);
 }

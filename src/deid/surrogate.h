@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "pipeline/strbuf.h"
+#include "core/buf.h"
 
 /* Append a surrogate for the `n`-byte value `original` labelled `label` to `out`. It is a pure
  * function of (label, original, attempt): seeded by sha256("LABEL|original") (attempt 0) or
@@ -15,6 +15,6 @@
  * else has every digit and every letter of a token holding a digit replaced by another of its class
  * (punctuation and plain words kept); a value with none of these becomes "[LABEL]". A surrogate
  * never equals the original. */
-void om_pii_surrogate(const char *label, const char *original, size_t n, unsigned attempt, om_strbuf *out);
+void om_pii_surrogate(const char *label, const char *original, size_t n, unsigned attempt, om_buf *out);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/error.h"
 #include "core/file.h"
 
 const char *om_bundled_model_folder(const char *which) {
@@ -61,4 +62,16 @@ const char *om_bundled_model_dir(const char *which, char *buf, size_t size) {
         if (try_dir(models, folder, buf, size)) return buf;
     }
     return NULL;
+}
+
+openmed_status openmed_bundled_model_path(const char *name, char *out, size_t out_size, openmed_error *err) {
+    if (!om_bundled_model_folder(name))
+        return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "bundled model '%s': unknown (expected \"disease\" or \"pii\")",
+                       name ? name : "(null)");
+    if (!out || out_size == 0) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "bundled model '%s': no output buffer", name);
+    if (!om_bundled_model_dir(name, out, out_size))
+        return om_fail(err, OPENMED_ERR_NOT_FOUND,
+                       "bundled model '%s' not found (looked in $OPENMED_MODELS_DIR, the installed share/openmed/models "
+                       "and the source tree's models/)", name);
+    return OPENMED_OK;
 }

@@ -88,3 +88,22 @@ int64_t om_utf8_length(const char *s) {
     }
     return n;
 }
+
+openmed_status openmed_utf8_offsets(const char *text, size_t len, size_t *byte_of, int64_t *n_codepoints,
+                                    openmed_error *err) {
+    if (!text || !byte_of || !n_codepoints)
+        return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "openmed_utf8_offsets: NULL argument");
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0;
+    int64_t k = 0;
+    while (i < len) {
+        int32_t cp;
+        int n = utf8_decode(s + i, len - i, &cp);
+        if (n == 0) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "invalid UTF-8 at byte %zu", i);
+        byte_of[k++] = i;
+        i += (size_t)n;
+    }
+    byte_of[k] = len;
+    *n_codepoints = k;
+    return OPENMED_OK;
+}

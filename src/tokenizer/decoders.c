@@ -159,7 +159,7 @@ int om_decoder_chain(const om_decoder *d, char ***tokens, size_t *count) {
         if (!om_buf_reserve(&bytes, 0)) return 0;
         for (size_t i = 0; i < n; i++) {
             const char *s = t[i];
-            size_t len = strlen(s), p = 0, k, start = bytes.size;
+            size_t len = strlen(s), p = 0, k, start = bytes.len;
             int ok = 1;
             while (p < len) {
                 int b = om_bytelevel_byte(om_utf8_decode(s, p, &k));
@@ -169,13 +169,13 @@ int om_decoder_chain(const om_decoder *d, char ***tokens, size_t *count) {
                 p += k;
             }
             if (!ok) {
-                bytes.size = start;
+                bytes.len = start;
                 if (!om_buf_append(&bytes, s, len)) { om_buf_free(&bytes); return 0; }
             }
         }
         char *out = NULL;
         size_t osz = 0, ocap = 0;
-        int ok = om_utf8_lossy_append((const unsigned char *)bytes.data, bytes.size, &out, &osz, &ocap);
+        int ok = om_utf8_lossy_append((const unsigned char *)bytes.data, bytes.len, &out, &osz, &ocap);
         om_buf_free(&bytes);
         if (!ok) { free(out); return 0; }
         if (!out) out = om_strdup("");

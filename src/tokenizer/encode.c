@@ -111,7 +111,7 @@ static void work_reset(work *w) {
     w->scratch.text.len = 0;
     w->scratch.count = 0;
     w->toks.count = 0;
-    w->toks.strs.size = 0;
+    w->toks.strs.len = 0;
     w->npieces = w->npieces2 = 0;
 }
 

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include <pcre2.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 #include "tokenizer/tokenizer.h"
 
@@ -36,16 +37,6 @@ int om_uc_is_other(uint32_t cp);        /* C* (Cc Cf Cn Co Cs) */
 int om_uc_is_mark_nonspacing(uint32_t cp);
 int om_uc_is_chinese(uint32_t cp);
 
-/* ---------------------------------------------------------------- growable buffer */
-
-typedef struct om_buf {
-    char *data;
-    size_t size, cap;
-} om_buf;
-
-int om_buf_reserve(om_buf *b, size_t extra);
-int om_buf_append(om_buf *b, const char *s, size_t n);
-void om_buf_free(om_buf *b);
 
 /* ---------------------------------------------------------------- normalized strings (normalized.c) */
 

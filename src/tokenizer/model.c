@@ -12,7 +12,7 @@ int om_toks_push(om_toks *t, int32_t id, size_t start, size_t end, const char *s
         t->items = it;
         t->cap = cap;
     }
-    size_t off = t->strs.size;
+    size_t off = t->strs.len;
     if (!om_buf_append(&t->strs, s, slen)) return 0;
     t->items[t->count++] = (om_tok){id, (uint32_t)start, (uint32_t)end, (uint32_t)off, (uint32_t)slen, 0};
     return 1;
@@ -92,7 +92,7 @@ void om_word_cache_free(om_word_cache *c) {
 static void cache_clear(om_word_cache *c) {
     if (c->hash) memset(c->hash, 0, c->nslots * sizeof *c->hash);
     c->used = 0;
-    c->keys.size = 0;
+    c->keys.len = 0;
     c->ntoks = 0;
 }
 
@@ -132,7 +132,7 @@ static void cache_put(om_word_cache *c, uint64_t h, const char *s, size_t len, c
         c->toks = t;
         c->toks_cap = cap;
     }
-    size_t koff = c->keys.size;
+    size_t koff = c->keys.len;
     if (!om_buf_append(&c->keys, s, len)) return;
     size_t mask = c->nslots - 1, i = (size_t)(h ^ (h >> 31)) & mask;
     while (c->hash[i]) i = (i + 1) & mask;

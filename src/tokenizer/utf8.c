@@ -83,7 +83,7 @@ size_t om_utf8_validate(const char *str, size_t len) {
 }
 
 int om_utf8_lossy_append(const unsigned char *s, size_t len, char **buf, size_t *size, size_t *cap) {
-    om_buf b = {*buf, *size, *cap};
+    om_buf b = {*buf, *size, *cap, 0};
     size_t i = 0, bad;
     int ok = 1;
     while (i < len && ok) {
@@ -96,7 +96,7 @@ int om_utf8_lossy_append(const unsigned char *s, size_t len, char **buf, size_t 
             i += bad;
         }
     }
-    *buf = b.data; *size = b.size; *cap = b.cap;
+    *buf = b.data; *size = b.len; *cap = b.cap;
     return ok;
 }
 
@@ -153,30 +153,4 @@ int om_uc_is_chinese(uint32_t c) {
     return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) ||
            (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B920 && c <= 0x2CEAF) ||
            (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
-}
-
-/* ---------------------------------------------------------------- buffers */
-
-int om_buf_reserve(om_buf *b, size_t extra) {
-    if (b->size + extra + 1 <= b->cap) return 1;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->size + extra + 1) cap *= 2;
-    char *d = realloc(b->data, cap);
-    if (!d) return 0;
-    b->data = d;
-    b->cap = cap;
-    return 1;
-}
-
-int om_buf_append(om_buf *b, const char *s, size_t n) {
-    if (!om_buf_reserve(b, n)) return 0;
-    if (n) memcpy(b->data + b->size, s, n);
-    b->size += n;
-    b->data[b->size] = 0;
-    return 1;
-}
-
-void om_buf_free(om_buf *b) {
-    free(b->data);
-    memset(b, 0, sizeof *b);
 }

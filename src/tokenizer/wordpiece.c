@@ -66,7 +66,7 @@ int om_wordpiece_tokenize(const om_model *m, const char *s, size_t len, om_toks 
     size_t nchars = 0;
     for (size_t i = 0; i < len; i++)
         if (((unsigned char)s[i] & 0xC0) != 0x80) nchars++;
-    size_t first = out->count, first_strs = out->strs.size;
+    size_t first = out->count, first_strs = out->strs.len;
     const om_vocab *v = &m->vocab;
     if (nchars <= m->max_input_chars_per_word) {
         size_t plen = strlen(m->prefix);
@@ -119,7 +119,7 @@ int om_wordpiece_tokenize(const om_model *m, const char *s, size_t len, om_toks 
         }
         if (!bad) return 1;
         out->count = first;
-        out->strs.size = first_strs;
+        out->strs.len = first_strs;
     }
     if (m->unk_id < 0) return 0;
     return om_toks_push(out, m->unk_id, 0, len, m->unk_token, strlen(m->unk_token));

@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "pipeline/eval_data.h"
-#include "pipeline/eval_metrics.h"
+#include "eval_data.h"
+#include "eval_metrics.h"
 
 static char tmp_path[64];
 

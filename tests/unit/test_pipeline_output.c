@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "pipeline/text_inputs.h"
-#include "pipeline/writers.h"
+#include "text_inputs.h"
+#include "writers.h"
 
 static const char *text = "Tom \"T\" <b>, caf\xc3\xa9 & flu";
 

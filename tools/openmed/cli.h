@@ -1,7 +1,10 @@
 /* cli.h: the command functions of the `openmed` tool, one file each (cmd_<name>.c), and the
- * small helpers they share. Each command takes argv after its own name and returns an exit code. */
+ * small helpers they share. Each command takes argv after its own name and returns an exit code.
+ * The tool is a client of the public API: it includes openmed.h and nothing from src/. */
 #ifndef OM_CLI_H
 #define OM_CLI_H
+
+#include <stddef.h>
 
 #include "openmed.h"
 
@@ -18,5 +21,17 @@ int cmd_serve(int argc, char **argv);
 
 /* Print "openmed: <message>" for a failed call to stderr; returns 1 (the exit code). */
 int cli_report(const openmed_error *err);
+
+/* Set err (if not NULL) to status and a printf-style message; returns status. */
+openmed_status cli_fail(openmed_error *err, openmed_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Read a whole file into a NUL-terminated malloc'd buffer (*size excludes the NUL); files over
+ * max_bytes (0 = no cap) fail with OPENMED_ERR_FORMAT, errors name the file. */
+openmed_status cli_read_file(const char *path, size_t max_bytes, char **data, size_t *size, openmed_error *err);
+
+/* The folder of a bundled model ("disease", "pii") written to buf, or NULL when there is none
+ * (openmed_bundled_model_path). */
+const char *cli_bundled_model(const char *which, char *buf, size_t size);
 
 #endif

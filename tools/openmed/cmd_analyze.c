@@ -10,9 +10,8 @@
 
 #include "clock.h"
 #include "cli.h"
-#include "models/bundled.h"
-#include "pipeline/text_inputs.h"
-#include "pipeline/writers.h"
+#include "text_inputs.h"
+#include "writers.h"
 
 
 static const char *analyze_usage =
@@ -153,7 +152,7 @@ int cmd_analyze(int argc, char **argv) {
 
     char bundled[OPENMED_PATH_MAX];
     if (!model_path) {
-        model_path = om_bundled_model_dir("disease", bundled, sizeof bundled);
+        model_path = cli_bundled_model("disease", bundled, sizeof bundled);
         if (!model_path) {
             fprintf(stderr, "openmed analyze: no --model given and this build has no bundled disease model; "
                             "pass --model PATH (a Hugging Face model folder)\n");

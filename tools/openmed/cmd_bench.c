@@ -10,8 +10,7 @@
 
 #include "clock.h"
 #include "cli.h"
-#include "models/bundled.h"
-#include "pipeline/text_inputs.h"
+#include "text_inputs.h"
 
 
 static const char *bench_usage =
@@ -84,7 +83,7 @@ int cmd_bench(int argc, char **argv) {
     }
     char bundled[OPENMED_PATH_MAX];
     if (!model_path) {
-        model_path = om_bundled_model_dir("disease", bundled, sizeof bundled);
+        model_path = cli_bundled_model("disease", bundled, sizeof bundled);
         if (!model_path) {
             fprintf(stderr, "openmed bench: no --model given and this build has no bundled disease model; "
                             "pass --model PATH\n");

@@ -5,9 +5,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "models/bundled.h"
-#include "pipeline/eval_data.h"
-#include "pipeline/eval_metrics.h"
+#include "eval_data.h"
+#include "eval_metrics.h"
 
 #define EVAL_CHUNK 64 /* texts per pipeline call */
 
@@ -141,7 +140,7 @@ int cmd_eval(int argc, char **argv) {
     }
     char bundled[4096];
     if (!model_path) {
-        model_path = om_bundled_model_dir("disease", bundled, sizeof bundled);
+        model_path = cli_bundled_model("disease", bundled, sizeof bundled);
         if (!model_path) {
             fprintf(stderr, "openmed eval: the bundled disease model was not found (looked in "
                             "$OPENMED_MODELS_DIR, <prefix>/share/openmed/models and the source "

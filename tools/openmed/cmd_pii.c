@@ -7,10 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "core/file.h"
-#include "models/bundled.h"
 #include "pii_json.h"
-#include "pipeline/strbuf.h"
+#include "strbuf.h"
 
 #define MAX_INPUT_BYTES ((size_t)256 << 20)
 
@@ -145,7 +143,7 @@ int cmd_pii(int argc, char **argv) {
     opts.safety_sweep = sweep;
 
     char bundled[OPENMED_PATH_MAX];
-    if (!model_path && !(model_path = om_bundled_model_dir("pii", bundled, sizeof bundled))) {
+    if (!model_path && !(model_path = cli_bundled_model("pii", bundled, sizeof bundled))) {
         fprintf(stderr, "openmed pii: no --model given and this build has no bundled PII model; pass --model PATH "
                         "(a Hugging Face model folder)\n");
         return 2;
@@ -153,7 +151,7 @@ int cmd_pii(int argc, char **argv) {
     char *file_text = NULL;
     size_t len = 0;
     if (input) {
-        if (om_read_file(input, MAX_INPUT_BYTES, &file_text, &len, &err) != OPENMED_OK) return cli_report(&err);
+        if (cli_read_file(input, MAX_INPUT_BYTES, &file_text, &len, &err) != OPENMED_OK) return cli_report(&err);
         text = file_text;
     } else {
         len = strlen(text);

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "models/bundled.h"
 #include "serve.h"
 
 #define MAX_BODY_BYTES ((size_t)1 << 20)
@@ -164,11 +163,11 @@ int cmd_serve(int argc, char **argv) {
         return 2;
     }
     char bundled[OPENMED_PATH_MAX], bundled_pii[OPENMED_PATH_MAX];
-    if (!model_path && !(model_path = om_bundled_model_dir("disease", bundled, sizeof bundled))) {
+    if (!model_path && !(model_path = cli_bundled_model("disease", bundled, sizeof bundled))) {
         fprintf(stderr, "openmed serve: no --model given and this build has no bundled disease model\n");
         return 2;
     }
-    if (!pii_path && !(pii_path = om_bundled_model_dir("pii", bundled_pii, sizeof bundled_pii))) {
+    if (!pii_path && !(pii_path = cli_bundled_model("pii", bundled_pii, sizeof bundled_pii))) {
         fprintf(stderr, "openmed serve: no --pii-model given and this build has no bundled PII model\n");
         return 2;
     }

@@ -4,7 +4,6 @@
 
 #include "cli.h"
 
-
 static const struct {
     const char *name;
     om_cli_command fn;
@@ -19,11 +18,6 @@ static const struct {
     {"models", cmd_models, "list, describe and pull registry models"},
     {"doctor", cmd_doctor, "show how the device, dtype and backends were chosen"},
 };
-
-int cli_report(const openmed_error *err) {
-    fprintf(stderr, "openmed: %s\n", err->message);
-    return 1;
-}
 
 static void usage(FILE *out) {
     fprintf(out, "usage: openmed <command> [options]\n\ncommands:\n");

@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #include "openmed.h"
-#include "pipeline/strbuf.h"
+#include "strbuf.h"
 
 /* {text, model, entities: [{text, label, start, end, confidence, source}], num_entities}:
  * OpenMed's `pii extract` JSON (+ each entity's source). */

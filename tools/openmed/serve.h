@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "openmed.h"
-#include "pipeline/strbuf.h"
+#include "strbuf.h"
 
 /* Loaded once at start and never changed; each model is used under its own mutex. */
 typedef struct om_serve_models {

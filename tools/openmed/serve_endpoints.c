@@ -8,7 +8,7 @@
 
 #include "clock.h"
 #include "pii_json.h"
-#include "pipeline/writers.h"
+#include "writers.h"
 #include "serve.h"
 
 int om_serve_error(om_strbuf *out, int status, const char *message) {

@@ -1,12 +1,12 @@
 /* eval_data.h: gold data for `openmed eval`: CoNLL token/tag files and span JSONL files read into
  * texts with gold entity spans. */
-#ifndef OM_PIPELINE_EVAL_DATA_H
-#define OM_PIPELINE_EVAL_DATA_H
+#ifndef OPENMED_CLI_EVAL_DATA_H
+#define OPENMED_CLI_EVAL_DATA_H
 
 #include <stddef.h>
 
 #include "openmed.h"
-#include "pipeline/eval_metrics.h"
+#include "eval_metrics.h"
 
 typedef struct om_eval_doc {
     char *text;          /* UTF-8 */

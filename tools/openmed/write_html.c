@@ -2,9 +2,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/error.h"
-#include "pipeline/text_index.h"
-#include "pipeline/writers.h"
+#include "cli.h"
+#include "text_slice.h"
+#include "writers.h"
 
 static void escaped(om_strbuf *out, const char *s, size_t n) {
     size_t run = 0;
@@ -62,8 +62,8 @@ void om_write_html_end(om_strbuf *out) {
 
 openmed_status om_write_html_result(om_strbuf *out, const char *text, const openmed_result *r,
                                     const om_result_info *info, openmed_error *err) {
-    om_text_index ix;
-    openmed_status st = om_text_index_init(&ix, text, strlen(text), "text", err);
+    cli_text_index ix;
+    openmed_status st = cli_text_index_init(&ix, text, strlen(text), "text", err);
     if (st != OPENMED_OK) return st;
     om_strbuf_puts(out, "<div class=\"openmed-result\">\n<div class=\"openmed-text\">");
     int64_t pos = 0; /* code points written so far */
@@ -71,7 +71,7 @@ openmed_status om_write_html_result(om_strbuf *out, const char *text, const open
         const openmed_entity *e = &r->entities[i];
         if (e->start < pos || e->end <= e->start) continue; /* overlapping or empty: listed below only */
         size_t b0, blen;
-        om_text_slice(&ix, pos, e->start, &b0, &blen);
+        cli_text_slice(&ix, pos, e->start, &b0, &blen);
         escaped(out, text + b0, blen);
         char label[256];
         om_output_label(e->label, label, sizeof label);
@@ -80,7 +80,7 @@ openmed_status om_write_html_result(om_strbuf *out, const char *text, const open
         om_strbuf_printf(out, "\" style=\"background-color: %s\" title=\"Label: ", label_color(label));
         escaped(out, label, strlen(label));
         om_strbuf_printf(out, ", Confidence: %.3f\">", (double)e->score);
-        om_text_slice(&ix, e->start, e->end, &b0, &blen);
+        cli_text_slice(&ix, e->start, e->end, &b0, &blen);
         escaped(out, text + b0, blen);
         om_strbuf_puts(out, "<span class=\"entity-label\">");
         escaped(out, label, strlen(label));
@@ -88,7 +88,7 @@ openmed_status om_write_html_result(om_strbuf *out, const char *text, const open
         pos = e->end;
     }
     size_t b0, blen;
-    om_text_slice(&ix, pos, ix.n_cp, &b0, &blen);
+    cli_text_slice(&ix, pos, ix.n_cp, &b0, &blen);
     escaped(out, text + b0, blen);
     om_strbuf_printf(out, "</div>\n<p class=\"openmed-summary\">%zu entities; model ", r->n_entities);
     escaped(out, info->model_name, strlen(info->model_name));
@@ -97,7 +97,7 @@ openmed_status om_write_html_result(om_strbuf *out, const char *text, const open
         const openmed_entity *e = &r->entities[i];
         char label[256];
         om_output_label(e->label, label, sizeof label);
-        om_text_slice(&ix, e->start, e->end, &b0, &blen);
+        cli_text_slice(&ix, e->start, e->end, &b0, &blen);
         om_strbuf_puts(out, "<li><b>");
         escaped(out, label, strlen(label));
         om_strbuf_puts(out, "</b>: ");
@@ -105,7 +105,7 @@ openmed_status om_write_html_result(om_strbuf *out, const char *text, const open
         om_strbuf_printf(out, " [%lld, %lld) %.3f</li>\n", (long long)e->start, (long long)e->end, (double)e->score);
     }
     om_strbuf_puts(out, "</ul>\n</div>\n");
-    om_text_index_free(&ix);
-    if (out->failed) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory writing HTML");
+    cli_text_index_free(&ix);
+    if (out->failed) return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory writing HTML");
     return OPENMED_OK;
 }

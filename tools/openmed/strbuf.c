@@ -1,5 +1,5 @@
 /* strbuf.c: growable strings with JSON escaping and shortest float formatting. */
-#include "pipeline/strbuf.h"
+#include "strbuf.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -1,9 +1,9 @@
 /* write_csv.c: entities as CSV rows (RFC 4180 quoting), OpenMed's row fields. */
 #include <string.h>
 
-#include "core/error.h"
-#include "pipeline/text_index.h"
-#include "pipeline/writers.h"
+#include "cli.h"
+#include "text_slice.h"
+#include "writers.h"
 
 static void field(om_strbuf *out, const char *s, size_t n) {
     int quote = 0;
@@ -27,13 +27,13 @@ void om_write_csv_header(om_strbuf *out) {
 
 openmed_status om_write_csv_rows(om_strbuf *out, size_t text_index, const char *text, const openmed_result *r,
                                  const om_result_info *info, openmed_error *err) {
-    om_text_index ix;
-    openmed_status st = om_text_index_init(&ix, text, strlen(text), "text", err);
+    cli_text_index ix;
+    openmed_status st = cli_text_index_init(&ix, text, strlen(text), "text", err);
     if (st != OPENMED_OK) return st;
     for (size_t i = 0; i < r->n_entities; i++) {
         const openmed_entity *e = &r->entities[i];
         size_t b0, blen;
-        om_text_slice(&ix, e->start, e->end, &b0, &blen);
+        cli_text_slice(&ix, e->start, e->end, &b0, &blen);
         char label[256];
         om_output_label(e->label, label, sizeof label);
         om_strbuf_printf(out, "%zu,", text_index);
@@ -46,7 +46,7 @@ openmed_status om_write_csv_rows(om_strbuf *out, size_t text_index, const char *
         field(out, info->model_name, strlen(info->model_name));
         om_strbuf_printf(out, ",%.6f\r\n", info->processing_time);
     }
-    om_text_index_free(&ix);
-    if (out->failed) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory writing CSV");
+    cli_text_index_free(&ix);
+    if (out->failed) return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory writing CSV");
     return OPENMED_OK;
 }

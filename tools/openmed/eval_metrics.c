@@ -1,11 +1,11 @@
 /* eval_metrics.c: strict entity-level precision, recall and F1, overall and per label. */
-#include "pipeline/eval_metrics.h"
+#include "eval_metrics.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
+#include "cli.h"
 
 void om_eval_init(om_eval *ev) {
     memset(ev, 0, sizeof *ev);
@@ -50,16 +50,16 @@ static int same_span(const om_eval_span *a, const om_eval_span *b) {
 openmed_status om_eval_add(om_eval *ev, const om_eval_span *gold, size_t n_gold,
                            const om_eval_span *pred, size_t n_pred, openmed_error *err) {
     unsigned char *used = calloc(n_gold ? n_gold : 1, 1);
-    if (!used) return om_fail(err, OPENMED_ERR_NO_MEMORY, "eval: out of memory");
+    if (!used) return cli_fail(err, OPENMED_ERR_NO_MEMORY, "eval: out of memory");
     openmed_status st = OPENMED_OK;
     for (size_t i = 0; i < n_pred; i++) {
         if (!pred[i].label) {
-            st = om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "eval: predicted span %zu has no label", i);
+            st = cli_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "eval: predicted span %zu has no label", i);
             goto done;
         }
         om_eval_counts *c = counts_for(ev, pred[i].label);
         if (!c) {
-            st = om_fail(err, OPENMED_ERR_NO_MEMORY, "eval: out of memory");
+            st = cli_fail(err, OPENMED_ERR_NO_MEMORY, "eval: out of memory");
             goto done;
         }
         size_t j = 0;
@@ -75,12 +75,12 @@ openmed_status om_eval_add(om_eval *ev, const om_eval_span *gold, size_t n_gold,
     }
     for (size_t j = 0; j < n_gold; j++) {
         if (!gold[j].label) {
-            st = om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "eval: gold span %zu has no label", j);
+            st = cli_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "eval: gold span %zu has no label", j);
             goto done;
         }
         om_eval_counts *c = counts_for(ev, gold[j].label);
         if (!c) {
-            st = om_fail(err, OPENMED_ERR_NO_MEMORY, "eval: out of memory");
+            st = cli_fail(err, OPENMED_ERR_NO_MEMORY, "eval: out of memory");
             goto done;
         }
         if (!used[j]) {

@@ -1,7 +1,7 @@
 /* strbuf.h: a growable byte string for the writers (JSON, CSV, HTML); a failed allocation sets
  * `failed` and later appends do nothing, so callers check once at the end. */
-#ifndef OM_PIPELINE_STRBUF_H
-#define OM_PIPELINE_STRBUF_H
+#ifndef OPENMED_CLI_STRBUF_H
+#define OPENMED_CLI_STRBUF_H
 
 #include <stddef.h>
 

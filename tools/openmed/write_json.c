@@ -1,9 +1,9 @@
 /* write_json.c: HF raw JSON lines and OpenMed's AnalyzeResult.to_dict() JSON. */
 #include <string.h>
 
-#include "core/error.h"
-#include "pipeline/text_index.h"
-#include "pipeline/writers.h"
+#include "cli.h"
+#include "text_slice.h"
+#include "writers.h"
 
 void om_output_label(const char *label, char *out, size_t size) {
     size_t n = 0;
@@ -50,12 +50,12 @@ static void key(om_strbuf *out, int indent, int level, int first, const char *na
 
 openmed_status om_write_analyze_json(om_strbuf *out, const char *text, const openmed_result *r,
                                      const om_result_info *info, int indent, openmed_error *err) {
-    om_text_index ix;
-    openmed_status st = om_text_index_init(&ix, text, strlen(text), "text", err);
+    cli_text_index ix;
+    openmed_status st = cli_text_index_init(&ix, text, strlen(text), "text", err);
     if (st != OPENMED_OK) return st;
     om_strbuf_puts(out, "{");
     key(out, indent, 1, 1, "text");
-    om_strbuf_json_string(out, text, ix.n_bytes);
+    om_strbuf_json_string(out, text, strlen(text));
     key(out, indent, 1, 0, "entities");
     om_strbuf_puts(out, "[");
     for (size_t i = 0; i < r->n_entities; i++) {
@@ -64,7 +64,7 @@ openmed_status om_write_analyze_json(om_strbuf *out, const char *text, const ope
         newline(out, indent, 2);
         om_strbuf_puts(out, "{");
         size_t b0, blen;
-        om_text_slice(&ix, e->start, e->end, &b0, &blen);
+        cli_text_slice(&ix, e->start, e->end, &b0, &blen);
         key(out, indent, 3, 1, "text");
         om_strbuf_json_string(out, text + b0, blen);
         char label[256];
@@ -108,7 +108,7 @@ openmed_status om_write_analyze_json(om_strbuf *out, const char *text, const ope
     om_strbuf_puts(out, "}");
     newline(out, indent, 0);
     om_strbuf_puts(out, "}\n");
-    om_text_index_free(&ix);
-    if (out->failed) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory writing JSON");
+    cli_text_index_free(&ix);
+    if (out->failed) return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory writing JSON");
     return OPENMED_OK;
 }

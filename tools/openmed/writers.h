@@ -1,11 +1,11 @@
 /* writers.h: pipeline results as text: Hugging Face's raw list of dicts, OpenMed's
  * AnalyzeResult.to_dict() JSON (pretty or one line), CSV rows and an HTML page with highlights.
  * Writers append to an om_strbuf; the caller decides where the bytes go. */
-#ifndef OM_PIPELINE_WRITERS_H
-#define OM_PIPELINE_WRITERS_H
+#ifndef OPENMED_CLI_WRITERS_H
+#define OPENMED_CLI_WRITERS_H
 
 #include "openmed.h"
-#include "pipeline/strbuf.h"
+#include "strbuf.h"
 
 /* What OpenMed's result carries besides the entities. */
 typedef struct om_result_info {

@@ -1,7 +1,7 @@
 /* text_inputs.h: reading the texts to analyze from a file: .txt (one text per line), .jsonl
  * ({"text": ...} per line) or .csv (a header line, one text per row from a named column). */
-#ifndef OM_PIPELINE_TEXT_INPUTS_H
-#define OM_PIPELINE_TEXT_INPUTS_H
+#ifndef OPENMED_CLI_TEXT_INPUTS_H
+#define OPENMED_CLI_TEXT_INPUTS_H
 
 #include <stddef.h>
 

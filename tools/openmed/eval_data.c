@@ -1,12 +1,11 @@
 /* eval_data.c: reads `openmed eval` gold data (CoNLL token/tag files, span JSONL files). */
-#include "pipeline/eval_data.h"
+#include "eval_data.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
-#include "core/file.h"
+#include "cli.h"
 
 #define EVAL_MAX_FILE ((size_t)1 << 31)
 
@@ -88,7 +87,7 @@ static int sentence_append(conll_sentence *s, const char *tok, size_t n) {
 openmed_status om_eval_read_conll(const char *path, om_eval_docs *out, openmed_error *err) {
     char *data;
     size_t size;
-    openmed_status st = om_read_file(path, EVAL_MAX_FILE, &data, &size, err);
+    openmed_status st = cli_read_file(path, EVAL_MAX_FILE, &data, &size, err);
     if (st != OPENMED_OK) return st;
     om_eval_docs docs = {0};
     conll_sentence s = {0};
@@ -112,21 +111,21 @@ openmed_status om_eval_read_conll(const char *path, om_eval_docs *out, openmed_e
         } else {
             char *tab = memchr(p, '\t', (size_t)(e - p));
             if (!tab) {
-                st = om_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: expected token<TAB>tag", path, line_no);
+                st = cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: expected token<TAB>tag", path, line_no);
                 goto fail;
             }
             char *tag = e;
             while (tag > tab && tag[-1] != '\t') tag--;
             size_t tag_len = (size_t)(e - tag), tok_len = (size_t)(tab - p);
             if (tok_len == 0) {
-                st = om_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: empty token", path, line_no);
+                st = cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: empty token", path, line_no);
                 goto fail;
             }
             int outside = tag_len == 1 && tag[0] == 'O';
             int begin = tag_len > 2 && tag[0] == 'B' && tag[1] == '-';
             int inside = tag_len > 2 && tag[0] == 'I' && tag[1] == '-';
             if (!outside && !begin && !inside) {
-                st = om_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: tag '%.*s' is not O, B-X or I-X", path,
+                st = cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: tag '%.*s' is not O, B-X or I-X", path,
                              line_no, (int)(tag_len > 40 ? 40 : tag_len), tag);
                 goto fail;
             }
@@ -156,7 +155,7 @@ openmed_status om_eval_read_conll(const char *path, om_eval_docs *out, openmed_e
     *out = docs;
     return OPENMED_OK;
 oom:
-    st = om_fail(err, OPENMED_ERR_NO_MEMORY, "%s:%zu: out of memory", path, line_no);
+    st = cli_fail(err, OPENMED_ERR_NO_MEMORY, "%s:%zu: out of memory", path, line_no);
 fail:
     if (s.doc && !s.doc->text) s.doc->text = s.text;
     else free(s.text);
@@ -177,7 +176,7 @@ static int64_t int_field(const cJSON *obj, const char *name) {
 openmed_status om_eval_read_spans(const char *path, om_eval_docs *out, openmed_error *err) {
     char *data;
     size_t size;
-    openmed_status st = om_read_file(path, EVAL_MAX_FILE, &data, &size, err);
+    openmed_status st = cli_read_file(path, EVAL_MAX_FILE, &data, &size, err);
     if (st != OPENMED_OK) return st;
     om_eval_docs docs = {0};
     size_t line_no = 0;
@@ -194,17 +193,17 @@ openmed_status om_eval_read_spans(const char *path, om_eval_docs *out, openmed_e
         if (!blank) {
             json = cJSON_ParseWithLength(p, n);
             if (!json || !cJSON_IsObject(json)) {
-                st = om_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: not a JSON object", path, line_no);
+                st = cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: not a JSON object", path, line_no);
                 goto fail;
             }
             const cJSON *text = cJSON_GetObjectItemCaseSensitive(json, "text");
             const cJSON *spans = cJSON_GetObjectItemCaseSensitive(json, "spans");
             if (!cJSON_IsString(text)) {
-                st = om_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: field \"text\" must be a string", path, line_no);
+                st = cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: field \"text\" must be a string", path, line_no);
                 goto fail;
             }
             if (spans && !cJSON_IsArray(spans)) {
-                st = om_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: field \"spans\" must be an array", path, line_no);
+                st = cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: field \"spans\" must be an array", path, line_no);
                 goto fail;
             }
             om_eval_doc *d = push_doc(&docs);
@@ -216,12 +215,12 @@ openmed_status om_eval_read_spans(const char *path, om_eval_docs *out, openmed_e
                 const cJSON *label = cJSON_GetObjectItemCaseSensitive(sp, "label");
                 int64_t s = int_field(sp, "start"), t = int_field(sp, "end");
                 if (!cJSON_IsObject(sp) || !cJSON_IsString(label) || !label->valuestring[0]) {
-                    st = om_fail(err, OPENMED_ERR_FORMAT,
+                    st = cli_fail(err, OPENMED_ERR_FORMAT,
                                  "%s:%zu: spans[%zu] needs a non-empty string \"label\"", path, line_no, k);
                     goto fail;
                 }
                 if (s < 0 || t < 0 || s >= t || t > length) {
-                    st = om_fail(err, OPENMED_ERR_FORMAT,
+                    st = cli_fail(err, OPENMED_ERR_FORMAT,
                                  "%s:%zu: spans[%zu] \"start\"/\"end\" must be integers with "
                                  "0 <= start < end <= %lld (the text's length in code points)",
                                  path, line_no, k, (long long)length);
@@ -240,7 +239,7 @@ openmed_status om_eval_read_spans(const char *path, om_eval_docs *out, openmed_e
     *out = docs;
     return OPENMED_OK;
 oom:
-    st = om_fail(err, OPENMED_ERR_NO_MEMORY, "%s:%zu: out of memory", path, line_no);
+    st = cli_fail(err, OPENMED_ERR_NO_MEMORY, "%s:%zu: out of memory", path, line_no);
 fail:
     cJSON_Delete(json);
     om_eval_docs_free(&docs);

@@ -1,13 +1,12 @@
 /* text_inputs.c: texts from .txt, .jsonl and .csv files for `openmed analyze` and `openmed bench`. */
-#include "pipeline/text_inputs.h"
+#include "text_inputs.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "core/error.h"
-#include "core/file.h"
+#include "cli.h"
 
 #define OM_INPUT_MAX_BYTES ((size_t)1 << 32) /* 4 GiB */
 
@@ -22,12 +21,12 @@ static openmed_status push(om_text_list *list, size_t *cap, const char *s, size_
     if (list->n == *cap) {
         size_t c = *cap ? *cap * 2 : 64;
         char **t = realloc(list->texts, c * sizeof *t);
-        if (!t) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading texts");
+        if (!t) return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading texts");
         list->texts = t;
         *cap = c;
     }
     char *copy = malloc(n + 1);
-    if (!copy) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading texts");
+    if (!copy) return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading texts");
     memcpy(copy, s, n);
     copy[n] = '\0';
     list->texts[list->n++] = copy;
@@ -58,9 +57,9 @@ static openmed_status read_lines(const char *path, const char *data, size_t size
                 cJSON *obj = cJSON_ParseWithLength(data + pos, len);
                 const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, field) : NULL;
                 if (!obj)
-                    st = om_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: not a JSON object", path, line_no);
+                    st = cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: not a JSON object", path, line_no);
                 else if (!cJSON_IsString(v))
-                    st = om_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: no string \"%s\" field", path, line_no, field);
+                    st = cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: no string \"%s\" field", path, line_no, field);
                 else
                     st = push(out, &cap, v->valuestring, strlen(v->valuestring), err);
                 cJSON_Delete(obj);
@@ -85,7 +84,7 @@ static openmed_status csv_record(const char *path, const char *data, size_t size
             for (;;) {
                 if (i >= size) {
                     free(buf);
-                    return om_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: unterminated quoted field", path, start_line);
+                    return cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: unterminated quoted field", path, start_line);
                 }
                 char c = data[i++];
                 if (c == '"') {
@@ -98,7 +97,7 @@ static openmed_status csv_record(const char *path, const char *data, size_t size
                     char *nb = realloc(buf, bcap);
                     if (!nb) {
                         free(buf);
-                        return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading %s", path);
+                        return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading %s", path);
                     }
                     buf = nb;
                 }
@@ -120,7 +119,7 @@ static openmed_status csv_record(const char *path, const char *data, size_t size
         if (i < size && data[i] == '\r') i++;
         if (i < size && data[i] == '\n') i++;
         else if (i < size)
-            return om_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: unexpected character after a quoted field", path,
+            return cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: unexpected character after a quoted field", path,
                            *line_no);
         (*line_no)++;
         *pos = i;
@@ -138,7 +137,7 @@ static openmed_status read_csv(const char *path, const char *data, size_t size, 
     for (size_t i = 0; i < header.n; i++)
         if (strcmp(header.texts[i], field) == 0) col = i;
     if (col == header.n) {
-        st = om_fail(err, OPENMED_ERR_FORMAT, "%s: no column \"%s\" in the header", path, field);
+        st = cli_fail(err, OPENMED_ERR_FORMAT, "%s: no column \"%s\" in the header", path, field);
         goto done;
     }
     while (pos < size) {
@@ -150,7 +149,7 @@ static openmed_status read_csv(const char *path, const char *data, size_t size, 
             continue;
         }
         if (st == OPENMED_OK && row.n != header.n)
-            st = om_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: %zu fields, the header has %zu", path, record_line, row.n,
+            st = cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: %zu fields, the header has %zu", path, record_line, row.n,
                          header.n);
         if (st == OPENMED_OK) st = push(out, &cap, row.texts[col], strlen(row.texts[col]), err);
         om_text_list_free(&row);
@@ -167,14 +166,14 @@ openmed_status om_read_texts(const char *path, const char *field, om_text_list *
     if (!field) field = "text";
     int kind = ends_with(path, ".txt") ? 0 : ends_with(path, ".jsonl") ? 1 : ends_with(path, ".csv") ? 2 : -1;
     if (kind < 0)
-        return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "%s: expected a .txt, .jsonl or .csv file", path);
+        return cli_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "%s: expected a .txt, .jsonl or .csv file", path);
     char *data = NULL;
     size_t size = 0;
-    openmed_status st = om_read_file(path, OM_INPUT_MAX_BYTES, &data, &size, err);
+    openmed_status st = cli_read_file(path, OM_INPUT_MAX_BYTES, &data, &size, err);
     if (st != OPENMED_OK) return st;
     if (memchr(data, '\0', size)) {
         free(data);
-        return om_fail(err, OPENMED_ERR_FORMAT, "%s: contains a NUL byte", path);
+        return cli_fail(err, OPENMED_ERR_FORMAT, "%s: contains a NUL byte", path);
     }
     if (kind == 2) st = read_csv(path, data, size, field, out, err);
     else st = read_lines(path, data, size, kind == 1, field, out, err);

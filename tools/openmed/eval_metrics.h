@@ -1,7 +1,7 @@
 /* eval_metrics.h: strict entity-level scoring (an entity counts only when its start, end and
  * label all equal a gold entity's), overall (micro) and per label, as `openmed eval` reports. */
-#ifndef OM_PIPELINE_EVAL_METRICS_H
-#define OM_PIPELINE_EVAL_METRICS_H
+#ifndef OPENMED_CLI_EVAL_METRICS_H
+#define OPENMED_CLI_EVAL_METRICS_H
 
 #include <stddef.h>
 #include <stdint.h>
