@@ -37,6 +37,14 @@ typedef enum om_dtype { OM_F32 = 0, OM_F16 = 1, OM_BF16 = 2 } om_dtype;
 
 size_t om_dtype_size(om_dtype dt);
 
+/* Hints a model sets in om_weight.hints before prepare_weight. */
+enum {
+    /* Accumulate this weight's linear in double precision: the float32 result is within about an
+     * ulp of exact and the same on every CPU (cpu). For models whose outputs amplify rounding
+     * (the privacy filter's routing and sinks); costs ~2-3x a float GEMM. Other backends may ignore it. */
+    OM_WEIGHT_PRECISE = 1u << 0,
+};
+
 /* A weight matrix [rows, cols] (PyTorch nn.Linear layout: rows = out features, cols = in features)
  * or an embedding table [rows = vocab, cols = dim]. `data` is backend memory after prepare_weight. */
 typedef struct om_weight {
@@ -44,6 +52,7 @@ typedef struct om_weight {
     om_dtype dtype;
     int64_t rows, cols;
     void *backend_private; /* owned by the backend that prepared it (packed layouts, device copies) */
+    unsigned hints;        /* OM_WEIGHT_* set by the model before prepare_weight */
 } om_weight;
 
 typedef struct om_backend om_backend;
@@ -68,6 +77,8 @@ typedef struct om_attention_args {
     int window_left, window_right; /* -1 = unlimited */
     const float *sinks;            /* backend memory, [n_heads], or NULL */
     const float *bias;             /* backend memory, see above, or NULL */
+    int precise; /* 1: scores, softmax and outputs accumulated in double, row by row, the same on every
+                  * CPU (cpu; see OM_WEIGHT_PRECISE); other backends may ignore it */
 } om_attention_args;
 
 /* Rotary position embedding applied in place to n_heads heads of each row of x.

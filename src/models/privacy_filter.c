@@ -180,6 +180,13 @@ static openmed_status pf_rope(pf_weights *w, const om_model_config *cfg, openmed
 
 /* ---------------------------------------------------------------- tensors */
 
+/* The model amplifies rounding (HF: "very sensitive to accumulation orders"): float32 GEMMs put
+ * logits ~1e-4 (relative) from exact, as far as HF's own float32 run is. The attention
+ * projections, router and classifier (about a fifth of the work; the experts are most of it)
+ * therefore accumulate in double, as does attention, which keeps us within ~3e-5 of exact on
+ * every CPU. */
+#define PRECISE OM_WEIGHT_PRECISE
+
 static const om_st_tensor *pf_find(const om_safetensors *st, char *name, size_t size, const char *fmt, va_list ap) {
     vsnprintf(name, size, fmt, ap);
     return om_safetensors_find(st, name);
@@ -211,8 +218,8 @@ static om_dtype pf_dtype(const om_st_tensor *t) {
 
 /* A matrix tensor viewed as [rows, cols] (a 3-D [E, in, out] expert stack as [E*in, out]),
  * prepared in its stored dtype. */
-static openmed_status pf_weight(pf_weights *w, const om_safetensors *st, om_weight *out, int ndim, const int64_t *dims,
-                                openmed_error *err, const char *fmt, ...) {
+static openmed_status pf_weight(pf_weights *w, const om_safetensors *st, om_weight *out, unsigned hints, int ndim,
+                                const int64_t *dims, openmed_error *err, const char *fmt, ...) {
     char name[256];
     va_list ap;
     va_start(ap, fmt);
@@ -225,6 +232,7 @@ static openmed_status pf_weight(pf_weights *w, const om_safetensors *st, om_weig
     out->dtype = pf_dtype(t);
     out->rows = ndim == 3 ? t->shape[0] * t->shape[1] : t->shape[0];
     out->cols = t->shape[ndim - 1];
+    out->hints = hints;
     if ((s = w->be->prepare_weight(w->be, out, 1, err))) return om_fail_prefix(err, "preparing tensor %s: ", name);
     w->prepared[w->n_prepared++] = out;
     return OPENMED_OK;
@@ -312,32 +320,32 @@ static openmed_status pf_load_layer(pf_weights *w, const om_safetensors *st, int
     snprintf(probe, sizeof probe, "model.layers.%d.self_attn.qkv_proj.weight", l);
     L->fused_qkv = om_safetensors_find(st, probe) != NULL;
     if (L->fused_qkv) {
-        if ((s = pf_weight(w, st, &L->wq, 2, (int64_t[]){qd + 2 * kvd, D}, err, NAME("self_attn.qkv_proj.weight"), l)) ||
+        if ((s = pf_weight(w, st, &L->wq, PRECISE, 2, (int64_t[]){qd + 2 * kvd, D}, err, NAME("self_attn.qkv_proj.weight"), l)) ||
             (s = pf_vector(w, st, &L->bq, 1, (int64_t[]){qd + 2 * kvd}, 1, err, NAME("self_attn.qkv_proj.bias"), l)))
             return s;
     } else {
-        if ((s = pf_weight(w, st, &L->wq, 2, (int64_t[]){qd, D}, err, NAME("self_attn.q_proj.weight"), l)) ||
-            (s = pf_weight(w, st, &L->wk, 2, (int64_t[]){kvd, D}, err, NAME("self_attn.k_proj.weight"), l)) ||
-            (s = pf_weight(w, st, &L->wv, 2, (int64_t[]){kvd, D}, err, NAME("self_attn.v_proj.weight"), l)) ||
+        if ((s = pf_weight(w, st, &L->wq, PRECISE, 2, (int64_t[]){qd, D}, err, NAME("self_attn.q_proj.weight"), l)) ||
+            (s = pf_weight(w, st, &L->wk, PRECISE, 2, (int64_t[]){kvd, D}, err, NAME("self_attn.k_proj.weight"), l)) ||
+            (s = pf_weight(w, st, &L->wv, PRECISE, 2, (int64_t[]){kvd, D}, err, NAME("self_attn.v_proj.weight"), l)) ||
             (s = pf_vector(w, st, &L->bq, 1, (int64_t[]){qd}, 1, err, NAME("self_attn.q_proj.bias"), l)) ||
             (s = pf_vector(w, st, &L->bk, 1, (int64_t[]){kvd}, 1, err, NAME("self_attn.k_proj.bias"), l)) ||
             (s = pf_vector(w, st, &L->bv, 1, (int64_t[]){kvd}, 1, err, NAME("self_attn.v_proj.bias"), l)))
             return s;
     }
-    if ((s = pf_weight(w, st, &L->wo, 2, (int64_t[]){D, qd}, err, NAME("self_attn.o_proj.weight"), l)) ||
+    if ((s = pf_weight(w, st, &L->wo, PRECISE, 2, (int64_t[]){D, qd}, err, NAME("self_attn.o_proj.weight"), l)) ||
         (s = pf_vector(w, st, &L->bo, 1, (int64_t[]){D}, 1, err, NAME("self_attn.o_proj.bias"), l)) ||
         (s = pf_vector(w, st, &L->sinks, 1, (int64_t[]){w->n_heads}, 0, err, NAME("self_attn.sinks"), l)) ||
-        (s = pf_weight(w, st, &L->router, 2, (int64_t[]){E, D}, err, NAME("mlp.router.weight"), l)) ||
+        (s = pf_weight(w, st, &L->router, PRECISE, 2, (int64_t[]){E, D}, err, NAME("mlp.router.weight"), l)) ||
         (s = pf_vector(w, st, &L->router_b, 1, (int64_t[]){E}, 1, err, NAME("mlp.router.bias"), l)))
         return s;
     om_moe_experts *ex = &L->experts;
-    if ((s = pf_weight(w, st, &ex->gate_up, 3, (int64_t[]){E, D, -1}, err, NAME("mlp.experts.gate_up_proj"), l)))
+    if ((s = pf_weight(w, st, &ex->gate_up, 0, 3, (int64_t[]){E, D, -1}, err, NAME("mlp.experts.gate_up_proj"), l)))
         return s;
     if (ex->gate_up.cols % 2)
         return om_fail(err, OPENMED_ERR_FORMAT, "model.safetensors: tensor model.layers.%d.mlp.experts.gate_up_proj has an odd last dimension %lld",
                        l, (long long)ex->gate_up.cols);
     int64_t F = ex->gate_up.cols / 2;
-    if ((s = pf_weight(w, st, &ex->down, 3, (int64_t[]){E, F, D}, err, NAME("mlp.experts.down_proj"), l)) ||
+    if ((s = pf_weight(w, st, &ex->down, 0, 3, (int64_t[]){E, F, D}, err, NAME("mlp.experts.down_proj"), l)) ||
         (s = pf_vector(w, st, &ex->gate_up_bias, 2, (int64_t[]){E, 2 * F}, 1, err, NAME("mlp.experts.gate_up_proj_bias"), l)) ||
         (s = pf_vector(w, st, &ex->down_bias, 2, (int64_t[]){E, D}, 1, err, NAME("mlp.experts.down_proj_bias"), l)))
         return s;
@@ -396,12 +404,12 @@ static openmed_status pf_load(const om_model_config *cfg, const om_safetensors *
         s = om_fail(err, OPENMED_ERR_NO_MEMORY, "privacy filter: out of memory");
         goto fail;
     }
-    if ((s = pf_weight(w, st, &w->embed, 2, (int64_t[]){-1, w->D}, err, "model.embed_tokens.weight"))) goto fail;
+    if ((s = pf_weight(w, st, &w->embed, 0, 2, (int64_t[]){-1, w->D}, err, "model.embed_tokens.weight"))) goto fail;
     for (int l = 0; l < w->n_layers; l++)
         if ((s = pf_load_layer(w, st, l, err))) goto fail;
     for (int l = 0; l < w->n_layers; l++) w->layers[l].experts.limit = (float)limit;
     if ((s = pf_vector(w, st, &w->final_norm, 1, (int64_t[]){w->D}, 0, err, "model.norm.weight")) ||
-        (s = pf_weight(w, st, &w->score, 2, (int64_t[]){w->n_labels, w->D}, err, "score.weight")) ||
+        (s = pf_weight(w, st, &w->score, PRECISE, 2, (int64_t[]){w->n_labels, w->D}, err, "score.weight")) ||
         (s = pf_vector(w, st, &w->score_b, 1, (int64_t[]){w->n_labels}, 1, err, "score.bias")))
         goto fail;
     *weights = w;
@@ -464,7 +472,7 @@ static openmed_status pf_forward(const void *weights, const om_model_config *cfg
             .cu_seqlens = batch->cu_seqlens, .n_seqs = batch->n_seqs,
             .scale = (float)(1.0 / sqrt((double)hd)), /* (q dh^-1/4) . (k dh^-1/4) */
             .window_left = w->window, .window_right = w->window,
-            .sinks = L->sinks, .bias = NULL,
+            .sinks = L->sinks, .bias = NULL, .precise = 1,
         };
         if ((s = be->attention(be, &a, err))) goto done;
         if ((s = be->linear(be, x, D, att, qd, &L->wo, L->bo, T, OM_ACT_NONE, 1, err))) goto done;

@@ -1,11 +1,13 @@
 /* test_cpu_ops.c: every CPU backend op against a plain double-precision reference written here
  * from the definitions in backend.h (strides, accumulate, aliasing, dtypes, windows, sinks, bias, GQA). */
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend/backend.h"
+#include "backend/cpu/cpu.h"
 #include "check.h"
 
 static om_backend *be;
@@ -63,8 +65,12 @@ static void test_linear(void) {
     fill(y0, (size_t)M * ys);
     uint16_t *wb = malloc(sizeof(uint16_t) * N * K);
     for (int i = 0; i < N * K; i++) wb[i] = to_bf16(w[i]);
-    for (int variant = 0; variant < 4; variant++) { /* f32, bf16 converted, bf16 kept, f16 via bf16-exact values */
-        om_weight W = {w, OM_F32, N, K, NULL};
+    /* f32, bf16 converted, bf16 kept, f16 via bf16-exact values; then f32 and bf16 kept with
+     * OM_WEIGHT_PRECISE (double accumulation: within half an ulp of exact without an activation) */
+    for (int variant = 0; variant < 6; variant++) {
+        int precise = variant >= 4;
+        om_weight W = {w, OM_F32, N, K, NULL, precise ? OM_WEIGHT_PRECISE : 0};
+        if (variant == 5) variant = 2; /* same data as variant 2 */
         if (variant >= 1) {
             W.data = wb;
             W.dtype = OM_BF16;
@@ -76,7 +82,7 @@ static void test_linear(void) {
                     memcpy(y, y0, sizeof(float) * M * ys);
                     CHECK_INT(be->linear(be, y, ys, x, xs, &W, with_bias ? bias : NULL, M, (om_act)act, acc, &err),
                               OPENMED_OK);
-                    double worst = 0;
+                    double worst = 0, worst_ulps = 0;
                     for (int i = 0; i < M; i++)
                         for (int n = 0; n < N; n++) {
                             double s = with_bias ? bias[n] : 0;
@@ -85,15 +91,43 @@ static void test_linear(void) {
                             double want = act_ref(s, (om_act)act) + (acc ? y0[i * ys + n] : 0);
                             double d = fabs(y[i * ys + n] - want);
                             if (d > worst) worst = d;
+                            float fw = (float)want;
+                            double ulp = nextafterf(fabsf(fw), INFINITY) - fabsf(fw);
+                            if (d / ulp > worst_ulps) worst_ulps = d / ulp;
                         }
+                    if (precise && act == OM_ACT_NONE)
+                        CHECK_MSG(worst_ulps <= 0.51, "precise linear %s acc %d bias %d: %.3g ulp",
+                                  variant ? "bf16" : "f32", acc, with_bias, worst_ulps);
                     for (int i = 0; i < M; i++) /* columns beyond N untouched */
                         for (int n = N; n < ys; n++) CHECK(y[i * ys + n] == y0[i * ys + n]);
                     CHECK_MSG(worst < 1e-4, "linear variant %d act %d acc %d bias %d: %g", variant, act, acc, with_bias,
                               worst);
                 }
         be->release_weight(be, &W);
+        if (precise && variant == 2) variant = 5;
     }
     free(x), free(w), free(bias), free(y), free(y0), free(wb);
+}
+
+/* Precise linears and attention give bit-identical results on every FMA path (same lanes, same
+ * reduction order), so a model using them does not depend on the CPU it runs on. */
+static void test_precise_same_everywhere(void) {
+    enum { M = 13, K = 131, N = 9 };
+    static float x[M * K], w[N * K], y[M * N], first[M * N];
+    fill(x, M * K), fill(w, N * K);
+    int have_first = 0;
+    for (size_t c = 0; om_cpu_isa_cap_name(c); c++) {
+        const char *cap = om_cpu_isa_cap_name(c);
+        if (strcmp(cap, "baseline") == 0 || !om_cpu_isa_cap_available(cap)) continue;
+        om_cpu_isa_set_cap(cap);
+        om_weight W = {w, OM_F32, N, K, NULL, OM_WEIGHT_PRECISE};
+        CHECK_INT(be->prepare_weight(be, &W, 0, &err), OPENMED_OK);
+        CHECK_INT(be->linear(be, y, 0, x, 0, &W, NULL, M, OM_ACT_NONE, 0, &err), OPENMED_OK);
+        be->release_weight(be, &W);
+        if (!have_first) memcpy(first, y, sizeof y), have_first = 1;
+        CHECK_MSG(memcmp(first, y, sizeof y) == 0, "precise linear differs under cap %s", cap);
+    }
+    om_cpu_isa_set_cap(NULL);
 }
 
 static void test_norms_and_elementwise(void) {
@@ -156,7 +190,7 @@ static void test_norms_and_elementwise(void) {
 static void test_embed(void) {
     float table[6 * 4];
     fill(table, 24);
-    om_weight t = {table, OM_F32, 6, 4, NULL};
+    om_weight t = {table, OM_F32, 6, 4, NULL, 0};
     int32_t ids[3] = {5, 0, 5};
     float y[12] = {0};
     CHECK_INT(be->embed(be, y, &t, ids, 3, 0, &err), OPENMED_OK);
@@ -165,7 +199,7 @@ static void test_embed(void) {
     CHECK_NEAR(y[1], 2.0 * table[21], 1e-7);
     uint16_t tb[24];
     for (int i = 0; i < 24; i++) tb[i] = to_bf16(table[i]);
-    om_weight tk = {tb, OM_BF16, 6, 4, NULL};
+    om_weight tk = {tb, OM_BF16, 6, 4, NULL, 0};
     CHECK_INT(be->embed(be, y, &tk, ids, 3, 0, &err), OPENMED_OK);
     CHECK(y[0] == from_bf16(tb[20]));
     ids[1] = 6;
@@ -223,8 +257,9 @@ static void test_attention(void) {
     /* Unlimited, one-sided, and bounded windows (narrow ones take the banded path). */
     const int windows[][2] = {{-1, -1}, {2, -1}, {3, 1}, {0, 0}, {4, 4}, {1, 7}};
     for (int wv = 0; wv < 6; wv++)
-        for (int extras = 0; extras < 2; extras++) {
+        for (int extras = 0; extras < 4; extras++) { /* 2, 3: precise (double accumulation) */
             om_attention_args a = {0};
+            a.precise = extras >= 2;
             a.out = out;
             a.q = qkv;
             a.k = qkv + n_heads * hd;
@@ -239,14 +274,14 @@ static void test_attention(void) {
             a.scale = 0.35f;
             a.window_left = windows[wv][0];
             a.window_right = windows[wv][1];
-            a.sinks = extras ? sinks : NULL;
-            a.bias = extras ? bias : NULL;
+            a.sinks = extras & 1 ? sinks : NULL;
+            a.bias = extras & 1 ? bias : NULL;
             CHECK_INT(be->attention(be, &a, &err), OPENMED_OK);
             attention_ref(&a, ref);
             double worst = 0;
             for (int i = 0; i < T * n_heads * hd; i++)
                 if (fabs(out[i] - ref[i]) > worst) worst = fabs(out[i] - ref[i]);
-            CHECK_MSG(worst < 1e-5, "attention window %d extras %d: %g", wv, extras, worst);
+            CHECK_MSG(worst < (a.precise ? 2e-7 : 1e-5), "attention window %d extras %d: %g", wv, extras, worst);
         }
     free(qkv), free(out), free(ref), free(bias);
 }
@@ -283,11 +318,21 @@ int main(void) {
     if (om_backend_create("cpu", 2, &be, &err) != OPENMED_OK) return 1;
     CHECK_STR(be->name, "cpu");
     test_activation_names();
-    test_linear();
-    test_norms_and_elementwise();
-    test_embed();
-    test_attention();
-    test_rope();
+    /* every kernel path this CPU has, forced in turn */
+    for (size_t c = 0; om_cpu_isa_cap_name(c); c++) {
+        const char *cap = om_cpu_isa_cap_name(c);
+        if (!om_cpu_isa_cap_available(cap)) continue;
+        CHECK_INT(om_cpu_isa_set_cap(cap), 0);
+        printf("cpu ops with kernels capped at %s\n", cap);
+        test_linear();
+        test_norms_and_elementwise();
+        test_embed();
+        test_attention();
+        test_rope();
+    }
+    test_precise_same_everywhere();
+    CHECK_INT(om_cpu_isa_set_cap("bogus"), -1);
+    CHECK_INT(om_cpu_isa_set_cap(NULL), 0);
     om_backend_destroy(be);
     return check_finish("test_cpu_ops");
 }

@@ -108,8 +108,8 @@ int main(void) {
     for (int with_bias = 0; with_bias < 2; with_bias++)
         for (int bf16 = 0; bf16 < 2; bf16++) {
             om_moe_experts ex = {E, D, F, {0}, with_bias ? b1 : NULL, {0}, with_bias ? b2 : NULL, 1.702f, 7.0f};
-            ex.gate_up = (om_weight){bf16 ? (const void *)W1h : W1, bf16 ? OM_BF16 : OM_F32, E * D, 2 * F, NULL};
-            ex.down = (om_weight){bf16 ? (const void *)W2h : W2, bf16 ? OM_BF16 : OM_F32, E * F, D, NULL};
+            ex.gate_up = (om_weight){bf16 ? (const void *)W1h : W1, bf16 ? OM_BF16 : OM_F32, E * D, 2 * F, NULL, 0};
+            ex.down = (om_weight){bf16 ? (const void *)W2h : W2, bf16 ? OM_BF16 : OM_F32, E * F, D, NULL, 0};
             CHECK(be->prepare_weight(be, &ex.gate_up, 1, &err) == OPENMED_OK);
             CHECK(be->prepare_weight(be, &ex.down, 1, &err) == OPENMED_OK);
             float *y = malloc(sizeof(float) * M * D);
@@ -130,7 +130,7 @@ int main(void) {
 
     /* bad inputs: an expert id out of range, shapes that disagree, zero tokens */
     {
-        om_moe_experts ex = {E, D, F, {W1, OM_F32, E * D, 2 * F, NULL}, NULL, {W2, OM_F32, E * F, D, NULL}, NULL,
+        om_moe_experts ex = {E, D, F, {W1, OM_F32, E * D, 2 * F, NULL, 0}, NULL, {W2, OM_F32, E * F, D, NULL, 0}, NULL,
                              1.702f, 7.0f};
         float y[2 * 12] = {0};
         int32_t bad_ids[4] = {0, 1, 7, 2};

@@ -25,6 +25,30 @@ int om_cpu_default_threads(void);
 /* 1 when the OpenMP runtime was found (threads are real). */
 int om_cpu_threads_available(void);
 
+/* --- instruction sets (cpu_isa.c) */
+enum {
+    OM_CPU_AVX2 = 1u << 0,        /* AVX2 + FMA */
+    OM_CPU_AVX_VNNI = 1u << 1,    /* VEX-encoded vpdpbusd on ymm (Alder Lake, Zen 5) */
+    OM_CPU_AVX512 = 1u << 2,      /* AVX-512 F, DQ, BW, VL */
+    OM_CPU_AVX512_VNNI = 1u << 3, /* vpdpbusd on zmm */
+    OM_CPU_AVX512_BF16 = 1u << 4, /* vdpbf16ps */
+    OM_CPU_AMX = 1u << 5          /* AMX tiles, int8 and bf16, permission granted by the kernel */
+};
+/* Features the kernels may use: detected ones within the cap. */
+unsigned om_cpu_features(void);
+/* Features the CPU and OS support, whatever the cap. */
+unsigned om_cpu_detected_features(void);
+/* Cap the features kernels use: "baseline", "avx2", "avx_vnni", "avx512", "avx512_vnni",
+ * "avx512_bf16", "amx", or "native"/NULL for no cap (the environment's OPENMED_CPU_ISA is read
+ * once, at first use). Returns -1 for an unknown name. Not thread-safe: call between forwards. */
+int om_cpu_isa_set_cap(const char *name);
+/* The i-th cap name, lowest first; NULL past the end. */
+const char *om_cpu_isa_cap_name(size_t i);
+/* 1 when everything the named cap allows exists on this machine. */
+int om_cpu_isa_cap_available(const char *name);
+/* Space-separated feature names of f ("baseline" when none). */
+void om_cpu_features_describe(unsigned f, char *buf, size_t size);
+
 /* --- conversions (cpu_backend.c) */
 float om_f16_to_f32(uint16_t h);
 float om_bf16_to_f32(uint16_t h);
@@ -48,6 +72,15 @@ openmed_status om_cpu_glu(om_backend *be, float *y, const float *x, int64_t M, i
                           openmed_error *err);
 openmed_status om_cpu_attention(om_backend *be, const om_attention_args *a, openmed_error *err);
 openmed_status om_cpu_rope(om_backend *be, const om_rope_args *a, openmed_error *err);
+
+/* --- double-precision accumulation (cpu_f64.c): weights hinted OM_WEIGHT_PRECISE and precise
+ * attention. Results do not depend on the instruction set beyond baseline vs FMA. */
+openmed_status om_cpu_linear_f64(om_backend *be, float *y, int64_t y_stride, const float *x, int64_t x_stride,
+                                 const om_weight *w, const float *bias, int64_t M, om_act act, int accumulate,
+                                 openmed_error *err);
+typedef double (*om_cpu_dot_f64_fn)(const float *a, const float *b, int n); /* sum a[i] b[i] in double */
+typedef void (*om_cpu_axpy_f64_fn)(double *y, double a, const float *x, int n); /* y += a x */
+void om_cpu_f64_kernels(om_cpu_dot_f64_fn *dot, om_cpu_axpy_f64_fn *axpy);
 
 /* --- architecture-specific ops. Each family's CPU ops live in src/backend/cpu/ops_<arch>.c and
  * define `void om_cpu_install_<arch>(om_backend *be)`, which sets that family's vtable entries

@@ -120,6 +120,47 @@ static void attend_banded(const om_attention_args *a, int s, int h, float *P) {
     }
 }
 
+/* Precise attention for one (sequence, head): row by row over the visible keys, scores, softmax and
+ * output accumulated in double (the f64 kernels), so results do not depend on oneDNN's kernels.
+ * P is scratch of `band` doubles plus head_dim doubles. */
+static void attend_precise(const om_attention_args *a, int s, int h, double *P, om_cpu_dot_f64_fn dot,
+                           om_cpu_axpy_f64_fn axpy) {
+    int64_t start = a->cu_seqlens[s], L = a->cu_seqlens[s + 1] - start;
+    int group = a->n_heads / a->n_kv_heads, kvh = h / group, dh = a->head_dim;
+    int64_t bias_offset = 0;
+    if (a->bias) {
+        for (int r = 0; r < s; r++) {
+            int64_t lr = a->cu_seqlens[r + 1] - a->cu_seqlens[r];
+            bias_offset += lr * lr;
+        }
+        bias_offset = (int64_t)a->n_heads * bias_offset + (int64_t)h * L * L;
+    }
+    double *acc = P + (a->window_left >= 0 && a->window_right >= 0 && a->window_left + a->window_right + 1 < L
+                           ? a->window_left + a->window_right + 1
+                           : L);
+    for (int64_t i = 0; i < L; i++) {
+        const float *q = a->q + (start + i) * a->q_stride + (int64_t)h * dh;
+        float *o = a->out + (start + i) * a->out_stride + (int64_t)h * dh;
+        int64_t lo = a->window_left < 0 ? 0 : i - a->window_left, hi = a->window_right < 0 ? L - 1 : i + a->window_right;
+        if (lo < 0) lo = 0;
+        if (hi > L - 1) hi = L - 1;
+        double m = -INFINITY;
+        for (int64_t j = lo; j <= hi; j++) {
+            double sc = (double)a->scale * dot(q, a->k + (start + j) * a->k_stride + (int64_t)kvh * dh, dh);
+            if (a->bias) sc += a->bias[bias_offset + i * L + j];
+            P[j - lo] = sc;
+            if (sc > m) m = sc;
+        }
+        double sink = a->sinks ? a->sinks[h] : 0.0;
+        if (a->sinks && sink > m) m = sink;
+        double sum = a->sinks ? exp(sink - m) : 0.0;
+        for (int64_t j = lo; j <= hi; j++) sum += P[j - lo] = exp(P[j - lo] - m);
+        for (int e = 0; e < dh; e++) acc[e] = 0.0;
+        for (int64_t j = lo; j <= hi; j++) axpy(acc, P[j - lo], a->v + (start + j) * a->v_stride + (int64_t)kvh * dh, dh);
+        for (int e = 0; e < dh; e++) o[e] = (float)(acc[e] / sum);
+    }
+}
+
 static int use_band(const om_attention_args *a, int64_t max_len) {
     return a->window_left >= 0 && a->window_right >= 0 &&
            (int64_t)a->window_left + a->window_right + 1 < max_len / 2;
@@ -128,6 +169,23 @@ static int use_band(const om_attention_args *a, int64_t max_len) {
 static void attn_items(void *p, int64_t begin, int64_t end) {
     attn_job *job = p;
     const om_attention_args *a = job->a;
+    if (a->precise) {
+        om_cpu_dot_f64_fn dot;
+        om_cpu_axpy_f64_fn axpy;
+        om_cpu_f64_kernels(&dot, &axpy);
+        int64_t band = job->max_len;
+        if (a->window_left >= 0 && a->window_right >= 0 && (int64_t)a->window_left + a->window_right + 1 < band)
+            band = (int64_t)a->window_left + a->window_right + 1;
+        double *P = malloc((size_t)(band + a->head_dim) * sizeof(double));
+        if (!P) {
+            job->failed = 1;
+            return;
+        }
+        for (int64_t item = begin; item < end; item++)
+            attend_precise(a, (int)(item / a->n_heads), (int)(item % a->n_heads), P, dot, axpy);
+        free(P);
+        return;
+    }
     int banded = use_band(a, job->max_len);
     size_t scratch = banded ? (size_t)a->window_left + (size_t)a->window_right + 2
                             : (size_t)job->max_len * (size_t)job->max_len;

@@ -43,6 +43,7 @@ openmed_status om_cpu_linear(om_backend *be, float *y, int64_t y_stride, const f
     if (M == 0) return OPENMED_OK;
     if (!x_stride) x_stride = K;
     if (!y_stride) y_stride = N;
+    if (w->hints & OM_WEIGHT_PRECISE) return om_cpu_linear_f64(be, y, y_stride, x, x_stride, w, bias, M, act, accumulate, err);
     const float *W = w->data;
     float *converted = NULL;
     if (w->dtype != OM_F32) { /* keep_dtype storage: convert for this call */
