@@ -282,7 +282,13 @@ typedef struct att_case {
     int n_heads, n_kv_heads, head_dim, wl, wr, sinks, bias;
 } att_case;
 
-static void test_attention(void) {
+/* Attention in float32 compute (tol 1e-4), or float16/bfloat16 compute (set_precision), where
+ * head sizes that are multiples of 16 up to 128 run on tensor cores with q, k, v and the
+ * probabilities rounded to 16 bits, and the others on the float32 kernel. */
+static void test_attention(om_dtype compute, double tol) {
+    openmed_error perr;
+    if (compute != OM_F32) CHECK_INT(gpu->set_precision(gpu, compute, &perr), OPENMED_OK);
+    const char *cname = compute == OM_F16 ? "f16" : compute == OM_BF16 ? "bf16" : "f32";
     const int32_t lens[] = {1, 7, 33, 64, 130, 2, 200};
     const int n_seqs = sizeof lens / sizeof lens[0];
     int32_t cu[8] = {0};
@@ -293,7 +299,8 @@ static void test_attention(void) {
     const att_case cases[] = {
         {4, 4, 64, -1, -1, 0, 0}, {4, 4, 16, -1, -1, 0, 0}, {4, 2, 80, -1, -1, 0, 0}, {2, 1, 128, -1, -1, 1, 0},
         {4, 4, 32, 8, 8, 0, 0},   {4, 4, 64, 16, 0, 1, 0},  {3, 3, 64, -1, -1, 0, 1}, {4, 4, 64, 5, 3, 1, 1},
-        {2, 2, 256, -1, -1, 0, 0}, {6, 2, 48, 64, 64, 1, 1},
+        {2, 2, 256, -1, -1, 0, 0}, {6, 2, 48, 64, 64, 1, 1}, {2, 2, 96, 70, -1, 0, 1}, {3, 1, 112, -1, 40, 1, 0},
+        {2, 2, 20, -1, -1, 0, 0},
     };
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const att_case *c = &cases[ci];
@@ -323,9 +330,9 @@ static void test_attention(void) {
         openmed_status st = gpu->attention(gpu, &ag, &err);
         CHECK_MSG(st == OPENMED_OK, "cuda attention: %s", err.message);
         char what[128];
-        snprintf(what, sizeof what, "attention case %zu (H %d, KV %d, Dh %d, window %d/%d, sinks %d, bias %d)", ci, H, KV,
-                 Dh, c->wl, c->wr, c->sinks, c->bias);
-        compare_bufs(what, &out, 1e-4);
+        snprintf(what, sizeof what, "attention %s case %zu (H %d, KV %d, Dh %d, window %d/%d, sinks %d, bias %d)", cname,
+                 ci, H, KV, Dh, c->wl, c->wr, c->sinks, c->bias);
+        compare_bufs(what, &out, tol);
         release(&bq), release(&bs), release(&bb), release(&out);
         free(qkv), free(sink), free(bias), free(zero);
     }
@@ -335,6 +342,7 @@ static void test_attention(void) {
     bad.cu_seqlens = cu2, bad.n_seqs = 1, bad.n_heads = 3, bad.n_kv_heads = 2, bad.head_dim = 64;
     openmed_error err;
     CHECK(gpu->attention(gpu, &bad, &err) != OPENMED_OK);
+    if (compute != OM_F32) CHECK_INT(gpu->set_precision(gpu, OM_F32, &perr), OPENMED_OK);
 }
 
 static void test_rope(void) {
@@ -484,7 +492,9 @@ int main(void) {
     test_norms();
     test_embed();
     test_elementwise();
-    test_attention();
+    test_attention(OM_F32, 1e-4);
+    if (!self_check) test_attention(OM_F16, 4e-3);
+    if (!self_check) test_attention(OM_BF16, 3e-2);
     test_rope();
     test_deberta();
     test_moe();

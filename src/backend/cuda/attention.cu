@@ -1,6 +1,7 @@
 /* attention.cu: softmax(scale q.k + bias) v over packed variable-length sequences, no padding.
  *
- * One block per (query tile of 32 rows of one sequence, head); 8 warps, each owning 4 query rows.
+ * In float32 compute, and for head sizes the tensor-core kernel (attention_tc.cu, f16/bf16
+ * compute) does not take: one block per (query tile of 32 rows of one sequence, head); 8 warps, each owning 4 query rows.
  * Key/value tiles of 32 rows are staged in shared memory; lane j scores key j for the warp's rows,
  * and an online (running max) softmax in float32 folds each tile into per-row accumulators held
  * as head_dim/32 floats per lane. Sliding windows restrict the key tiles visited; a sink logit
@@ -17,12 +18,6 @@
 #define ATT_BK 32                      /* keys per tile: one per lane */
 #define ATT_MAX_HEAD_DIM 256
 
-/* One query tile: rows q0 .. q0 + ATT_BQ - 1 of the sequence at packed row `start`. */
-typedef struct att_tile {
-    int32_t start, len, q0, seq;
-    int64_t bias_off; /* floats before this sequence's [n_heads, len, len] bias block */
-} att_tile;
-
 typedef struct att_params {
     float *out;
     const float *q, *k, *v;
@@ -31,7 +26,7 @@ typedef struct att_params {
     float scale;
     int window_left, window_right;
     const float *sinks, *bias;
-    const att_tile *tiles;
+    const om_cu_att_tile *tiles;
 } att_params;
 
 __device__ __forceinline__ float warp_max(float v) {
@@ -51,7 +46,7 @@ __global__ void __launch_bounds__(ATT_WARPS * 32) k_attention(att_params p) {
     float *Ks = Qs + ATT_BQ * D;        /* [ATT_BK][D + 1], padded against bank conflicts */
     float *Vs = Ks + ATT_BK * DP;       /* [ATT_BK][D] */
 
-    const att_tile tile = p.tiles[blockIdx.x];
+    const om_cu_att_tile tile = p.tiles[blockIdx.x];
     const int h = blockIdx.y, kvh = h / p.group;
     const int L = tile.len, q0 = tile.q0;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
@@ -172,6 +167,28 @@ template <int DPL> static cudaError_t launch(const att_params &p, int n_tiles, c
     return cudaGetLastError();
 }
 
+openmed_status om_cu_att_tiles(om_cu_ctx *c, const om_attention_args *a, int rows, int *n_tiles_out,
+                               openmed_error *err) {
+    int64_t n_tiles = 0;
+    for (int s = 0; s < a->n_seqs; s++) n_tiles += (a->cu_seqlens[s + 1] - a->cu_seqlens[s] + rows - 1) / rows;
+    *n_tiles_out = 0;
+    if (n_tiles == 0) return OPENMED_OK;
+    if (n_tiles > 0x7fffffffLL)
+        return om_fail(err, OPENMED_ERR_UNSUPPORTED, "%s: attention: batch too large", c->name);
+    om_cu_att_tile *tiles = (om_cu_att_tile *)malloc((size_t)n_tiles * sizeof *tiles);
+    if (!tiles) return om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: attention: no host memory for the tile table", c->name);
+    int64_t t = 0, bias_off = 0;
+    for (int s = 0; s < a->n_seqs; s++) {
+        int32_t start = a->cu_seqlens[s], len = a->cu_seqlens[s + 1] - start;
+        for (int32_t q0 = 0; q0 < len; q0 += rows) tiles[t++] = om_cu_att_tile{start, len, q0, s, bias_off};
+        bias_off += (int64_t)a->n_heads * len * len;
+    }
+    openmed_status st = om_cu_upload_meta(c, &c->meta2, tiles, (size_t)n_tiles * sizeof *tiles, "attention tiles", err);
+    free(tiles);
+    if (st == OPENMED_OK) *n_tiles_out = (int)n_tiles;
+    return st;
+}
+
 openmed_status om_cu_attention(om_backend *be, const om_attention_args *a, openmed_error *err) {
     om_cu_ctx *c = om_cu_enter(be);
     if (!a || !a->cu_seqlens || a->n_seqs < 0)
@@ -185,29 +202,15 @@ openmed_status om_cu_attention(om_backend *be, const om_attention_args *a, openm
     if (a->cu_seqlens[0] != 0)
         return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "%s: attention: cu_seqlens[0] = %d, expected 0", c->name,
                        a->cu_seqlens[0]);
-    int64_t n_tiles = 0;
-    for (int s = 0; s < a->n_seqs; s++) {
-        int32_t len = a->cu_seqlens[s + 1] - a->cu_seqlens[s];
-        if (len < 0)
+    for (int s = 0; s < a->n_seqs; s++)
+        if (a->cu_seqlens[s + 1] < a->cu_seqlens[s])
             return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "%s: attention: cu_seqlens decreases at sequence %d",
                            c->name, s);
-        n_tiles += (len + ATT_BQ - 1) / ATT_BQ;
-    }
-    if (n_tiles == 0) return OPENMED_OK;
-    if (n_tiles > 0x7fffffffLL)
-        return om_fail(err, OPENMED_ERR_UNSUPPORTED, "%s: attention: batch too large", c->name);
+    if (om_cu_attention_tc_fits(c, a)) return om_cu_attention_tc(c, a, err);
 
-    att_tile *tiles = (att_tile *)malloc((size_t)n_tiles * sizeof *tiles);
-    if (!tiles) return om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: attention: no host memory for the tile table", c->name);
-    int64_t t = 0, bias_off = 0;
-    for (int s = 0; s < a->n_seqs; s++) {
-        int32_t start = a->cu_seqlens[s], len = a->cu_seqlens[s + 1] - start;
-        for (int32_t q0 = 0; q0 < len; q0 += ATT_BQ) tiles[t++] = att_tile{start, len, q0, s, bias_off};
-        bias_off += (int64_t)a->n_heads * len * len;
-    }
-    openmed_status st = om_cu_upload_meta(c, &c->meta2, tiles, (size_t)n_tiles * sizeof *tiles, "attention tiles", err);
-    free(tiles);
-    if (st != OPENMED_OK) return st;
+    int n_tiles = 0;
+    openmed_status st = om_cu_att_tiles(c, a, ATT_BQ, &n_tiles, err);
+    if (st != OPENMED_OK || n_tiles == 0) return st;
 
     att_params p;
     p.out = a->out;
@@ -226,18 +229,18 @@ openmed_status om_cu_attention(om_backend *be, const om_attention_args *a, openm
     p.window_right = a->window_right;
     p.sinks = a->sinks;
     p.bias = a->bias;
-    p.tiles = (const att_tile *)c->meta2.ptr;
+    p.tiles = (const om_cu_att_tile *)c->meta2.ptr;
 
     cudaError_t e;
     switch ((a->head_dim + 31) / 32) {
-    case 1: e = launch<1>(p, (int)n_tiles, c->stream); break;
-    case 2: e = launch<2>(p, (int)n_tiles, c->stream); break;
-    case 3: e = launch<3>(p, (int)n_tiles, c->stream); break;
-    case 4: e = launch<4>(p, (int)n_tiles, c->stream); break;
-    case 5: e = launch<5>(p, (int)n_tiles, c->stream); break;
-    case 6: e = launch<6>(p, (int)n_tiles, c->stream); break;
-    case 7: e = launch<7>(p, (int)n_tiles, c->stream); break;
-    default: e = launch<8>(p, (int)n_tiles, c->stream); break;
+    case 1: e = launch<1>(p, n_tiles, c->stream); break;
+    case 2: e = launch<2>(p, n_tiles, c->stream); break;
+    case 3: e = launch<3>(p, n_tiles, c->stream); break;
+    case 4: e = launch<4>(p, n_tiles, c->stream); break;
+    case 5: e = launch<5>(p, n_tiles, c->stream); break;
+    case 6: e = launch<6>(p, n_tiles, c->stream); break;
+    case 7: e = launch<7>(p, n_tiles, c->stream); break;
+    default: e = launch<8>(p, n_tiles, c->stream); break;
     }
     return e == cudaSuccess ? OPENMED_OK : om_cu_fail(c, err, e, "attention");
 }

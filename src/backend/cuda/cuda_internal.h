@@ -81,6 +81,20 @@ void om_cu_convert(om_cu_ctx *c, void *dst, om_dtype to, const void *src, om_dty
 /* x[M, K] (row stride xs) to a dense [M, K] buffer of dtype `to`. */
 void om_cu_convert_rows(om_cu_ctx *c, void *dst, om_dtype to, const float *x, int64_t xs, int64_t M, int64_t K);
 
+/* Attention (attention.cu, attention_tc.cu). One query tile: rows q0 .. q0 + rows - 1 of the
+ * sequence at packed row `start`. */
+typedef struct om_cu_att_tile {
+    int32_t start, len, q0, seq;
+    int64_t bias_off; /* floats before this sequence's [n_heads, len, len] bias block */
+} om_cu_att_tile;
+/* Upload the tiles of `rows` query rows of every sequence of a into c->meta2; *n_tiles may be 0. */
+openmed_status om_cu_att_tiles(om_cu_ctx *c, const om_attention_args *a, int rows, int *n_tiles,
+                               openmed_error *err);
+/* Whether the tensor-core kernel takes a: f16/bf16 compute, head_dim a multiple of 16 up to 128,
+ * 16-byte aligned rows. */
+int om_cu_attention_tc_fits(const om_cu_ctx *c, const om_attention_args *a);
+openmed_status om_cu_attention_tc(om_cu_ctx *c, const om_attention_args *a, openmed_error *err);
+
 /* Ops, one family per file. */
 void *om_cu_alloc(om_backend *be, size_t bytes);
 void om_cu_free(om_backend *be, void *p);
