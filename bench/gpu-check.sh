@@ -11,14 +11,15 @@
 # the -dev bundle (about a minute on 16 cores). Each step has a time limit.
 #
 #   bench/gpu-check.sh            # OUT=... (default ./gpu-check-out) receives at most 8 files:
-#     summary.txt (last lines printed), gpu-check.log (this trace), env.txt, tests.log, doctor.txt,
-#     bench.jsonl, build.log (when built there), memcheck.log (when time is left)
+#     summary.txt (last lines printed), gpu-check.log (this trace), env.txt, tests.log (and the
+#     memcheck run), doctor.txt, bench.jsonl, profile.txt (kernel times of one float16 forward, by
+#     Nsight Compute, when time is left), build.log (when built there)
 # Environment: GPU_CHECK_BUILD=1 builds there even with prebuilt binaries; GPU_CHECK_FORCE_DEPS=1
 # uses the -dev bundle even where the system has the libraries (rehearsal on a CPU machine);
 # GPU_CHECK_HF=1 adds the Hugging Face pipeline baseline (bench/hf_pipeline_baseline.py, ~3 min);
 # GPU_CHECK_BENCH_ONLY=1 skips the tests; GPU_CHECK_BUDGET=seconds (default 330) stops optional
-# steps (batch-64 bench, memcheck) once that much time has passed; GPU_CHECK_BUILD_LIMIT (default
-# 300) bounds a build there.
+# steps (batch-64 bench, memcheck, profile) once that much time has passed; GPU_CHECK_BUILD_LIMIT
+# (default 300) bounds a build there.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -208,9 +209,35 @@ fi
 
 # --- 6. with time left: compute-sanitizer memcheck over the op tests
 if [ "${GPU_CHECK_BENCH_ONLY:-0}" != 1 ] && [ "$(elapsed)" -lt "$BUDGET" ] && command -v compute-sanitizer >/dev/null; then
+  echo "##### memcheck test_cuda_ops" >>"$OUT/tests.log"
   (cd "$BUILD/tests" && step memcheck 90 compute-sanitizer --tool memcheck --error-exitcode 9 ./test_cuda_ops \
-    >"$OUT/memcheck.log" 2>&1)
-  grep -E 'ERROR SUMMARY|checks, ' "$OUT/memcheck.log" >>"$SUMMARY"
+    >"$OUT/memcheck.tmp" 2>&1)
+  grep -E 'ERROR SUMMARY|checks, ' "$OUT/memcheck.tmp" | sed 's/^/memcheck: /' >>"$SUMMARY"
+  cat "$OUT/memcheck.tmp" >>"$OUT/tests.log" && rm -f "$OUT/memcheck.tmp"
+fi
+
+# --- 7. with time left: each kernel's time in a float16 forward (Nsight Compute, clocks untouched)
+NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
+if [ "$(elapsed)" -lt "$BUDGET" ] && [ -n "$NCU" ]; then
+  step profile 120 "$NCU" --clock-control none --metrics gpu__time_duration.sum --csv --print-units base \
+    "$BUILD/bin/openmed_cuda_bench" "$MODEL" "$NOTES" cuda 16 f16 forward >"$OUT/ncu.csv" 2>&1
+  python3 - "$OUT/ncu.csv" >"$OUT/profile.txt" 2>&1 <<'PY'
+import csv, collections, sys
+rows = [r for r in csv.reader(l for l in open(sys.argv[1]) if l.startswith('"'))]
+head, rows = rows[0], rows[1:]
+name, value = head.index("Kernel Name"), head.index("Metric Value")
+tot, cnt = collections.Counter(), collections.Counter()
+for r in rows:
+    k = r[name][:110]
+    tot[k] += float(r[value].replace(",", "")); cnt[k] += 1
+forwards = 12  # two warm-ups and ten timed forwards; weight preparation kernels are counted too
+all_ns = sum(tot.values())
+print(f"{len(rows)} kernels, {all_ns / 1e6:.2f} ms in all, {all_ns / forwards / 1e6:.3f} ms per forward (of {forwards})")
+for k, v in tot.most_common(25):
+    print(f"{v / forwards / 1e3:10.1f} us/forward {100 * v / all_ns:5.1f}% {cnt[k] // forwards:5d}x  {k}")
+PY
+  head -12 "$OUT/profile.txt" >>"$SUMMARY"
+  rm -f "$OUT/ncu.csv"
 fi
 echo "total $(elapsed)s" >>"$SUMMARY"
 echo "################ summary"
