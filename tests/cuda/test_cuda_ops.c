@@ -145,7 +145,8 @@ static void test_linear(om_dtype dt, int keep) {
     }
 }
 
-/* float16 compute (set_precision): tensor-core GEMMs stay close to the float32 result. */
+/* float16 compute (set_precision): tensor-core GEMMs stay close to the float32 result, with and
+ * without a bias (added in the GEMM's epilogue). */
 static void test_linear_f16_compute(void) {
     openmed_error err;
     if (!gpu->set_precision) {
@@ -154,8 +155,11 @@ static void test_linear_f16_compute(void) {
     }
     const int64_t M = 300, N = 256, K = 768;
     float *wf = rand_vec((size_t)(N * K), 1.0f / sqrtf((float)K)), *xh = rand_vec((size_t)(M * K), 1.0f);
-    for (int p = 0; p < 2; p++) {
-        om_dtype dt = p ? OM_BF16 : OM_F16;
+    float *bh = rand_vec((size_t)N, 1.0f);
+    bufs bias = both(bh, (size_t)N);
+    for (int p = 0; p < 4; p++) {
+        om_dtype dt = p & 1 ? OM_BF16 : OM_F16;
+        const int with_bias = p >= 2;
         CHECK_INT(gpu->set_precision(gpu, dt, &err), OPENMED_OK);
         om_weight wc, wg;
         prepare(cpu, &wc, wf, OM_F32, N, K, 0);
@@ -164,9 +168,11 @@ static void test_linear_f16_compute(void) {
         bufs x = both(xh, (size_t)(M * K));
         float *zero = calloc((size_t)(M * N), sizeof(float));
         bufs y = both(zero, (size_t)(M * N));
-        CHECK_INT(cpu->linear(cpu, y.c, 0, x.c, 0, &wc, NULL, M, OM_ACT_NONE, 0, &err), OPENMED_OK);
-        CHECK_INT(gpu->linear(gpu, y.g, 0, x.g, 0, &wg, NULL, M, OM_ACT_NONE, 0, &err), OPENMED_OK);
-        compare_bufs(p ? "linear bf16 compute" : "linear f16 compute", &y, p ? 3e-2 : 4e-3);
+        CHECK_INT(cpu->linear(cpu, y.c, 0, x.c, 0, &wc, with_bias ? bias.c : NULL, M, OM_ACT_NONE, 0, &err), OPENMED_OK);
+        CHECK_INT(gpu->linear(gpu, y.g, 0, x.g, 0, &wg, with_bias ? bias.g : NULL, M, OM_ACT_NONE, 0, &err), OPENMED_OK);
+        compare_bufs(dt == OM_BF16 ? (with_bias ? "linear bf16 compute, bias" : "linear bf16 compute")
+                                   : (with_bias ? "linear f16 compute, bias" : "linear f16 compute"),
+                     &y, dt == OM_BF16 ? 3e-2 : 4e-3);
         release(&x), release(&y);
         free(zero);
         cpu->release_weight(cpu, &wc);
@@ -174,7 +180,8 @@ static void test_linear_f16_compute(void) {
     }
     CHECK_INT(gpu->set_precision(gpu, OM_F32, &err), OPENMED_OK);
     CHECK_INT(gpu->set_precision(gpu, (om_dtype)7, &err), OPENMED_ERR_INVALID_ARGUMENT);
-    free(wf), free(xh);
+    release(&bias);
+    free(wf), free(xh), free(bh);
 }
 
 static void test_norms(void) {

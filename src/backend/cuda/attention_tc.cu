@@ -2,10 +2,10 @@
  * same function as attention.cu: softmax(scale q.k + bias) v over packed variable-length
  * sequences, with GQA, sliding windows, sinks and additive bias.
  *
- * One block per (tile of 64 query rows of one sequence, head): 4 warps, each owning 16 rows. Q, K
+ * One block per (tile of 128 query rows of one sequence, head): 8 warps, each owning 16 rows. Q, K
  * and V arrive in float32 and are rounded to the compute dtype as they are staged in shared
- * memory (K and V 64 keys at a time, V transposed); scores and the output accumulate in float32
- * through mma.sync m16n8k16, with an online (running max) softmax in float32 between the two
+ * memory (K and V 64 keys at a time; V's fragments are read transposed by ldmatrix); scores and
+ * the output accumulate in float32 through mma.sync m16n8k16, with an online (running max) softmax in float32 between the two
  * products, the probabilities rounded to the compute dtype for the second one, as PyTorch's
  * half-precision attention does. */
 #include <cuda_bf16.h>
@@ -14,7 +14,7 @@
 
 #include "backend/cuda/cuda_internal.h"
 
-#define TC_WARPS 4
+#define TC_WARPS 8
 #define TC_BQ (TC_WARPS * 16) /* query rows per block */
 #define TC_BK 64              /* keys per tile */
 #define TC_MAX_HEAD_DIM 128
@@ -30,22 +30,7 @@ typedef struct tc_params {
     const om_cu_att_tile *tiles;
 } tc_params;
 
-/* Two floats as one 32-bit register of two 16-bit values (low half first), and the matching
- * m16n8k16 instruction, for each compute dtype. */
-template <typename T> __device__ __forceinline__ uint32_t pack2(float lo, float hi);
-template <> __device__ __forceinline__ uint32_t pack2<__half>(float lo, float hi) {
-    __half2 h = __floats2half2_rn(lo, hi);
-    return *reinterpret_cast<uint32_t *>(&h);
-}
-template <> __device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, float hi) {
-    __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
-    return *reinterpret_cast<uint32_t *>(&h);
-}
-template <typename T> __device__ __forceinline__ T from_float(float v);
-template <> __device__ __forceinline__ __half from_float<__half>(float v) { return __float2half_rn(v); }
-template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
-
-/* d[4] += A[16x16] . B[16x8]: a[4] and b[2] in the mma.sync fragment layouts. */
+/* d[4] += A[16x16] . B[16x8]: a[4] and b[2] in the mma.sync fragment layouts, for each compute dtype. */
 template <typename T> __device__ __forceinline__ void mma16816(float *d, const uint32_t *a, const uint32_t *b);
 template <> __device__ __forceinline__ void mma16816<__half>(float *d, const uint32_t *a, const uint32_t *b) {
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
@@ -61,39 +46,38 @@ template <> __device__ __forceinline__ void mma16816<__nv_bfloat16>(float *d, co
 }
 
 /* Rows of `cols` floats from global memory (row r at src + r * stride; rows >= n_rows read as
- * zeros) rounded to T into shared memory, row-major with leading dimension ld, or transposed
- * (element (r, c) at dst[c * ld + r]). float4 loads: cols % 4 == 0, src and stride 16-byte aligned. */
-template <typename T, bool TRANSPOSE>
+ * zeros) rounded to T into shared memory, row-major with leading dimension ld. float4 loads:
+ * cols % 4 == 0, src and stride 16-byte aligned. */
+template <typename T>
 __device__ __forceinline__ void stage(T *dst, int ld, const float *src, int64_t stride, int rows, int n_rows, int cols) {
     const int vecs = cols / 4;
     for (int idx = threadIdx.x; idx < rows * vecs; idx += TC_WARPS * 32) {
         const int r = idx / vecs, c = (idx - r * vecs) * 4;
         float4 v = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
         if (r < n_rows) v = *reinterpret_cast<const float4 *>(src + (int64_t)r * stride + c);
-        if (TRANSPOSE) {
-            dst[(c + 0) * ld + r] = from_float<T>(v.x);
-            dst[(c + 1) * ld + r] = from_float<T>(v.y);
-            dst[(c + 2) * ld + r] = from_float<T>(v.z);
-            dst[(c + 3) * ld + r] = from_float<T>(v.w);
-        } else {
-            uint32_t *d = reinterpret_cast<uint32_t *>(dst + r * ld + c);
-            d[0] = pack2<T>(v.x, v.y);
-            d[1] = pack2<T>(v.z, v.w);
-        }
+        *reinterpret_cast<uint2 *>(dst + r * ld + c) = make_uint2(om_cu_pack2<T>(v.x, v.y), om_cu_pack2<T>(v.z, v.w));
     }
+}
+
+/* Four 8x8 16-bit matrices from shared memory, transposed: lane l gives the address of row l % 8
+ * of matrix l / 8; r[m] receives this lane's two elements of matrix m as a B fragment. */
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t *r, const void *row) {
+    const unsigned a = (unsigned)__cvta_generic_to_shared(row);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(a));
 }
 
 template <typename T, int D>
 __global__ void __launch_bounds__(TC_WARPS * 32) k_attention_tc(tc_params p) {
     constexpr int LDQ = D + 8;       /* 16-byte row padding: the fragment loads below hit 32 banks */
-    constexpr int LDV = TC_BK + 8;   /* V^T rows */
     constexpr int DK = D / 16;       /* k-steps of q.k */
     constexpr int DN = D / 8;        /* n-tiles of the output */
     constexpr int KN = TC_BK / 8;    /* n-tiles of the scores */
     extern __shared__ __align__(16) unsigned char smem_raw[];
     T *Qs = reinterpret_cast<T *>(smem_raw); /* [TC_BQ][LDQ] */
     T *Ks = Qs + TC_BQ * LDQ;                /* [TC_BK][LDQ] */
-    T *Vt = Ks + TC_BK * LDQ;                /* [D][LDV]: V transposed */
+    T *Vs = Ks + TC_BK * LDQ;                /* [TC_BK][LDQ] */
 
     const om_cu_att_tile tile = p.tiles[blockIdx.x];
     const int h = blockIdx.y, kvh = h / p.group;
@@ -101,7 +85,7 @@ __global__ void __launch_bounds__(TC_WARPS * 32) k_attention_tc(tc_params p) {
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int g = lane >> 2, tig = lane & 3; /* fragment row group and thread-in-group */
 
-    stage<T, false>(Qs, LDQ, p.q + (int64_t)(tile.start + q0) * p.q_stride + (int64_t)h * D, p.q_stride, TC_BQ,
+    stage<T>(Qs, LDQ, p.q + (int64_t)(tile.start + q0) * p.q_stride + (int64_t)h * D, p.q_stride, TC_BQ,
                     L - q0, D);
     __syncthreads();
     /* This warp's 16 query rows as A fragments, one per 16 columns of the head. */
@@ -134,8 +118,8 @@ __global__ void __launch_bounds__(TC_WARPS * 32) k_attention_tc(tc_params p) {
     for (int k0 = k_lo; k0 < k_hi; k0 += TC_BK) {
         __syncthreads(); /* the previous tile is no longer read */
         const int64_t krow = tile.start + k0;
-        stage<T, false>(Ks, LDQ, p.k + krow * p.k_stride + (int64_t)kvh * D, p.k_stride, TC_BK, k_hi - k0, D);
-        stage<T, true>(Vt, LDV, p.v + krow * p.v_stride + (int64_t)kvh * D, p.v_stride, TC_BK, k_hi - k0, D);
+        stage<T>(Ks, LDQ, p.k + krow * p.k_stride + (int64_t)kvh * D, p.k_stride, TC_BK, k_hi - k0, D);
+        stage<T>(Vs, LDQ, p.v + krow * p.v_stride + (int64_t)kvh * D, p.v_stride, TC_BK, k_hi - k0, D);
         __syncthreads();
 
         /* Scores s[n] for keys k0 + 8n + 2 tig + {0, 1}: [0..1] row i0, [2..3] row i0 + 8. */
@@ -204,17 +188,20 @@ __global__ void __launch_bounds__(TC_WARPS * 32) k_attention_tc(tc_params p) {
             o[n][0] *= corr[0], o[n][1] *= corr[0];
             o[n][2] *= corr[1], o[n][3] *= corr[1];
         }
-        /* o += P . V: two score n-tiles form one A fragment of 16 keys. */
+        /* o += P . V: two score n-tiles form one A fragment of 16 keys; ldmatrix.trans gives the B
+         * fragments of two 8-column output tiles at once (matrices: keys 0-7 and 8-15 of each). */
 #pragma unroll
         for (int kk = 0; kk < TC_BK / 16; kk++) {
-            const uint32_t pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
-                                    pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                                    pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+            const uint32_t pa[4] = {om_cu_pack2<T>(s[2 * kk][0], s[2 * kk][1]), om_cu_pack2<T>(s[2 * kk][2], s[2 * kk][3]),
+                                    om_cu_pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                                    om_cu_pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+            const T *vrow = Vs + (kk * 16 + (lane & 15)) * LDQ + (lane >> 4) * 8;
 #pragma unroll
-            for (int n = 0; n < DN; n++) {
-                const T *vb = Vt + (n * 8 + g) * LDV + kk * 16 + tig * 2;
-                uint32_t b[2] = {*reinterpret_cast<const uint32_t *>(vb), *reinterpret_cast<const uint32_t *>(vb + 8)};
+            for (int n = 0; n < DN; n += 2) {
+                uint32_t b[4];
+                ldmatrix_x4_trans(b, vrow + n * 8);
                 mma16816<T>(o[n], pa, b);
+                mma16816<T>(o[n + 1], pa, b + 2);
             }
         }
     }
@@ -231,7 +218,7 @@ __global__ void __launch_bounds__(TC_WARPS * 32) k_attention_tc(tc_params p) {
 }
 
 template <typename T, int D> static cudaError_t launch_tc(const tc_params &p, int n_tiles, cudaStream_t stream) {
-    const size_t smem = ((size_t)(TC_BQ + TC_BK) * (D + 8) + (size_t)D * (TC_BK + 8)) * sizeof(T);
+    const size_t smem = (size_t)(TC_BQ + 2 * TC_BK) * (D + 8) * sizeof(T);
     if (smem > 48 * 1024) {
         cudaError_t e = cudaFuncSetAttribute(k_attention_tc<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
         if (e != cudaSuccess) return e;

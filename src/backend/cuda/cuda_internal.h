@@ -4,6 +4,8 @@
 
 #include <cublasLt.h>
 #include <cublas_v2.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -23,6 +25,15 @@ typedef struct om_cu_buffer {
     size_t bytes;
 } om_cu_buffer;
 
+/* A cuBLASLt algorithm chosen for one linear shape (gemm.cu). */
+typedef struct om_cu_lt_plan {
+    int64_t M, N, K, xld, ld;
+    int ab_type, accumulate, usable;
+    unsigned align; /* smallest alignment of the operands, bytes */
+    cublasLtMatmulAlgo_t algo;
+} om_cu_lt_plan;
+#define OM_CU_LT_PLANS 32
+
 typedef struct om_cu_ctx {
     int ordinal;
     char name[32];             /* "cuda:N" */
@@ -30,6 +41,10 @@ typedef struct om_cu_ctx {
     cudaStream_t stream;
     pthread_mutex_t lock;      /* one op at a time: ops share the stream and the scratch buffers */
     cublasHandle_t blas;
+    cublasLtHandle_t lt;       /* linears with a bias: the bias added in cuBLASLt's epilogue; NULL: not used */
+    om_cu_buffer lt_ws;        /* cuBLASLt's workspace */
+    om_cu_lt_plan lt_plans[OM_CU_LT_PLANS]; /* heuristic choices by shape, replaced round-robin */
+    int lt_next;
     cudaMemPool_t pool;        /* stream-ordered pool behind be->alloc */
     om_dtype compute;          /* set_precision: OM_F32 (default), OM_F16 or OM_BF16 */
     om_cu_buffer gemm_x;       /* activations rounded to f16/bf16 for tensor-core GEMMs */
@@ -70,6 +85,24 @@ static inline unsigned om_cu_blocks(int64_t n, int threads) {
     if (b < 1) b = 1;
     if (b > 65535LL * 8) b = 65535LL * 8;
     return (unsigned)b;
+}
+
+static inline int om_cu_aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
+/* Whether rows of N floats (strides ys, ts) at y and t can move as float4s with 32-bit indices. */
+static inline int om_cu_vec4_fits(int64_t M, int64_t N, int64_t ys, int64_t ts, const void *y, const void *t) {
+    return N % 4 == 0 && ys % 4 == 0 && ts % 4 == 0 && om_cu_aligned16(y) && om_cu_aligned16(t) &&
+           M * (N / 4) < (1LL << 31);
+}
+
+/* Two floats as one 32-bit register of two 16-bit values of T (__half or __nv_bfloat16), low first. */
+template <typename T> __device__ __forceinline__ uint32_t om_cu_pack2(float lo, float hi);
+template <> __device__ __forceinline__ uint32_t om_cu_pack2<__half>(float lo, float hi) {
+    __half2 h = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<uint32_t *>(&h);
+}
+template <> __device__ __forceinline__ uint32_t om_cu_pack2<__nv_bfloat16>(float lo, float hi) {
+    __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<uint32_t *>(&h);
 }
 
 /* Elementwise and epilogue kernels (elementwise.cu) used by other op files. */

@@ -1,5 +1,6 @@
 /* elementwise.cu: add, scale, activation, gated linear unit, the bias + activation GEMM epilogue,
- * and dtype conversion, as grid-stride kernels. */
+ * and dtype conversion, as grid-stride kernels; the epilogue and the row conversion, which every
+ * linear runs, move float4s with 32-bit index arithmetic where shapes and alignment allow. */
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -32,8 +33,34 @@ __global__ void k_bias_act(float *y, int64_t ys, const float *t, int64_t ts, con
     }
 }
 
+/* k_bias_act on float4s (om_cu_vec4_fits), N4 = N / 4 per row. */
+__global__ void k_bias_act4(float *y, int64_t ys, const float *t, int64_t ts, const float *bias, unsigned M, unsigned N4,
+                            om_act act, int accumulate) {
+    const unsigned n = M * N4;
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+        const unsigned r = i / N4, col = i - r * N4;
+        float4 v = reinterpret_cast<const float4 *>(t + (int64_t)r * ts)[col];
+        if (bias) {
+            const float4 b = reinterpret_cast<const float4 *>(bias)[col];
+            v.x += b.x, v.y += b.y, v.z += b.z, v.w += b.w;
+        }
+        v.x = om_cu_act(v.x, act), v.y = om_cu_act(v.y, act), v.z = om_cu_act(v.z, act), v.w = om_cu_act(v.w, act);
+        float4 *dst = reinterpret_cast<float4 *>(y + (int64_t)r * ys) + col;
+        if (accumulate) {
+            const float4 o = *dst;
+            v.x += o.x, v.y += o.y, v.z += o.z, v.w += o.w;
+        }
+        *dst = v;
+    }
+}
+
 void om_cu_bias_act(om_cu_ctx *c, float *y, int64_t ys, const float *t, int64_t ts, const float *bias, int64_t M,
                     int64_t N, om_act act, int accumulate) {
+    if (om_cu_vec4_fits(M, N, ys, ts, y, t) && (!bias || om_cu_aligned16(bias))) {
+        k_bias_act4<<<om_cu_blocks(M * N / 4, OM_CU_THREADS), OM_CU_THREADS, 0, c->stream>>>(
+            y, ys, t, ts, bias, (unsigned)M, (unsigned)(N / 4), act, accumulate);
+        return;
+    }
     k_bias_act<<<om_cu_blocks(M * N, OM_CU_THREADS), OM_CU_THREADS, 0, c->stream>>>(y, ys, t, ts, bias, M, N, act,
                                                                                     accumulate);
 }
@@ -55,7 +82,26 @@ __global__ void k_convert_rows(void *dst, om_dtype to, const float *x, int64_t x
     }
 }
 
+/* k_convert_rows to a 16-bit T on float4s (om_cu_vec4_fits), K4 = K / 4 per row. */
+template <typename T> __global__ void k_convert_rows4(uint2 *dst, const float *x, int64_t xs, unsigned M, unsigned K4) {
+    const unsigned n = M * K4;
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+        const unsigned r = i / K4, col = i - r * K4;
+        const float4 v = reinterpret_cast<const float4 *>(x + (int64_t)r * xs)[col];
+        dst[i] = make_uint2(om_cu_pack2<T>(v.x, v.y), om_cu_pack2<T>(v.z, v.w));
+    }
+}
+
 void om_cu_convert_rows(om_cu_ctx *c, void *dst, om_dtype to, const float *x, int64_t xs, int64_t M, int64_t K) {
+    if ((to == OM_F16 || to == OM_BF16) && om_cu_vec4_fits(M, K, xs, K, x, x) && ((uintptr_t)dst & 7) == 0) {
+        const unsigned blocks = om_cu_blocks(M * K / 4, OM_CU_THREADS);
+        if (to == OM_F16)
+            k_convert_rows4<__half><<<blocks, OM_CU_THREADS, 0, c->stream>>>((uint2 *)dst, x, xs, (unsigned)M, (unsigned)(K / 4));
+        else
+            k_convert_rows4<__nv_bfloat16><<<blocks, OM_CU_THREADS, 0, c->stream>>>((uint2 *)dst, x, xs, (unsigned)M,
+                                                                                    (unsigned)(K / 4));
+        return;
+    }
     k_convert_rows<<<om_cu_blocks(M * K, OM_CU_THREADS), OM_CU_THREADS, 0, c->stream>>>(dst, to, x, xs, M, K);
 }
 

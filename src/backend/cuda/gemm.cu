@@ -1,6 +1,11 @@
 /* gemm.cu: linear layers on cuBLAS: y = act(x . W^T + bias) (+ y), float32 weights in IEEE float32,
- * f16/bf16 weights on tensor cores with float32 accumulation, then one fused epilogue kernel. */
+ * f16/bf16 weights on tensor cores with float32 accumulation. A linear with a bias and no
+ * activation gets the bias in cuBLASLt's GEMM epilogue; others run the GEMM, then one fused
+ * bias + activation (+ accumulate) kernel. */
 #include <limits.h>
+#include <string.h>
+
+#define LT_WORKSPACE (32u << 20)
 
 #include "backend/cuda/cuda_internal.h"
 
@@ -10,6 +15,88 @@ static cudaDataType_t cuda_type(om_dtype dt) {
 
 static int overlaps(const float *a, int64_t a_len, const float *b, int64_t b_len) {
     return a < b + b_len && b < a + a_len;
+}
+
+static unsigned alignment_of(const void *p) {
+    unsigned a = 256;
+    while (a > 4 && (uintptr_t)p % a) a >>= 1;
+    return a;
+}
+
+/* The cuBLASLt algorithm for this shape, from the plan cache or a heuristic query; NULL when
+ * cuBLASLt has none. */
+static const cublasLtMatmulAlgo_t *lt_algo(om_cu_ctx *c, cublasLtMatmulDesc_t op, cublasLtMatrixLayout_t la,
+                                           cublasLtMatrixLayout_t lb, cublasLtMatrixLayout_t lc, const om_cu_lt_plan *key) {
+    for (int i = 0; i < OM_CU_LT_PLANS; i++) {
+        const om_cu_lt_plan *p = &c->lt_plans[i];
+        if (p->M == key->M && p->N == key->N && p->K == key->K && p->xld == key->xld && p->ld == key->ld &&
+            p->ab_type == key->ab_type && p->accumulate == key->accumulate && p->align == key->align)
+            return p->usable ? &p->algo : NULL;
+    }
+    om_cu_lt_plan *slot = &c->lt_plans[c->lt_next];
+    c->lt_next = (c->lt_next + 1) % OM_CU_LT_PLANS;
+    *slot = *key;
+    slot->usable = 0;
+    cublasLtMatmulPreference_t pref = NULL;
+    if (cublasLtMatmulPreferenceCreate(&pref) == CUBLAS_STATUS_SUCCESS) {
+        size_t ws = LT_WORKSPACE;
+        uint32_t al = key->align;
+        cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws);
+        cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al, sizeof al);
+        cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al, sizeof al);
+        cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al, sizeof al);
+        cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al, sizeof al);
+        cublasLtMatmulHeuristicResult_t h;
+        int found = 0;
+        if (cublasLtMatmulAlgoGetHeuristic(c->lt, op, la, lb, lc, lc, pref, 1, &h, &found) == CUBLAS_STATUS_SUCCESS &&
+            found > 0 && h.state == CUBLAS_STATUS_SUCCESS) {
+            slot->algo = h.algo;
+            slot->usable = 1;
+        }
+        cublasLtMatmulPreferenceDestroy(pref);
+    }
+    return slot->usable ? &slot->algo : NULL;
+}
+
+/* out[M, N] (leading dimension ld) = x . W^T + bias (+ out when accumulate), the bias added by
+ * cuBLASLt's epilogue (column-major: out^T = op_T(W) . x^T, the bias along out^T's rows). Returns
+ * 0 when cuBLASLt cannot run it, having done nothing; the caller then takes the other path. */
+static int lt_linear_bias(om_cu_ctx *c, cudaDataType_t ab, const void *wa, const void *xb, int64_t xld, float *out,
+                          int64_t ld, const float *bias, int64_t M, int64_t N, int64_t K, int accumulate) {
+    if (!c->lt || om_cu_buffer_reserve(c, &c->lt_ws, LT_WORKSPACE, "cuBLASLt workspace", NULL) != OPENMED_OK) return 0;
+    om_cu_lt_plan key;
+    memset(&key, 0, sizeof key);
+    key.M = M, key.N = N, key.K = K, key.xld = xld, key.ld = ld, key.ab_type = (int)ab, key.accumulate = accumulate;
+    key.align = alignment_of(wa);
+    const unsigned ax = alignment_of(xb), ao = alignment_of(out);
+    if (ax < key.align) key.align = ax;
+    if (ao < key.align) key.align = ao;
+    const size_t ab_bytes = ab == CUDA_R_32F ? 4 : 2;
+    if ((K * ab_bytes) % key.align || (xld * ab_bytes) % key.align || (ld * 4) % key.align) key.align = ab_bytes == 4 ? 4 : 2;
+
+    cublasLtMatmulDesc_t op = NULL;
+    cublasLtMatrixLayout_t la = NULL, lb = NULL, lc = NULL;
+    int ran = 0;
+    if (cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F) == CUBLAS_STATUS_SUCCESS &&
+        cublasLtMatrixLayoutCreate(&la, ab, (uint64_t)K, (uint64_t)N, K) == CUBLAS_STATUS_SUCCESS &&
+        cublasLtMatrixLayoutCreate(&lb, ab, (uint64_t)K, (uint64_t)M, xld) == CUBLAS_STATUS_SUCCESS &&
+        cublasLtMatrixLayoutCreate(&lc, CUDA_R_32F, (uint64_t)N, (uint64_t)M, ld) == CUBLAS_STATUS_SUCCESS) {
+        const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+        const cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
+        cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta);
+        cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb);
+        cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi);
+        cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias);
+        const cublasLtMatmulAlgo_t *algo = lt_algo(c, op, la, lb, lc, &key);
+        const float alpha = 1.0f, beta = accumulate ? 1.0f : 0.0f;
+        ran = algo && cublasLtMatmul(c->lt, op, &alpha, wa, la, xb, lb, &beta, out, lc, out, lc, algo, c->lt_ws.ptr,
+                                     LT_WORKSPACE, c->stream) == CUBLAS_STATUS_SUCCESS;
+    }
+    if (lc) cublasLtMatrixLayoutDestroy(lc);
+    if (lb) cublasLtMatrixLayoutDestroy(lb);
+    if (la) cublasLtMatrixLayoutDestroy(la);
+    if (op) cublasLtMatmulDescDestroy(op);
+    return ran;
 }
 
 openmed_status om_cu_linear(om_backend *be, float *y, int64_t y_stride, const float *x, int64_t x_stride,
@@ -60,6 +147,9 @@ openmed_status om_cu_linear(om_backend *be, float *y, int64_t y_stride, const fl
         out = (float *)c->gemm_y.ptr;
         ld = N;
     }
+    if (!via_scratch && bias && act == OM_ACT_NONE &&
+        lt_linear_bias(c, cuda_type(ab_type), wa, xb, xld, y, ys, bias, M, N, K, accumulate))
+        return om_cu_check_launch(c, err, "linear");
     const float alpha = 1.0f;
     const float beta = (!via_scratch && accumulate) ? 1.0f : 0.0f;
     /* Row-major y[M,N] = x[M,K] W[N,K]^T is column-major y^T[N,M] = W^T' x^T: op(A) = T on W. */

@@ -92,6 +92,8 @@ static void cu_destroy(om_backend *be) {
         om_cu_buffer_free(&c->gemm_w);
         om_cu_buffer_free(&c->meta);
         om_cu_buffer_free(&c->meta2);
+        om_cu_buffer_free(&c->lt_ws);
+        if (c->lt) cublasLtDestroy(c->lt);
         if (c->blas) cublasDestroy(c->blas);
         if (c->stream) cudaStreamDestroy(c->stream);
         if (c->pool) cudaMemPoolTrimTo(c->pool, 0);
@@ -165,6 +167,8 @@ om_cuda_plugin_open(int ordinal, int num_threads, om_backend **out, openmed_erro
     cublasSetStream(c->blas, c->stream);
     /* float32 GEMMs stay IEEE float32 (no TF32) so cuda matches cpu within 1e-4. */
     cublasSetMathMode(c->blas, CUBLAS_DEFAULT_MATH);
+    /* without cuBLASLt, linears add their bias in their own kernel */
+    if (cublasLtCreate(&c->lt) != CUBLAS_STATUS_SUCCESS) c->lt = NULL;
 
     be->destroy = cu_destroy;
     be->alloc = locked_alloc;
