@@ -338,6 +338,85 @@ openmed_status openmed_utf8_offsets(const char *text, size_t len, size_t *byte_o
 void openmed_pipeline_free(openmed_pipeline *pipeline);
 /* --- end of token-classification pipeline */
 
+/* ---------------------------------------------------------------- analyze_text */
+
+/* OpenMed's analyze_text over a pipeline: the way to find entities in clinical text, and what
+ * `openmed analyze` does unless --raw. openmed_pipeline_run stays Hugging Face's pipeline, exactly.
+ *
+ * For each text:
+ *   1. Sentences: a rule-based segmenter (every line break ends a sentence; . ! ? followed by a
+ *      sentence start, with abbreviation, initial, decimal and list-number guards; CJK and Indic
+ *      full stops).
+ *   2. Chunks: sentences packed in order, at most max_chunk_sentences sentences and
+ *      max_chunk_chars code points per chunk as OpenMed, and also at most one model window of
+ *      tokens; a chunk never crosses a blank line. Each chunk is one pipeline input (the pipeline's
+ *      aggregation, decoder, ignore_labels and threshold apply). A chunk longer than a window (one
+ *      very long sentence) is read in windows that overlap by a quarter (the pipeline's stride when
+ *      it has one), overlapping entities resolved as Hugging Face does, so nothing at a window
+ *      edge is lost or found twice.
+ *   3. Model spans are cut at line breaks and sentence boundaries and trimmed; spans that are
+ *      placeholders ("___", "placeholder", punctuation only) are dropped.
+ *   4. Medical tokens (medical_tokens): every word a span touches takes the label of the best such
+ *      span, and neighbouring words with one label (at most one space apart, same sentence) are
+ *      joined, so entities are whole words ("Apixaban", never "Ap").
+ *   5. Entities scoring below confidence_threshold are dropped.
+ *   6. Entity ends move forward to the end of their word (and starts back to its start), never into
+ *      another entity; optionally group_entities joins same-label neighbours.
+ * Guarantees: entities are sorted, do not overlap, never start or end inside a word of a spaced
+ * script, and a text gives the same entities as each of its paragraphs (or chunks) analysed alone.
+ * Offsets are code points of the caller's text (OpenMed's are of the text stripped of leading
+ * white space). */
+
+typedef struct openmed_analyze_options {
+    float confidence_threshold; /* drop entities scoring below it, in [0, 1]; default 0 (keep all) */
+    int sentence_detection;     /* 1 (default): sentences and chunks; 0: the whole text is one input */
+    int medical_tokens;         /* 1 (default): remap spans onto whole medical tokens */
+    int group_entities;         /* 1: join same-label neighbours (OpenMed's group_entities); default 0 */
+    int max_chunk_sentences;    /* default 6 */
+    int max_chunk_chars;        /* default 0 = max(480, 4 * the model's max length), as OpenMed */
+} openmed_analyze_options;
+
+void openmed_analyze_options_init(openmed_analyze_options *options);
+
+/* A [start, end) range of code points. */
+typedef struct openmed_text_span {
+    int64_t start, end;
+} openmed_text_span;
+
+/* One entity as OpenMed's EntityPrediction. Strings are owned by the analysis. */
+typedef struct openmed_text_entity {
+    const char *text;   /* the text's slice [start, end) */
+    const char *label;  /* the model's label without a B-/I-/E-/S- prefix ("DISEASE") */
+    float confidence;
+    int64_t start, end; /* [start, end) in code points of the caller's text */
+    int64_t sentence;   /* index into sentences, -1 when sentence detection was off */
+} openmed_text_entity;
+
+typedef struct openmed_analysis {
+    openmed_text_entity *entities;
+    size_t n_entities;
+    openmed_text_span *sentences; /* the sentences found (trimmed); none without sentence detection */
+    size_t n_sentences;
+    openmed_text_span *chunks;    /* the pipeline inputs, in order */
+    size_t n_chunks;
+    int sentence_detection;       /* sentences were used (requested, and the text has some) */
+    int medical_tokens;           /* the medical-token remap was applied */
+    int64_t max_length;           /* the model's tokens per window */
+    int64_t n_tokens;             /* tokens the model read, special tokens included */
+    int64_t n_windows;            /* forward windows */
+} openmed_analysis;
+
+/* Analyze n_texts UTF-8 texts; *out receives an array of n_texts analyses (free it with
+ * openmed_analyses_free). Chunks of all texts share forward passes. options NULL = defaults.
+ * Fails with OPENMED_ERR_INVALID_ARGUMENT for invalid UTF-8 (naming the text and byte), a
+ * threshold outside [0, 1] or a chunk limit below 0 (max_chunk_sentences below 1). */
+openmed_status openmed_analyze(openmed_pipeline *pipeline, const char *const *texts, size_t n_texts,
+                               const openmed_analyze_options *options, openmed_analysis **out,
+                               openmed_error *err);
+
+void openmed_analyses_free(openmed_analysis *analyses, size_t n_analyses);
+/* --- end of analyze_text */
+
 /* ---------------------------------------------------------------- privacy filter (issue 6) */
 
 /* OpenAI Privacy Filter models (model_type "openai_privacy_filter": openai/privacy-filter,

@@ -39,4 +39,7 @@ openmed_status om_analyze_texts(const om_analyzer *a, const char *const *texts, 
 
 void om_result_clear(openmed_result *r);
 
+/* The analyzer behind a public pipeline handle (pipeline.c). */
+const om_analyzer *om_pipeline_analyzer(const openmed_pipeline *pipeline);
+
 #endif

@@ -20,6 +20,8 @@ static openmed_status forward_model(void *ctx, const om_batch *batch, float *log
     return om_model_forward((const openmed_model *)ctx, batch, logits, NULL, err);
 }
 
+const om_analyzer *om_pipeline_analyzer(const openmed_pipeline *p) { return &p->core; }
+
 void openmed_pipeline_free(openmed_pipeline *p) {
     if (!p) return;
     for (size_t i = 0; i < p->n_ignore; i++) free(p->ignore[i]);
