@@ -480,9 +480,38 @@ openmed_status openmed_registry_at(size_t index, openmed_model_info *out, openme
 /* Look a model up by registry key or exact repo id; OPENMED_ERR_NOT_FOUND if it is neither. */
 openmed_status openmed_registry_find(const char *name, openmed_model_info *out, openmed_error *err);
 
+/* Registry names close to a mistyped `name` ("did you mean"), best first: up to max keys (or repo
+ * ids, when the name looks like one), within a small edit distance (adjacent swaps count one; case
+ * and '-' versus '_' ignored), or starting with the name as a whole word. Offline; *n_out may be 0.
+ * The strings point into the registry. */
+openmed_status openmed_registry_suggest(const char *name, const char **out, size_t max, size_t *n_out,
+                                        openmed_error *err);
+
+/* Can this engine run a registry model? Judged from its manifest row: the task must be token
+ * classification, the formats must include PyTorch weights (ONNX- and MLX-only rows cannot run),
+ * and the architecture must be one this engine implements (GLiNER span models, the ZeroShot
+ * family, EuroBERT and Qwen cannot). A row without an architecture takes the one all rows of its model line agree on (the
+ * name part before the size, e.g. "PubMed" in ...-PubMed-109M). Returns 1 or 0; when 0, `reason`
+ * (may be NULL) says why in one line. The model's own config.json still decides at load. */
+int openmed_registry_runnable(const openmed_model_info *info, char *reason, size_t reason_size);
+
+/* Whether a model is available locally, without the network or any hashing. */
+typedef struct openmed_cache_status {
+    int cached;                   /* a usable snapshot (config.json and safetensors), or a local folder */
+    char path[OPENMED_PATH_MAX];  /* that folder, "" when not cached */
+    uint64_t size_bytes;          /* bytes of its files (symbolic links followed) */
+} openmed_cache_status;
+
+/* Look a model (path, registry name or repo id) up in the caches openmed_model_fetch uses, at
+ * revision "main". Fails only for a name that does not resolve. */
+openmed_status openmed_model_cache_status(const char *name, const openmed_config *cfg, openmed_cache_status *out,
+                                          openmed_error *err);
+
 /* OpenMed's name resolution: an existing local path is returned as is; a registry key or exact
  * repo id gives its repo id; a name without '/' gets cfg->default_org + "/" prepended; "org/name"
- * is used as is. cfg may be NULL (defaults). */
+ * is used as is. cfg may be NULL (defaults). A name without '/' that is not in the registry but
+ * close to a registry name fails with OPENMED_ERR_NOT_FOUND and "did you mean" suggestions,
+ * without the network (openmed_model_fetch and openmed_model_load resolve names this way). */
 openmed_status openmed_model_resolve_name(const char *name, const openmed_config *cfg, char *out,
                                           size_t out_size, openmed_error *err);
 

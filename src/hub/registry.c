@@ -691,6 +691,13 @@ size_t om_registry_count(void) { return R.loaded ? R.nrows : 0; }
 size_t om_registry_key_count(void) { return R.loaded ? R.nkeys : 0; }
 const char *om_registry_source(void) { return R.source; }
 
+const char *om_registry_key_at(size_t index, const openmed_model_info **model) {
+    if (!R.loaded || index >= R.nkeys) return NULL;
+    const key_slot *s = &R.table[R.order[index]];
+    if (model) *model = &R.rows[s->row];
+    return s->key;
+}
+
 const openmed_model_info *om_registry_at(size_t index) {
     return R.loaded && index < R.nrows ? &R.rows[index] : NULL;
 }

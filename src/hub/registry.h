@@ -22,6 +22,9 @@ const openmed_model_info *om_registry_lookup(const char *name);
 /* The number of keys (primary keys plus aliases): 3309 for OpenMed's manifest. */
 size_t om_registry_key_count(void);
 
+/* Key number `index` (0 <= index < om_registry_key_count(), in insertion order) and its model. */
+const char *om_registry_key_at(size_t index, const openmed_model_info **model);
+
 /* The manifest file the registry came from ("" before loading). */
 const char *om_registry_source(void);
 

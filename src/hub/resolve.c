@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "hub/registry.h"
+#include "hub/suggest.h"
 
 static int part_valid(const char *p, size_t n) {
     if (n == 0 || n > 96) return 0;
@@ -53,6 +54,15 @@ openmed_status om_resolve_name(const char *name, const om_hub_settings *s, om_mo
         n = snprintf(ref->target, sizeof ref->target, "%s", m->repo_id);
     } else if (!strchr(name, '/')) {
         n = snprintf(ref->target, sizeof ref->target, "%s/%s", s->default_org, name);
+        /* A bare name close to a registry name is a typo: say so offline instead of asking the hub
+         * for default_org/name. */
+        char did_you_mean[1024];
+        if (n > 0 && (size_t)n < sizeof ref->target && !om_registry_lookup(ref->target) &&
+            om_suggest_format(name, did_you_mean, sizeof did_you_mean) > 0)
+            return om_fail(err, OPENMED_ERR_NOT_FOUND,
+                           "model '%s' is not in the registry; did you mean %s? (`openmed models list` shows them all; "
+                           "an exact repo id such as %s is fetched as given)",
+                           name, did_you_mean, ref->target);
     } else {
         n = snprintf(ref->target, sizeof ref->target, "%s", name);
     }

@@ -10,13 +10,18 @@
 #include "cli.h"
 
 static const char *models_usage =
-    "usage: openmed models list [--family F] [--category C] [--language L] [--all] [--json]\n"
+    "usage: openmed models list [--family F] [--category C] [--language L] [--runnable] [--cached]\n"
+    "                           [--all] [--json]\n"
     "       openmed models info NAME [--json]\n"
     "       openmed models pull NAME [--revision R] [--retries N] [--json]\n"
     "options: --config-path P (OpenMed config file)\n"
     "\n"
-    "list   registry models (token-classification only unless --all); filters ignore case\n"
-    "info   one model by registry name (e.g. disease_detection_tiny) or repo id\n"
+    "list   registry models (token-classification only unless --all); filters ignore case.\n"
+    "       RUNS says whether this engine can run the model (ONNX-only, GLiNER, EuroBERT and Qwen\n"
+    "       models cannot; `models info` says why); CACHED gives its size on disk when pulled.\n"
+    "       --runnable / --cached keep only those rows.\n"
+    "info   one model by registry name (e.g. disease_detection_tiny) or repo id; a mistyped name\n"
+    "       gets the closest registry names (offline)\n"
     "pull   download config, tokenizer and safetensors files into the cache (cache_dir of the\n"
     "       config, ~/.cache/openmed by default) and verify them; HF_ENDPOINT, HF_TOKEN honoured.\n"
     "       Without --revision, registry models are checked against the manifest's pin. An\n"
@@ -24,7 +29,7 @@ static const char *models_usage =
 
 typedef struct models_args {
     const char *family, *category, *language, *revision, *config_path, *name, *retries;
-    int json, all;
+    int json, all, runnable, cached;
 } models_args;
 
 static int usage_error(const char *what, const char *arg) {
@@ -65,7 +70,26 @@ static cJSON *split_list(const char *list) {
     return arr;
 }
 
-static cJSON *info_json(const openmed_model_info *m) {
+/* What `list` and `info` say about a model besides its manifest row. */
+typedef struct model_status {
+    int runnable;
+    char reason[256];
+    openmed_cache_status cache;
+} model_status;
+
+static void get_status(const openmed_model_info *m, const openmed_config *cfg, model_status *out) {
+    openmed_error err;
+    out->runnable = openmed_registry_runnable(m, out->reason, sizeof out->reason);
+    if (openmed_model_cache_status(m->repo_id, cfg, &out->cache, &err) != OPENMED_OK) memset(&out->cache, 0, sizeof out->cache);
+}
+
+static void format_size(uint64_t bytes, char *out, size_t size) {
+    if (bytes >= 1000000000ull) snprintf(out, size, "%.1f GB", (double)bytes / 1e9);
+    else if (bytes >= 1000000ull) snprintf(out, size, "%.1f MB", (double)bytes / 1e6);
+    else snprintf(out, size, "%.1f kB", (double)bytes / 1e3);
+}
+
+static cJSON *info_json(const openmed_model_info *m, const model_status *st) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "key", m->key);
     cJSON_AddItemToObject(o, "aliases", split_list(m->aliases));
@@ -83,6 +107,17 @@ static cJSON *info_json(const openmed_model_info *m) {
     cJSON_AddStringToObject(o, "license", m->license);
     cJSON_AddStringToObject(o, "reproducibility_hash", m->reproducibility_hash);
     cJSON_AddStringToObject(o, "released", m->released);
+    cJSON_AddBoolToObject(o, "runnable", st->runnable);
+    if (st->runnable) cJSON_AddNullToObject(o, "unsupported_reason");
+    else cJSON_AddStringToObject(o, "unsupported_reason", st->reason);
+    cJSON_AddBoolToObject(o, "cached", st->cache.cached);
+    if (st->cache.cached) {
+        cJSON_AddStringToObject(o, "cache_path", st->cache.path);
+        cJSON_AddNumberToObject(o, "size_bytes", (double)st->cache.size_bytes);
+    } else {
+        cJSON_AddNullToObject(o, "cache_path");
+        cJSON_AddNullToObject(o, "size_bytes");
+    }
     return o;
 }
 
@@ -95,14 +130,15 @@ static int print_json(cJSON *doc) {
     return 0;
 }
 
-static int models_list(const models_args *a) {
+static int models_list(const models_args *a, const openmed_config *cfg) {
     openmed_error err;
     size_t count = 0;
     if (openmed_registry_count(&count, &err) != OPENMED_OK) return cli_report(&err);
     cJSON *arr = a->json ? cJSON_CreateArray() : NULL;
-    size_t shown = 0;
-    if (!a->json) printf("%-48s %-62s %-6s %-15s %-10s %7s  %s\n", "NAME", "REPO", "FAMILY", "CATEGORY", "LANGUAGES",
-                         "PARAMS", "LICENSE");
+    size_t shown = 0, runnable = 0, cached = 0;
+    if (!a->json)
+        printf("%-48s %-4s %-9s %7s %-6s %-15s %-10s %-12s %s\n", "NAME", "RUNS", "CACHED", "PARAMS", "FAMILY",
+               "CATEGORY", "LANGUAGES", "LICENSE", "REPO");
     for (size_t i = 0; i < count; i++) {
         openmed_model_info m;
         if (openmed_registry_at(i, &m, &err) != OPENMED_OK) return cli_report(&err);
@@ -110,18 +146,26 @@ static int models_list(const models_args *a) {
         if (a->family && strcasecmp(m.family, a->family) != 0) continue;
         if (a->category && strcasecmp(m.category, a->category) != 0) continue;
         if (a->language && !has_item(m.languages, a->language)) continue;
+        model_status st;
+        get_status(&m, cfg, &st);
+        if (a->runnable && !st.runnable) continue;
+        if (a->cached && !st.cache.cached) continue;
         shown++;
+        runnable += st.runnable;
+        cached += st.cache.cached;
         if (arr) {
-            cJSON_AddItemToArray(arr, info_json(&m));
+            cJSON_AddItemToArray(arr, info_json(&m, &st));
             continue;
         }
-        char params[32];
+        char params[32], size[32] = "-";
         format_params(m.param_count, params, sizeof params);
-        printf("%-48s %-62s %-6s %-15s %-10s %7s  %s\n", m.key, m.repo_id, m.family, m.category,
-               m.languages[0] ? m.languages : "-", params, m.license[0] ? m.license : "-");
+        if (st.cache.cached) format_size(st.cache.size_bytes, size, sizeof size);
+        printf("%-48s %-4s %-9s %7s %-6s %-15s %-10s %-12s %s\n", m.key, st.runnable ? "yes" : "no", size, params,
+               m.family, m.category, m.languages[0] ? m.languages : "-", m.license[0] ? m.license : "-", m.repo_id);
     }
     if (arr) return print_json(arr);
-    fprintf(stderr, "%zu models\n", shown);
+    fprintf(stderr, "%zu models, %zu of them run here, %zu cached%s\n", shown, runnable, cached,
+            a->runnable || a->cached ? "" : " (--runnable, --cached keep only those)");
     return 0;
 }
 
@@ -131,10 +175,18 @@ static int models_info(const models_args *a, const openmed_config *cfg) {
     if (openmed_registry_find(a->name, &m, &err) != OPENMED_OK) {
         char repo[OPENMED_PATH_MAX];
         if (openmed_model_resolve_name(a->name, cfg, repo, sizeof repo, &err) != OPENMED_OK) return cli_report(&err);
-        fprintf(stderr, "openmed: '%s' is not a registry model; it resolves to %s (pull it to use it)\n", a->name, repo);
+        const char *s[3];
+        size_t n = 0;
+        openmed_registry_suggest(a->name, s, 3, &n, &err);
+        fprintf(stderr, "openmed: '%s' is not a registry model", a->name);
+        for (size_t i = 0; i < n; i++) fprintf(stderr, "%s%s", i ? ", " : "; did you mean ", s[i]);
+        fprintf(stderr, "%s it resolves to %s (`openmed models pull %s` fetches it from the hub)\n", n ? "?" : ";",
+                repo, a->name);
         return 1;
     }
-    if (a->json) return print_json(info_json(&m));
+    model_status st;
+    get_status(&m, cfg, &st);
+    if (a->json) return print_json(info_json(&m, &st));
     char params[32];
     format_params(m.param_count, params, sizeof params);
     printf("name            %s\n", m.key);
@@ -150,6 +202,14 @@ static int models_info(const models_args *a, const openmed_config *cfg) {
     printf("license         %s\n", m.license[0] ? m.license : "-");
     printf("released        %s\n", m.released[0] ? m.released : "-");
     printf("pin             %s\n", m.reproducibility_hash[0] ? m.reproducibility_hash : "-");
+    printf("runs here       %s%s\n", st.runnable ? "yes" : "no: ", st.runnable ? "" : st.reason);
+    if (st.cache.cached) {
+        char size[32];
+        format_size(st.cache.size_bytes, size, sizeof size);
+        printf("cached          %s (%s)\n", st.cache.path, size);
+    } else {
+        printf("cached          no (`openmed models pull %s` fetches it)\n", m.key);
+    }
     return 0;
 }
 
@@ -252,6 +312,10 @@ int cmd_models(int argc, char **argv) {
             a.json = 1;
         } else if (!strcmp(o, "--all")) {
             a.all = 1;
+        } else if (!strcmp(o, "--runnable")) {
+            a.runnable = 1;
+        } else if (!strcmp(o, "--cached")) {
+            a.cached = 1;
         } else if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
             fputs(models_usage, stdout);
             return 0;
@@ -267,7 +331,7 @@ int cmd_models(int argc, char **argv) {
     if (openmed_config_load_file(&cfg, a.config_path, &err) != OPENMED_OK) return cli_report(&err);
     if (!strcmp(sub, "list")) {
         if (a.name) return usage_error("unexpected argument", a.name);
-        return models_list(&a);
+        return models_list(&a, &cfg);
     }
     if (!strcmp(sub, "info") || !strcmp(sub, "pull")) {
         if (!a.name) return usage_error("missing model name for", sub);
