@@ -51,7 +51,7 @@ openmed_status openmed_model_cache_status(const char *name, const openmed_config
         snprintf(dir, sizeof dir, "%s/snapshots/%s", repo_dir, commit);
         if (!om_cache_snapshot_usable(dir) || strlen(dir) >= sizeof out->path) continue;
         out->cached = 1;
-        snprintf(out->path, sizeof out->path, "%s", dir);
+        memcpy(out->path, dir, strlen(dir) + 1);
         out->size_bytes = folder_bytes(dir, 0);
         return OPENMED_OK;
     }
