@@ -4,9 +4,12 @@
  * Hugging Face token-classification models, on the CPU, CUDA or Metal, with no Python.
  *
  * Conventions
- *   - Every function that can fail returns an openmed_status and, when `err` is not NULL, fills
- *     it with a message naming the file, field, tensor or device at fault. The library never
- *     prints and never exits; diagnostics go through the log callback (openmed_log_set).
+ *   - Errors travel one way. Every function that can fail returns an openmed_status and takes
+ *     `openmed_error *err` last. The status is the same whether or not err is NULL; when err is
+ *     not NULL it receives that status and a message naming the file, field, tensor or device at
+ *     fault, with the context of each layer in front ("loading model M: tensor T: ..."). On
+ *     success err is left untouched. The library never prints and never exits; diagnostics go
+ *     through the log callback (openmed_log_set).
  *   - Objects come in create/free pairs. A loaded model is immutable and may be shared by many
  *     threads; a pipeline owns per-request scratch memory and is used by one thread at a time.
  *   - Text is UTF-8. Offsets are [start, end) in Unicode code points of the caller's text.
@@ -165,7 +168,7 @@ void openmed_backend_query(const char *name, openmed_backend_info *out);
  * asked for it and why it is unavailable. */
 openmed_status openmed_device_check(const openmed_device_choice *choice, openmed_error *err);
 
-/* ---------------------------------------------------------------- tokenizer (issue 3) */
+/* ---------------------------------------------------------------- tokenizer */
 
 /* A Hugging Face tokenizer (tokenizer.json, or a vocab.txt-only BERT folder). Immutable once
  * loaded; may be shared by threads. */
@@ -207,7 +210,7 @@ openmed_status openmed_tokenizer_decode(const openmed_tokenizer *tok, const int3
                                         int skip_special_tokens, char **out, openmed_error *err);
 
 
-/* ---------------------------------------------------------------- models and pipelines (issue 4) */
+/* ---------------------------------------------------------------- models and pipelines */
 
 /* --- model loading (engine). A loaded model is immutable: config, weights (memory-mapped where
  * the stored dtype is the compute dtype), tokenizer and the backend of its device. Share it
@@ -252,7 +255,7 @@ const openmed_tokenizer *openmed_model_tokenizer(const openmed_model *model);
  * touches the network. */
 openmed_status openmed_bundled_model_path(const char *name, char *out, size_t out_size, openmed_error *err);
 
-/* --- token-classification pipeline (pipeline engineer; the model loader is declared by the engine).
+/* --- token-classification pipeline.
  * Hugging Face TokenClassificationPipeline semantics (transformers 5.x), reproduced exactly: the
  * aggregation strategies, ignore_labels, the `word` field as HF decodes it, model_max_length
  * windows and stride. A pipeline holds per-request scratch memory and serves one thread at a time;
@@ -417,7 +420,7 @@ openmed_status openmed_analyze(openmed_pipeline *pipeline, const char *const *te
 void openmed_analyses_free(openmed_analysis *analyses, size_t n_analyses);
 /* --- end of analyze_text */
 
-/* ---------------------------------------------------------------- privacy filter (issue 6) */
+/* ---------------------------------------------------------------- privacy filter */
 
 /* OpenAI Privacy Filter models (model_type "openai_privacy_filter": openai/privacy-filter,
  * OpenMed/privacy-filter-multilingual, OpenMed/privacy-filter-nemotron): a sparse mixture-of-experts
@@ -443,7 +446,7 @@ openmed_label_decoder openmed_model_default_decoder(const struct openmed_model *
 openmed_status openmed_label_decoder_parse(const char *name, openmed_label_decoder *out, openmed_error *err);
 const char *openmed_label_decoder_name(openmed_label_decoder decoder);
 
-/* ---------------------------------------------------------------- registry and hub (issue 8) */
+/* ---------------------------------------------------------------- registry and hub */
 
 /* The model registry is OpenMed's manifest (data/registry/models.jsonl, Apache-2.0): every row
  * keeps the short names OpenMed derives for it (keys, legacy aliases such as

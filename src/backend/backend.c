@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "device/device.h"
 
 /* The CPU backend (src/backend/cpu/) is always built. */
 openmed_status om_cpu_backend_open(int num_threads, om_backend **out, openmed_error *err);
@@ -42,11 +43,13 @@ size_t om_dtype_size(om_dtype dt) {
 
 openmed_status om_backend_create(const char *device, int num_threads, om_backend **out, openmed_error *err) {
     *out = NULL;
-    if (!device || !device[0] || strcmp(device, "cpu") == 0) return om_cpu_backend_open(num_threads, out, err);
-    if (strncmp(device, "cuda", 4) == 0 && (device[4] == '\0' || device[4] == ':')) {
-        return om_cuda_backend_open(device, num_threads, out, err);
-    }
-    if (strncmp(device, "mps", 3) == 0 && (device[3] == '\0' || device[3] == ':'))
+    if (!device || !device[0]) return om_cpu_backend_open(num_threads, out, err);
+    om_device_kind kind;
+    int index;
+    int well_formed = om_device_parse(device, &kind, &index) == 0;
+    if (kind == OM_DEVICE_CPU && well_formed && index <= 0) return om_cpu_backend_open(num_threads, out, err);
+    if (kind == OM_DEVICE_CUDA) return om_cuda_backend_open(device, num_threads, out, err);
+    if (kind == OM_DEVICE_MPS)
         return om_fail(err, OPENMED_ERR_DEVICE,
                        "device \"%s\": the Metal (mps) backend is not compiled into this build", device);
     return om_fail(err, OPENMED_ERR_DEVICE, "device \"%s\": unknown device (expected cpu, cuda, cuda:N or mps)",

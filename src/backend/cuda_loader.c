@@ -1,8 +1,8 @@
 /* cuda_loader.c: opens the "cuda"/"cuda:N" backend by loading the plugin libopenmed_cuda.so at run
  * time, so one binary runs everywhere and the CUDA runtime is loaded only when a device exists.
  *
- * Order: parse the device name; ask the NVIDIA driver (libcuda.so.1, through dlopen) whether a
- * device with that ordinal exists; find the plugin ($OPENMED_CUDA_PLUGIN, else next to the
+ * Order: parse the device name; ask the NVIDIA driver (the device module's libcuda probe) whether
+ * a device with that ordinal exists; find the plugin ($OPENMED_CUDA_PLUGIN, else next to the
  * executable or the library: <dir>/, <dir>/lib/, <dir>/../lib/); check that it was built from this
  * backend.h; call its entry point. Each failure names the device and what was looked for.
  */
@@ -18,54 +18,16 @@
 #include "backend/backend.h"
 #include "backend/cuda/plugin.h"
 #include "core/error.h"
+#include "device/device.h"
 
 openmed_status om_cuda_backend_open(const char *device, int num_threads, om_backend **out, openmed_error *err);
 
-/* "cuda" -> 0, "cuda:N" -> N; -1 for anything else. */
-static int parse_ordinal(const char *device) {
-    if (!device || strncmp(device, "cuda", 4) != 0) return -1;
-    if (device[4] == '\0') return 0;
-    if (device[4] != ':' || device[5] == '\0') return -1;
-    long n = 0;
-    for (const char *p = device + 5; *p; p++) {
-        if (*p < '0' || *p > '9') return -1;
-        n = n * 10 + (*p - '0');
-        if (n > 4096) return -1;
-    }
-    return (int)n;
-}
-
-/* The driver API calls we need, declared here so no CUDA header is required to build. */
-typedef int (*cu_init_fn)(unsigned flags);
-typedef int (*cu_count_fn)(int *count);
-
+/* The driver's answer for this ordinal (the process's one libcuda probe, src/device/probe.c). */
 static openmed_status probe_driver(const char *device, int ordinal, openmed_error *err) {
-    void *drv = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!drv) {
-        const char *why = dlerror();
-        return om_fail(err, OPENMED_ERR_DEVICE,
-                       "%s: no CUDA device: the NVIDIA driver library libcuda.so.1 is not installed or not loadable (%s)",
-                       device, why ? why : "dlopen failed");
-    }
-    cu_init_fn cu_init = (cu_init_fn)dlsym(drv, "cuInit");
-    cu_count_fn cu_count = (cu_count_fn)dlsym(drv, "cuDeviceGetCount");
-    if (!cu_init || !cu_count) {
-        dlclose(drv);
-        return om_fail(err, OPENMED_ERR_DEVICE, "%s: no CUDA device: libcuda.so.1 lacks cuInit/cuDeviceGetCount", device);
-    }
-    int rc = cu_init(0), count = 0;
-    if (rc == 0) rc = cu_count(&count);
-    dlclose(drv);
-    if (rc != 0) {
-        /* 100 CUDA_ERROR_NO_DEVICE, 34 CUDA_ERROR_STUB_LIBRARY, 35 CUDA_ERROR_INSUFFICIENT_DRIVER */
-        const char *why = rc == 100 ? "the driver found no CUDA-capable device"
-                        : rc == 34  ? "libcuda.so.1 is the toolkit's stub, not a real driver"
-                        : rc == 35  ? "the driver is older than the CUDA runtime"
-                        : rc == 999 ? "unknown driver error"
-                                    : "driver initialization failed";
-        return om_fail(err, OPENMED_ERR_DEVICE, "%s: no CUDA device: %s (cuInit error %d)", device, why, rc);
-    }
-    if (count == 0) return om_fail(err, OPENMED_ERR_DEVICE, "%s: no CUDA device: the driver reports 0 devices", device);
+    int count = 0;
+    char reason[256];
+    if (!om_probe_cuda_driver(&count, reason, sizeof reason))
+        return om_fail(err, OPENMED_ERR_DEVICE, "%s: no CUDA device: %s", device, reason);
     if (ordinal >= count)
         return om_fail(err, OPENMED_ERR_DEVICE, "%s: no such CUDA device: %d device%s present (cuda:0..cuda:%d)", device,
                        count, count == 1 ? "" : "s", count - 1);
@@ -143,10 +105,12 @@ static openmed_status load_plugin(const char *device, void **handle, openmed_err
 openmed_status om_cuda_backend_open(const char *device, int num_threads, om_backend **out, openmed_error *err) {
     if (!out) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "cuda: no output backend pointer");
     *out = NULL;
-    int ordinal = parse_ordinal(device);
-    if (ordinal < 0)
+    om_device_kind kind;
+    int ordinal;
+    if (om_device_parse(device, &kind, &ordinal) != 0 || kind != OM_DEVICE_CUDA)
         return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "\"%s\" is not a CUDA device name (expected cuda or cuda:N)",
                        device ? device : "(null)");
+    if (ordinal < 0) ordinal = 0;
     openmed_status st = probe_driver(device, ordinal, err);
     if (st != OPENMED_OK) return st;
 

@@ -31,6 +31,7 @@ int om_buf_reserve(om_buf *b, size_t extra) {
     }
     b->data = d;
     b->cap = cap;
+    b->data[b->len] = '\0';
     return 1;
 }
 

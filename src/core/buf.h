@@ -13,7 +13,8 @@ typedef struct om_buf {
 
 void om_buf_init(om_buf *b);
 void om_buf_free(om_buf *b);
-/* Room for `extra` more bytes and a NUL; 0 (and `failed` set) when memory runs out. */
+/* Room for `extra` more bytes and a NUL (data is then NUL-terminated); 0 (and `failed` set) when
+ * memory runs out. */
 int om_buf_reserve(om_buf *b, size_t extra);
 /* Append n bytes (NUL-terminated after); 1 on success, 0 when memory runs out. */
 int om_buf_append(om_buf *b, const char *data, size_t n);

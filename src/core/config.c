@@ -5,6 +5,7 @@
 
 #include "core/config_internal.h"
 #include "core/error.h"
+#include "core/num.h"
 
 /* OpenMed's env_flag_enabled: false iff the stripped, lower-cased value is "", 0, false, no, off. */
 int om_env_flag(const char *name) {
@@ -66,11 +67,8 @@ void om_config_apply_env(openmed_config *cfg) {
     if (!cfg->hf_token[0] && token) om_copy_string(cfg->hf_token, sizeof cfg->hf_token, token);
     cfg->local_only = cfg->local_only || om_env_flag("OPENMED_OFFLINE");
     const char *threads = getenv("OPENMED_NUM_THREADS");
-    if (threads && threads[0]) {
-        char *end = NULL;
-        long n = strtol(threads, &end, 10);
-        if (end && *end == '\0' && n >= 0 && n <= 4096) cfg->num_threads = (int)n;
-    }
+    long long n;
+    if (threads && om_parse_int(threads, 0, 4096, &n)) cfg->num_threads = (int)n;
 }
 
 static const char *const dtype_names[] = {"auto", "float32", "float16", "bfloat16"};

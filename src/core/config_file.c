@@ -4,8 +4,7 @@
  * quotes is part of the value, and a malformed line, an unknown key or a bad value is an error
  * naming the file, the line and the key instead of being skipped. OpenMed's keys that this
  * backend does not use are accepted, validated, and recorded in cfg->unused_keys for `doctor`. */
-#include <errno.h>
-#include <math.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "core/config_internal.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/num.h"
 
 typedef enum value_kind {
     V_NULL,
@@ -152,18 +152,15 @@ static int parse_value(const char *raw, value *v, const char **reason) {
         v->boolean = !strcasecmp(raw, "true");
         return 0;
     }
-    char *end = NULL;
-    errno = 0;
-    long long i = strtoll(raw, &end, 10);
-    if (n > 0 && end && *end == '\0' && errno == 0) {
+    long long i;
+    double d;
+    if (om_parse_int(raw, LLONG_MIN, LLONG_MAX, &i)) {
         v->kind = V_INT;
         v->integer = i;
         v->number = (double)i;
         return 0;
     }
-    errno = 0;
-    double d = strtod(raw, &end);
-    if (n > 0 && end && *end == '\0' && errno == 0 && isfinite(d)) {
+    if (om_parse_double(raw, &d)) {
         v->kind = V_FLOAT;
         v->number = d;
         return 0;
@@ -288,7 +285,7 @@ openmed_status openmed_config_load_file(openmed_config *cfg, const char *path, o
         if (st == OPENMED_ERR_NOT_FOUND)
             return om_fail(err, OPENMED_ERR_CONFIG, "config file %s (from %s) does not exist", resolved,
                            path && path[0] ? "--config-path" : "OPENMED_CONFIG");
-        return om_fail_prefix(err, "config file");
+        return om_fail_prefix(err, st, "config file");
     }
     if (memchr(data, '\0', size)) {
         free(data);

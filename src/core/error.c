@@ -36,8 +36,8 @@ openmed_status om_fail(openmed_error *err, openmed_status status, const char *fm
     return status;
 }
 
-openmed_status om_fail_prefix(openmed_error *err, const char *fmt, ...) {
-    if (!err) return OPENMED_ERR_INTERNAL;
+openmed_status om_fail_prefix(openmed_error *err, openmed_status status, const char *fmt, ...) {
+    if (!err) return status;
     char prefix[OPENMED_ERROR_MESSAGE_MAX];
     char old[OPENMED_ERROR_MESSAGE_MAX];
     va_list ap;
@@ -54,5 +54,6 @@ openmed_status om_fail_prefix(openmed_error *err, const char *fmt, ...) {
     size_t m = strnlen(old, room - 1);
     memcpy(err->message + n + 2, old, m);
     err->message[n + 2 + m] = '\0';
-    return err->status;
+    err->status = status;
+    return status;
 }

@@ -1,7 +1,5 @@
 /* check.c: whether a resolved device can run here, and the clear error when it cannot
  * (naming the device, who asked for it and why it is unavailable). */
-#include <ctype.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/config_internal.h"
@@ -24,40 +22,22 @@ void openmed_backend_query(const char *name, openmed_backend_info *out) {
     }
 }
 
-/* Split "cuda:1" into family "cuda" and index 1; index -1 when absent. Returns 0, or -1 when the
- * index is not a non-negative integer. */
-static int split_device(const char *device, char *family, size_t family_size, long *index) {
-    const char *colon = strchr(device, ':');
-    size_t n = colon ? (size_t)(colon - device) : strlen(device);
-    if (n >= family_size) n = family_size - 1;
-    memcpy(family, device, n);
-    family[n] = '\0';
-    *index = -1;
-    if (!colon) return 0;
-    const char *digits = colon + 1;
-    if (!*digits) return -1;
-    for (const char *p = digits; *p; p++)
-        if (!isdigit((unsigned char)*p)) return -1;
-    *index = strtol(digits, NULL, 10);
-    return 0;
-}
-
 openmed_status openmed_device_check(const openmed_device_choice *choice, openmed_error *err) {
     const char *device = choice->resolved;
     const char *who = openmed_device_source_name(choice->source);
-    char family[32];
-    long index;
-    if (split_device(device, family, sizeof family, &index) != 0)
+    om_device_kind kind;
+    int index;
+    if (om_device_parse(device, &kind, &index) != 0)
         return om_fail(err, OPENMED_ERR_DEVICE, "device '%s' (from %s) is not valid: expected cpu, cuda, cuda:N or mps",
                        device, who);
     openmed_backend_info info;
-    if (!strcmp(family, "cpu")) {
+    if (kind == OM_DEVICE_CPU) {
         if (index > 0)
             return om_fail(err, OPENMED_ERR_DEVICE, "device '%s' (from %s) is unavailable: there is one cpu device",
                            device, who);
         return OPENMED_OK;
     }
-    if (!strcmp(family, "cuda")) {
+    if (kind == OM_DEVICE_CUDA) {
         openmed_backend_query("cuda", &info);
         if (!info.available)
             return om_fail(err, OPENMED_ERR_DEVICE, "device '%s' (from %s) is unavailable: %s", device, who, info.reason);
@@ -69,7 +49,7 @@ openmed_status openmed_device_check(const openmed_device_choice *choice, openmed
                            device, who, count, count == 1 ? "" : "s", count - 1);
         return OPENMED_OK;
     }
-    if (!strcmp(family, "mps")) {
+    if (kind == OM_DEVICE_MPS) {
         openmed_backend_query("mps", &info);
         if (!info.available)
             return om_fail(err, OPENMED_ERR_DEVICE, "device '%s' (from %s) is unavailable: %s", device, who, info.reason);

@@ -47,4 +47,17 @@ void om_device_apply_mps_tuning(openmed_device_choice *out);
 int om_probe_cuda(int *device_count, char *reason, size_t reason_size, char *devices, size_t devices_size);
 int om_probe_mps(char *reason, size_t reason_size);
 
+/* The NVIDIA driver alone, whatever this build contains (the CUDA plugin may come from elsewhere):
+ * 1 when it loads, initialises and reports devices (*device_count of them); else 0 and the reason.
+ * The process's one libcuda probe, run once. */
+int om_probe_cuda_driver(int *device_count, char *reason, size_t reason_size);
+
+/* Device names: a family with an optional ":N" index, as resolution produces them. */
+typedef enum om_device_kind { OM_DEVICE_UNKNOWN = 0, OM_DEVICE_CPU, OM_DEVICE_CUDA, OM_DEVICE_MPS } om_device_kind;
+
+/* Parse "cpu", "cuda", "cuda:N", "mps" (any family may carry ":N"). *kind is the family (UNKNOWN
+ * for another name), *index is N or -1 when absent. Returns 0 for a well-formed name, -1 when the
+ * index is not a decimal number in [0, 4096] (*kind is still set). */
+int om_device_parse(const char *name, om_device_kind *kind, int *index);
+
 #endif

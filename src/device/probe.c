@@ -51,18 +51,16 @@ static void describe_cuda_devices(void *lib) {
         snprintf(out + used, size - used, "%sdriver CUDA %d.%d", used ? "; " : "", v / 1000, (v % 1000) / 10);
 }
 
+/* The one libcuda probe: load the driver, initialise it and count devices, once per process. */
 static void probe_cuda_once(void) {
     typedef int (*cu_init_fn)(unsigned int);
     typedef int (*cu_count_fn)(int *);
-    if (!OM_HAVE_CUDA) {
-        om_copy_string(cuda_probe.reason, sizeof cuda_probe.reason,
-                       "this build has no CUDA backend (nvcc was not found at build time)");
-        return;
-    }
     void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
-        om_copy_string(cuda_probe.reason, sizeof cuda_probe.reason,
-                       "no NVIDIA driver: libcuda.so.1 could not be loaded");
+        const char *why = dlerror();
+        snprintf(cuda_probe.reason, sizeof cuda_probe.reason,
+                 "the NVIDIA driver library libcuda.so.1 is not installed or not loadable (%.150s)",
+                 why ? why : "dlopen failed");
         return;
     }
     cu_init_fn cu_init = (cu_init_fn)dlsym(lib, "cuInit");
@@ -71,7 +69,12 @@ static void probe_cuda_once(void) {
     if (!cu_init || !cu_count) {
         om_copy_string(cuda_probe.reason, sizeof cuda_probe.reason, "libcuda.so.1 lacks cuInit/cuDeviceGetCount");
     } else if ((rc = cu_init(0)) != 0) {
-        snprintf(cuda_probe.reason, sizeof cuda_probe.reason, "the NVIDIA driver failed to initialise (cuInit error %d)", rc);
+        /* 100 CUDA_ERROR_NO_DEVICE, 34 CUDA_ERROR_STUB_LIBRARY, 35 CUDA_ERROR_INSUFFICIENT_DRIVER */
+        const char *why = rc == 100 ? "the driver found no CUDA-capable device"
+                          : rc == 34 ? "libcuda.so.1 is the toolkit's stub, not a real driver"
+                          : rc == 35 ? "the driver is older than the CUDA runtime"
+                                     : "the NVIDIA driver failed to initialise";
+        snprintf(cuda_probe.reason, sizeof cuda_probe.reason, "%s (cuInit error %d)", why, rc);
     } else if ((rc = cu_count(&cuda_probe.count)) != 0 || cuda_probe.count <= 0) {
         om_copy_string(cuda_probe.reason, sizeof cuda_probe.reason, "the NVIDIA driver reports no CUDA device");
         cuda_probe.count = 0;
@@ -82,12 +85,24 @@ static void probe_cuda_once(void) {
     /* libcuda stays loaded: the CUDA backend will need it. */
 }
 
-int om_probe_cuda(int *device_count, char *reason, size_t reason_size, char *devices, size_t devices_size) {
+int om_probe_cuda_driver(int *device_count, char *reason, size_t reason_size) {
     pthread_once(&cuda_probe.once, probe_cuda_once);
     if (device_count) *device_count = cuda_probe.count;
     if (reason) om_copy_string(reason, reason_size, cuda_probe.available ? "" : cuda_probe.reason);
-    if (devices) om_copy_string(devices, devices_size, cuda_probe.available ? cuda_probe.devices : "");
     return cuda_probe.available;
+}
+
+int om_probe_cuda(int *device_count, char *reason, size_t reason_size, char *devices, size_t devices_size) {
+    if (devices) om_copy_string(devices, devices_size, "");
+    if (!OM_HAVE_CUDA) {
+        if (device_count) *device_count = 0;
+        if (reason)
+            om_copy_string(reason, reason_size, "this build has no CUDA backend (nvcc was not found at build time)");
+        return 0;
+    }
+    int available = om_probe_cuda_driver(device_count, reason, reason_size);
+    if (devices && available) om_copy_string(devices, devices_size, cuda_probe.devices);
+    return available;
 }
 
 int om_probe_mps(char *reason, size_t reason_size) {

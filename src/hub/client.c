@@ -19,9 +19,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/log.h"
+#include "core/num.h"
 #include "hub/cache.h"
 
 #define API_MAX_BYTES (64u << 20)
@@ -198,26 +200,20 @@ static openmed_status http_error(const om_hub_settings *s, long code, const http
 
 /* ---------------------------------------------------------------- revision API */
 
-typedef struct membuf {
-    char *data;
-    size_t size;
+/* An API answer in memory, refused beyond API_MAX_BYTES. */
+typedef struct capped_body {
+    om_buf buf;
     int too_big;
-} membuf;
+} capped_body;
 
 static size_t on_memory(char *ptr, size_t one, size_t n, void *user) {
-    membuf *b = user;
+    capped_body *b = user;
     n *= one;
-    if (b->size + n > API_MAX_BYTES) {
+    if (b->buf.len + n > API_MAX_BYTES) {
         b->too_big = 1;
         return 0;
     }
-    char *grown = realloc(b->data, b->size + n + 1);
-    if (!grown) return 0;
-    b->data = grown;
-    memcpy(b->data + b->size, ptr, n);
-    b->size += n;
-    b->data[b->size] = 0;
-    return n;
+    return om_buf_append(&b->buf, ptr, n) ? n : 0;
 }
 
 void om_hub_repo_info_free(om_hub_repo_info *info) {
@@ -302,7 +298,7 @@ openmed_status om_hub_repo_info_get(const om_hub_settings *s, const char *repo, 
     http_headers h;
     memset(&h, 0, sizeof h);
     struct curl_slist *list;
-    membuf body = {0};
+    capped_body body = {{0}, 0};
     char errbuf[CURL_ERROR_SIZE] = "";
     CURL *c = new_handle(s, url, &h, &list);
     if (!c) return om_fail(err, OPENMED_ERR_NO_MEMORY, "cannot create an HTTP handle");
@@ -323,11 +319,11 @@ openmed_status om_hub_repo_info_get(const om_hub_settings *s, const char *repo, 
                           : transport_error(rc, url, errbuf, err);
     else if (code >= 400)
         st = http_error(s, code, &h, &w, err);
-    else if (!body.data)
+    else if (!body.buf.data)
         st = om_fail(err, OPENMED_ERR_FORMAT, "%s: empty answer (HTTP %ld)", url, code);
     else
-        st = parse_repo_info(body.data, url, out, err);
-    free(body.data);
+        st = parse_repo_info(body.buf.data, url, out, err);
+    om_buf_free(&body.buf);
     return st;
 }
 
@@ -456,7 +452,10 @@ openmed_status om_hub_download(const om_hub_settings *s, const char *repo, const
         return om_fail(err, OPENMED_ERR_INTEGRITY, "%s in %s: asked for commit %s, the hub answered for %s",
                        file->path, repo, commit, h.repo_commit);
     const char *size_text = h.linked_size[0] ? h.linked_size : h.content_length;
-    uint64_t size = size_text[0] ? strtoull(size_text, NULL, 10) : file->size;
+    uint64_t size = file->size;
+    if (size_text[0] && !om_parse_u64(size_text, &size))
+        return om_fail(err, OPENMED_ERR_INTEGRITY, "%s in %s: the file's size header \"%.40s\" is not a number",
+                       file->path, repo, size_text);
     if (file->size && size != file->size)
         return om_fail(err, OPENMED_ERR_INTEGRITY, "%s in %s: the file list says %llu bytes, the file's headers %llu",
                        file->path, repo, (unsigned long long)file->size, (unsigned long long)size);
@@ -570,7 +569,7 @@ openmed_status om_hub_download(const om_hub_settings *s, const char *repo, const
     if (st) {
         unlink(tmp); /* never leave a corrupt file behind: the next run starts clean */
         close(fd);
-        return om_fail_prefix(err, "%s", repo);
+        return om_fail_prefix(err, st, "%s", repo);
     }
     if (rename(tmp, blob) != 0) {
         int e = errno;

@@ -7,84 +7,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/json.h"
 #include "hub/cache.h"
 #include "hub/digest.h"
 
 #define SIDECAR_SCHEMA "openmed.model_integrity.v1"
 
-typedef struct strbuf {
-    char *data;
-    size_t len, cap;
-    int failed;
-} strbuf;
-
-static void sb_put(strbuf *b, const char *s, size_t n) {
-    if (b->failed) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->cap + n + 1) * 2;
-        char *grown = realloc(b->data, cap);
-        if (!grown) {
-            b->failed = 1;
-            return;
-        }
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = 0;
-}
-
-static void sb_str(strbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
-/* Decode one UTF-8 code point; invalid bytes count as themselves (U+FFFD-free, never loops). */
-static unsigned utf8_next(const unsigned char **p) {
-    const unsigned char *s = *p;
-    unsigned c = s[0];
-    int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
-    for (int i = 1; i <= extra; i++)
-        if ((s[i] & 0xC0) != 0x80) extra = 0;
-    if (extra == 0) {
-        *p = s + 1;
-        return c;
-    }
-    c &= 0x3F >> extra;
-    for (int i = 1; i <= extra; i++) c = (c << 6) | (s[i] & 0x3F);
-    *p = s + 1 + extra;
-    return c;
-}
-
-/* A JSON string as Python's json.dumps writes it (ensure_ascii: \uXXXX, surrogate pairs). */
-static void sb_json_string(strbuf *b, const char *s) {
-    char esc[16];
-    sb_put(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        unsigned c = utf8_next(&p);
-        switch (c) {
-        case '"': sb_str(b, "\\\""); break;
-        case '\\': sb_str(b, "\\\\"); break;
-        case '\n': sb_str(b, "\\n"); break;
-        case '\r': sb_str(b, "\\r"); break;
-        case '\t': sb_str(b, "\\t"); break;
-        case '\b': sb_str(b, "\\b"); break;
-        case '\f': sb_str(b, "\\f"); break;
-        default:
-            if (c < 0x20 || (c >= 0x7F && c < 0x10000)) {
-                snprintf(esc, sizeof esc, "\\u%04x", c);
-                sb_str(b, esc);
-            } else if (c >= 0x10000) {
-                c -= 0x10000;
-                snprintf(esc, sizeof esc, "\\u%04x\\u%04x", 0xD800 + (c >> 10), 0xDC00 + (c & 0x3FF));
-                sb_str(b, esc);
-            } else {
-                char ch = (char)c;
-                sb_put(b, &ch, 1);
-            }
-        }
-    }
-    sb_put(b, "\"", 1);
+/* A JSON string as Python's json.dumps writes it (ensure_ascii). */
+static void json_string(om_buf *b, const char *s) {
+    om_buf_json_string(b, s, strlen(s), 1);
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -94,35 +28,36 @@ openmed_status om_pin_hash(const om_hub_repo_info *info, char out[72], openmed_e
     if (!names) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory");
     for (size_t i = 0; i < info->n_files; i++) names[i] = info->files[i].path;
     qsort(names, info->n_files, sizeof *names, cmp_str); /* byte order = code point order in UTF-8 */
-    strbuf b = {0};
-    sb_str(&b, "{\"released\":");
+    om_buf b;
+    om_buf_init(&b);
+    om_buf_puts(&b, "{\"released\":");
     const char *t = info->last_modified;
     if (strlen(t) >= 10 && t[4] == '-' && t[7] == '-') {
         char date[11];
         memcpy(date, t, 10);
         date[10] = 0;
-        sb_json_string(&b, date);
+        json_string(&b, date);
     } else {
-        sb_str(&b, "null");
+        om_buf_puts(&b, "null");
     }
-    sb_str(&b, ",\"repo_id\":");
-    sb_json_string(&b, info->id);
-    sb_str(&b, ",\"sha\":");
-    sb_json_string(&b, info->sha);
-    sb_str(&b, ",\"siblings\":[");
+    om_buf_puts(&b, ",\"repo_id\":");
+    json_string(&b, info->id);
+    om_buf_puts(&b, ",\"sha\":");
+    json_string(&b, info->sha);
+    om_buf_puts(&b, ",\"siblings\":[");
     for (size_t i = 0; i < info->n_files; i++) {
-        if (i) sb_put(&b, ",", 1);
-        sb_json_string(&b, names[i]);
+        if (i) om_buf_put(&b, ",", 1);
+        json_string(&b, names[i]);
     }
-    sb_str(&b, "]}");
+    om_buf_puts(&b, "]}");
     free(names);
     if (b.failed) {
-        free(b.data);
+        om_buf_free(&b);
         return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory");
     }
     char hex[65];
     om_sha256_hex(b.data, b.len, hex);
-    free(b.data);
+    om_buf_free(&b);
     snprintf(out, 72, "sha256:%s", hex);
     return OPENMED_OK;
 }

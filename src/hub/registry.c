@@ -491,7 +491,7 @@ static openmed_status read_manifest(const char *path, openmed_model_info **rows,
     char *data = NULL;
     size_t size = 0;
     openmed_status st = om_read_file(path, MANIFEST_MAX_BYTES, &data, &size, err);
-    if (st) return om_fail_prefix(err, "model registry manifest");
+    if (st) return om_fail_prefix(err, st, "model registry manifest");
     int line = 0;
     for (char *p = data; p < data + size;) {
         char *end = memchr(p, '\n', (size_t)(data + size - p));
@@ -641,7 +641,7 @@ static openmed_status build_locked(openmed_error *err) {
     if ((st = read_manifest(path, &R.rows, &R.nrows, &cap, err))) return st;
     const char *extra = getenv("OPENMED_EXTRA_MODELS");
     if (extra && extra[0] && (st = read_manifest(extra, &R.rows, &R.nrows, &cap, err)))
-        return om_fail_prefix(err, "OPENMED_EXTRA_MODELS");
+        return om_fail_prefix(err, st, "OPENMED_EXTRA_MODELS");
     for (size_t i = 0; i < R.nrows; i++) {
         const openmed_model_info *m = &R.rows[i];
         char base[KEY_MAX], key[KEY_MAX * 3];
@@ -666,8 +666,6 @@ static openmed_status build_locked(openmed_error *err) {
 }
 
 openmed_status om_registry_load(openmed_error *err) {
-    openmed_error local;
-    if (!err) err = &local; /* om_fail_prefix needs a record to prefix */
     pthread_mutex_lock(&R.lock);
     openmed_status st = OPENMED_OK;
     if (!R.loaded) {

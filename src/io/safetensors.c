@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/utf8.h"
 
 #define OM_ST_MAX_HEADER 100000000ull       /* the reference reader's MAX_HEADER_SIZE */
 #define OM_ST_MAX_OFFSET ((1ull << 48) - 1) /* schema size_t bound */
@@ -79,29 +80,11 @@ static int span_cmp(const void *a, const void *b) {
     return x->index < y->index ? -1 : (x->index > y->index);
 }
 
-/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. Returns the bad offset or -1. */
+/* The offset of the first byte that is not strict UTF-8 (no overlongs, no surrogates, nothing above
+ * U+10FFFF), or -1. */
 static long utf8_invalid_at(const unsigned char *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        size_t len;
-        unsigned cp;
-        if (c < 0x80) { i++; continue; }
-        if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
-        else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
-        else return (long)i;
-        if (n - i < len) return (long)i;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return (long)i;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return (long)i;
-        i += len;
-    }
-    return -1;
+    size_t bad = om_utf8_validate((const char *)s, n);
+    return bad == n ? -1 : (long)bad;
 }
 
 static int is_json_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }

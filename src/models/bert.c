@@ -93,10 +93,10 @@ static openmed_status load_qkv(loader *L, bert_layer *l, int64_t H, const char *
     /* both calls take ownership of the host buffer, also when they fail */
     if ((s = om_params_host_weight(L->p, &l->qkv, w, 3 * H, H, err)) != OPENMED_OK) {
         free(bias);
-        return om_fail_prefix(err, "tensor \"%s\": ", names[0]);
+        return om_fail_prefix(err, s, "tensor \"%s\"", names[0]);
     }
     if ((s = om_params_host_vector(L->p, &l->bqkv, bias, 3 * H, err)) != OPENMED_OK)
-        return om_fail_prefix(err, "tensor \"%s\": ", names[1]);
+        return om_fail_prefix(err, s, "tensor \"%s\"", names[1]);
     return OPENMED_OK;
 }
 

@@ -454,7 +454,7 @@ static openmed_status deberta_forward(const void *weights, const om_model_config
         goto done;
 done:
     deberta_run_free(&r, be);
-    if (s) om_fail_prefix(err, "DeBERTa forward (%s): ", cfg->path ? cfg->path : "model");
+    if (s) om_fail_prefix(err, s, "DeBERTa forward (%s)", cfg->path ? cfg->path : "model");
     return s;
 }
 

@@ -96,7 +96,7 @@ openmed_status om_params_weight(om_params *p, om_weight *w, int64_t rows, int64_
     s = p->be->prepare_weight(p->be, w, 0, err);
     if (s) {
         p->n_weights--;
-        return om_fail_prefix(err, "preparing tensor %s: ", name);
+        return om_fail_prefix(err, s, "preparing tensor %s", name);
     }
     return OPENMED_OK;
 }
@@ -164,7 +164,7 @@ static openmed_status vector_v(om_params *p, const float **out, int64_t n, int o
     }
     to_f32(t->data, dt, host, (size_t)n);
     const float *v = p->be->prepare_vector(p->be, host, n, err);
-    if (!v) return om_fail_prefix(err, "preparing tensor %s: ", name);
+    if (!v) return om_fail_prefix(err, err ? err->status : OPENMED_ERR_NO_MEMORY, "preparing tensor %s", name);
     if (push((void ***)&p->vectors, &p->n_vectors, &p->cap_vectors, (void *)v)) {
         p->be->release_vector(p->be, v);
         return om_fail(err, OPENMED_ERR_NO_MEMORY, "loading tensor %s: out of memory", name);
@@ -265,7 +265,7 @@ openmed_status om_params_host_vector(om_params *p, const float **out, float *hos
         return om_fail(err, OPENMED_ERR_NO_MEMORY, "computed vector [%lld]: out of memory", (long long)n);
     }
     const float *v = p->be->prepare_vector(p->be, host, n, err);
-    if (!v) return om_fail_prefix(err, "computed vector [%lld]: ", (long long)n);
+    if (!v) return om_fail_prefix(err, err ? err->status : OPENMED_ERR_NO_MEMORY, "computed vector [%lld]", (long long)n);
     if (push((void ***)&p->vectors, &p->n_vectors, &p->cap_vectors, (void *)v)) {
         p->be->release_vector(p->be, v);
         return om_fail(err, OPENMED_ERR_NO_MEMORY, "computed vector [%lld]: out of memory", (long long)n);

@@ -180,7 +180,7 @@ done:
     }
     free(positions);
     free(types);
-    if (s) om_fail_prefix(err, "Longformer forward (%s): ", cfg->path ? cfg->path : "model");
+    if (s) om_fail_prefix(err, s, "Longformer forward (%s)", cfg->path ? cfg->path : "model");
     return s;
 }
 

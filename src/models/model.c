@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/num.h"
 #include "core/log.h"
 #include "hub/hub.h"
 #include "hub/privacy_routing.h"
@@ -152,16 +153,15 @@ static openmed_status parse_labels(om_model_config *cfg, openmed_error *err) {
         return OPENMED_OK;
     }
     for (const cJSON *e = id2label->child; e; e = e->next) {
-        char *end = NULL;
-        long id = strtol(e->string, &end, 10);
-        if (!e->string[0] || *end || !isdigit((unsigned char)e->string[0]) || id < 0 || id >= n)
+        long long id;
+        if (!isdigit((unsigned char)e->string[0]) || !om_parse_int(e->string, 0, n - 1, &id))
             return om_fail(err, OPENMED_ERR_CONFIG,
                            "%s: id2label key \"%.32s\" is not an integer in [0, %d) (ids must be dense)", cfg->path,
                            e->string, n);
         if (!cJSON_IsString(e))
-            return om_fail(err, OPENMED_ERR_CONFIG, "%s: id2label[%ld] must be a string", cfg->path, id);
+            return om_fail(err, OPENMED_ERR_CONFIG, "%s: id2label[%lld] must be a string", cfg->path, id);
         if (cfg->id2label[id])
-            return om_fail(err, OPENMED_ERR_CONFIG, "%s: id2label id %ld appears twice", cfg->path, id);
+            return om_fail(err, OPENMED_ERR_CONFIG, "%s: id2label id %lld appears twice", cfg->path, id);
         if (!(cfg->id2label[id] = strdup(e->valuestring)))
             return om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: out of memory", cfg->path);
     }
@@ -402,7 +402,7 @@ openmed_status openmed_model_load(const char *name_or_path, const openmed_model_
     openmed_status s = openmed_device_resolve(options->device && options->device[0] ? options->device : NULL, cfg,
                                               &choice, err);
     if (s == OPENMED_OK) s = openmed_device_check(&choice, err);
-    if (s != OPENMED_OK) return om_fail_prefix(err, "loading model %s", name_or_path);
+    if (s != OPENMED_OK) return om_fail_prefix(err, s, "loading model %s", name_or_path);
 
     /* MLX-only privacy-filter artifacts run as their PyTorch checkpoints (warned once, §6.2). */
     char routed[OPENMED_PATH_MAX];
@@ -429,7 +429,7 @@ openmed_status openmed_model_load(const char *name_or_path, const openmed_model_
     int threads = options->num_threads > 0 ? options->num_threads : cfg->num_threads;
     om_backend *be = NULL;
     s = om_backend_create(choice.resolved, threads, &be, err);
-    if (s != OPENMED_OK) return om_fail_prefix(err, "loading model %s (device requested by %s)", dir,
+    if (s != OPENMED_OK) return om_fail_prefix(err, s, "loading model %s (device requested by %s)", dir,
                                                openmed_device_source_name(choice.source));
     if (dtype == OPENMED_DTYPE_FLOAT16 || dtype == OPENMED_DTYPE_BFLOAT16) {
         if (be->set_precision) /* before weights are prepared, so they are stored for that precision */
@@ -438,7 +438,7 @@ openmed_status openmed_model_load(const char *name_or_path, const openmed_model_
             OM_WARN("dtype %s requested: the %s backend computes in float32", openmed_dtype_name(dtype), be->name);
         if (s != OPENMED_OK) {
             om_backend_destroy(be);
-            return om_fail_prefix(err, "loading model %s", dir);
+            return om_fail_prefix(err, s, "loading model %s", dir);
         }
     }
     s = om_model_load_dir(dir, be, 1, 1, out, err);

@@ -295,7 +295,7 @@ done:
             if (bufs[i]) be->free(be, bufs[i]);
     }
     free(positions);
-    if (s) om_fail_prefix(err, "ModernBERT forward (%s): ", cfg->path ? cfg->path : "model");
+    if (s) om_fail_prefix(err, s, "ModernBERT forward (%s)", cfg->path ? cfg->path : "model");
     return s;
 }
 

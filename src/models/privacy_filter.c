@@ -233,7 +233,7 @@ static openmed_status pf_weight(pf_weights *w, const om_safetensors *st, om_weig
     out->rows = ndim == 3 ? t->shape[0] * t->shape[1] : t->shape[0];
     out->cols = t->shape[ndim - 1];
     out->hints = hints;
-    if ((s = w->be->prepare_weight(w->be, out, 1, err))) return om_fail_prefix(err, "preparing tensor %s: ", name);
+    if ((s = w->be->prepare_weight(w->be, out, 1, err))) return om_fail_prefix(err, s, "preparing tensor %s", name);
     w->prepared[w->n_prepared++] = out;
     return OPENMED_OK;
 }
@@ -281,7 +281,7 @@ static openmed_status pf_vector(pf_weights *w, const om_safetensors *st, const f
     const float *v = w->be->prepare_vector(w->be, host, n, err);
     if (!v) {
         free(host);
-        return om_fail_prefix(err, "preparing tensor %s: ", name);
+        return om_fail_prefix(err, err ? err->status : OPENMED_ERR_NO_MEMORY, "preparing tensor %s", name);
     }
     w->host[w->n_vectors] = host;
     w->vectors[w->n_vectors++] = v;
@@ -497,7 +497,7 @@ done:;
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (bufs[i]) be->free(be, bufs[i]);
     free(positions);
-    if (s) om_fail_prefix(err, "privacy filter forward (%s): ", cfg->path ? cfg->path : "model");
+    if (s) om_fail_prefix(err, s, "privacy filter forward (%s)", cfg->path ? cfg->path : "model");
     return s;
 }
 

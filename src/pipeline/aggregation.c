@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/utf8.h"
 
 /* A non-special token with what HF's gather_pre_entities keeps. */
 typedef struct pre_entity {
@@ -236,7 +237,7 @@ static openmed_status group_items(const om_agg_params *p, const om_token_strings
     return OPENMED_OK;
 }
 
-/* --- privacy (issue 6): with the Viterbi decoder a window's entities are BIOES spans
+/* --- privacy filter: with the Viterbi decoder a window's entities are BIOES spans
  * (src/privacy/spans.h: grapheme-snapped, trimmed, refined; word = the text slice), not HF groups. */
 static openmed_status viterbi_entities(const om_agg_params *p, const om_text_index *text, const om_window_logits *w,
                                        const int32_t *labels, const float *probs, om_entity_list *out,

@@ -85,8 +85,7 @@ static openmed_status prepare_text(const om_analyzer *a, const char *text, size_
     if (st != OPENMED_OK) return st;
     st = om_tokenizer_encode(a->tok, text, len, 0, &w->content, err);
     if (st != OPENMED_OK) {
-        om_fail_prefix(err, "%s", what);
-        return st;
+        return om_fail_prefix(err, st, "%s", what);
     }
     om_window_plan_args args = {(int64_t)w->content.count, a->max_length,
                                 (int)om_tokenizer_num_special_tokens(a->tok), a->stride, a->mode};
@@ -99,8 +98,7 @@ static openmed_status prepare_text(const om_analyzer *a, const char *text, size_
         st = om_tokenizer_wrap_single(a->tok, &w->content, (size_t)w->wins[i].start, (size_t)w->wins[i].stop,
                                       &w->win_enc[i], err);
         if (st != OPENMED_OK) {
-        om_fail_prefix(err, "%s", what);
-        return st;
+        return om_fail_prefix(err, st, "%s", what);
     }
         w->n_tokens += (int64_t)w->win_enc[i].count;
     }
@@ -170,7 +168,7 @@ openmed_status om_analyze_texts(const om_analyzer *a, const char *const *texts, 
     }
     for (size_t i = 0; i < n && st == OPENMED_OK; i++) {
         st = aggregate_text(a, &work[i], &results[i], err);
-        if (st != OPENMED_OK) om_fail_prefix(err, "text %zu", i);
+        if (st != OPENMED_OK) om_fail_prefix(err, st, "text %zu", i);
     }
     if (st != OPENMED_OK)
         for (size_t i = 0; i < n; i++) om_result_clear(&results[i]);

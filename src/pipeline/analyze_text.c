@@ -88,7 +88,7 @@ static openmed_status plan_text(const om_analyzer *a, const char *text, size_t i
                                window_capacity(a)};
         st = om_chunks_plan(t->sent, t->n_sent, tokens, &lim, &t->chunks, &t->n_chunks, err);
     } else {
-        om_fail_prefix(err, "%s", what);
+        om_fail_prefix(err, st, "%s", what);
     }
     free(tokens);
     return st;
@@ -264,7 +264,7 @@ openmed_status openmed_analyze(openmed_pipeline *pipeline, const char *const *te
     if (st != OPENMED_OK) goto done;
     for (size_t i = 0, k = 0; i < n_texts && st == OPENMED_OK; k += plans[i].n_chunks, i++) {
         st = finish_text(&plans[i], results + k, options, &labels, a.max_length, &analyses[i], err);
-        if (st != OPENMED_OK) om_fail_prefix(err, "text %zu", i);
+        if (st != OPENMED_OK) om_fail_prefix(err, st, "text %zu", i);
     }
     if (st == OPENMED_OK) {
         *out = analyses;

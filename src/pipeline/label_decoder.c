@@ -18,7 +18,7 @@ openmed_status om_label_decoder_init_config(om_label_decoder *d, openmed_label_d
     switch (kind) {
     case OPENMED_DECODER_ARGMAX:
         return OPENMED_OK;
-    case OPENMED_DECODER_VITERBI: /* privacy (issue 6): BIOES scheme and transition biases */
+    case OPENMED_DECODER_VITERBI: /* privacy filter: BIOES scheme and transition biases */
         return om_privacy_decoder_create(id2label, n_labels, config, "config.json",
                                          (om_privacy_decoder **)&d->state, err);
     }

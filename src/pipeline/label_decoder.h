@@ -33,7 +33,7 @@ openmed_status om_label_decoder_init_config(om_label_decoder *d, openmed_label_d
 openmed_status om_label_decoder_run(const om_label_decoder *d, const float *probs, const float *logits,
                                     const uint8_t *special, int64_t n, int32_t *labels, openmed_error *err);
 
-/* Viterbi decoder only (privacy, issue 6): a window's entities as BIOES spans (OpenMed's
+/* Viterbi decoder only (privacy filter): a window's entities as BIOES spans (OpenMed's
  * privacy-filter decoding, src/privacy/spans.h) instead of Hugging Face grouping. labels from
  * om_label_decoder_run, probs the softmax scores [n, n_labels], offsets [2n] code points of text. */
 openmed_status om_label_decoder_entities(const om_label_decoder *d, const char *text, size_t len, const int32_t *labels,

@@ -27,7 +27,4 @@ int32_t om_text_codepoint(const om_text_index *ix, int64_t i);
 /* Byte range of the code-point slice [start, end), clamped to the text like a Python slice. */
 void om_text_slice(const om_text_index *ix, int64_t start, int64_t end, size_t *byte_start, size_t *byte_len);
 
-/* Number of code points in a NUL-terminated UTF-8 string (invalid bytes count one each). */
-int64_t om_utf8_length(const char *s);
-
 #endif

@@ -1,4 +1,4 @@
-/* public_api.c: the privacy-filter functions of include/openmed.h (issue 6 section). */
+/* public_api.c: the privacy-filter functions of include/openmed.h (privacy filter section). */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>

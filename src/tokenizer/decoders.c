@@ -173,13 +173,11 @@ int om_decoder_chain(const om_decoder *d, char ***tokens, size_t *count) {
                 if (!om_buf_append(&bytes, s, len)) { om_buf_free(&bytes); return 0; }
             }
         }
-        char *out = NULL;
-        size_t osz = 0, ocap = 0;
-        int ok = om_utf8_lossy_append((const unsigned char *)bytes.data, bytes.len, &out, &osz, &ocap);
+        om_buf text = {0};
+        int ok = om_utf8_append_lossy(&text, bytes.data, bytes.len);
         om_buf_free(&bytes);
-        if (!ok) { free(out); return 0; }
-        if (!out) out = om_strdup("");
-        return replace_list(tokens, count, out);
+        if (!ok) { om_buf_free(&text); return 0; }
+        return replace_list(tokens, count, text.data);
     }
     case OM_DEC_WORDPIECE: {
         size_t pl = strlen(d->prefix);

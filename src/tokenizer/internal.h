@@ -11,21 +11,12 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/json.h"
+#include "core/str.h"
+#include "core/utf8.h"
 #include "tokenizer/tokenizer.h"
 
-/* ---------------------------------------------------------------- UTF-8 (utf8.c) */
-
-/* Decode the code point at s[i] (valid UTF-8 assumed); stores its byte length in *n. */
-uint32_t om_utf8_decode(const char *s, size_t i, size_t *n);
-/* Encode cp into out (4 bytes max); returns the byte length. */
-int om_utf8_encode(uint32_t cp, char *out);
-/* Byte length of the sequence starting with lead byte b (1 for invalid leads). */
-int om_utf8_len(unsigned char b);
-/* Index of the first invalid byte, or len when s is valid UTF-8. */
-size_t om_utf8_validate(const char *s, size_t len);
-/* Append s decoded as UTF-8 "lossily" (Rust String::from_utf8_lossy: U+FFFD per maximal
- * invalid subpart) to a growing buffer. Returns 0 on allocation failure. */
-int om_utf8_lossy_append(const unsigned char *s, size_t len, char **buf, size_t *size, size_t *cap);
+/* ---------------------------------------------------------------- Unicode (unicode.c) */
 
 /* Unicode predicates with Rust/HF meaning. */
 int om_uc_is_whitespace(uint32_t cp);   /* char::is_whitespace (White_Space) */
@@ -391,11 +382,5 @@ struct openmed_tokenizer {
 /* Fill model_max_length / special ids / cleanup from tokenizer_config.json (or special_tokens_map) text. */
 openmed_status om_tokenizer_apply_config(om_tokenizer *tok, const char *config_json, const char *name,
                                          openmed_error *err);
-
-/* JSON helpers (tokenizer.c). */
-int om_json_bool(const cJSON *o, const char *key, int dflt);
-const char *om_json_str(const cJSON *o, const char *key); /* NULL when absent or null */
-char *om_strdup(const char *s);
-char *om_strndup(const char *s, size_t n);
 
 #endif

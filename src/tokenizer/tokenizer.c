@@ -8,27 +8,6 @@
 
 #define OM_TOKENIZER_JSON_MAX ((size_t)1 << 30)
 
-char *om_strdup(const char *s) { return om_strndup(s, strlen(s)); }
-
-char *om_strndup(const char *s, size_t n) {
-    char *d = malloc(n + 1);
-    if (!d) return NULL;
-    memcpy(d, s, n);
-    d[n] = 0;
-    return d;
-}
-
-int om_json_bool(const cJSON *o, const char *key, int dflt) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (cJSON_IsBool(v)) return cJSON_IsTrue(v);
-    return dflt;
-}
-
-const char *om_json_str(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 void om_tokenizer_free(om_tokenizer *tok) {
     if (!tok) return;
     if (tok->normalizer) { om_normalizer_free(tok->normalizer); free(tok->normalizer); }
@@ -146,7 +125,7 @@ openmed_status om_tokenizer_load_json(const char *json, size_t json_len, const c
     if (!st && config_json) st = om_tokenizer_apply_config(t, config_json, "tokenizer_config.json", err);
     if (st) {
         om_tokenizer_free(t);
-        return om_fail_prefix(err, "%s", name);
+        return om_fail_prefix(err, st, "%s", name);
     }
     *out = t;
     return OPENMED_OK;
@@ -426,7 +405,7 @@ openmed_status om_tokenizer_load_dir(const char *dir, om_tokenizer **out, openme
         if (!st && map) st = om_tokenizer_apply_config(*out, map, "special_tokens_map.json", err);
         if (!st && config) st = om_tokenizer_apply_config(*out, config, "tokenizer_config.json", err);
         if (st && *out) { om_tokenizer_free(*out); *out = NULL; }
-        if (st) om_fail_prefix(err, "%s", dir);
+        if (st) om_fail_prefix(err, st, "%s", dir);
     }
     free(config);
     free(map);

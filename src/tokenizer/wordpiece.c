@@ -47,7 +47,7 @@ openmed_status om_wordpiece_from_vocab_txt(om_model *m, const char *text, size_t
         if (om_utf8_validate(text + i, te - i) != te - i)
             return om_fail(err, OPENMED_ERR_FORMAT, "%s: line %d is not UTF-8", name, (int)id + 1);
         openmed_status st = om_vocab_add(&m->vocab, text + i, te - i, id, err);
-        if (st) return om_fail_prefix(err, "%s", name);
+        if (st) return om_fail_prefix(err, st, "%s", name);
         id++;
         i = e + 1;
     }

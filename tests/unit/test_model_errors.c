@@ -295,6 +295,11 @@ static void test_folders_and_devices(void) {
     opt.device = "cuda:7"; /* no such GPU on the test machines (or GPU 7 of a real one) */
     CHECK(openmed_model_load(SRC, &opt, &m, &err) == OPENMED_ERR_DEVICE);
     CHECK_MSG(strstr(err.message, "cuda") != NULL, "message: %s", err.message);
+    /* Without an error record the status is the same: a missing device is DEVICE, not INTERNAL. */
+    CHECK_INT(openmed_model_load(SRC, &opt, &m, NULL), OPENMED_ERR_DEVICE);
+    opt.device = "mps";
+    CHECK_INT(openmed_model_load(SRC, &opt, &m, NULL), OPENMED_ERR_DEVICE);
+    CHECK(m == NULL);
     om_backend *b = NULL;
     CHECK_INT(om_backend_create("mps", 1, &b, &err), OPENMED_ERR_DEVICE);
     CHECK(strstr(err.message, "Metal") != NULL);

@@ -92,7 +92,7 @@ int cmd_analyze(int argc, char **argv) {
             model_path = v;
         } else if (!strcmp(a, "--aggregation-strategy")) {
             if (openmed_aggregation_parse(v, &po.aggregation, &err) != OPENMED_OK) return cli_report(&err) + 1;
-        } else if (!strcmp(a, "--decoder")) { /* privacy (issue 6) */
+        } else if (!strcmp(a, "--decoder")) { /* privacy filter */
             if (openmed_label_decoder_parse(v, &po.decoder, &err) != OPENMED_OK) return cli_report(&err) + 1;
             decoder_given = 1;
         } else if (!strcmp(a, "--stride")) {
@@ -184,7 +184,7 @@ int cmd_analyze(int argc, char **argv) {
     openmed_pipeline *pipe = NULL;
     FILE *out = stdout;
     int rc = 0;
-    /* privacy (issue 6): MLX-only privacy-filter names run as their PyTorch checkpoints */
+    /* privacy filter: MLX-only privacy-filter names run as their PyTorch checkpoints */
     char resolved[OPENMED_PATH_MAX];
     if (openmed_is_privacy_filter(model_path) &&
         openmed_privacy_filter_resolve(model_path, resolved, sizeof resolved, &err) == OPENMED_OK &&
