@@ -10,7 +10,7 @@
 
 static char *onig_compatible(const char *re) {
     om_buf b = {0};
-    int in_class = 0, ok = om_buf_reserve(&b, strlen(re) + 1);
+    int in_class = 0, ok = om_buf_append(&b, "", 0); /* terminated even when re is "" */
     for (size_t i = 0; ok && re[i]; i++) {
         char c = re[i];
         if (c == '\\' && re[i + 1]) {
