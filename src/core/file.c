@@ -5,21 +5,56 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.h"
+
+static const char *file_kind(mode_t mode) {
+    return S_ISDIR(mode) ? "a folder" : S_ISFIFO(mode) ? "a FIFO (named pipe)" : S_ISCHR(mode) ? "a character device"
+           : S_ISBLK(mode) ? "a block device" : S_ISSOCK(mode) ? "a socket" : "not a regular file";
+}
+
+openmed_status om_open_regular(const char *path, FILE **out, openmed_error *err) {
+    *out = NULL;
+    /* O_NONBLOCK: opening a FIFO with no writer (or some devices) must not hang before the check */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return om_fail(err, errno == ENOENT ? OPENMED_ERR_NOT_FOUND : OPENMED_ERR_IO, "%s: cannot open: %s", path,
+                       strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return om_fail(err, OPENMED_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return om_fail(err, OPENMED_ERR_IO, "%s: is %s, not a regular file", path, file_kind(st.st_mode));
+    }
+    int flags = fcntl(fd, F_GETFL);
+    FILE *f = flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 ? NULL : fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        return om_fail(err, OPENMED_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+    }
+    *out = f;
+    return OPENMED_OK;
+}
 
 openmed_status om_read_file(const char *path, size_t max_bytes, char **data, size_t *size,
                             openmed_error *err) {
     *data = NULL;
     if (size) *size = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return om_fail(err, errno == ENOENT ? OPENMED_ERR_NOT_FOUND : OPENMED_ERR_IO,
-                           "%s: cannot open: %s", path, strerror(errno));
+    FILE *f;
+    openmed_status s = om_open_regular(path, &f, err);
+    if (s != OPENMED_OK) return s;
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fileno(f), &st) != 0) {
         fclose(f);
-        return om_fail(err, OPENMED_ERR_IO, "%s: not a regular file", path);
+        return om_fail(err, OPENMED_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
     }
     size_t n = (size_t)st.st_size;
     if (max_bytes && n > max_bytes) {

@@ -3,10 +3,16 @@
 #define OM_CORE_FILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "openmed.h"
 
-/* Read a whole file into a NUL-terminated malloc'd buffer; *size excludes the NUL.
+/* Open `path` for reading, refusing anything but a regular file (a FIFO, device, socket or
+ * folder fails with OPENMED_ERR_IO naming its kind) without ever blocking on it. Standard input
+ * is the caller's business: it never comes through here. */
+openmed_status om_open_regular(const char *path, FILE **out, openmed_error *err);
+
+/* Read a whole file (a regular file only, as om_open_regular) into a NUL-terminated malloc'd buffer; *size excludes the NUL.
  * `max_bytes` caps the size (0 = no cap) so a huge or hostile file fails cleanly. */
 openmed_status om_read_file(const char *path, size_t max_bytes, char **data, size_t *size,
                             openmed_error *err);

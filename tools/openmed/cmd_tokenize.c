@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "core/file.h"
 
 static const char *tokenize_usage =
     "usage: openmed tokenize --model PATH [--no-special-tokens] [TEXT | --input FILE]\n"
@@ -143,9 +144,10 @@ int cmd_tokenize(int argc, char **argv) {
         rc = emit(tok, text, strlen(text), special, &enc, NULL, stdout);
         openmed_encoding_free(&enc);
     } else if (input) {
-        FILE *in = fopen(input, "rb");
-        if (!in) {
-            fprintf(stderr, "openmed: %s: cannot open\n", input);
+        FILE *in;
+        openmed_error err;
+        if (om_open_regular(input, &in, &err) != OPENMED_OK) { /* a FIFO or device would hang */
+            fprintf(stderr, "openmed: %s\n", err.message);
             rc = 1;
         } else {
             rc = each_line(tok, in, input, ends_with(input, ".jsonl"), special, stdout);
