@@ -56,6 +56,25 @@ static openmed_status prepare_added(om_tokenizer *t, openmed_error *err) {
     return OPENMED_OK;
 }
 
+/* Every id a post-processor adds lies inside the id space (HF would emit it and the model's
+ * embedding lookup would fail later; here the tokenizer.json is refused naming the token). */
+static openmed_status check_post_ids(const om_postprocessor *p, size_t id_space, openmed_error *err) {
+    if (!p) return OPENMED_OK;
+    for (size_t i = 0; i < p->nsingle; i++) {
+        const om_template_piece *piece = &p->single[i];
+        for (size_t k = 0; !piece->is_sequence && k < piece->count; k++)
+            if (piece->ids[k] < 0 || (size_t)piece->ids[k] >= id_space)
+                return om_fail(err, OPENMED_ERR_FORMAT,
+                               "post_processor: special token \"%.64s\" has id %d, outside the %zu ids of the vocabulary",
+                               piece->tokens && piece->tokens[k] ? piece->tokens[k] : "?", (int)piece->ids[k], id_space);
+    }
+    for (size_t i = 0; i < p->nchildren; i++) {
+        openmed_status st = check_post_ids(&p->children[i], id_space, err);
+        if (st) return st;
+    }
+    return OPENMED_OK;
+}
+
 static openmed_status parse_component(void **slot, size_t size, const cJSON *j,
                                       openmed_status (*parse)(void *, const cJSON *, openmed_error *),
                                       void (*free_fn)(void *), openmed_error *err) {
@@ -122,6 +141,7 @@ openmed_status om_tokenizer_load_json(const char *json, size_t json_len, const c
     if (!st) st = om_added_vocab_parse(&t->added, cJSON_GetObjectItemCaseSensitive(root, "added_tokens"), err);
     cJSON_Delete(root);
     if (!st) st = prepare_added(t, err);
+    if (!st) st = check_post_ids(t->postprocessor, t->id_space, err);
     if (!st && config_json) st = om_tokenizer_apply_config(t, config_json, "tokenizer_config.json", err);
     if (st) {
         om_tokenizer_free(t);

@@ -96,6 +96,10 @@ int main(void) {
     expect_fail_replaced("\"decoder\":{\"type\":\"ByteLevel\"}", "\"decoder\":{\"type\":\"Riddle\"}", OPENMED_ERR_UNSUPPORTED,
                          "unknown decoder type \"Riddle\"");
 
+    /* a template's special token id outside the vocabulary (found by fuzz_tokenizer_json) */
+    expect_fail_replaced("\"ids\":[0]", "\"ids\":[742]", OPENMED_ERR_FORMAT,
+                         "special token \"<s>\" has id 742, outside the 6 ids of the vocabulary");
+
     /* vocab / merges inconsistencies (HF tokenizers #2151, #2153: vocab {a, b} with merge "a b") */
     expect_fail_replaced("\"ab\":3,", "", OPENMED_ERR_FORMAT, "merge 0 makes \"ab\", which is not in the vocabulary");
     expect_fail_replaced("\"merges\":[\"a b\"", "\"merges\":[\"a c\"", OPENMED_ERR_FORMAT, "uses \"c\", which is not in the vocabulary");
