@@ -7,46 +7,31 @@
 #include "hub/client.h"
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "core/buf.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/log.h"
-#include "core/num.h"
 #include "hub/cache.h"
+#include "hub/http.h"
 
 #define API_MAX_BYTES (64u << 20)
-#define URL_MAX 8192
-
-typedef struct http_headers {
-    char repo_commit[64];
-    char linked_etag[160];
-    char etag[160];
-    char linked_size[32];
-    char content_length[32];
-    char location[URL_MAX];
-    char error_code[64];
-    char error_message[256];
-} http_headers;
+#define URL_MAX OM_HTTP_URL_MAX
 
 /* The pieces of context an HTTP error message names. */
 typedef struct http_what {
     const char *repo, *revision, *file, *url;
 } http_what;
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 /* ---------------------------------------------------------------- URLs and headers */
 
@@ -70,52 +55,17 @@ static int url_encode(const char *in, int keep_slash, char *out, size_t size) {
     return 0;
 }
 
-/* Make a Location header absolute against the endpoint's scheme://host. */
-static void absolute_url(const char *endpoint, const char *location, char *out, size_t size) {
-    if (strstr(location, "://")) {
-        if (snprintf(out, size, "%s", location) >= (int)size) out[0] = 0;
-        return;
-    }
-    const char *host = strstr(endpoint, "://");
-    host = host ? host + 3 : endpoint;
-    size_t origin = (size_t)(strchr(host, '/') ? strchr(host, '/') - endpoint : (ptrdiff_t)strlen(endpoint));
-    if (snprintf(out, size, "%.*s%s%s", (int)origin, endpoint, location[0] == '/' ? "" : "/", location) >= (int)size)
-        out[0] = 0; /* too long to follow: the caller reports the empty URL */
-}
-
-static void header_value(const char *line, size_t len, size_t name_len, char *out, size_t size) {
-    const char *v = line + name_len;
-    size_t n = len - name_len;
-    while (n && (*v == ' ' || *v == '\t')) v++, n--;
-    while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ')) n--;
-    if (n >= size) n = size - 1;
-    memcpy(out, v, n);
-    out[n] = 0;
-}
-
-static size_t on_header(char *line, size_t one, size_t len, void *user) {
-    http_headers *h = user;
-    len *= one;
-    if (len >= 5 && !strncmp(line, "HTTP/", 5)) { /* a new response (after a redirect): start over */
-        memset(h, 0, sizeof *h);
-        return len;
-    }
-    static const struct { const char *name; size_t off, size; } wanted[] = {
-        {"x-repo-commit:", offsetof(http_headers, repo_commit), sizeof(((http_headers *)0)->repo_commit)},
-        {"x-linked-etag:", offsetof(http_headers, linked_etag), sizeof(((http_headers *)0)->linked_etag)},
-        {"etag:", offsetof(http_headers, etag), sizeof(((http_headers *)0)->etag)},
-        {"x-linked-size:", offsetof(http_headers, linked_size), sizeof(((http_headers *)0)->linked_size)},
-        {"content-length:", offsetof(http_headers, content_length), sizeof(((http_headers *)0)->content_length)},
-        {"location:", offsetof(http_headers, location), sizeof(((http_headers *)0)->location)},
-        {"x-error-code:", offsetof(http_headers, error_code), sizeof(((http_headers *)0)->error_code)},
-        {"x-error-message:", offsetof(http_headers, error_message), sizeof(((http_headers *)0)->error_message)},
-    };
-    for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
-        size_t n = strlen(wanted[i].name);
-        if (len >= n && !strncasecmp(line, wanted[i].name, n))
-            header_value(line, len, n, (char *)h + wanted[i].off, wanted[i].size);
-    }
-    return len;
+/* Make a Location header absolute against the URL that sent it. */
+static int absolute_url(const char *base, const char *location, char *out, size_t size) {
+    CURLU *u = curl_url();
+    char *full = NULL;
+    int ok = u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+             curl_url_set(u, CURLUPART_URL, location, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_URL, &full, 0) == CURLUE_OK && strlen(full) < size;
+    if (ok) snprintf(out, size, "%s", full);
+    curl_free(full);
+    curl_url_cleanup(u);
+    return ok ? 0 : -1;
 }
 
 /* ETag values come quoted, sometimes weak: W/"abc" -> abc. */
@@ -128,49 +78,36 @@ static void normalize_etag(const char *in, char *out, size_t size) {
     out[n] = 0;
 }
 
-static CURL *new_handle(const om_hub_settings *s, const char *url, http_headers *h, struct curl_slist **list) {
-    pthread_once(&curl_once, curl_init_once);
-    CURL *c = curl_easy_init();
-    if (!c) return NULL;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "openmed-c/" OPENMED_VERSION_STRING " (huggingface_hub compatible)");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 20L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L); /* give up on a stalled transfer after a minute */
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
-    *list = NULL;
-    /* The token goes to the hub only; libcurl drops it when a redirect leaves the host. */
-    if (s->token[0] && !strncmp(url, s->endpoint, strlen(s->endpoint))) {
-        char auth[320];
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->token);
-        *list = curl_slist_append(*list, auth);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, *list);
-    }
-    return c;
+/* A decimal header value; -1 when absent or not a plain number. */
+static int64_t header_number(const char *v) {
+    if (!v[0]) return -1;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || *end || v[0] == '-' || n > INT64_MAX) return -1;
+    return (int64_t)n;
 }
 
 /* ---------------------------------------------------------------- errors */
 
-static openmed_status transport_error(CURLcode rc, const char *url, const char *errbuf, openmed_error *err) {
-    const char *why = errbuf && errbuf[0] ? errbuf : curl_easy_strerror(rc);
-    switch (rc) {
+static openmed_status transport_error(const om_http_response *r, const char *url, openmed_error *err) {
+    switch (r->rc) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_CONNECT:
         return om_fail(err, OPENMED_ERR_NETWORK,
                        "cannot reach %s (%s): the network is down or the hub is unreachable; use a cached model "
                        "with OPENMED_OFFLINE=1",
-                       url, why);
+                       url, r->why);
     case CURLE_OPERATION_TIMEDOUT:
-        return om_fail(err, OPENMED_ERR_NETWORK, "%s: timed out (%s)", url, why);
+    case CURLE_ABORTED_BY_CALLBACK:
+        return om_fail(err, OPENMED_ERR_NETWORK, "%s: timed out (%s)", url, r->why);
     default:
-        return om_fail(err, OPENMED_ERR_NETWORK, "%s: %s", url, why);
+        return om_fail(err, OPENMED_ERR_NETWORK, "%s: %s", url, r->why);
     }
 }
 
-static openmed_status http_error(const om_hub_settings *s, long code, const http_headers *h, const http_what *w,
+static openmed_status http_error(const om_hub_settings *s, long code, const om_http_headers *h, const http_what *w,
                                  openmed_error *err) {
     const char *ec = h->error_code;
     const char *msg = h->error_message[0] ? h->error_message : "";
@@ -200,20 +137,45 @@ static openmed_status http_error(const om_hub_settings *s, long code, const http
 
 /* ---------------------------------------------------------------- revision API */
 
-/* An API answer in memory, refused beyond API_MAX_BYTES. */
-typedef struct capped_body {
-    om_buf buf;
+typedef struct membuf {
+    char *data;
+    size_t size;
     int too_big;
-} capped_body;
+} membuf;
 
-static size_t on_memory(char *ptr, size_t one, size_t n, void *user) {
-    capped_body *b = user;
-    n *= one;
-    if (b->buf.len + n > API_MAX_BYTES) {
+static int on_memory(const char *ptr, size_t n, long code, const om_http_headers *h, void *user) {
+    membuf *b = user;
+    if (b->size + n > API_MAX_BYTES) {
         b->too_big = 1;
         return 0;
     }
-    return om_buf_append(&b->buf, ptr, n) ? n : 0;
+    char *grown = realloc(b->data, b->size + n + 1);
+    if (!grown) return 0;
+    b->data = grown;
+    memcpy(b->data + b->size, ptr, n);
+    b->size += n;
+    b->data[b->size] = 0;
+    return 1;
+}
+
+/* Perform a metadata request, trying again after transient failures (s->retries times, with
+ * backoff). `reset` clears what a failed attempt left in rq->user. */
+static openmed_status metadata_request(const om_hub_settings *s, const om_http_request *rq, om_http_response *r,
+                                       void (*reset)(void *), openmed_error *err) {
+    for (int attempt = 0;; attempt++) {
+        if (reset) reset(rq->user);
+        openmed_status st = om_http_perform(s, rq, r, err);
+        if (st || !om_http_transient(r) || attempt >= s->retries) return st;
+        OM_WARN("hub: %s: %s; trying again (%d of %d)", rq->url, r->rc ? r->why : "server busy", attempt + 1,
+                s->retries);
+        om_http_backoff(attempt + 1, r);
+    }
+}
+
+static void membuf_reset(void *user) {
+    membuf *b = user;
+    free(b->data);
+    memset(b, 0, sizeof *b);
 }
 
 void om_hub_repo_info_free(om_hub_repo_info *info) {
@@ -295,69 +257,92 @@ openmed_status om_hub_repo_info_get(const om_hub_settings *s, const char *repo, 
     if (url_encode(revision, 0, rev, sizeof rev))
         return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "revision too long: %s", revision);
     snprintf(url, sizeof url, "%s/api/models/%s/revision/%s?blobs=true", s->endpoint, repo, rev);
-    http_headers h;
-    memset(&h, 0, sizeof h);
-    struct curl_slist *list;
-    capped_body body = {{0}, 0};
-    char errbuf[CURL_ERROR_SIZE] = "";
-    CURL *c = new_handle(s, url, &h, &list);
-    if (!c) return om_fail(err, OPENMED_ERR_NO_MEMORY, "cannot create an HTTP handle");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_memory);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L); /* renamed repos redirect */
-    OM_DEBUG("hub: GET %s", url);
-    CURLcode rc = curl_easy_perform(c);
-    long code = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(list);
-    openmed_status st;
+    membuf body = {0};
+    om_http_request rq = {.url = url, .follow = 1 /* renamed repos redirect */, .kind = OM_HTTP_METADATA,
+                          .on_body = on_memory, .user = &body};
+    om_http_response r;
+    openmed_status st = metadata_request(s, &rq, &r, membuf_reset, err);
     http_what w = {repo, revision, NULL, url};
-    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && code >= 400))
-        st = body.too_big ? om_fail(err, OPENMED_ERR_FORMAT, "%s: answer larger than %u bytes", url, API_MAX_BYTES)
-                          : transport_error(rc, url, errbuf, err);
-    else if (code >= 400)
-        st = http_error(s, code, &h, &w, err);
-    else if (!body.buf.data)
-        st = om_fail(err, OPENMED_ERR_FORMAT, "%s: empty answer (HTTP %ld)", url, code);
-    else
-        st = parse_repo_info(body.buf.data, url, out, err);
-    om_buf_free(&body.buf);
+    if (st == OPENMED_OK) {
+        if (body.too_big)
+            st = om_fail(err, OPENMED_ERR_FORMAT, "%s: answer larger than %u bytes", url, API_MAX_BYTES);
+        else if (r.rc != CURLE_OK)
+            st = transport_error(&r, url, err);
+        else if (r.code >= 300)
+            st = http_error(s, r.code, &r.h, &w, err);
+        else if (!body.data)
+            st = om_fail(err, OPENMED_ERR_FORMAT, "%s: empty answer (HTTP %ld)", url, r.code);
+        else
+            st = parse_repo_info(body.data, url, out, err);
+    }
+    free(body.data);
     return st;
 }
 
 /* ---------------------------------------------------------------- downloads */
 
 typedef struct download {
-    CURL *curl;
     int fd;
-    uint64_t offset;     /* bytes already in the file when the transfer started */
-    uint64_t received;   /* bytes written by this transfer */
-    uint64_t total;
-    int started, discard, write_errno;
+    uint64_t offset;   /* bytes in the file when this attempt started */
+    uint64_t received; /* bytes this attempt wrote */
+    uint64_t total;    /* the advertised size: never more is written */
+    int started, overflow, write_errno;
+    char mismatch[192]; /* why the answer does not fit the advertised file */
     const char *path;
     openmed_progress_callback progress;
     void *user_data;
 } download;
 
-static size_t on_body(char *ptr, size_t one, size_t n, void *user) {
-    download *d = user;
-    n *= one;
-    if (!d->started) {
-        d->started = 1;
-        long code = 0;
-        curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &code);
-        if (code >= 300) d->discard = 1; /* an error page, never file content */
-        else if (code == 200 && d->offset > 0) { /* the server ignored Range: start over */
-            if (ftruncate(d->fd, 0) != 0 || lseek(d->fd, 0, SEEK_SET) != 0) {
-                d->write_errno = errno;
-                return 0;
-            }
-            d->offset = 0;
+/* "bytes START-END/TOTAL" -> start and total (-1 when '*'); -1 when malformed. */
+static int parse_content_range(const char *v, int64_t *start, int64_t *total) {
+    unsigned long long a, b;
+    char rest[32];
+    if (sscanf(v, "bytes %llu-%llu/%31s", &a, &b, rest) != 3 || b < a) return -1;
+    *start = (int64_t)a;
+    *total = rest[0] == '*' ? -1 : header_number(rest);
+    return rest[0] != '*' && *total < 0 ? -1 : 0;
+}
+
+/* The first bytes of an answer: a 200 to a Range request starts the file over; a 206 must resume
+ * exactly where the file stands; a stated length must be what is missing. */
+static int check_answer(download *d, long code, const om_http_headers *h) {
+    if (code == 200 && d->offset > 0) { /* the server ignored Range: start over */
+        if (ftruncate(d->fd, 0) != 0 || lseek(d->fd, 0, SEEK_SET) != 0) {
+            d->write_errno = errno;
+            return 0;
+        }
+        d->offset = 0;
+    }
+    if (code == 206) {
+        int64_t start, total;
+        if (parse_content_range(h->content_range, &start, &total) || (uint64_t)start != d->offset ||
+            (total >= 0 && (uint64_t)total != d->total)) {
+            snprintf(d->mismatch, sizeof d->mismatch,
+                     "asked for bytes from %" PRIu64 " of %" PRIu64 ", the server sent the range '%.64s'", d->offset,
+                     d->total, h->content_range);
+            return 0;
         }
     }
-    if (d->discard) return n;
+    int64_t length = header_number(h->content_length);
+    if (length >= 0 && (uint64_t)length != d->total - d->offset) {
+        snprintf(d->mismatch, sizeof d->mismatch,
+                 "the file has %" PRIu64 " bytes, %" PRIu64 " still to come, but the server announces %" PRId64,
+                 d->total, d->total - d->offset, length);
+        return 0;
+    }
+    return 1;
+}
+
+static int on_body(const char *ptr, size_t n, long code, const om_http_headers *h, void *user) {
+    download *d = user;
+    if (!d->started) {
+        d->started = 1;
+        if (!check_answer(d, code, h)) return 0;
+    }
+    if (n > d->total - d->offset - d->received) { /* an endless or oversized answer: never past the size */
+        d->overflow = 1;
+        return 0;
+    }
     for (size_t done = 0; done < n;) {
         ssize_t w = write(d->fd, ptr + done, n - done);
         if (w < 0 && errno == EINTR) continue;
@@ -368,35 +353,40 @@ static size_t on_body(char *ptr, size_t one, size_t n, void *user) {
         done += (size_t)w;
     }
     d->received += n;
-    return n;
-}
-
-static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ult, curl_off_t ulnow) {
-    download *d = user;
-    if (d->progress && !d->discard) d->progress(d->path, d->offset + (uint64_t)dlnow, d->total, d->user_data);
-    return 0;
+    if (d->progress) d->progress(d->path, d->offset + d->received, d->total, d->user_data);
+    return 1;
 }
 
 /* HEAD the resolve URL without following redirects: the hub's own headers name the file. */
-static openmed_status head_file(const om_hub_settings *s, const char *url, const http_what *w, http_headers *h,
-                                long *code_out, openmed_error *err) {
-    memset(h, 0, sizeof *h);
-    struct curl_slist *list;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    CURL *c = new_handle(s, url, h, &list);
-    if (!c) return om_fail(err, OPENMED_ERR_NO_MEMORY, "cannot create an HTTP handle");
-    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    OM_DEBUG("hub: HEAD %s", url);
-    CURLcode rc = curl_easy_perform(c);
-    long code = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(list);
-    *code_out = code;
-    if (rc != CURLE_OK) return transport_error(rc, url, errbuf, err);
-    if (code >= 400) return http_error(s, code, h, w, err);
+static openmed_status head_file(const om_hub_settings *s, const char *url, const http_what *w, om_http_response *r,
+                                openmed_error *err) {
+    om_http_request rq = {.url = url, .head = 1, .kind = OM_HTTP_METADATA};
+    openmed_status st = metadata_request(s, &rq, r, NULL, err);
+    if (st) return st;
+    if (r->rc != CURLE_OK) return transport_error(r, url, err);
+    if (r->code >= 400) return http_error(s, r->code, &r->h, w, err);
     return OPENMED_OK;
+}
+
+/* Refuse to start a download that cannot fit: the free space of the cache's file system. */
+static openmed_status check_space(const char *dir, const char *file, uint64_t needed, openmed_error *err) {
+    struct statvfs vfs;
+    if (needed == 0 || statvfs(dir, &vfs) != 0) return OPENMED_OK; /* unknown: the writes will tell */
+    uint64_t free_bytes = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
+    if (free_bytes >= needed) return OPENMED_OK;
+    return om_fail(err, OPENMED_ERR_IO,
+                   "disk full: %s needs %" PRIu64 " more bytes in %s, which has %" PRIu64 " free; free some space "
+                   "or set cache_dir to another disk",
+                   file, needed, dir, free_bytes);
+}
+
+static openmed_status write_failed(const char *tmp, const char *file, int e, openmed_error *err) {
+    unlink(tmp); /* a half file helps nobody on a full disk */
+    if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+        return om_fail(err, OPENMED_ERR_IO, "writing %s: disk full (%s); the partial file was removed, free some space "
+                       "or set cache_dir to another disk",
+                       tmp, strerror(e));
+    return om_fail(err, OPENMED_ERR_IO, "writing %s for %s: %s; the partial file was removed", tmp, file, strerror(e));
 }
 
 static openmed_status verify_blob(const char *tmp, const om_hub_file *file, const char *etag, uint64_t size,
@@ -420,6 +410,74 @@ static openmed_status verify_blob(const char *tmp, const om_hub_file *file, cons
     return OPENMED_OK;
 }
 
+/* Bring blobs/<etag>.incomplete (fd, already holding a prefix) up to `size` bytes from get_url,
+ * resuming with Range after every cut, stall or busy answer: at most s->retries attempts in a row
+ * without progress, and 10 x (retries + 1) in all; retries 0 means one attempt. */
+static openmed_status fetch_bytes(const om_hub_settings *s, const http_what *what, const om_hub_file *file,
+                                  const char *get_url, int left_origin, int fd, const char *tmp, uint64_t size,
+                                  openmed_progress_callback progress, void *user_data, openmed_error *err) {
+    int stale = 0, max_attempts = s->retries ? 10 * (s->retries + 1) : 1;
+    const char *repo = what->repo;
+    http_what w = *what;
+    for (int attempt = 1;; attempt++) {
+        struct stat sb;
+        uint64_t have = fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+        if (have > size) { /* cannot be a prefix of this file */
+            if (ftruncate(fd, 0) != 0) return write_failed(tmp, file->path, errno, err);
+            have = 0;
+        }
+        if (attempt > 1 && have == size) return OPENMED_OK;
+        if (lseek(fd, (off_t)have, SEEK_SET) < 0) return write_failed(tmp, file->path, errno, err);
+        download d = {.fd = fd, .offset = have, .total = size, .path = file->path, .progress = progress,
+                      .user_data = user_data};
+        char range[48];
+        snprintf(range, sizeof range, "%" PRIu64 "-", have);
+        if (have > 0) OM_INFO("hub: resuming %s of %s at byte %" PRIu64, file->path, repo, have);
+        om_http_request rq = {.url = get_url, .follow = 1, .left_origin = left_origin, .range = have ? range : NULL,
+                              .kind = OM_HTTP_FILE, .expected_bytes = size - have, .on_body = on_body, .user = &d};
+        om_http_response r;
+        openmed_status st = om_http_perform(s, &rq, &r, err);
+        if (st) return st;
+        if (d.write_errno) return write_failed(tmp, file->path, d.write_errno, err);
+        if (d.overflow) {
+            unlink(tmp);
+            return om_fail(err, OPENMED_ERR_INTEGRITY,
+                           "%s in %s: the server sent more than the %" PRIu64 " bytes advertised; stopped and discarded",
+                           file->path, repo, size);
+        }
+        if (d.mismatch[0]) {
+            unlink(tmp);
+            return om_fail(err, OPENMED_ERR_INTEGRITY, "%s in %s: %s; discarded", file->path, repo, d.mismatch);
+        }
+        if (r.rc == CURLE_OK && r.code == 416 && have > 0) { /* our prefix is not one the server knows */
+            OM_WARN("hub: the server refused to resume %s of %s; starting over", file->path, repo);
+            if (ftruncate(fd, 0) != 0) return write_failed(tmp, file->path, errno, err);
+        } else if (r.rc == CURLE_OK && r.code >= 300 && !om_http_transient(&r)) {
+            w.url = r.url;
+            return http_error(s, r.code, &r.h, &w, err);
+        } else if (r.rc != CURLE_OK && !om_http_transient(&r)) {
+            return transport_error(&r, r.url, err);
+        }
+        uint64_t now_have = have + d.received;
+        if (r.rc == CURLE_OK && r.code < 300 && now_have == size) return OPENMED_OK;
+        /* a cut, a stall, a deadline or a busy server: try again, resuming */
+        int progress_made = d.received > 0 && !r.stalled;
+        stale = progress_made ? 0 : stale + 1;
+        char why[sizeof r.why + 32];
+        if (r.rc != CURLE_OK) snprintf(why, sizeof why, "%s", r.why);
+        else if (r.code >= 300) snprintf(why, sizeof why, "HTTP %ld", r.code);
+        else snprintf(why, sizeof why, "the answer ended early");
+        if (stale > s->retries || attempt >= max_attempts)
+            return om_fail(err, OPENMED_ERR_NETWORK,
+                           "download of %s from %s interrupted after %" PRIu64 " of %" PRIu64 " bytes (%s); gave up "
+                           "after %d attempts; the same command resumes it",
+                           file->path, repo, now_have, size, why, attempt);
+        OM_WARN("hub: %s of %s: %s after %" PRIu64 " of %" PRIu64 " bytes; resuming (attempt %d)", file->path, repo,
+                why, now_have, size, attempt + 1);
+        om_http_backoff(progress_made ? 1 : stale, &r);
+    }
+}
+
 openmed_status om_hub_download(const om_hub_settings *s, const char *repo, const char *commit,
                                const om_hub_file *file, const char *repo_dir,
                                openmed_progress_callback progress, void *user_data,
@@ -434,12 +492,12 @@ openmed_status om_hub_download(const om_hub_settings *s, const char *repo, const
     snprintf(url, sizeof url, "%s/%s/resolve/%s/%s", s->endpoint, repo, commit, path_enc);
     http_what w = {repo, commit, file->path, url};
 
-    http_headers h;
-    long code = 0;
-    openmed_status st = head_file(s, url, &w, &h, &code, err);
+    om_http_response head;
+    openmed_status st = head_file(s, url, &w, &head, err);
     if (st) return st;
+    const om_http_headers *h = &head.h;
     char etag[160];
-    normalize_etag(h.linked_etag[0] ? h.linked_etag : h.etag, etag, sizeof etag);
+    normalize_etag(h->linked_etag[0] ? h->linked_etag : h->etag, etag, sizeof etag);
     if (!etag[0]) snprintf(etag, sizeof etag, "%s", file->sha256[0] ? file->sha256 : file->blob_id);
     if (!(om_is_hex(etag, 64) || om_is_hex(etag, 40)))
         return om_fail(err, OPENMED_ERR_INTEGRITY, "%s in %s: the hub's ETag '%s' is not a sha256 or git blob id",
@@ -448,22 +506,29 @@ openmed_status om_hub_download(const om_hub_settings *s, const char *repo, const
         (!file->sha256[0] && file->blob_id[0] && strcmp(file->blob_id, etag) != 0))
         return om_fail(err, OPENMED_ERR_INTEGRITY, "%s in %s: the file list says %s but the file's ETag says %s",
                        file->path, repo, file->sha256[0] ? file->sha256 : file->blob_id, etag);
-    if (h.repo_commit[0] && strcmp(h.repo_commit, commit) != 0)
+    if (h->repo_commit[0] && strcmp(h->repo_commit, commit) != 0)
         return om_fail(err, OPENMED_ERR_INTEGRITY, "%s in %s: asked for commit %s, the hub answered for %s",
-                       file->path, repo, commit, h.repo_commit);
-    const char *size_text = h.linked_size[0] ? h.linked_size : h.content_length;
-    uint64_t size = file->size;
-    if (size_text[0] && !om_parse_u64(size_text, &size))
-        return om_fail(err, OPENMED_ERR_INTEGRITY, "%s in %s: the file's size header \"%.40s\" is not a number",
-                       file->path, repo, size_text);
+                       file->path, repo, commit, h->repo_commit);
+    /* The size every write is capped at: X-Linked-Size, else the Content-Length of a direct answer,
+     * else the listing's; they must agree where more than one speaks. */
+    int redirected = head.code >= 300 && head.code < 400;
+    int64_t linked = header_number(h->linked_size), length = redirected ? -1 : header_number(h->content_length);
+    int64_t advertised = linked >= 0 ? linked : length;
+    if (advertised < 0 && !file->size)
+        return om_fail(err, OPENMED_ERR_INTEGRITY, "%s in %s: the hub advertises no size for it; refusing an "
+                       "unbounded download", file->path, repo);
+    uint64_t size = advertised >= 0 ? (uint64_t)advertised : file->size;
     if (file->size && size != file->size)
-        return om_fail(err, OPENMED_ERR_INTEGRITY, "%s in %s: the file list says %llu bytes, the file's headers %llu",
-                       file->path, repo, (unsigned long long)file->size, (unsigned long long)size);
+        return om_fail(err, OPENMED_ERR_INTEGRITY, "%s in %s: the file list says %" PRIu64 " bytes, the file's headers %"
+                       PRIu64, file->path, repo, file->size, size);
     char get_url[URL_MAX];
-    if (code >= 300 && code < 400 && h.location[0])
-        absolute_url(s->endpoint, h.location, get_url, sizeof get_url);
-    else
+    if (redirected && h->location[0]) {
+        if (absolute_url(url, h->location, get_url, sizeof get_url))
+            return om_fail(err, OPENMED_ERR_NETWORK, "%s in %s: cannot follow the redirect to '%.200s'", file->path,
+                           repo, h->location);
+    } else {
         snprintf(get_url, sizeof get_url, "%s", url);
+    }
 
     char blobs[OPENMED_PATH_MAX], blob[OPENMED_PATH_MAX + 200], tmp[OPENMED_PATH_MAX + 220];
     snprintf(blobs, sizeof blobs, "%s/blobs", repo_dir);
@@ -498,78 +563,31 @@ openmed_status om_hub_download(const om_hub_settings *s, const char *repo, const
         unlink(blob);
     }
     uint64_t have = fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-    if (have > size) { /* cannot be a prefix of this file */
-        if (ftruncate(fd, 0) != 0) have = 0;
-        have = 0;
+    st = check_space(blobs, file->path, size > have ? size - have : 0, err);
+    if (st) {
+        if (have == 0) unlink(tmp);
+        close(fd);
+        return st;
     }
-    lseek(fd, (off_t)have, SEEK_SET);
-    download d = {.fd = fd, .offset = have, .total = size, .path = file->path, .progress = progress,
-                  .user_data = user_data};
-    CURLcode rc = CURLE_OK;
-    char errbuf[CURL_ERROR_SIZE] = "";
     if (have < size || size == 0) {
-        struct curl_slist *list;
-        http_headers gh;
-        memset(&gh, 0, sizeof gh);
-        CURL *c = new_handle(s, get_url, &gh, &list);
-        if (!c) {
+        st = fetch_bytes(s, &w, file, get_url, !om_http_same_origin(get_url, s->endpoint), fd, tmp, size, progress,
+                         user_data, err);
+        if (st) {
+            if (fstat(fd, &sb) == 0 && sb.st_size == 0) unlink(tmp); /* nothing worth resuming */
             close(fd);
-            return om_fail(err, OPENMED_ERR_NO_MEMORY, "cannot create an HTTP handle");
-        }
-        d.curl = c;
-        char range[64];
-        if (have > 0) {
-            snprintf(range, sizeof range, "%llu-", (unsigned long long)have);
-            curl_easy_setopt(c, CURLOPT_RANGE, range);
-            OM_INFO("hub: resuming %s of %s at byte %llu", file->path, repo, (unsigned long long)have);
-        }
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
-        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(c, CURLOPT_XFERINFODATA, &d);
-        OM_DEBUG("hub: GET %s", get_url);
-        rc = curl_easy_perform(c);
-        code = 0;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-        curl_easy_cleanup(c);
-        curl_slist_free_all(list);
-        if (d.write_errno) {
-            close(fd);
-            int e = d.write_errno;
-            return om_fail(err, OPENMED_ERR_IO, "writing %s: %s", tmp,
-                           e == ENOSPC || e == EDQUOT ? "disk full (free some space and run again to resume)"
-                                                      : strerror(e));
-        }
-        if (code == 416 && have > 0) { /* our partial file is not a prefix the server knows: restart */
-            close(fd);
-            unlink(tmp);
-            return om_fail(err, OPENMED_ERR_NETWORK, "%s: the server refused to resume %s; run again to restart it",
-                           repo, file->path);
-        }
-        if (d.discard || code >= 400) {
-            close(fd);
-            w.url = get_url;
-            return http_error(s, code, &gh, &w, err);
-        }
-        if (rc != CURLE_OK) {
-            close(fd);
-            char why[512];
-            snprintf(why, sizeof why, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
-            return om_fail(err, OPENMED_ERR_NETWORK,
-                           "download of %s from %s interrupted after %llu of %llu bytes (%s); run the same command "
-                           "again to resume",
-                           file->path, repo, (unsigned long long)(d.offset + d.received), (unsigned long long)size, why);
+            return st;
         }
     }
-    if (fsync(fd) != 0 && errno != EINVAL) OM_WARN("hub: fsync %s: %s", tmp, strerror(errno));
+    if (fsync(fd) != 0 && errno != EINVAL) {
+        int e = errno;
+        close(fd);
+        return write_failed(tmp, file->path, e, err);
+    }
     st = verify_blob(tmp, file, etag, size, digest, err);
     if (st) {
         unlink(tmp); /* never leave a corrupt file behind: the next run starts clean */
         close(fd);
-        return om_fail_prefix(err, st, "%s", repo);
+        return om_fail_prefix(err, "%s", repo);
     }
     if (rename(tmp, blob) != 0) {
         int e = errno;

@@ -1,6 +1,7 @@
 /* settings.c: resolve the hub client's endpoint, token, cache folders and offline mode. */
 #include "hub/settings.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,20 @@ static openmed_status expand_home(char *out, size_t size, const char *path, cons
     return put(out, size, err, what, "%s%s", path, NULL);
 }
 
+/* A whole number from the environment in [min, max]; unset or empty keeps *out. */
+static openmed_status env_long(const char *name, long min, long max, long *out, openmed_error *err) {
+    const char *v = env_nonempty(name);
+    if (!v) return OPENMED_OK;
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max)
+        return om_fail(err, OPENMED_ERR_CONFIG, "%s=%.32s: expected a whole number from %ld to %ld", name, v, min,
+                       max);
+    *out = n;
+    return OPENMED_OK;
+}
+
 openmed_status om_hub_settings_init(om_hub_settings *s, const openmed_config *cfg, openmed_error *err) {
     memset(s, 0, sizeof *s);
     openmed_status st;
@@ -47,6 +62,9 @@ openmed_status om_hub_settings_init(om_hub_settings *s, const openmed_config *cf
         return st;
     size_t n = strlen(s->endpoint);
     while (n > 0 && s->endpoint[n - 1] == '/') s->endpoint[--n] = 0;
+    if (strncasecmp(s->endpoint, "https://", 8) != 0 && strncasecmp(s->endpoint, "http://", 7) != 0)
+        return om_fail(err, OPENMED_ERR_CONFIG, "HF_ENDPOINT=%s: the hub must be an http:// or https:// URL",
+                       s->endpoint);
 
     const char *token = cfg && cfg->hf_token[0] ? cfg->hf_token : env_nonempty("HF_TOKEN");
     if (token && (st = put(s->token, sizeof s->token, err, "the Hugging Face token", "%s%s", token, NULL)))
@@ -75,5 +93,14 @@ openmed_status om_hub_settings_init(om_hub_settings *s, const openmed_config *cf
 
     s->offline = (cfg && cfg->local_only) || om_env_flag("OPENMED_OFFLINE") || hf_flag("HF_HUB_OFFLINE");
     s->skip_verify = om_env_flag("OPENMED_SKIP_MODEL_VERIFY");
+
+    long etag = 0, download = 0, retries = 5;
+    if ((st = env_long("HF_HUB_ETAG_TIMEOUT", 0, 86400, &etag, err)) ||
+        (st = env_long("HF_HUB_DOWNLOAD_TIMEOUT", 0, 86400, &download, err)) ||
+        (st = env_long("OPENMED_HUB_RETRIES", 0, 100, &retries, err)))
+        return st;
+    s->etag_timeout = etag ? etag : 10;
+    s->download_timeout = download ? download : 10;
+    s->retries = (int)retries;
     return OPENMED_OK;
 }

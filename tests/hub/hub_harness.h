@@ -1,8 +1,9 @@
 /* hub_harness.h: start and stop tests/hub/hub_server.py (a local Hugging Face hub on
- * 127.0.0.1) from a test program, and read the requests it saw. */
+ * 127.0.0.1) from a test program, make it misbehave, and read the requests it saw. */
 #ifndef OM_TESTS_HUB_HARNESS_H
 #define OM_TESTS_HUB_HARNESS_H
 
+#include <curl/curl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -21,7 +22,8 @@ typedef struct hub_server {
     char endpoint[64];  /* http://127.0.0.1:PORT */
 } hub_server;
 
-static hub_server *harness_running;
+#define HUB_MAX_SERVERS 4
+static hub_server *harness_running[HUB_MAX_SERVERS];
 
 static inline void hub_stop(hub_server *h) {
     if (h->pid > 0) {
@@ -32,19 +34,27 @@ static inline void hub_stop(hub_server *h) {
 }
 
 static void hub_stop_at_exit(void) {
-    if (harness_running) hub_stop(harness_running);
+    for (int i = 0; i < HUB_MAX_SERVERS; i++)
+        if (harness_running[i]) hub_stop(harness_running[i]);
 }
 
-/* Start the server on a free port (it binds port 0 and reports the one it got). 0 on success. */
-static inline int hub_start(hub_server *h) {
+/* Start the server on `port` (0: a free one, which it reports). 0 on success. */
+static inline int hub_start_on(hub_server *h, int port) {
     memset(h, 0, sizeof *h);
     snprintf(h->state, sizeof h->state, "/tmp/om_hub_server_XXXXXX");
     if (!mkdtemp(h->state)) return -1;
+    char port_text[16];
+    snprintf(port_text, sizeof port_text, "%d", port);
     char *argv[] = {"python3", OM_SOURCE_DIR "/tests/hub/hub_server.py", "--models", OM_FIXTURES "/hf/models",
-                    "--state", h->state, NULL};
+                    "--state", h->state, "--port", port_text, NULL};
     if (posix_spawnp(&h->pid, "python3", NULL, NULL, argv, environ) != 0) return -1;
-    harness_running = h;
-    atexit(hub_stop_at_exit);
+    static int registered;
+    for (int i = 0; i < HUB_MAX_SERVERS; i++)
+        if (!harness_running[i] || harness_running[i] == h) {
+            harness_running[i] = h;
+            break;
+        }
+    if (!registered++) atexit(hub_stop_at_exit);
     char path[300];
     snprintf(path, sizeof path, "%s/port", h->state);
     for (int i = 0; i < 300; i++) { /* up to 30 s on a busy machine */
@@ -66,6 +76,34 @@ static inline int hub_start(hub_server *h) {
     }
     hub_stop(h);
     return -1;
+}
+
+/* Start the server on a free port. 0 on success. */
+static inline int hub_start(hub_server *h) { return hub_start_on(h, 0); }
+
+/* Arm a fault: `query` is what follows "/_fault?" (see hub_server.py). 0 on success. */
+static inline int hub_fault(const hub_server *h, const char *query) {
+    char url[4096];
+    snprintf(url, sizeof url, "%s/_fault?%s", h->endpoint, query);
+    CURL *c = curl_easy_init();
+    if (!c) return -1;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_cleanup(c);
+    return rc == CURLE_OK ? 0 : -1;
+}
+
+/* The last line of requests.log that contains `needle`, copied to out ("" when none). */
+static inline void hub_last_request(const hub_server *h, const char *needle, char *out, size_t size) {
+    char path[300], line[4096];
+    snprintf(path, sizeof path, "%s/requests.log", h->state);
+    out[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, needle)) snprintf(out, size, "%s", line);
+    fclose(f);
 }
 
 /* Lines of requests.log that contain `needle` (all lines when NULL). */

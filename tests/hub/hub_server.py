@@ -13,7 +13,17 @@ Range requests, 401/403/404 with X-Error-Code. Special repos inject failures:
   OpenMedTest/sharded          two safetensors shards + index, files in a subfolder, an .onnx file
   OpenMedTest/bad-json         the revision API answers with broken JSON
   OpenMedTest/bad-sha          the revision API answers with a malformed commit and siblings
-  GET /_fault?repo=R&file=F    the next download of F is cut after half its bytes
+  GET /_fault?repo=R&file=F[&kind=K][&times=N][&target=URL]
+                               misbehave on the next N (default 1) requests for file F of repo R:
+     cut           the download is cut after half its bytes (the default kind)
+     endless       the download sends the file, then garbage forever, with no Content-Length
+     oversize      the download announces and sends 1000 bytes more than the file has
+     drip          the download sends one byte every 50 ms
+     busy          the download is answered 503 with Retry-After: 1
+     slow_head     HEAD on the resolve URL waits 30 s before answering
+     redirect      the resolve URL (HEAD or GET) redirects to URL instead (X-Linked-* kept)
+     cdn_redirect  the file store (or a plain file's resolve GET) redirects to URL
+  --port P binds that port (0, the default, takes a free one).
 Every request is appended to STATE/requests.log ("METHOD PATH RANGE AUTH"). On start it writes
 STATE/registry.jsonl (manifest rows for the repos, pinned with OpenMed's reproducibility hash;
 OpenMedTest/stale-bert carries an out-of-date pin) and then STATE/port.
@@ -23,6 +33,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -152,6 +163,70 @@ class Hub(BaseHTTPRequestHandler):
         self.error(404, "RevisionNotFound", f"Invalid rev id: {rev}")
         return False
 
+    def take_fault(self, name, path, kinds):
+        """The pending fault of one of `kinds` for this file, used up by this request; else None."""
+        with self.server.lock:
+            fault = self.server.faults.get((name, path))
+            if fault is None or fault["kind"] not in kinds:
+                return None
+            fault["times"] -= 1
+            if fault["times"] <= 0:
+                del self.server.faults[(name, path)]
+            return dict(fault)
+
+    def send_file(self, name, path, data, extra_headers):
+        """Answer a GET/HEAD for file bytes (with Range), misbehaving as a pending fault says."""
+        start = 0
+        rng = self.headers.get("Range")
+        if rng and rng.startswith("bytes=") and rng.endswith("-"):
+            start = int(rng[6:-1])
+            if start >= len(data):
+                return self.reply(416, b"", {"Content-Range": "bytes */%d" % len(data)})
+        fault = None
+        if self.command == "GET":
+            fault = self.take_fault(name, path, ("cut", "endless", "oversize", "drip", "busy", "cdn_redirect"))
+        kind = fault["kind"] if fault else None
+        if kind == "busy":
+            return self.reply(503, b"busy", {"Retry-After": "1"})
+        if kind == "cdn_redirect":
+            return self.reply(302, b"", {"Location": fault["target"]})
+        body = data[start:]
+        self.send_response(206 if start else 200)
+        for k, v in extra_headers.items():
+            self.send_header(k, v)
+        self.send_header("Accept-Ranges", "bytes")
+        if start:
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
+        if kind == "endless":
+            self.send_header("Connection", "close")
+        elif kind == "oversize":
+            self.send_header("Content-Length", str(len(body) + 1000))
+        else:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        try:
+            if kind == "cut":  # the connection drops half way through the file
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+            elif kind == "endless":
+                self.wfile.write(body)
+                while True:
+                    self.wfile.write(b"\0garbage" * 8192)
+            elif kind == "oversize":
+                self.wfile.write(body + b"x" * 1000)
+            elif kind == "drip":
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            else:
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
     def do_HEAD(self):
         self.handle_request()
 
@@ -164,8 +239,10 @@ class Hub(BaseHTTPRequestHandler):
         parts = url.path.split("/")
         query = urllib.parse.parse_qs(url.query)
         if url.path == "/_fault":
+            fault = {"kind": query.get("kind", ["cut"])[0], "times": int(query.get("times", ["1"])[0]),
+                     "target": query.get("target", [""])[0]}
             with self.server.lock:
-                self.server.cuts.add((query["repo"][0], query["file"][0]))
+                self.server.faults[(query["repo"][0], query["file"][0])] = fault
             return self.reply(200, b"ok")
         if len(parts) >= 6 and parts[1] == "api" and parts[2] == "models" and parts[5] == "revision":
             return self.api(parts[3], parts[4], urllib.parse.unquote("/".join(parts[6:])), query)
@@ -209,14 +286,18 @@ class Hub(BaseHTTPRequestHandler):
             return self.error(404, "EntryNotFound", f"{path} does not exist on \"{rev}\"")
         m = repo.meta(path)
         headers = {"X-Repo-Commit": repo.commit}
-        if m["lfs"]:
+        if self.command == "HEAD" and self.take_fault(name, path, ("slow_head",)):
+            time.sleep(30)
+        redirect = self.take_fault(name, path, ("redirect",))
+        if m["lfs"] or redirect:
             q = urllib.parse.urlencode({"repo": name, "file": path})
-            headers.update({"X-Linked-Etag": '"%s"' % m["sha256"], "X-Linked-Size": str(m["size"]),
+            headers.update({"X-Linked-Etag": '"%s"' % (m["sha256"] if m["lfs"] else m["git"]),
+                            "X-Linked-Size": str(m["size"]),
                             "ETag": '"%s"' % hashlib.sha1(m["sha256"].encode()).hexdigest(),
-                            "Location": "/cdn/%s?%s" % (m["sha256"], q)})
+                            "Location": redirect["target"] if redirect else "/cdn/%s?%s" % (m["sha256"], q)})
             return self.reply(302, b"", headers)
         headers["ETag"] = '"%s"' % m["git"]
-        self.reply(200, repo.files[path], headers)
+        self.send_file(name, path, repo.files[path], headers)
 
     def cdn(self, sha, query):
         name, path = query.get("repo", [""])[0], query.get("file", [""])[0]
@@ -226,42 +307,20 @@ class Hub(BaseHTTPRequestHandler):
         data = repo.files[path]
         if repo.corrupt == path:
             data = data[:100] + bytes([data[100] ^ 0xFF]) + data[101:]
-        start = 0
-        rng = self.headers.get("Range")
-        if rng and rng.startswith("bytes=") and rng.endswith("-"):
-            start = int(rng[6:-1])
-            if start >= len(data):
-                return self.reply(416, b"", {"Content-Range": "bytes */%d" % len(data)})
-        body = data[start:]
-        with self.server.lock:
-            cut = (name, path) in self.server.cuts and self.command == "GET"
-            self.server.cuts.discard((name, path))
-        self.send_response(206 if start else 200)
-        self.send_header("Accept-Ranges", "bytes")
-        if start:
-            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command == "HEAD":
-            return
-        if cut:  # the connection drops half way through the file
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        self.wfile.write(body)
+        self.send_file(name, path, data, {})
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", required=True)
     ap.add_argument("--state", required=True)
+    ap.add_argument("--port", type=int, default=0)
     args = ap.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hub)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Hub)
     server.daemon_threads = True
     server.repos = load_repos(args.models)
     server.lock = threading.Lock()
-    server.cuts = set()
+    server.faults = {}
     server.log_path = os.path.join(args.state, "requests.log")
     open(server.log_path, "w").close()
     with open(os.path.join(args.state, "registry.jsonl"), "w") as f:

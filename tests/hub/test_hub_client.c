@@ -1,7 +1,7 @@
 /* test_hub_client.c: the real hub client (libcurl) against a real HTTP hub on 127.0.0.1
  * (hub_server.py serving the golden model folders): the revision API, resolve redirects, ETag
- * and size checks, the cache layout, revisions, 401/403/404, a connection cut mid-file (the next
- * pull resumes with Range), a wrong checksum (rejected, cache left clean), tokens, offline mode,
+ * and size checks, the cache layout, revisions, 401/403/404, a connection cut mid-file with
+ * retries off (the next pull resumes with Range), a wrong checksum (rejected, cache left clean), tokens, offline mode,
  * reuse of a Hugging Face cache and the manifest pin with its integrity record. */
 #include <curl/curl.h>
 #include <dirent.h>
@@ -187,14 +187,18 @@ static void test_errors(void) {
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     CHECK(files_equal(path, OM_FIXTURES "/hf/models/bert-uncased/model.safetensors"));
 
-    /* network down: nobody listens on the endpoint */
+    /* network down: nobody listens on the endpoint (no retries: a refused connection is retried) */
+    setenv("OPENMED_HUB_RETRIES", "0", 1);
     setenv("HF_ENDPOINT", "http://127.0.0.1:9", 1);
     CHECK_INT(openmed_model_fetch("OpenMedTest/distilbert-uncased", NULL, &cfg, NULL, NULL, dir, sizeof dir, &err),
               OPENMED_ERR_NETWORK);
     CHECK_MSG(strstr(err.message, "cannot reach") != NULL, "%s", err.message);
     setenv("HF_ENDPOINT", hub.endpoint, 1);
+    unsetenv("OPENMED_HUB_RETRIES");
 }
 
+/* With retries off, a cut download fails, keeps its part and the next call resumes it (with
+ * retries on, the same call resumes: test_hub_hostile). */
 static void test_resume(void) {
     openmed_config cfg;
     config_for(&cfg, cache);
@@ -202,9 +206,11 @@ static void test_resume(void) {
     char dir[OPENMED_PATH_MAX], repo_dir[600], path[OPENMED_PATH_MAX + 256];
     snprintf(repo_dir, sizeof repo_dir, "%s/models--OpenMedTest--roberta", cache);
     inject_cut("roberta", "model.safetensors");
+    setenv("OPENMED_HUB_RETRIES", "0", 1);
     CHECK_INT(openmed_model_fetch("OpenMedTest/roberta", NULL, &cfg, NULL, NULL, dir, sizeof dir, &err),
               OPENMED_ERR_NETWORK);
-    CHECK_MSG(strstr(err.message, "interrupted") && strstr(err.message, "resume"), "%s", err.message);
+    unsetenv("OPENMED_HUB_RETRIES");
+    CHECK_MSG(strstr(err.message, "interrupted") && strstr(err.message, "resumes"), "%s", err.message);
     CHECK_INT(count_blobs(repo_dir, ".incomplete"), 1); /* the partial file stays for the next run */
     /* nothing half-written is visible in a snapshot */
     char snapshots[700];
@@ -264,7 +270,8 @@ static void test_garbage(void) {
 }
 
 /* A write that fails (here: a file size limit standing in for a full disk) is an I/O error naming
- * the file; the part already written stays, and the next pull completes it. */
+ * the file; the part already written is removed (test_hub_faults does a real ENOSPC), and the
+ * next pull fetches it whole. */
 static void test_write_failure(void) {
     openmed_config cfg;
     config_for(&cfg, cache);
@@ -280,8 +287,10 @@ static void test_write_failure(void) {
     openmed_status st = openmed_model_fetch("OpenMedTest/electra-cased", NULL, &cfg, NULL, NULL, dir, sizeof dir, &err);
     CHECK_INT(setrlimit(RLIMIT_FSIZE, &old), 0);
     CHECK_INT(st, OPENMED_ERR_IO);
-    CHECK_MSG(strstr(err.message, "writing ") && strstr(err.message, ".incomplete"), "%s", err.message);
-    CHECK_INT(count_blobs(repo_dir, ".incomplete"), 1);
+    CHECK_MSG(strstr(err.message, "writing ") && strstr(err.message, ".incomplete") &&
+                  strstr(err.message, "disk full") && strstr(err.message, "partial file was removed"),
+              "%s", err.message);
+    CHECK_INT(count_blobs(repo_dir, ".incomplete"), 0);
     st = openmed_model_fetch("OpenMedTest/electra-cased", NULL, &cfg, NULL, NULL, dir, sizeof dir, &err);
     CHECK_MSG(st == OPENMED_OK, "%s", err.message);
     CHECK_INT(count_blobs(repo_dir, ".incomplete"), 0);

@@ -24,8 +24,10 @@ static const char *models_usage =
     "       gets the closest registry names (offline)\n"
     "pull   download config, tokenizer and safetensors files into the cache (cache_dir of the\n"
     "       config, ~/.cache/openmed by default) and verify them; HF_ENDPOINT, HF_TOKEN honoured.\n"
-    "       Without --revision, registry models are checked against the manifest's pin. An\n"
-    "       interrupted download is resumed up to N times (default 5) while it makes progress.\n";
+    "       Without --revision, registry models are checked against the manifest's pin. A cut,\n"
+    "       stalled or refused transfer is resumed within the command: up to N attempts in a row\n"
+    "       without progress (default 5, or OPENMED_HUB_RETRIES); HF_HUB_ETAG_TIMEOUT and\n"
+    "       HF_HUB_DOWNLOAD_TIMEOUT (seconds, default 10) bound each request.\n";
 
 typedef struct models_args {
     const char *family, *category, *language, *revision, *config_path, *name, *retries;
@@ -217,8 +219,6 @@ typedef struct bar_state {
     int tty;             /* draw the bar (stderr is a terminal) */
     char file[256];
     int drawn, permille; /* last drawn fraction, to redraw only on change */
-    uint64_t last;       /* bytes of `file` seen so far */
-    uint64_t gained;     /* bytes received, all files together: did an attempt make progress? */
 } bar_state;
 
 static void format_bytes(uint64_t n, char *out, size_t size) {
@@ -233,11 +233,8 @@ static void draw_bar(const char *file, uint64_t done, uint64_t total, void *user
     if (strcmp(b->file, file) != 0) {
         if (b->drawn) fputc('\n', stderr);
         snprintf(b->file, sizeof b->file, "%s", file);
-        b->last = done;
-    } else {
-        if (done > b->last) b->gained += done - b->last;
-        b->last = done;
-        if (permille == b->permille) return;
+    } else if (permille == b->permille) {
+        return;
     }
     if (!b->tty) return;
     b->permille = permille;
@@ -252,30 +249,36 @@ static void draw_bar(const char *file, uint64_t done, uint64_t total, void *user
     b->drawn = 1;
 }
 
+/* The library's warnings during a pull (a transfer resumed, a cache healed) go to stderr on their
+ * own line; they name files and URLs, never text. */
+static void pull_log(openmed_log_level level, const char *message, void *user) {
+    bar_state *b = user;
+    if (level < OPENMED_LOG_WARN) return;
+    if (b->drawn) fputc('\n', stderr);
+    b->drawn = 0;
+    b->permille = -1;
+    fprintf(stderr, "openmed: %s\n", message);
+}
+
 static int models_pull(const models_args *a, const openmed_config *cfg) {
     openmed_error err;
     char repo[OPENMED_PATH_MAX], dir[OPENMED_PATH_MAX];
     if (openmed_model_resolve_name(a->name, cfg, repo, sizeof repo, &err) != OPENMED_OK) return cli_report(&err);
-    char *end = NULL;
-    long retries = a->retries ? strtol(a->retries, &end, 10) : 5;
-    if (a->retries && (*end || retries < 0 || retries > 100)) return usage_error("bad --retries value", a->retries);
+    if (a->retries) { /* the library reads it for every download of this process */
+        char *end = NULL;
+        long retries = strtol(a->retries, &end, 10);
+        if (*end || end == a->retries || retries < 0 || retries > 100)
+            return usage_error("bad --retries value", a->retries);
+        setenv("OPENMED_HUB_RETRIES", a->retries, 1);
+    }
     bar_state bar = {0};
     bar.tty = isatty(STDERR_FILENO) && !a->json;
+    bar.permille = -1;
     if (!a->json) fprintf(stderr, "pulling %s (%s, revision %s)\n", a->name, repo, a->revision ? a->revision : "main");
-    openmed_status st;
-    for (long attempt = 0;; attempt++) {
-        uint64_t before = bar.gained;
-        bar.file[0] = 0;
-        bar.permille = -1;
-        st = openmed_model_fetch(a->name, a->revision, cfg, draw_bar, &bar, dir, sizeof dir, &err);
-        if (bar.drawn) fputc('\n', stderr);
-        bar.drawn = 0;
-        /* retry a broken transfer while it makes progress; the next attempt resumes it */
-        if (st != OPENMED_ERR_NETWORK || attempt >= retries || bar.gained == before) break;
-        unsigned wait = attempt < 3 ? 1u << attempt : 8u;
-        fprintf(stderr, "openmed: %s\nretrying in %us (%ld of %ld)\n", err.message, wait, attempt + 1, retries);
-        sleep(wait);
-    }
+    openmed_log_set(pull_log, &bar);
+    openmed_status st = openmed_model_fetch(a->name, a->revision, cfg, draw_bar, &bar, dir, sizeof dir, &err);
+    openmed_log_set(NULL, NULL);
+    if (bar.drawn) fputc('\n', stderr);
     if (st != OPENMED_OK) return cli_report(&err);
     if (a->json) {
         cJSON *o = cJSON_CreateObject();
