@@ -46,6 +46,7 @@ static int deberta_log_bucket(int rel, int bucket_size, int max_position) {
     if (abs_pos <= mid) return rel;
     float ratio = (float)((double)(max_position - 1) / mid);
     float log_pos = ceilf(logf((float)abs_pos / (float)mid) / logf(ratio) * (float)(mid - 1)) + (float)mid;
+    if (!(log_pos < (float)(1 << 24))) log_pos = (float)(1 << 24); /* the caller clamps to the table anyway */
     return (int)(log_pos * (float)sign);
 }
 
@@ -121,6 +122,11 @@ static openmed_status deberta_config(deberta_weights *w, const om_model_config *
         if (w->att_span <= 0 || w->att_span > (1 << 20))
             return om_fail(err, OPENMED_ERR_CONFIG, "%s: relative attention needs position_buckets or "
                            "max_relative_positions / max_position_embeddings in [1, 1048576]", path);
+        /* log buckets divide by half the bucket count and by log((max_relative - 1) / half) */
+        if (w->bucket_size > 0 && (w->bucket_size < 2 || w->max_relative - 1 <= w->bucket_size / 2))
+            return om_fail(err, OPENMED_ERR_CONFIG,
+                           "%s: position_buckets %d needs at least 2 buckets and max_relative_positions above %d",
+                           path, w->bucket_size, w->bucket_size / 2 + 1);
         w->n_rel = 2 * w->att_span;
     }
     return OPENMED_OK;

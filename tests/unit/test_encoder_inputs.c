@@ -169,6 +169,9 @@ static void with_bias(cJSON *c) { set(c, "attention_bias", cJSON_CreateTrue()); 
 static void abs_positions(cJSON *c) { set(c, "position_biased_input", cJSON_CreateTrue()); }
 static void no_relative(cJSON *c) { set(c, "relative_attention", cJSON_CreateFalse()); }
 static void huge_buckets(cJSON *c) { set(c, "position_buckets", cJSON_CreateNumber(1e9)); }
+/* found by fuzz_config_json: one bucket divides by zero, and log((max_relative - 1) / half) = 0 too */
+static void one_bucket(cJSON *c) { set(c, "position_buckets", cJSON_CreateNumber(1)); }
+static void flat_log_ratio(cJSON *c) { set(c, "max_relative_positions", cJSON_CreateNumber(9)); }
 
 static void expect(const char *model, void (*edit)(cJSON *), openmed_status want, const char *needle) {
     openmed_error err;
@@ -191,6 +194,8 @@ int main(void) {
     expect("deberta-v3", no_relative, OPENMED_OK, "");
     expect("deberta-v3", abs_positions, OPENMED_ERR_FORMAT, "deberta.embeddings.position_embeddings.weight");
     expect("deberta-v3", huge_buckets, OPENMED_ERR_CONFIG, "relative attention");
+    expect("deberta-v3", one_bucket, OPENMED_ERR_CONFIG, "position_buckets 1 needs at least 2 buckets");
+    expect("deberta-v3", flat_log_ratio, OPENMED_ERR_CONFIG, "max_relative_positions above 9");
     expect("longformer", odd_window, OPENMED_ERR_CONFIG, "attention_window");
     expect("longformer", short_windows, OPENMED_ERR_CONFIG, "attention_window");
     expect("modernbert", bad_layer_type, OPENMED_ERR_CONFIG, "layer_types[1]");
