@@ -42,7 +42,7 @@ static void add_fixture(const char *src_dir, const char *name) {
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
-    const char *roots[] = {OM_SOURCE_DIR "/tests/fixtures/hf/models", OM_SOURCE_DIR "/models"};
+    const char *roots[] = {OM_FIXTURES "/hf/models", OM_SOURCE_DIR "/models"};
     for (int r = 0; r < 2; r++) {
         DIR *d = opendir(roots[r]);
         struct dirent *e;

@@ -8,6 +8,7 @@ Inputs found by fuzzing that once broke something are kept next to these as regr
 import base64
 import glob
 import json
+import lzma
 import os
 import struct
 
@@ -56,6 +57,15 @@ def config_seeds():
         name = os.path.basename(os.path.dirname(path))
         with open(path, "rb") as f:
             put("fuzz_config_json", name, f.read())
+
+
+def read_fixture(path):
+    """A fixture file, stored as is or xz-compressed (PATH.xz)."""
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            return f.read()
+    with lzma.open(path + ".xz") as f:
+        return f.read()
 
 
 def trim_tokenizer(j, keep):
@@ -108,10 +118,10 @@ def small_charsmap(node):
 
 
 def tokenizer_seeds():
-    for path in sorted(glob.glob(os.path.join(ROOT, "tests/fixtures/hf/tokenizers/*/tokenizer.json"))):
-        name = os.path.basename(os.path.dirname(path))
-        with open(path) as f:
-            j = small_charsmap(trim_tokenizer(json.load(f), 300))
+    for folder in sorted(glob.glob(os.path.join(ROOT, "tests/fixtures/hf/tokenizers/*"))):
+        name = os.path.basename(folder)
+        path = os.path.join(folder, "tokenizer.json")
+        j = small_charsmap(trim_tokenizer(json.loads(read_fixture(path)), 300))
         body = json.dumps(j, ensure_ascii=False, separators=(",", ":"))
         put("fuzz_tokenizer_json", name, body)
         cfg = os.path.join(os.path.dirname(path), "tokenizer_config.json")

@@ -5,6 +5,7 @@
 #define OM_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "openmed.h"
 
@@ -26,8 +27,14 @@ int cli_report(const openmed_error *err);
 openmed_status cli_fail(openmed_error *err, openmed_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Open an input file for reading; anything but a regular file (a FIFO, device, socket, folder)
+ * fails at once with OPENMED_ERR_IO naming the path and its kind, without blocking on it.
+ * Standard input is the caller's business and never comes through here. */
+openmed_status cli_open_input(const char *path, FILE **out, openmed_error *err);
+
 /* Read a whole file into a NUL-terminated malloc'd buffer (*size excludes the NUL); files over
- * max_bytes (0 = no cap) fail with OPENMED_ERR_FORMAT, errors name the file. */
+ * max_bytes (0 = no cap) fail with OPENMED_ERR_FORMAT, errors name the file. Regular files
+ * only (cli_open_input). */
 openmed_status cli_read_file(const char *path, size_t max_bytes, char **data, size_t *size, openmed_error *err);
 
 /* The folder of a bundled model ("disease", "pii") written to buf, or NULL when there is none

@@ -1,11 +1,13 @@
 /* cli_util.c: the small helpers every command shares: error records, whole-file reads and the
  * bundled models' folders. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -25,17 +27,51 @@ openmed_status cli_fail(openmed_error *err, openmed_status status, const char *f
     return status;
 }
 
-openmed_status cli_read_file(const char *path, size_t max_bytes, char **data, size_t *size, openmed_error *err) {
-    *data = NULL;
-    if (size) *size = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+openmed_status cli_open_input(const char *path, FILE **out, openmed_error *err) {
+    *out = NULL;
+    /* O_NONBLOCK: opening a FIFO that has no writer would otherwise wait forever before any check */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
         return cli_fail(err, errno == ENOENT ? OPENMED_ERR_NOT_FOUND : OPENMED_ERR_IO, "%s: cannot open: %s", path,
                         strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return cli_fail(err, OPENMED_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        const char *kind = S_ISDIR(st.st_mode)    ? "a folder"
+                           : S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)"
+                           : S_ISCHR(st.st_mode)  ? "a character device"
+                           : S_ISBLK(st.st_mode)  ? "a block device"
+                           : S_ISSOCK(st.st_mode) ? "a socket"
+                                                  : "a special file";
+        return cli_fail(err, OPENMED_ERR_IO, "%s: is %s, not a regular file (pipe text through standard input instead)",
+                        path, kind);
+    }
+    int flags = fcntl(fd, F_GETFL);
+    FILE *f = flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 ? NULL : fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        return cli_fail(err, OPENMED_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+    }
+    *out = f;
+    return OPENMED_OK;
+}
+
+openmed_status cli_read_file(const char *path, size_t max_bytes, char **data, size_t *size, openmed_error *err) {
+    *data = NULL;
+    if (size) *size = 0;
+    FILE *f;
+    openmed_status opened = cli_open_input(path, &f, err);
+    if (opened != OPENMED_OK) return opened;
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0) {
         fclose(f);
-        return cli_fail(err, OPENMED_ERR_IO, "%s: not a regular file", path);
+        return cli_fail(err, OPENMED_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
     }
     size_t n = (size_t)st.st_size;
     if (max_bytes && n > max_bytes) {

@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "core/file.h"
 
 static const char *tokenize_usage =
     "usage: openmed tokenize --model PATH [--no-special-tokens] [TEXT | --input FILE]\n"
@@ -146,7 +145,7 @@ int cmd_tokenize(int argc, char **argv) {
     } else if (input) {
         FILE *in;
         openmed_error err;
-        if (om_open_regular(input, &in, &err) != OPENMED_OK) { /* a FIFO or device would hang */
+        if (cli_open_input(input, &in, &err) != OPENMED_OK) { /* a FIFO or device would hang */
             fprintf(stderr, "openmed: %s\n", err.message);
             rc = 1;
         } else {
