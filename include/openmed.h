@@ -105,6 +105,8 @@ typedef struct openmed_config {
     openmed_dtype dtype;              /* default auto */
     int num_threads;                  /* 0 = all cores; default $OPENMED_NUM_THREADS */
     char config_path[OPENMED_PATH_MAX]; /* the file the values came from, "" if none */
+    char deid_secret_file[OPENMED_PATH_MAX]; /* a file holding the de-identification secret key
+                                                (key deid_secret_file; "~/" expanded), "" if none */
     /* OpenMed keys that were present in the file but are not used by this backend,
      * comma-separated, for `openmed doctor`. */
     char unused_keys[1024];
@@ -550,22 +552,34 @@ openmed_status openmed_model_fetch(const char *name, const char *revision, const
  * a name the model misses once does not leak. Spans map back to whole grapheme clusters of the
  * caller's text, so a value with a zero-width joiner inside is replaced whole. Any failure
  * (including a model giving non-finite scores: OPENMED_ERR_NUMERIC) returns an error and no text.
- * Nothing here is logged. Not implemented: OpenMed's format_preserve and aadhaar_mask methods, keep_year,
- * patient keys, policies, languages other than English. */
+ * Clinical terms (diseases, drugs) are never names or places. Values and text are never logged.
+ * Not implemented: OpenMed's aadhaar_mask method and patterns of languages other than English. */
 
 typedef enum openmed_deid_method {
     OPENMED_DEID_MASK = 0,    /* "[LABEL]" with the raw label, e.g. "[FIRST_NAME]" */
     OPENMED_DEID_REMOVE = 1,  /* "" ("[LABEL_REMOVED]" with keep_mapping, so it can be reversed) */
-    OPENMED_DEID_REPLACE = 2, /* a fake value of the same kind, the same for the same label and value
-                                 in every document (seeded by sha256 of "LABEL|value") */
-    OPENMED_DEID_HASH = 3,    /* "LABEL_" + the first 8 hex digits of sha256(value) */
-    OPENMED_DEID_SHIFT_DATES = 4 /* dates moved by a whole number of days, written in their own
-                                    format; a date without year, month and day becomes
-                                    "[DATE_SHIFTED]"; every other identifier is masked */
+    OPENMED_DEID_REPLACE = 2, /* a fake value of the same kind: names from a list of 689 first and 995
+                                 last names (each word of a name replaced alone, so "John Smith",
+                                 "Smith" and "SMITH, JOHN" stay one person), streets, cities,
+                                 e-mails, URLs, valid dates in the original's format, other values
+                                 with every digit and letter of a token holding a digit replaced;
+                                 keyed by HMAC-SHA256 of the secret and the value, so the same value
+                                 gets the same surrogate in every document with the same key */
+    OPENMED_DEID_HASH = 3,    /* "LABEL_" + 16 hex digits of HMAC-SHA256(secret, value): stable across
+                                 documents with the same key, not reversible by a dictionary without it */
+    OPENMED_DEID_SHIFT_DATES = 4, /* dates moved by a whole number of days and written in their own
+                                     format (always a real calendar date); a date without year,
+                                     month and day becomes "[DATE_SHIFTED]"; other identifiers are
+                                     masked */
+    OPENMED_DEID_FORMAT_PRESERVE = 5 /* the same shape with other characters: digits and letters of
+                                        phone, record, card, account and other numbers replaced
+                                        (card numbers keep a valid Luhn digit), e-mails as
+                                        user-shaped addresses, dates as other valid dates in the same
+                                        format; names, places and labels it cannot shape are masked */
 } openmed_deid_method;
 
-/* "mask", "remove", "replace", "hash", "shift_dates" (case-insensitive). OpenMed's "format_preserve"
- * and "aadhaar_mask" fail with OPENMED_ERR_UNSUPPORTED, anything else with
+/* "mask", "remove", "replace", "hash", "shift_dates", "format_preserve" (case-insensitive). OpenMed's
+ * "aadhaar_mask" fails with OPENMED_ERR_UNSUPPORTED, anything else with
  * OPENMED_ERR_INVALID_ARGUMENT naming the valid ones. */
 openmed_status openmed_deid_method_parse(const char *name, openmed_deid_method *out, openmed_error *err);
 const char *openmed_deid_method_name(openmed_deid_method method);
@@ -573,27 +587,54 @@ const char *openmed_deid_method_name(openmed_deid_method method);
 #define OPENMED_PII_EXTRACT_THRESHOLD 0.5f /* OpenMed's extract_pii default */
 #define OPENMED_DEIDENTIFY_THRESHOLD 0.7f  /* OpenMed's deidentify default */
 
+/* A de-identification policy: per HIPAA identifier class and per label, what happens to a value
+ * (the run's method, another method, keep, ages over 89 only, ZIP codes to three digits); a
+ * ceiling on the confidence threshold; a mandatory sweep; keep_year. Loaded from JSON (format in
+ * data/policies/README.md); immutable, shareable between threads. */
+typedef struct openmed_policy openmed_policy;
+
+/* Load a bundled policy by name ("hipaa_safe_harbor", "strict": looked up in $OPENMED_POLICIES_DIR,
+ * <prefix>/share/openmed/policies, then the source tree's data/policies) or a policy file (a name
+ * with '/' or ending in .json). Unknown keys, classes or actions fail naming the file and key. */
+openmed_status openmed_policy_load(const char *name_or_path, openmed_policy **out, openmed_error *err);
+void openmed_policy_free(openmed_policy *policy);
+const char *openmed_policy_name(const openmed_policy *policy);
+
 typedef struct openmed_deid_options {
     openmed_deid_method method;  /* default OPENMED_DEID_MASK (ignored by openmed_pii_extract) */
     float confidence_threshold;  /* model entities scoring below it are dropped, in [0, 1];
-                                    default OPENMED_DEIDENTIFY_THRESHOLD */
+                                    default OPENMED_DEIDENTIFY_THRESHOLD (a policy may lower it) */
+    int keep_year;               /* 1: replace, shift_dates and format_preserve keep each date's year
+                                    (a shifted 29 February in a non-leap year becomes the 28th) */
     int date_shift_days;         /* shift_dates: days to add, non-zero, |days| <= 36500; 0 (default) =
-                                    derived from date_shift_seed as OpenMed does (in [-365, -1] or
-                                    [1, 365]), or random without a seed */
-    const char *date_shift_seed; /* shift_dates: NULL (default) or a seed string; both fields
-                                    require method shift_dates */
+                                    derived (patient_key, then date_shift_seed, else random) */
+    const char *date_shift_seed; /* shift_dates: NULL (default) or a seed string: OpenMed's offset
+                                    sha256("openmed-date-shift-seed-v1\0" + seed) in [-max, -1] or [1, max] */
+    const char *patient_key;     /* shift_dates: NULL (default) or the patient's identifier: the offset is
+                                    HMAC-SHA256(secret, patient_key) in [-max, -1] or [1, max], the same
+                                    for every document of that patient; needs `secret` */
+    int date_shift_max_days;     /* max of derived offsets, 1..36500; 0 (default) = |date_shift_days|
+                                    with a patient_key, else 365 */
     int safety_sweep;            /* 1 (default): add the deterministic structured-identifier sweep */
     int keep_mapping;            /* 1: fill `mapping` and number repeated placeholders
                                     ("[FIRST_NAME]", "[FIRST_NAME_2]", ...); default 0 */
+    const unsigned char *secret; /* the key of hash, replace, format_preserve and patient_key (bytes,
+                                    not copied); NULL (default): one random key per process, with a
+                                    warning through the log the first time it is used */
+    size_t secret_len;
+    const openmed_policy *policy; /* NULL (default): the method for every identifier */
     const char *const *deny_list; /* terms always redacted wherever they occur as whole words,
                                      ignoring ASCII case (label "CUSTOM"); NULL/0 = none */
     size_t n_deny_list;
     const char *const *allow_list; /* values never redacted (a found value equal to one, ignoring
                                       ASCII case, is dropped; deny-list terms win); NULL/0 = none */
     size_t n_allow_list;
+    int protect_clinical_terms;  /* 1 (default): a disease, drug or other clinical term from the
+                                    bundled list is never a name, place or organisation */
 } openmed_deid_options;
 
-/* Deidentify defaults: mask, threshold 0.7, no date shift or seed, sweep on, no mapping. */
+/* Deidentify defaults: mask, threshold 0.7, no date shift or seed, sweep on, no mapping, no secret
+ * (random per process), no policy, no lists, clinical terms protected. */
 void openmed_deid_options_init(openmed_deid_options *options);
 
 /* One detected identifier. Strings are owned by the result. */
@@ -602,15 +643,22 @@ typedef struct openmed_pii_entity {
     const char *label;         /* the model's label ("FIRST_NAME") or the sweep's ("EMAIL") */
     int64_t start, end;        /* [start, end) in Unicode code points of the original text */
     float confidence;          /* the model's score; 1 for a sweep-only hit */
-    const char *redacted_text; /* the replacement; NULL for openmed_pii_extract */
+    const char *redacted_text; /* the replacement (the value itself when kept); NULL for
+                                  openmed_pii_extract */
     const char *source;        /* the detectors that found it joined by '+' ("model", "sweep",
                                   "model+sweep", "deny") or "repeat" (another occurrence of a value
                                   found elsewhere) */
+    const char *action;        /* what was done: "mask", "remove", "replace", "hash", "shift_dates",
+                                  "format_preserve", "keep", "age_over_89", "zip3"; NULL for
+                                  openmed_pii_extract */
+    const char *hipaa_class;   /* the identifier class of the label: "names", "geographic", "dates",
+                                  "ages", ... "other_identifiers", or "organizations", "states",
+                                  "custom" (not among HIPAA's 18) */
 } openmed_pii_entity;
 
 /* redacted placeholder -> original value. A placeholder that stands for different values
- * (two names hashed or replaced alike) gets the key "__openmed_occurrence_v1__:%08d:<placeholder>"
- * with the entity's index for the second and later values. */
+ * (two names replaced alike) gets the key "__openmed_occurrence_v1__:%08d:<placeholder>" where %08d
+ * counts the placeholder's earlier occurrences in the de-identified text. */
 typedef struct openmed_deid_mapping {
     const char *redacted;
     const char *original;
@@ -625,26 +673,39 @@ typedef struct openmed_deid_result {
     int date_shift_days;           /* the shift applied by shift_dates, else 0 */
     openmed_deid_mapping *mapping; /* with keep_mapping, else NULL */
     size_t n_mapping;
+    int random_key;               /* 1: keyed values came from this process's random key */
+    float confidence_threshold;   /* the model threshold applied (a policy may have lowered it) */
+    int safety_sweep;             /* 1: the sweep ran (a policy may make it mandatory) */
 } openmed_deid_result;
 
 /* Find identifiers in `len` bytes of UTF-8 `text`. `model` may be NULL (the sweep alone); it is
  * run with "simple" aggregation over windows covering the whole text and its model-default decoder.
  * options NULL = OPENMED_PII_EXTRACT_THRESHOLD with the sweep on. *out is allocated (free with
  * openmed_deid_result_free). Fails with OPENMED_ERR_INVALID_ARGUMENT for invalid UTF-8 or a NUL
- * byte (naming the byte offset), a threshold outside [0, 1], an unknown method, or model and sweep
- * both absent. */
+ * byte (naming the byte offset), a threshold outside [0, 1], an unknown method, or model, sweep and
+ * deny list all absent; OPENMED_ERR_NUMERIC when the model gives non-finite logits or scores. */
 openmed_status openmed_pii_extract(const struct openmed_model *model, const char *text, size_t len,
                                    const openmed_deid_options *options, openmed_deid_result **out,
                                    openmed_error *err);
 
-/* openmed_pii_extract, then every entity replaced by the method's text (options NULL =
- * openmed_deid_options_init). The output never contains a detected value (a shifted date may keep
- * its year). Also fails for date_shift_days or date_shift_seed without shift_dates. */
+/* openmed_pii_extract, then every entity replaced as the policy (or the method) says (options NULL =
+ * openmed_deid_options_init). The output never contains a character of a detected value that was
+ * not kept (a shifted or replaced date may keep its year with keep_year). Also fails for
+ * date_shift_days, date_shift_seed or patient_key without shift_dates, patient_key without a
+ * secret. On any failure *out is NULL: never a partial or pass-through text. The bundled demo PII
+ * model says so once per process through the log. */
 openmed_status openmed_deidentify(const struct openmed_model *model, const char *text, size_t len,
                                   const openmed_deid_options *options, openmed_deid_result **out,
                                   openmed_error *err);
 
 void openmed_deid_result_free(openmed_deid_result *result);
+
+/* Undo a de-identification with its mapping (keep_mapping): every placeholder of `mapping` found in
+ * `text` (leftmost, longest first) becomes its original; an occurrence key
+ * "__openmed_occurrence_v1__:%08d:<placeholder>" applies to that occurrence of the placeholder only.
+ * *out is malloc'd and NUL-terminated (free()). Placeholders missing from the text are ignored. */
+openmed_status openmed_reidentify(const char *text, size_t len, const openmed_deid_mapping *mapping,
+                                  size_t n_mapping, char **out, size_t *out_len, openmed_error *err);
 /* --- end of PII extraction and de-identification */
 
 #ifdef __cplusplus

@@ -49,7 +49,7 @@ typedef struct key_spec {
     int used;            /* 1: this backend reads it into openmed_config */
 } key_spec;
 
-/* The 38 OpenMedConfig keys (openmed/core/config.py) plus ours (dtype, num_threads). */
+/* The 38 OpenMedConfig keys (openmed/core/config.py) plus ours (dtype, num_threads, deid_secret_file). */
 static const key_spec keys[] = {
     {"default_org", K_STRING, NULL, 1},
     {"cache_dir", K_STRING, NULL, 1},
@@ -91,6 +91,7 @@ static const key_spec keys[] = {
     {"remote_inference_verify_tls", K_BOOL, NULL, 0},
     {"dtype", K_ENUM, "auto|float32|float16|bfloat16|fp32|fp16|bf16|half|float", 1},
     {"num_threads", K_INT_NONNEG, NULL, 1},
+    {"deid_secret_file", K_STRING, NULL, 1},
 };
 
 static const key_spec *find_key(const char *name) {
@@ -250,6 +251,11 @@ static void apply_value(openmed_config *cfg, const key_spec *k, const value *v) 
         cfg->local_only = v->kind == V_BOOL && v->boolean;
     } else if (!strcmp(k->name, "dtype")) {
         openmed_dtype_parse(text, &cfg->dtype, NULL); /* validated by check_value */
+    } else if (!strcmp(k->name, "deid_secret_file")) {
+        if (text[0] == '~' && (text[1] == '/' || text[1] == '\0'))
+            om_join_home(cfg->deid_secret_file, sizeof cfg->deid_secret_file, getenv("HOME"), text[1] ? text + 2 : "");
+        else
+            om_copy_string(cfg->deid_secret_file, sizeof cfg->deid_secret_file, text);
     } else if (!strcmp(k->name, "num_threads")) {
         cfg->num_threads = v->kind == V_INT ? (int)v->integer : 0;
     }

@@ -98,3 +98,11 @@ int om_dir_exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
+
+int om_source_root(char *out, size_t size) {
+    const char *self = __FILE__, *tail = "src/core/file.c";
+    size_t len = strlen(self), tlen = strlen(tail);
+    if (len < tlen || strcmp(self + len - tlen, tail) || self[0] != '/') return 0;
+    int n = snprintf(out, size, "%.*s", (int)(len - tlen), self);
+    return n > 0 && (size_t)n < size;
+}

@@ -24,4 +24,9 @@ openmed_status om_path_join(char *out, size_t out_size, const char *dir, const c
 int om_file_exists(const char *path);
 int om_dir_exists(const char *path);
 
+/* The source tree this library was compiled from, with a trailing '/' ("/src/openmed-c/"): CMake
+ * passes absolute source paths, so __FILE__ locates it (bundled models and policies are found there
+ * in a build tree). Returns 0 when it cannot be told. */
+int om_source_root(char *out, size_t size);
+
 #endif

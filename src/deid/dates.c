@@ -66,7 +66,7 @@ void om_date_add_days(int *year, int *month, int *day, long days) {
     civil_from_days(days_from_civil(*year, *month, *day) + days, year, month, day);
 }
 
-int om_date_parse(const char *s, size_t n, om_date *out) {
+int om_date_parse(const char *s, size_t n, int day_first, om_date *out) {
     memset(out, 0, sizeof *out);
     int month_name = -1, ndigit = 0, digit_at[3] = {0};
     for (size_t i = 0; i < n;) {
@@ -100,12 +100,14 @@ int om_date_parse(const char *s, size_t n, om_date *out) {
             if (d[k]->role == OM_DATE_YEAR) out->year = d[k]->value;
             else out->day = d[k]->value;
         }
-    } else if (ndigit == 3) { /* 2021-03-14 (Y M D), else US 03/14/2021 (M D Y) */
+    } else if (ndigit == 3) { /* 2021-03-14 (Y M D), else 14/03/2021 (D M Y) or 03/14/2021 (M D Y) */
         int ymd = d[0]->len == 4;
-        if (!ymd && !(d[2]->len == 2 || d[2]->len == 4)) return 0;
-        d[0]->role = ymd ? OM_DATE_YEAR : OM_DATE_MONTH;
-        d[1]->role = ymd ? OM_DATE_MONTH : OM_DATE_DAY;
+        if (!ymd && (!(d[2]->len == 2 || d[2]->len == 4) || d[0]->len > 2 || d[1]->len > 2)) return 0;
+        int dmy = !ymd && (d[0]->value > 12 ? 1 : d[1]->value > 12 ? 0 : day_first);
+        d[0]->role = ymd ? OM_DATE_YEAR : dmy ? OM_DATE_DAY : OM_DATE_MONTH;
+        d[1]->role = ymd ? OM_DATE_MONTH : dmy ? OM_DATE_MONTH : OM_DATE_DAY;
         d[2]->role = ymd ? OM_DATE_DAY : OM_DATE_YEAR;
+        out->ambiguous = !ymd && d[0]->value <= 12 && d[1]->value <= 12;
     } else if (ndigit == 2 && d[1]->len == 4 && d[0]->len <= 2) { /* 03/2021 */
         d[0]->role = OM_DATE_MONTH;
         d[1]->role = OM_DATE_YEAR;
@@ -114,16 +116,20 @@ int om_date_parse(const char *s, size_t n, om_date *out) {
     } else {
         return 0;
     }
+    int ambiguous = out->ambiguous;
     for (size_t k = 0; k < out->n_tokens; k++) {
         const om_date_token *t = &out->tokens[k];
         if (t->role == OM_DATE_YEAR) out->year = t->len == 2 ? (t->value < 50 ? 2000 : 1900) + t->value : t->value;
         if (t->role == OM_DATE_MONTH) out->month = t->value;
         if (t->role == OM_DATE_DAY) out->day = t->value;
     }
-    if ((out->month && out->month > 12) || (out->day && (out->day < 1 || out->day > 31))) return 0;
+    out->ambiguous = ambiguous;
+    if ((out->month && (out->month < 1 || out->month > 12)) || (out->day && (out->day < 1 || out->day > 31))) return 0;
     if (out->month && out->day && out->year && out->day > om_days_in_month(out->year, out->month)) return 0;
     return 1;
 }
+
+int om_date_ambiguous(const om_date *d) { return d->ambiguous; }
 
 void om_date_render(const om_date *d, const char *s, size_t n, int year, int month, int day, om_buf *out) {
     int named = 0; /* "March 3": 2-digit days keep no zero ("Mar 9"); numeric dates pad ("03/09") */

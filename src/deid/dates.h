@@ -21,14 +21,20 @@ typedef struct om_date {
     om_date_token tokens[16];
     size_t n_tokens;
     int year, month, day; /* 0 when absent; a 2-digit year is 1950..2049 */
+    int ambiguous;        /* a numeric date whose day and month are both 12 or less (03/04/2021) */
 } om_date;
 
 /* 1 when a label names a date ("DATE", "date_of_birth", "DOB"), ignoring case. */
 int om_date_label(const char *label);
 
-/* Read `n` bytes as a date: numeric Y-M-D, US M/D/Y, M/Y, a bare year, or with a month name and
- * optional day and year. Returns 0 for anything else (and for out-of-range fields). */
-int om_date_parse(const char *s, size_t n, om_date *out);
+/* Read `n` bytes as a date: numeric Y-M-D, D/M/Y or M/D/Y, M/Y, a bare year, or with a month name
+ * and optional day and year. A numeric date whose first field exceeds 12 is day first, whose second
+ * does is month first; for the others (both 12 or less) `day_first` decides. Returns 0 for anything
+ * else (and for fields out of range, 31 April included). */
+int om_date_parse(const char *s, size_t n, int day_first, om_date *out);
+
+/* 1 when a numeric date (three digit fields, not year first) could be read either way. */
+int om_date_ambiguous(const om_date *d);
 
 /* Write the value again with year, month and day replaced (2- or 4-digit year, month-name length
  * and case, the day's ordinal suffix kept; numeric fields of two digits stay two digits, a day

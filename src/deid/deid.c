@@ -8,9 +8,13 @@
 #include <utf8proc.h>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "deid/detector.h"
+#include "deid/labels.h"
+#include "deid/policy.h"
 #include "deid/redact.h"
 #include "deid/view.h"
+#include "models/bundled.h"
 
 openmed_status om_deid_check_text(const char *text, size_t len, openmed_error *err) {
     if (!text && len) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "text: NULL with length %zu", len);
@@ -61,15 +65,47 @@ static char *source_name(unsigned source) {
     return strdup(*buf ? buf : "unknown");
 }
 
+/* Do the method or the policy use the key (hash, replace, format_preserve, a patient's shift)? */
+static int needs_key(const openmed_deid_options *o) {
+    if (o->patient_key) return 1;
+    int m = o->method == OPENMED_DEID_HASH || o->method == OPENMED_DEID_REPLACE || o->method == OPENMED_DEID_FORMAT_PRESERVE;
+    if (!o->policy) return m;
+    const openmed_policy *p = o->policy;
+    for (int c = 0; c < OM_PHI_N_CLASSES; c++)
+        if ((p->classes[c] == OM_ACT_METHOD && m) || p->classes[c] == OM_ACT_HASH || p->classes[c] == OM_ACT_REPLACE ||
+            p->classes[c] == OM_ACT_FORMAT_PRESERVE)
+            return 1;
+    for (size_t i = 0; i < p->n_labels; i++)
+        if ((p->labels[i].action == OM_ACT_METHOD && m) || p->labels[i].action == OM_ACT_HASH ||
+            p->labels[i].action == OM_ACT_REPLACE || p->labels[i].action == OM_ACT_FORMAT_PRESERVE)
+            return 1;
+    return 0;
+}
+
+/* Say once per process that the bundled PII model is a demo, when it is the one in use. */
+static void warn_if_demo(const struct openmed_model *model) {
+    static int warned;
+    if (!model || __atomic_load_n(&warned, __ATOMIC_RELAXED)) return;
+    char bundled[OPENMED_PATH_MAX], a[OPENMED_PATH_MAX], b[OPENMED_PATH_MAX];
+    const char *path = openmed_model_path(model);
+    if (!path || !om_bundled_model_dir("pii", bundled, sizeof bundled)) return;
+    if (!realpath(path, a) || !realpath(bundled, b) || strcmp(a, b) != 0) return;
+    if (__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED)) return;
+    OM_WARN("the bundled PII model is a small demo trained on synthetic notes: it misses identifiers a real model "
+            "finds; do not rely on it to de-identify real records (pass --model with a real PII model)");
+}
+
 /* The final spans over the original text, in text order and disjoint. */
 static openmed_status find_spans(const struct openmed_model *model, const openmed_entity *entities, size_t n_entities,
                                  const om_deid_view *view, const openmed_deid_options *o, om_span_list *spans,
                                  openmed_error *err) {
     om_detect_input in = {view, o, model, entities, n_entities, NULL};
     openmed_status st = om_detect_all(&in, spans, err);
+    if (st == OPENMED_OK) om_spans_protect_clinical(view->text, view->len, spans, o);
     if (st == OPENMED_OK) st = om_spans_join(spans, err);
     if (st == OPENMED_OK) om_spans_apply_allow_list(view->text, spans, o);
     if (st == OPENMED_OK) st = om_spans_add_repeats(view->text, view->len, spans, err);
+    if (st == OPENMED_OK) om_spans_protect_clinical(view->text, view->len, spans, o); /* repeats inside terms */
     if (st != OPENMED_OK) return st;
     for (size_t k = 0; k < spans->n; k++) {
         size_t o0, o1;
@@ -102,8 +138,18 @@ openmed_status om_deid_run(const struct openmed_model *model, const openmed_enti
         goto done;
     }
     r->method = options->method;
-    if (redact && options->method == OPENMED_DEID_SHIFT_DATES) st = om_deid_date_shift(options, &r->date_shift_days, err);
-    if (st == OPENMED_OK) st = find_spans(model, entities, n_entities, &view, options, &spans, err);
+    /* a policy can lower the threshold and make the sweep mandatory */
+    openmed_deid_options eff = *options;
+    if (eff.policy && eff.policy->confidence_threshold >= 0.0f && eff.policy->confidence_threshold < eff.confidence_threshold)
+        eff.confidence_threshold = eff.policy->confidence_threshold;
+    if (eff.policy && eff.policy->safety_sweep) eff.safety_sweep = 1;
+    r->confidence_threshold = eff.confidence_threshold;
+    r->safety_sweep = eff.safety_sweep;
+    om_key key = {0};
+    if (redact && needs_key(&eff)) st = om_deid_key(&eff, &key, err);
+    r->random_key = key.random;
+    if (st == OPENMED_OK && redact && om_deid_shifts_dates(&eff)) st = om_deid_date_shift(&eff, &key, &r->date_shift_days, err);
+    if (st == OPENMED_OK) st = find_spans(model, entities, n_entities, &view, &eff, &spans, err);
     if (st == OPENMED_OK && redact) {
         om_value *values = calloc(spans.n ? spans.n : 1, sizeof *values);
         if (!values) st = om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: out of memory", what);
@@ -112,9 +158,8 @@ openmed_status om_deid_run(const struct openmed_model *model, const openmed_enti
             om_deid_view_from_original(&view, spans.items[k].start, spans.items[k].end, &v0, &v1);
             values[k] = (om_value){view.text + v0, v1 - v0};
         }
-        if (st == OPENMED_OK)
-            st = om_pii_redact(text, len, &spans, values, options->method, options->keep_mapping, r->date_shift_days,
-                               &red, err);
+        om_redact_input in = {text, len, &spans, values, view.text, view.len, &eff, &key, r->date_shift_days};
+        if (st == OPENMED_OK) st = om_pii_redact(&in, &red, err);
         free(values);
     }
     if (st != OPENMED_OK) goto done;
@@ -139,7 +184,9 @@ openmed_status om_deid_run(const struct openmed_model *model, const openmed_enti
         if (redact) { /* the replacement moves to the result */
             e->redacted_text = red.replacements[k];
             red.replacements[k] = NULL;
+            e->action = om_action_name(red.actions[k]);
         }
+        e->hipaa_class = om_phi_class_name(om_label_class(s->label));
         if (!e->text || !e->label || !e->source) {
             st = om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: out of memory", what);
             goto done;
@@ -185,6 +232,7 @@ openmed_status openmed_pii_extract(const struct openmed_model *model, const char
     }
     if (!model && options && !options->safety_sweep && !options->n_deny_list)
         return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "pii extract: no model and the safety sweep is off: nothing would be found");
+    warn_if_demo(model);
     return om_deid_run(model, NULL, 0, text, len, options, 0, out, err);
 }
 
@@ -198,5 +246,6 @@ openmed_status openmed_deidentify(const struct openmed_model *model, const char 
     }
     if (!model && !options->safety_sweep && !options->n_deny_list)
         return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "deidentify: no model and the safety sweep is off: nothing would be found");
+    warn_if_demo(model);
     return om_deid_run(model, NULL, 0, text, len, options, 1, out, err);
 }

@@ -5,10 +5,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <utf8proc.h>
 
 #include "core/error.h"
 #include "deid/detector.h"
+#include "deid/labels.h"
 #include "deid/spans.h"
 
 /* ---------------------------------------------------------------- characters */
@@ -168,26 +170,66 @@ static int overlaps_sorted(const om_pii_span *spans, size_t n, size_t b0, size_t
     return lo < n && spans[lo].start < b1;
 }
 
-openmed_status om_spans_add_repeats(const char *text, size_t n, om_span_list *spans, openmed_error *err) {
-    size_t found = spans->n;
-    if (found == 0) return OPENMED_OK;
+/* Words of a name that stand for the person alone ("Smith" of "John Smith"): 3+ letters,
+ * capitalised, not a title or a month or day name. */
+static int name_word(const char *w, size_t n) {
+    static const char *const skip[] = {"Mr", "Mrs", "Ms", "Miss", "Dr", "Prof", "Sir", "Jr", "Sr", "Rev",
+                                       "January", "February", "March", "April", "May", "June", "July", "August",
+                                       "September", "October", "November", "December", "Monday", "Tuesday",
+                                       "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "The", "And"};
+    if (n < 3 || !(w[0] >= 'A' && w[0] <= 'Z')) return 0;
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        if (strlen(skip[i]) == n && !strncasecmp(skip[i], w, n)) return 0;
+    return 1;
+}
+
+/* The values to look for: each span worth repeating, and each name word of a name of several words. */
+static openmed_status candidates(const char *text, const om_span_list *spans, om_span_list *out, openmed_error *err) {
     openmed_status st = OPENMED_OK;
-    value *v = calloc(found * 2, sizeof *v); /* (value, label) entries, then value entries */
-    form *f = calloc(found * 3, sizeof *f);
+    for (size_t k = 0; k < spans->n && st == OPENMED_OK; k++) {
+        const om_pii_span *s = &spans->items[k];
+        if (!worth_repeating(text + s->start, s->end - s->start)) continue;
+        st = om_span_list_push(out, s, err);
+        if (om_label_class(s->label) != OM_PHI_NAME) continue;
+        size_t words = 0, len;
+        for (size_t i = s->start; i < s->end && st == OPENMED_OK;) {
+            if (!is_word_cp(cp_at(text, s->end, i, &len))) {
+                i += len;
+                continue;
+            }
+            size_t w0 = i;
+            while (i < s->end && (is_word_cp(cp_at(text, s->end, i, &len)) || text[i] == '\'')) i += len;
+            if (w0 == s->start && i == s->end) break; /* one word: the value itself */
+            words++;
+            if (!name_word(text + w0, i - w0)) continue;
+            om_pii_span part = *s;
+            part.start = w0;
+            part.end = i;
+            st = om_span_list_push(out, &part, err);
+        }
+    }
+    return st;
+}
+
+openmed_status om_spans_add_repeats(const char *text, size_t n, om_span_list *spans, openmed_error *err) {
+    if (spans->n == 0) return OPENMED_OK;
+    om_span_list cand = {0};
+    openmed_status st = candidates(text, spans, &cand, err);
+    size_t found = spans->n, nc = cand.n ? cand.n : 1;
+    value *v = calloc(nc * 2, sizeof *v); /* (value, label) entries, then value entries */
+    form *f = calloc(nc * 3, sizeof *f);
     table by_label = {0}, by_value = {0}, by_key = {0};
     om_span_list extra = {0};
     size_t nv = 0, nf = 0;
-    size_t *entry_of = malloc(found * sizeof *entry_of); /* span -> its (value, label) entry */
-    if (!entry_of || !v || !f || !table_init(&by_label, found) || !table_init(&by_value, found) ||
-        !table_init(&by_key, found * 3)) {
-        st = om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory repeating %zu values", found);
-        goto done;
+    size_t *entry_of = malloc(nc * sizeof *entry_of); /* candidate -> its (value, label) entry */
+    if (st == OPENMED_OK && (!entry_of || !v || !f || !table_init(&by_label, nc) || !table_init(&by_value, nc) ||
+                             !table_init(&by_key, nc * 3))) {
+        st = om_fail(err, OPENMED_ERR_NO_MEMORY, "pii: out of memory repeating %zu values", nc);
     }
+    if (st != OPENMED_OK) goto done;
     /* votes per (value, label), then the winning label per value: most votes, then best score */
-    for (size_t k = 0; k < found; k++) {
-        const om_pii_span *s = &spans->items[k];
-        entry_of[k] = (size_t)-1;
-        if (!worth_repeating(text + s->start, s->end - s->start)) continue;
+    for (size_t k = 0; k < cand.n; k++) {
+        const om_pii_span *s = &cand.items[k];
         size_t e = value_slot(&by_label, v, &nv, text, s, 1);
         v[e].votes++;
         if (v[e].votes == 1 || s->score > v[e].score) v[e].score = s->score;
@@ -195,10 +237,9 @@ openmed_status om_spans_add_repeats(const char *text, size_t n, om_span_list *sp
         entry_of[k] = e;
     }
     size_t n_pairs = nv;
-    for (size_t k = 0; k < found; k++) {
-        if (entry_of[k] == (size_t)-1) continue;
+    for (size_t k = 0; k < cand.n; k++) {
         size_t e = entry_of[k];
-        size_t w = value_slot(&by_value, v, &nv, text, &spans->items[k], 0);
+        size_t w = value_slot(&by_value, v, &nv, text, &cand.items[k], 0);
         size_t cur = v[w].best;
         if (cur == (size_t)-1 || v[e].votes > v[cur].votes || (v[e].votes == v[cur].votes && v[e].score > v[cur].score))
             v[w].best = e;
@@ -278,6 +319,7 @@ openmed_status om_spans_add_repeats(const char *text, size_t n, om_span_list *sp
     for (size_t i = 0; i < extra.n && st == OPENMED_OK; i++) st = om_span_list_push(spans, &extra.items[i], err);
     if (st == OPENMED_OK && extra.n) st = om_spans_join(spans, err); /* forms of two values may overlap */
 done:
+    om_span_list_free(&cand);
     free(entry_of);
     for (size_t i = 0; f && i < nf; i++) free(f[i].bytes);
     free(f);

@@ -1,33 +1,63 @@
-/* surrogate.c: deterministic fake values for the "replace" method (names, places, contact details,
- * dates, numbers), each drawn from a sha256 stream seeded by the label and the original value. */
+/* surrogate.c: keyed fake values for the replace and format_preserve methods (names word by word,
+ * places, contact details, dates, numbers), each drawn from a stream seeded by
+ * HMAC-SHA256(key, kind | folded value | attempt). */
 #include "deid/surrogate.h"
 
 #include <ctype.h>
-#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <utf8proc.h>
 
+#include "core/error.h"
 #include "deid/dates.h"
+#include "deid/labels.h"
+#include "deid/surrogate_names.inc"
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---------------------------------------------------------------- the random stream */
 
 typedef struct rng {
-    unsigned char block[SHA256_DIGEST_LENGTH];
+    unsigned char block[OM_HMAC_SIZE];
     size_t used;
 } rng;
 
-static void rng_seed(rng *r, const char *label, const char *original, size_t n, unsigned attempt) {
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    char salt[32];
-    int k = snprintf(salt, sizeof salt, "|%u", attempt);
-    unsigned len = 0;
-    if (!c || !EVP_DigestInit_ex(c, EVP_sha256(), NULL) || !EVP_DigestUpdate(c, label, strlen(label)) ||
-        !EVP_DigestUpdate(c, "|", 1) || !EVP_DigestUpdate(c, original, n) ||
-        (attempt && !EVP_DigestUpdate(c, salt, (size_t)k)) || !EVP_DigestFinal_ex(c, r->block, &len))
-        memset(r->block, 0x5a, sizeof r->block); /* libcrypto failed: still deterministic */
-    EVP_MD_CTX_free(c);
+/* Seed from HMAC(key, "surrogate", kind | folded value [| attempt]). */
+static openmed_status rng_seed(rng *r, const om_key *key, const char *kind, const char *v, size_t n,
+                               unsigned attempt, openmed_error *err) {
+    om_buf m;
+    om_buf_init(&m);
+    om_buf_puts(&m, kind);
+    om_buf_put(&m, "|", 1);
+    /* case folded, white-space runs as one space: "John  SMITH" keys as "john smith" */
+    int space = 0;
+    for (size_t i = 0; i < n;) {
+        utf8proc_int32_t c = -1;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)v + i, (utf8proc_ssize_t)(n - i), &c);
+        if (k <= 0) {
+            k = 1;
+            c = (unsigned char)v[i];
+        }
+        i += (size_t)k;
+        if (utf8proc_category(c) == UTF8PROC_CATEGORY_ZS || (c >= 9 && c <= 13)) {
+            space = m.len > strlen(kind) + 1;
+            continue;
+        }
+        if (space) om_buf_put(&m, " ", 1);
+        space = 0;
+        utf8proc_uint8_t enc[4];
+        utf8proc_ssize_t e = utf8proc_encode_char(utf8proc_tolower(c), enc);
+        om_buf_put(&m, (const char *)enc, (size_t)e);
+    }
+    if (attempt) om_buf_printf(&m, "|%u", attempt);
+    openmed_status st = m.failed ? om_fail(err, OPENMED_ERR_NO_MEMORY, "replace: out of memory")
+                                 : om_hmac(key, "surrogate", m.data ? m.data : "", m.len, r->block, err);
+    om_buf_free(&m);
     r->used = 0;
+    return st;
 }
 
 /* Uniform enough in [0, m) for the small m used here (m < 2^16). */
@@ -46,76 +76,123 @@ static unsigned rng_below(rng *r, unsigned m) {
 
 /* ---------------------------------------------------------------- built-in lists (invented) */
 
-static const char *const first_names[] = {
-    "Avery", "Blake", "Casey", "Dana", "Elliot", "Finley", "Harper", "Jordan", "Kendall", "Logan",
-    "Morgan", "Noel", "Oakley", "Parker", "Quinn", "Reese", "Rowan", "Sawyer", "Taylor", "Emery",
-    "Hayden", "Jessie", "Marlowe", "Peyton"};
-static const char *const last_names[] = {
-    "Abbott", "Barrow", "Calloway", "Dunmore", "Ellery", "Fairbanks", "Gresham", "Holloway",
-    "Ingram", "Jessup", "Kilbride", "Lockhart", "Merriweather", "Northcott", "Oakes", "Pemberton",
-    "Quarles", "Radcliffe", "Stanhope", "Thornbury", "Underhill", "Vance", "Whitlock", "Yardley"};
 static const char *const cities[] = {
     "Riverton", "Maplewood", "Cedar Falls", "Brookhaven", "Fairview", "Lakeside", "Ashford", "Glenwood",
-    "Millbrook", "Oakdale", "Pine Ridge", "Westfield", "Stonebridge", "Clearwater", "Elmhurst", "Hillcrest"};
+    "Millbrook", "Oakdale", "Pine Ridge", "Westfield", "Stonebridge", "Clearwater", "Elmhurst", "Hillcrest",
+    "Ridgemont", "Willowdale", "Bayside", "Kingsford", "Marlow", "Northgate", "Sherwood", "Thornton"};
 static const char *const organisations[] = {
     "Riverside Clinic", "Maplewood Health Center", "Lakeside Medical Group", "Northfield Hospital",
-    "Cedar Valley Care", "Summit Family Practice", "Harbor View Medical", "Greenfield Health"};
-static const char *const streets[] = {"Maple", "Oak", "Cedar", "Elm", "Willow", "Birch", "Chestnut",
-                                      "Juniper", "Hawthorn", "Linden"};
-static const char *const street_kinds[] = {"Street", "Avenue", "Road", "Lane", "Drive", "Court"};
+    "Cedar Valley Care", "Summit Family Practice", "Harbor View Medical", "Greenfield Health",
+    "Westbrook Medical Center", "Pinecrest Hospital", "Oak Hollow Clinic", "Silver Lake Health"};
+static const char *const streets[] = {"Maple", "Oak", "Cedar", "Elm", "Willow", "Birch", "Chestnut", "Juniper",
+                                      "Hawthorn", "Linden", "Aspen", "Sycamore", "Magnolia", "Spruce", "Poplar"};
+static const char *const street_kinds[] = {"Street", "Avenue", "Road", "Lane", "Drive", "Court", "Place", "Way"};
+static const char *const titles[] = {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "sir", "dame", "rev",
+                                     "jr", "sr", "ii", "iii", "iv", "md", "phd", "rn", "np", "pa", "do"};
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+/* ---------------------------------------------------------------- case */
 
-/* ---------------------------------------------------------------- helpers */
+enum { CASE_AS_IS, CASE_UPPER, CASE_LOWER, CASE_TITLE };
 
-typedef enum kind { K_FIRST, K_LAST, K_NAME, K_EMAIL, K_URL, K_DATE, K_STREET, K_CITY, K_ORG, K_CHARS } kind;
-
-static kind kind_of(const char *label) {
-    char up[64];
-    size_t i = 0;
-    for (; label[i] && i + 1 < sizeof up; i++) up[i] = (char)toupper((unsigned char)label[i]);
-    up[i] = 0;
-    if (strstr(up, "EMAIL")) return K_EMAIL;
-    if (strstr(up, "URL") || strstr(up, "WEBSITE")) return K_URL;
-    if (om_date_label(label)) return K_DATE;
-    if (strstr(up, "FIRST") || strstr(up, "GIVEN")) return K_FIRST;
-    if (strstr(up, "LAST") || strstr(up, "SURNAME") || strstr(up, "FAMILY")) return K_LAST;
-    if (strstr(up, "NAME") || strstr(up, "PERSON") || strstr(up, "PATIENT") || strstr(up, "DOCTOR")) return K_NAME;
-    if (strstr(up, "STREET") || strstr(up, "ADDRESS")) return K_STREET;
-    if (strstr(up, "CITY") || strstr(up, "LOCATION") || strstr(up, "STATE") || strstr(up, "COUNTRY") ||
-        strstr(up, "TOWN"))
-        return K_CITY;
-    if (strstr(up, "ORG") || strstr(up, "HOSPITAL") || strstr(up, "COMPANY") || strstr(up, "FACILITY")) return K_ORG;
-    return K_CHARS;
-}
-
-static int same_text(const char *a, const char *b, size_t bn) {
-    return strlen(a) == bn && strncasecmp(a, b, bn) == 0;
-}
-
-/* A list entry other than the original. */
-static const char *pick(rng *r, const char *const *list, size_t count, const char *original, size_t n) {
-    size_t i = rng_below(r, (unsigned)count);
-    if (same_text(list[i], original, n)) i = (i + 1) % count;
-    return list[i];
-}
-
-/* Append s, upper-cased when the original's letters are all upper case (two or more of them). */
-static void put_cased(om_buf *out, const char *s, const char *original, size_t n) {
-    size_t upper = 0, letters = 0;
+static int case_of(const char *s, size_t n) {
+    size_t upper = 0, lower = 0;
     for (size_t i = 0; i < n; i++) {
-        if (isalpha((unsigned char)original[i])) letters++;
-        if (isupper((unsigned char)original[i])) upper++;
+        upper += isupper((unsigned char)s[i]) != 0;
+        lower += islower((unsigned char)s[i]) != 0;
     }
-    if (letters < 2 || upper != letters) {
-        om_buf_puts(out, s);
-        return;
-    }
-    for (; *s; s++) {
-        char c = (char)toupper((unsigned char)*s);
+    if (upper >= 2 && lower == 0) return CASE_UPPER;
+    if (lower && upper == 0) return CASE_LOWER;
+    return CASE_TITLE;
+}
+
+static void put_cased(om_buf *out, const char *s, int how) {
+    for (int first = 1; *s; s++) {
+        char c = *s;
+        if (how == CASE_UPPER) c = (char)toupper((unsigned char)c);
+        else if (how == CASE_LOWER) c = (char)tolower((unsigned char)c);
+        else if (how == CASE_TITLE) c = first ? (char)toupper((unsigned char)c) : (char)tolower((unsigned char)c);
+        first = c == ' ' || c == '-';
         om_buf_put(out, &c, 1);
     }
 }
+
+/* ---------------------------------------------------------------- names, word by word */
+
+static int is_name_byte(unsigned char c) { return isalpha(c) || c >= 0x80 || c == '\''; }
+
+static int is_title(const char *w, size_t n) {
+    for (size_t i = 0; i < COUNT(titles); i++)
+        if (strlen(titles[i]) == n && !strncasecmp(titles[i], w, n)) return 1;
+    return 0;
+}
+
+/* One name word: a surrogate first or last name seeded by the word alone (and the attempt). */
+static openmed_status name_word(const om_surrogate_ctx *ctx, int last, const char *w, size_t n, unsigned attempt,
+                                om_buf *out, openmed_error *err) {
+    rng r;
+    openmed_status st = rng_seed(&r, ctx->key, last ? "last" : "first", w, n, attempt, err);
+    if (st != OPENMED_OK) return st;
+    const char *const *list = last ? surrogate_last_names : surrogate_first_names;
+    size_t count = last ? COUNT(surrogate_last_names) : COUNT(surrogate_first_names);
+    const char *pick = list[rng_below(&r, (unsigned)count)];
+    if (strlen(pick) == n && !strncasecmp(pick, w, n)) pick = list[(rng_below(&r, (unsigned)count - 1) + 1) % count];
+    put_cased(out, pick, case_of(w, n));
+    return OPENMED_OK;
+}
+
+/* Names: words are first names, then the last word a last name ("John Smith"); after a comma the
+ * order turns ("Smith, John"); FIRST_NAME / LAST_NAME labels make every word one kind. Titles stay,
+ * single letters (initials) become other letters, separators are copied. */
+static openmed_status name(const om_surrogate_ctx *ctx, const char *label, const char *v, size_t n, unsigned attempt,
+                           om_buf *out, openmed_error *err) {
+    int only = om_label_is_first_name(label) ? 1 : om_label_is_last_name(label) ? 2 : 0;
+    const char *comma = memchr(v, ',', n);
+    size_t last_word_at = n; /* start of the last name word before any comma */
+    for (size_t i = 0; i < (comma ? (size_t)(comma - v) : n);) {
+        if (!is_name_byte((unsigned char)v[i])) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && is_name_byte((unsigned char)v[j])) j++;
+        if (!is_title(v + i, j - i) && j - i > 1) last_word_at = i;
+        i = j;
+    }
+    int any = 0;
+    for (size_t i = 0; i < n;) {
+        if (!is_name_byte((unsigned char)v[i])) {
+            om_buf_put(out, v + i, 1);
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && is_name_byte((unsigned char)v[j])) j++;
+        if (is_title(v + i, j - i)) {
+            om_buf_put(out, v + i, j - i);
+        } else if (j - i == 1) { /* an initial */
+            rng r;
+            openmed_status st = rng_seed(&r, ctx->key, "initial", v + i, 1, attempt, err);
+            if (st != OPENMED_OK) return st;
+            char c = (char)('A' + (v[i] - 'A' + 1 + (int)rng_below(&r, 25)) % 26);
+            if (!isupper((unsigned char)v[i])) c = (char)tolower((unsigned char)c);
+            om_buf_put(out, &c, 1);
+            any = 1;
+        } else {
+            int last = only ? only == 2 : comma ? v + i < comma : i == last_word_at;
+            openmed_status st = name_word(ctx, last, v + i, j - i, attempt, out, err);
+            if (st != OPENMED_OK) return st;
+            any = 1;
+        }
+        i = j;
+    }
+    if (!any) { /* no word to replace: the placeholder */
+        out->len = 0;
+        om_buf_printf(out, "[%s]", label);
+    }
+    return OPENMED_OK;
+}
+
+/* ---------------------------------------------------------------- characters */
 
 /* Another digit or letter of the same class, never the same one. */
 static char other_char(rng *r, char c) {
@@ -124,21 +201,20 @@ static char other_char(rng *r, char c) {
     return (char)('A' + (c - 'A' + 1 + (int)rng_below(r, 25)) % 26);
 }
 
-/* Tokens (ASCII letters and digits) holding a digit get every character replaced; the rest stays.
- * Returns 0 (nothing appended) when the value holds no digit. */
-static int replace_chars(rng *r, const char *s, size_t n, om_buf *out) {
+/* Replace ASCII letters and digits of [s, s+n): all of them (every_token) or only those of tokens
+ * holding a digit. Returns 0 (nothing appended) when nothing would change. */
+static int replace_chars(rng *r, const char *s, size_t n, int every_token, om_buf *out) {
     int any = 0;
-    for (size_t i = 0; i < n; i++) any |= isdigit((unsigned char)s[i]) != 0;
+    for (size_t i = 0; i < n; i++) any |= every_token ? isalnum((unsigned char)s[i]) != 0 : isdigit((unsigned char)s[i]) != 0;
     if (!any) return 0;
-    size_t i = 0;
-    while (i < n) {
+    for (size_t i = 0; i < n;) {
         if (!isalnum((unsigned char)s[i])) {
             om_buf_put(out, s + i, 1);
             i++;
             continue;
         }
         size_t j = i;
-        int digit = 0;
+        int digit = every_token;
         while (j < n && isalnum((unsigned char)s[j])) digit |= isdigit((unsigned char)s[j++]) != 0;
         for (size_t k = i; k < j; k++) {
             char c = digit ? other_char(r, s[k]) : s[k];
@@ -149,72 +225,164 @@ static int replace_chars(rng *r, const char *s, size_t n, om_buf *out) {
     return 1;
 }
 
+/* Make the last digit of the digits in out[from..] a valid Luhn check digit. */
+static void fix_luhn(om_buf *out, size_t from) {
+    size_t digits = 0, last = 0;
+    for (size_t i = from; i < out->len; i++)
+        if (isdigit((unsigned char)out->data[i])) {
+            digits++;
+            last = i;
+        }
+    if (digits < 13 || digits > 19) return;
+    int sum = 0, pos = 0; /* positions counted from the right, the check digit at 0 */
+    for (size_t i = out->len; i-- > from;) {
+        if (!isdigit((unsigned char)out->data[i])) continue;
+        if (i != last) {
+            int d = out->data[i] - '0';
+            if (pos % 2 == 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+            sum += d;
+        }
+        pos++;
+    }
+    out->data[last] = (char)('0' + (10 - sum % 10) % 10);
+}
+
 /* ---------------------------------------------------------------- dates */
 
-/* A valid date other than the original, in the original's format. Returns 0 when the value is not
- * a date om_date_parse understands. */
-static int replace_date(rng *r, const char *s, size_t n, om_buf *out) {
+/* A valid date other than the original, in the original's format; the year kept with keep_year; an
+ * ambiguous numeric date gets a day of 12 or less, valid read either way. Returns 0 when the value is
+ * not a date om_date_parse understands. */
+static int replace_date(const om_surrogate_ctx *ctx, rng *r, const char *s, size_t n, om_buf *out) {
     om_date d;
-    if (!om_date_parse(s, n, &d)) return 0;
-    int month = 1 + (int)rng_below(r, 12), day = 1 + (int)rng_below(r, 28), year = 1940 + (int)rng_below(r, 80);
+    if (!om_date_parse(s, n, ctx->day_first, &d)) return 0;
+    int year = ctx->keep_year && d.year ? d.year : 1940 + (int)rng_below(r, 80);
+    if (!ctx->keep_year && d.year && (year == d.year || year % 100 == d.year % 100)) year = year == 2019 ? 1940 : year + 1;
+    int month = 1 + (int)rng_below(r, 12);
     if (month == d.month) month = month % 12 + 1;
-    if (day == d.day) day = day % 28 + 1;
-    if (year == d.year || year % 100 == d.year % 100) year = year == 2019 ? 1940 : year + 1;
+    int max_day = d.ambiguous ? 12 : om_days_in_month(year, month);
+    int day = 1 + (int)rng_below(r, (unsigned)max_day);
+    if (day == d.day) day = day % max_day + 1;
     om_date_render(&d, s, n, year, month, day, out);
     return 1;
 }
 
-/* ---------------------------------------------------------------- the surrogate */
+/* ---------------------------------------------------------------- the methods */
 
-void om_pii_surrogate(const char *label, const char *original, size_t n, unsigned attempt, om_buf *out) {
+typedef enum kind { K_NAME, K_EMAIL, K_URL, K_DATE, K_STREET, K_CITY, K_ORG, K_CARD, K_CHARS } kind;
+
+static kind kind_of(const char *label) {
+    switch (om_label_class(label)) {
+    case OM_PHI_NAME: return K_NAME;
+    case OM_PHI_EMAIL: return K_EMAIL;
+    case OM_PHI_URL: return K_URL;
+    case OM_PHI_DATE: return K_DATE;
+    case OM_PHI_GEOGRAPHIC: return om_label_is_street(label) ? K_STREET : om_label_is_zip(label) ? K_CHARS : K_CITY;
+    case OM_PHI_STATE: return K_CITY;
+    case OM_PHI_ORGANIZATION: return K_ORG;
+    case OM_PHI_ACCOUNT: return K_CARD;
+    default: return K_CHARS;
+    }
+}
+
+/* A list entry other than the original. */
+static const char *pick(rng *r, const char *const *list, size_t count, const char *v, size_t n) {
+    size_t i = rng_below(r, (unsigned)count);
+    if (strlen(list[i]) == n && !strncasecmp(list[i], v, n)) i = (i + 1) % count;
+    return list[i];
+}
+
+openmed_status om_pii_surrogate(const om_surrogate_ctx *ctx, const char *label, const char *v, size_t n,
+                                unsigned attempt, om_buf *out, openmed_error *err) {
+    kind k = kind_of(label);
+    if (k == K_NAME) return name(ctx, label, v, n, attempt, out, err);
     rng r;
-    rng_seed(&r, label, original, n, attempt);
+    static const char *const kind_names[] = {"name", "email", "url", "date", "street", "city", "org", "card", "chars"};
+    openmed_status st = rng_seed(&r, ctx->key, kind_names[k], v, n, attempt, err);
+    if (st != OPENMED_OK) return st;
     char buf[160];
-    switch (kind_of(label)) {
-    case K_FIRST:
-        put_cased(out, pick(&r, first_names, COUNT(first_names), original, n), original, n);
-        return;
-    case K_LAST:
-        put_cased(out, pick(&r, last_names, COUNT(last_names), original, n), original, n);
-        return;
-    case K_NAME:
-        snprintf(buf, sizeof buf, "%s %s", first_names[rng_below(&r, COUNT(first_names))],
-                 last_names[rng_below(&r, COUNT(last_names))]);
-        if (same_text(buf, original, n)) snprintf(buf, sizeof buf, "%s %s", first_names[0], last_names[1]);
-        put_cased(out, buf, original, n);
-        return;
+    switch (k) {
     case K_CITY:
-        put_cased(out, pick(&r, cities, COUNT(cities), original, n), original, n);
-        return;
+        put_cased(out, pick(&r, cities, COUNT(cities), v, n), case_of(v, n) == CASE_UPPER ? CASE_UPPER : CASE_AS_IS);
+        return OPENMED_OK;
     case K_ORG:
-        put_cased(out, pick(&r, organisations, COUNT(organisations), original, n), original, n);
-        return;
+        put_cased(out, pick(&r, organisations, COUNT(organisations), v, n),
+                  case_of(v, n) == CASE_UPPER ? CASE_UPPER : CASE_AS_IS);
+        return OPENMED_OK;
     case K_STREET:
         snprintf(buf, sizeof buf, "%u %s %s", 1 + rng_below(&r, 9899), streets[rng_below(&r, COUNT(streets))],
                  street_kinds[rng_below(&r, COUNT(street_kinds))]);
-        if (same_text(buf, original, n)) snprintf(buf, sizeof buf, "1 %s %s", streets[0], street_kinds[0]);
-        put_cased(out, buf, original, n);
-        return;
-    case K_EMAIL: {
-        unsigned id = rng_below(&r, 10000);
-        snprintf(buf, sizeof buf, "user%04u@example.org", id);
-        if (same_text(buf, original, n)) snprintf(buf, sizeof buf, "user%04u@example.org", (id + 1) % 10000);
+        put_cased(out, buf, case_of(v, n) == CASE_UPPER ? CASE_UPPER : CASE_AS_IS);
+        return OPENMED_OK;
+    case K_EMAIL:
+        snprintf(buf, sizeof buf, "user%05u@example.org", rng_below(&r, 100000));
         om_buf_puts(out, buf);
-        return;
-    }
-    case K_URL: {
-        unsigned a = rng_below(&r, 65536), b = rng_below(&r, 65536);
-        snprintf(buf, sizeof buf, "https://www.example.org/r/%04x%04x", a, b);
-        if (same_text(buf, original, n)) snprintf(buf, sizeof buf, "https://www.example.org/r/%04x%04x", b, a ^ 1);
+        return OPENMED_OK;
+    case K_URL:
+        snprintf(buf, sizeof buf, "https://www.example.org/r/%04x%04x", rng_below(&r, 65536), rng_below(&r, 65536));
         om_buf_puts(out, buf);
-        return;
-    }
+        return OPENMED_OK;
     case K_DATE:
-        if (replace_date(&r, original, n, out)) return;
+        if (replace_date(ctx, &r, v, n, out)) return OPENMED_OK;
         break;
+    case K_CARD: {
+        size_t from = out->len;
+        if (replace_chars(&r, v, n, 0, out)) {
+            fix_luhn(out, from);
+            return OPENMED_OK;
+        }
+        break;
+    }
+    case K_NAME:
     case K_CHARS:
         break;
     }
-    if (replace_chars(&r, original, n, out)) return;
+    if (replace_chars(&r, v, n, 0, out)) return OPENMED_OK;
     om_buf_printf(out, "[%s]", label);
+    return OPENMED_OK;
+}
+
+openmed_status om_pii_format_preserve(const om_surrogate_ctx *ctx, const char *label, const char *v, size_t n,
+                                      unsigned attempt, om_buf *out, openmed_error *err) {
+    kind k = kind_of(label);
+    if (k == K_NAME || k == K_CITY || k == K_ORG || k == K_STREET) {
+        om_buf_printf(out, "[%s]", label);
+        return OPENMED_OK;
+    }
+    rng r;
+    openmed_status st = rng_seed(&r, ctx->key, "shape", v, n, attempt, err);
+    if (st != OPENMED_OK) return st;
+    size_t from = out->len;
+    if (k == K_DATE && replace_date(ctx, &r, v, n, out)) return OPENMED_OK;
+    if (k == K_EMAIL || k == K_URL) {
+        /* keep the scheme ("https://"), '@', '.', '/', and the top-level domain */
+        const char *at = memchr(v, '@', n);
+        size_t keep_from = n; /* the top-level domain: after the last '.' of the host */
+        const char *host = at ? at + 1 : v;
+        const char *host_end = v + n;
+        if (!at) {
+            const char *scheme = strstr(v, "://");
+            if (scheme && (size_t)(scheme - v) < n) host = scheme + 3;
+            const char *slash = memchr(host, '/', (size_t)(v + n - host));
+            if (slash) host_end = slash;
+        }
+        for (const char *p = host_end; p > host; p--)
+            if (p[-1] == '.') {
+                keep_from = (size_t)(p - v);
+                break;
+            }
+        size_t start = at ? 0 : (size_t)(host - v);
+        om_buf_put(out, v, start);
+        for (size_t i = start; i < n; i++) {
+            char c = v[i];
+            if (isalnum((unsigned char)c) && !(i >= keep_from && v + i < host_end)) c = other_char(&r, c);
+            om_buf_put(out, &c, 1);
+        }
+        return OPENMED_OK;
+    }
+    if (replace_chars(&r, v, n, 0, out)) {
+        if (k == K_CARD) fix_luhn(out, from);
+        return OPENMED_OK;
+    }
+    om_buf_printf(out, "[%s]", label);
+    return OPENMED_OK;
 }

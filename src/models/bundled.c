@@ -27,17 +27,6 @@ static const char *try_dir(const char *root, const char *folder, char *buf, size
     return buf;
 }
 
-/* The source tree is the directory this file was compiled from, minus "src/models/bundled.c":
- * CMake passes absolute source paths, so __FILE__ locates the tree without a compile definition
- * (the hub finds its manifest the same way). */
-static int source_root(char *out, size_t size) {
-    const char *self = __FILE__, *tail = "src/models/bundled.c";
-    size_t len = strlen(self), tlen = strlen(tail);
-    if (len < tlen || strcmp(self + len - tlen, tail) || self[0] != '/') return 0;
-    int n = snprintf(out, size, "%.*s", (int)(len - tlen), self);
-    return n > 0 && (size_t)n < size;
-}
-
 const char *om_bundled_model_dir(const char *which, char *buf, size_t size) {
     const char *folder = om_bundled_model_folder(which);
     if (!folder || !buf || size == 0) return NULL;
@@ -56,7 +45,7 @@ const char *om_bundled_model_dir(const char *which, char *buf, size_t size) {
         }
     }
     char src[4096];
-    if (source_root(src, sizeof src)) {
+    if (om_source_root(src, sizeof src)) {
         char models[4096 + 8];
         snprintf(models, sizeof models, "%smodels", src);
         if (try_dir(models, folder, buf, size)) return buf;

@@ -276,6 +276,14 @@ static openmed_status window_entities(const om_agg_params *p, const om_token_str
                      (long long)w->n);
         goto done;
     }
+    for (int64_t i = 0; i < w->n * (int64_t)L; i++) { /* a broken model must not pass for "no entity" */
+        if (!isfinite(w->logits[i])) {
+            st = om_fail(err, OPENMED_ERR_NUMERIC,
+                         "model output: a non-finite logit (%g) for token %lld of a window, label %d; the weights or "
+                         "the backend are broken", (double)w->logits[i], (long long)(i / L), (int)(i % L));
+            goto done;
+        }
+    }
     softmax_rows(w->logits, w->n, L, probs);
     st = om_label_decoder_run(p->decoder, probs, w->logits, w->special, w->n, labels, err);
     if (st != OPENMED_OK) goto done;

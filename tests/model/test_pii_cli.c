@@ -72,7 +72,7 @@ int main(void) {
     CHECK_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "metadata"), "date_shift_days")->valueint, 10);
     cJSON_Delete(j);
     CHECK_INT(run("pii deidentify --date-shift-days 10 \"Seen 2021-03-14.\""), 2);
-    CHECK(strstr(out_buf, "--date-shift-days needs --method shift_dates") != NULL);
+    CHECK(strstr(out_buf, "need method shift_dates") != NULL);
     CHECK_INT(run("pii deidentify --shift-dates --date-shift-days 0 \"Seen 2021-03-14.\""), 2);
 
     /* --text and --input-file are OpenMed's spellings */
@@ -140,7 +140,10 @@ int main(void) {
     write_file(in, NOTE "\nSecond line: call 617-555-0142.\n");
     snprintf(args, sizeof args, "pii deidentify --method hash --input-file %s --output %s", in, out);
     CHECK_INT(run(args), 0);
-    CHECK_INT(strlen(out_buf), 0);
+    CHECK_INT(err_at, 0); /* nothing on standard output; standard error has the warnings only */
+    CHECK_MSG(strstr(out_buf, "warning: the bundled PII model is a small demo") != NULL, "%s", out_buf);
+    CHECK_MSG(strstr(out_buf, "warning: deidentify: no secret key given") != NULL, "%s", out_buf);
+    CHECK(strstr(out_buf, "555") == NULL && strstr(out_buf, "Quorra") == NULL);
     FILE *f = fopen(out, "rb");
     size_t n = f ? fread(out_buf, 1, sizeof out_buf - 1, f) : 0;
     out_buf[n] = 0;
@@ -156,7 +159,7 @@ int main(void) {
     CHECK(strstr(out_buf, "Quorra") == NULL && strstr(out_buf, "555") == NULL);
     CHECK_INT(run("pii deidentify --method scramble \"Zed Quorra\""), 2);
     CHECK(strstr(out_buf, "unknown de-identification method 'scramble'") != NULL && !strstr(out_buf, "Quorra"));
-    CHECK_INT(run("pii deidentify --method format_preserve \"Zed Quorra\""), 2);
+    CHECK_INT(run("pii deidentify --method aadhaar_mask \"Zed Quorra\""), 2);
     CHECK(strstr(out_buf, "not implemented") != NULL);
     CHECK_INT(run("pii deidentify --confidence-threshold 1.5 \"Zed Quorra\""), 2);
     CHECK(strstr(out_buf, "--confidence-threshold expects a number in [0, 1], got '1.5'") != NULL);

@@ -83,7 +83,7 @@ static void test_disguised_values(void) {
     const char *note = "Call 6\xe2\x80\x8d" "17-555-01\xc2\xad" "42 or \xef\xbc\x96\xef\xbc\x91\xef\xbc\x97-555-0199; "
                        "SSN 123-4\xe2\x80\x8b" "5-6789; seen \xd9\xa0\xd9\xa3/14/2021; mail jo\xe2\x80\x8dhn@ex.org.";
     const char *values[] = {"617-555-0142", "617-555-0199", "123-45-6789", "03/14/2021"};
-    for (int m = OPENMED_DEID_MASK; m <= OPENMED_DEID_SHIFT_DATES; m++) {
+    for (int m = OPENMED_DEID_MASK; m <= OPENMED_DEID_FORMAT_PRESERVE; m++) {
         openmed_deid_options o;
         openmed_deid_options_init(&o);
         o.method = (openmed_deid_method)m;

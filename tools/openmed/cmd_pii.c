@@ -1,53 +1,79 @@
-/* cmd_pii.c: `openmed pii extract` and `openmed pii deidentify`: OpenMed's extract_pii and
- * deidentify on one text (an argument or a whole file) with the bundled PII model by default.
- * Standard output carries the asked-for result; standard error never carries the text. */
+/* cmd_pii.c: `openmed pii extract|deidentify|reidentify`: OpenMed's extract_pii and deidentify on
+ * one text or many documents, with the bundled PII model by default, and the reverse of a
+ * de-identification from its mapping. Standard output carries the asked-for result; standard error
+ * carries warnings and errors, never text or values. On any failure no text is written. */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "output_file.h"
+#include "pii_batch.h"
 #include "pii_json.h"
 #include "strbuf.h"
 
 #define MAX_INPUT_BYTES ((size_t)256 << 20)
+#define MAX_LIST 4096
+#define SECRET_ENV "OPENMED_DEID_SECRET"
 
 static const char *pii_usage =
     "usage: openmed pii extract    [--model PATH] [--confidence-threshold X] [--no-sweep] [--json]\n"
     "                              (TEXT | --input FILE) [--output FILE] [--device D]\n"
-    "       openmed pii deidentify [--model PATH] [--method mask|remove|replace|hash|shift_dates]\n"
-    "                              [--date-shift-days N | --date-shift-seed S] [--json]\n"
-    "                              [--confidence-threshold X] [--keep-mapping] [--no-sweep]\n"
-    "                              (TEXT | --input FILE) [--output FILE] [--device D]\n"
+    "       openmed pii deidentify [--model PATH] [--method M] [--policy NAME|FILE.json] [--secret-file F]\n"
+    "                              [--keep-year] [--keep-mapping] [--date-shift-days N | --date-shift-seed S |\n"
+    "                              --patient-key K] [--date-shift-max-days N] [--allow V]... [--deny V]...\n"
+    "                              [--allow-file F] [--deny-file F] [--no-clinical-protection]\n"
+    "                              [--confidence-threshold X] [--no-sweep] [--config-path P] [--quiet]\n"
+    "                              (TEXT | --input FILE|DIR|FILE.jsonl) [--output FILE|DIR] [--json]\n"
+    "       openmed pii reidentify --mapping RESULT.json [TEXT | --input FILE] [--output FILE]\n"
     "\n"
     "extract     finds personal identifiers: the model's entities scoring at least X (default 0.5)\n"
     "            plus a deterministic sweep for e-mails, US phones, SSNs, dates, URLs and MRNs.\n"
     "            Prints LABEL, START, END, CONFIDENCE and TEXT per line (offsets in code points),\n"
-    "            or with --json {text, model, entities: [{text, label, start, end, confidence,\n"
-    "            source}], num_entities}.\n"
+    "            or with --json {text, model, entities: [...], num_entities}.\n"
     "deidentify  replaces them (threshold default 0.7) and prints OpenMed's DeidentificationResult\n"
-    "            JSON (always; --json is accepted): {deidentified_text, pii_entities: [{label,\n"
-    "            start, end, confidence, redacted_text, source}], method, timestamp,\n"
-    "            num_entities_redacted, metadata}. Other occurrences of a found name are replaced too.\n"
-    "            --keep-mapping adds original_text and mapping {placeholder: original} and numbers\n"
-    "            repeated placeholders ([FIRST_NAME], [FIRST_NAME_2], ...).\n"
-    "  --model PATH       model folder (default: the bundled PII model)\n"
-    "  --method M         mask ([LABEL], default), remove, replace (fake values, the same for the\n"
-    "                     same value everywhere), hash (LABEL_ + 8 hex of sha256) or shift_dates\n"
-    "                     (dates moved by one number of days in their own format, the rest masked;\n"
-    "                     --shift-dates is the same)\n"
-    "  --date-shift-days N  shift_dates by N days (default: from --date-shift-seed as OpenMed, else\n"
-    "                     random in [-365, 365]; metadata.date_shift_days says which)\n"
-    "  --no-sweep         the model alone, without the structured-identifier sweep\n"
-    "  --input FILE       read the whole file as one text (--input-file is the same; TEXT may also\n"
-    "                     be given as --text TEXT)\n"
-    "  --output FILE      write there instead of standard output\n"
-    "  --device D         cpu, cuda, cuda:N or mps (default: resolved as for analyze)\n";
+    "            JSON: {deidentified_text, pii_entities: [{label, start, end, confidence,\n"
+    "            redacted_text, action, hipaa_class, source}], method, timestamp,\n"
+    "            num_entities_redacted, metadata}. Other occurrences of a found value are replaced too.\n"
+    "            Many documents: --input DIR (every file; --output DIR gets the de-identified texts,\n"
+    "            or NAME.json results with --json) or --input FILE.jsonl ({\"text\", \"id\"?,\n"
+    "            \"patient_key\"?} per line; --output FILE.jsonl, default standard output, one result\n"
+    "            per line). A failing document is reported on stderr and in place of its result; the\n"
+    "            rest go on; the exit code is then 1. Outputs are written whole or not at all.\n"
+    "reidentify  restores the original text: --mapping is a deidentify --keep-mapping result (or a\n"
+    "            {placeholder: original} object); the text is TEXT, --input FILE, or the result's own.\n"
+    "\n"
+    "  --model PATH        model folder (default: the bundled PII model, a demo)\n"
+    "  --method M          mask ([LABEL], default), remove, replace (fake values), hash (LABEL_ + 16 hex\n"
+    "                      of HMAC-SHA256), shift_dates (dates moved by one number of days, the rest\n"
+    "                      masked; --shift-dates is the same) or format_preserve (same shape)\n"
+    "  --policy P          hipaa_safe_harbor, strict, or a policy .json file (data/policies/README.md)\n"
+    "  --secret-file F     the key of hash, replace, format_preserve and --patient-key (else $" SECRET_ENV ",\n"
+    "                      else deid_secret_file in the config file, else a random key for this run)\n"
+    "  --keep-year         dates keep their year (replace, shift_dates, format_preserve)\n"
+    "  --keep-mapping      add original_text and mapping {placeholder: original}; number repeated\n"
+    "                      placeholders ([FIRST_NAME], [FIRST_NAME_2], ...)\n"
+    "  --date-shift-days N shift_dates by N days (default: derived, random in [-365, 365] without a seed\n"
+    "                      or patient key; metadata.date_shift_days says which)\n"
+    "  --patient-key K     shift_dates by a number of days derived from the secret and K: the same for\n"
+    "                      every document of a patient (JSONL records may carry their own patient_key)\n"
+    "  --date-shift-max-days N  bound of derived shifts (default 365)\n"
+    "  --allow V, --deny V values never / always redacted (repeatable; --allow-file, --deny-file: one\n"
+    "                      per line)\n"
+    "  --no-clinical-protection  let names and places overlap disease and drug terms\n"
+    "  --no-sweep          the model alone, without the structured-identifier sweep\n"
+    "  --input FILE        read the whole file as one text (--input-file is the same; TEXT may also\n"
+    "                      be given as --text TEXT)\n"
+    "  --output FILE       write there (atomically) instead of standard output\n"
+    "  --device D          cpu, cuda, cuda:N or mps (default: resolved as for analyze)\n"
+    "  --quiet             no progress bar\n";
 
 static int usage_error(const char *fmt, const char *arg) {
     fprintf(stderr, "openmed pii: ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n\n%s", pii_usage);
+    fprintf(stderr, "\n\nRun 'openmed pii --help' for the options.\n");
     return 2;
 }
 
@@ -63,31 +89,168 @@ static void write_extract_lines(om_strbuf *b, const openmed_deid_result *r) {
     }
 }
 
+/* ---------------------------------------------------------------- lists and the secret */
+
+typedef struct list {
+    const char *items[MAX_LIST];
+    size_t n;
+    char *owned[16]; /* file contents the items point into */
+    size_t n_owned;
+} list;
+
+static int list_add(list *l, const char *v) {
+    if (l->n == MAX_LIST || !*v) return 0;
+    l->items[l->n++] = v;
+    return 1;
+}
+
+/* Every non-empty line of a file (a trailing \r dropped). */
+static int list_add_file(list *l, const char *path) {
+    openmed_error err = {0};
+    char *data = NULL;
+    size_t n = 0;
+    if (l->n_owned == 16 || cli_read_file(path, 16 << 20, &data, &n, &err) != OPENMED_OK) {
+        fprintf(stderr, "openmed pii: %s\n", l->n_owned == 16 ? "too many list files" : err.message);
+        free(data);
+        return 0;
+    }
+    l->owned[l->n_owned++] = data;
+    for (char *line = strtok(data, "\n"); line; line = strtok(NULL, "\n")) {
+        size_t len = strlen(line);
+        if (len && line[len - 1] == '\r') line[len - 1] = 0;
+        if (*line && !list_add(l, line)) {
+            fprintf(stderr, "openmed pii: %s: more than %d entries\n", path, MAX_LIST);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void list_free(list *l) {
+    for (size_t i = 0; i < l->n_owned; i++) free(l->owned[i]);
+}
+
+/* The secret: --secret-file, else $OPENMED_DEID_SECRET, else the config file's deid_secret_file;
+ * a file's trailing line break is not part of it. Returns 0 (after a message) on a bad source;
+ * *secret stays NULL when there is none. */
+static int load_secret(const char *file, const openmed_config *cfg, char **secret, size_t *len) {
+    *secret = NULL;
+    *len = 0;
+    const char *env = getenv(SECRET_ENV);
+    if (!file && env && *env) {
+        *secret = strdup(env);
+        *len = *secret ? strlen(*secret) : 0;
+        return *secret != NULL;
+    }
+    if (!file && cfg->deid_secret_file[0]) file = cfg->deid_secret_file;
+    if (!file) return 1;
+    openmed_error err = {0};
+    if (cli_read_file(file, 1 << 20, secret, len, &err) != OPENMED_OK) {
+        fprintf(stderr, "openmed pii: secret key: %s\n", err.message);
+        return 0;
+    }
+    while (*len && ((*secret)[*len - 1] == '\n' || (*secret)[*len - 1] == '\r')) (*secret)[--*len] = 0;
+    if (*len == 0) {
+        fprintf(stderr, "openmed pii: secret key file %s is empty\n", file);
+        free(*secret);
+        *secret = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- reidentify */
+
+static int reidentify(const char *mapping_path, const char *text, const char *input, const char *output) {
+    openmed_error err = {0};
+    char *json = NULL, *file_text = NULL, *restored = NULL;
+    size_t n = 0, len = 0, out_len = 0;
+    int rc = 1;
+    openmed_deid_mapping *m = NULL;
+    size_t nm = 0;
+    if (cli_read_file(mapping_path, MAX_INPUT_BYTES, &json, &n, &err) != OPENMED_OK) return cli_report(&err);
+    cJSON *root = cJSON_Parse(json);
+    const cJSON *map = cJSON_GetObjectItemCaseSensitive(root, "mapping");
+    const cJSON *own = cJSON_GetObjectItemCaseSensitive(root, "deidentified_text");
+    if (!map && cJSON_IsObject(root) && !own) map = root; /* a bare {placeholder: original} object */
+    if (!cJSON_IsObject(map)) {
+        fprintf(stderr, "openmed pii: %s holds no mapping (run deidentify with --keep-mapping)\n", mapping_path);
+        goto done;
+    }
+    m = calloc((size_t)cJSON_GetArraySize(map) + 1, sizeof *m);
+    for (const cJSON *it = map->child; it && m; it = it->next) {
+        if (!cJSON_IsString(it)) {
+            fprintf(stderr, "openmed pii: %s: mapping value of entry %zu is not a string\n", mapping_path, nm);
+            goto done;
+        }
+        m[nm].redacted = it->string;
+        m[nm++].original = it->valuestring;
+    }
+    if (input) {
+        if (cli_read_file(input, MAX_INPUT_BYTES, &file_text, &len, &err) != OPENMED_OK) {
+            rc = cli_report(&err);
+            goto done;
+        }
+        text = file_text;
+    } else if (!text) {
+        if (!cJSON_IsString(own)) {
+            fprintf(stderr, "openmed pii: give TEXT or --input FILE (%s holds no deidentified_text)\n", mapping_path);
+            goto done;
+        }
+        text = own->valuestring;
+    }
+    if (!input) len = strlen(text);
+    if (openmed_reidentify(text, len, m, nm, &restored, &out_len, &err) != OPENMED_OK) {
+        rc = cli_report(&err);
+        goto done;
+    }
+    if (output) rc = cli_write_file_atomic(output, restored, out_len) ? 0 : 1;
+    else rc = fwrite(restored, 1, out_len, stdout) == out_len ? 0 : 1;
+done:
+    free(restored);
+    free(m);
+    cJSON_Delete(root);
+    free(json);
+    free(file_text);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the command */
+
 int cmd_pii(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(pii_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    int deidentify = !strcmp(argv[1], "deidentify");
-    if (!deidentify && strcmp(argv[1], "extract") != 0) return usage_error("unknown subcommand '%s'", argv[1]);
-    const char *model_path = NULL, *input = NULL, *output = NULL, *device = NULL, *text = NULL;
-    int json = 0, keep_mapping = 0, sweep = 1, method_given = 0;
+    int deidentify = !strcmp(argv[1], "deidentify"), reid = !strcmp(argv[1], "reidentify");
+    if (!deidentify && !reid && strcmp(argv[1], "extract") != 0) return usage_error("unknown subcommand '%s'", argv[1]);
+    const char *model_path = NULL, *input = NULL, *output = NULL, *device = NULL, *text = NULL, *policy_name = NULL;
+    const char *secret_file = NULL, *config_path = NULL, *mapping = NULL;
+    int json = 0, sweep = 1, method_given = 0, quiet = 0, deid_only = 0;
+    list allow = {0}, deny = {0};
     openmed_deid_options opts;
     openmed_deid_options_init(&opts);
     if (!deidentify) opts.confidence_threshold = OPENMED_PII_EXTRACT_THRESHOLD;
+    int threshold_given = 0, rc = 0;
     openmed_error err = {0};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = 1;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(pii_usage, stdout);
-            return 0;
+            rc = -1;
+            break;
         } else if (!strcmp(a, "--json")) {
             json = 1;
             takes = 0;
         } else if (!strcmp(a, "--keep-mapping")) {
-            keep_mapping = 1;
+            opts.keep_mapping = 1;
             takes = 0;
+            deid_only = 1;
+        } else if (!strcmp(a, "--keep-year")) {
+            opts.keep_year = 1;
+            takes = 0;
+            deid_only = 1;
         } else if (!strcmp(a, "--shift-dates")) {
             opts.method = OPENMED_DEID_SHIFT_DATES;
             method_given = 1;
@@ -95,80 +258,184 @@ int cmd_pii(int argc, char **argv) {
         } else if (!strcmp(a, "--no-sweep")) {
             sweep = 0;
             takes = 0;
+        } else if (!strcmp(a, "--no-clinical-protection")) {
+            opts.protect_clinical_terms = 0;
+            takes = 0;
+        } else if (!strcmp(a, "--quiet")) {
+            quiet = 1;
+            takes = 0;
         } else if (a[0] == '-' && a[1] == '-' && !v) {
-            return usage_error("%s needs a value", a);
+            rc = usage_error("%s needs a value", a);
+            break;
         } else if (!strcmp(a, "--model")) {
             model_path = v;
         } else if (!strcmp(a, "--method")) {
-            if (openmed_deid_method_parse(v, &opts.method, &err) != OPENMED_OK) return cli_report(&err) + 1;
+            if (openmed_deid_method_parse(v, &opts.method, &err) != OPENMED_OK) {
+                rc = cli_report(&err) + 1;
+                break;
+            }
             method_given = 1;
+        } else if (!strcmp(a, "--policy")) {
+            policy_name = v;
+            deid_only = 1;
+        } else if (!strcmp(a, "--secret-file")) {
+            secret_file = v;
+        } else if (!strcmp(a, "--config-path")) {
+            config_path = v;
+        } else if (!strcmp(a, "--mapping")) {
+            mapping = v;
+        } else if (!strcmp(a, "--allow") || !strcmp(a, "--deny")) {
+            if (!list_add(a[2] == 'a' ? &allow : &deny, v)) {
+                rc = usage_error("%s: empty, or too many values", a);
+                break;
+            }
+        } else if (!strcmp(a, "--allow-file") || !strcmp(a, "--deny-file")) {
+            if (!list_add_file(a[2] == 'a' ? &allow : &deny, v)) {
+                rc = 2;
+                break;
+            }
         } else if (!strcmp(a, "--confidence-threshold")) {
             char *end = NULL;
             double x = strtod(v, &end);
-            if (*end || end == v || !(x >= 0.0 && x <= 1.0))
-                return usage_error("--confidence-threshold expects a number in [0, 1], got '%s'", v);
+            if (*end || end == v || !(x >= 0.0 && x <= 1.0)) {
+                rc = usage_error("--confidence-threshold expects a number in [0, 1], got '%s'", v);
+                break;
+            }
             opts.confidence_threshold = (float)x;
-        } else if (!strcmp(a, "--date-shift-days")) {
+            threshold_given = 1;
+        } else if (!strcmp(a, "--date-shift-days") || !strcmp(a, "--date-shift-max-days")) {
             char *end = NULL;
             long days = strtol(v, &end, 10);
-            if (*end || end == v || days == 0 || days < -36500 || days > 36500)
-                return usage_error("--date-shift-days expects a non-zero whole number of days in [-36500, 36500], got '%s'", v);
-            opts.date_shift_days = (int)days;
+            int max = a[13] == 'm';
+            if (*end || end == v || days == 0 || days < (max ? 1 : -36500) || days > 36500) {
+                rc = usage_error(max ? "--date-shift-max-days expects a whole number of days in [1, 36500], got '%s'"
+                                     : "--date-shift-days expects a non-zero whole number of days in [-36500, 36500], got '%s'",
+                                 v);
+                break;
+            }
+            if (max) opts.date_shift_max_days = (int)days;
+            else opts.date_shift_days = (int)days;
         } else if (!strcmp(a, "--date-shift-seed")) {
             opts.date_shift_seed = v;
+        } else if (!strcmp(a, "--patient-key")) {
+            opts.patient_key = v;
         } else if (!strcmp(a, "--input") || !strcmp(a, "--input-file")) {
             input = v;
         } else if (!strcmp(a, "--text")) {
-            if (text) return usage_error("give one TEXT (quote it) or --input FILE%s", "");
+            if (text) {
+                rc = usage_error("give one TEXT (quote it) or --input FILE%s", "");
+                break;
+            }
             text = v;
         } else if (!strcmp(a, "--output")) {
             output = v;
         } else if (!strcmp(a, "--device")) {
             device = v;
         } else if (a[0] == '-' && a[1] == '-') {
-            return usage_error("unknown option %s", a);
+            rc = usage_error("unknown option %s", a);
+            break;
         } else {
-            if (text) return usage_error("give one TEXT (quote it) or --input FILE%s", "");
+            if (text) {
+                rc = usage_error("give one TEXT (quote it) or --input FILE%s", "");
+                break;
+            }
             text = a;
             takes = 0;
         }
         i += takes;
     }
-    if ((text != NULL) == (input != NULL)) return usage_error("give a TEXT or --input FILE (exactly one)%s", "");
-    if (!deidentify && (method_given || keep_mapping))
-        return usage_error("%s applies to `pii deidentify` only", method_given ? "--method" : "--keep-mapping");
-    if ((opts.date_shift_days || opts.date_shift_seed) && opts.method != OPENMED_DEID_SHIFT_DATES)
-        return usage_error("%s needs --method shift_dates", opts.date_shift_days ? "--date-shift-days" : "--date-shift-seed");
-    opts.keep_mapping = keep_mapping;
+    if (rc) {
+        list_free(&allow);
+        list_free(&deny);
+        return rc < 0 ? 0 : rc;
+    }
+    if (reid) {
+        list_free(&allow);
+        list_free(&deny);
+        if (!mapping) return usage_error("reidentify needs --mapping RESULT.json%s", "");
+        if (text && input) return usage_error("give TEXT or --input FILE, not both%s", "");
+        return reidentify(mapping, text, input, output);
+    }
+    if (mapping) rc = usage_error("--mapping applies to `pii reidentify` only%s", "");
+    else if ((text != NULL) == (input != NULL)) rc = usage_error("give a TEXT or --input FILE (exactly one)%s", "");
+    else if (!deidentify && (method_given || deid_only))
+        rc = usage_error("%s applies to `pii deidentify` only", method_given ? "--method" : "that option");
+    if (rc) {
+        list_free(&allow);
+        list_free(&deny);
+        return rc;
+    }
     opts.safety_sweep = sweep;
+    opts.allow_list = allow.items;
+    opts.n_allow_list = allow.n;
+    opts.deny_list = deny.items;
+    opts.n_deny_list = deny.n;
 
+    openmed_config cfg;
+    openmed_config_init(&cfg);
+    char *secret = NULL, *file_text = NULL;
+    size_t secret_len = 0, len = 0;
+    openmed_policy *policy = NULL;
+    openmed_model *model = NULL;
+    openmed_deid_result *r = NULL;
+    om_strbuf buf;
+    om_strbuf_init(&buf);
     char bundled[OPENMED_PATH_MAX];
+    if (openmed_config_load_file(&cfg, config_path, &err) != OPENMED_OK) {
+        rc = cli_report(&err);
+        goto done;
+    }
+    if (!load_secret(secret_file, &cfg, &secret, &secret_len)) {
+        rc = 2;
+        goto done;
+    }
+    opts.secret = (const unsigned char *)secret;
+    opts.secret_len = secret_len;
+    if (policy_name) {
+        if (openmed_policy_load(policy_name, &policy, &err) != OPENMED_OK) {
+            rc = cli_report(&err) + 1;
+            goto done;
+        }
+        opts.policy = policy;
+        if (!threshold_given) opts.confidence_threshold = 1.0f; /* the policy's threshold rules */
+    }
     if (!model_path && !(model_path = cli_bundled_model("pii", bundled, sizeof bundled))) {
         fprintf(stderr, "openmed pii: no --model given and this build has no bundled PII model; pass --model PATH "
                         "(a Hugging Face model folder)\n");
-        return 2;
+        rc = 2;
+        goto done;
     }
-    char *file_text = NULL;
-    size_t len = 0;
-    if (input) {
-        if (cli_read_file(input, MAX_INPUT_BYTES, &file_text, &len, &err) != OPENMED_OK) return cli_report(&err);
-        text = file_text;
-    } else {
-        len = strlen(text);
-    }
-
-    int rc = 0;
-    FILE *out = stdout;
-    openmed_model *model = NULL;
-    openmed_deid_result *r = NULL;
     openmed_model_options mo;
     openmed_model_options_init(&mo);
     mo.device = device;
-    om_strbuf buf;
-    om_strbuf_init(&buf);
+    mo.config = &cfg;
+    /* check the options before loading a model for them */
+    openmed_deid_options probe = opts;
+    probe.method = deidentify ? opts.method : OPENMED_DEID_MASK;
+    if ((deidentify ? openmed_deidentify : openmed_pii_extract)(NULL, "", 0, &probe, &r, &err) != OPENMED_OK &&
+        err.status == OPENMED_ERR_INVALID_ARGUMENT && !strstr(err.message, "nothing would be found")) {
+        rc = cli_report(&err) + 1;
+        goto done;
+    }
+    openmed_deid_result_free(r);
+    r = NULL;
     if (openmed_model_load(model_path, &mo, &model, &err) != OPENMED_OK) {
         rc = cli_report(&err);
         goto done;
+    }
+    if (deidentify && pii_batch_wanted(input)) {
+        pii_batch b = {input, output, model, model_path, &opts, json, quiet};
+        rc = pii_batch_run(&b);
+        goto done;
+    }
+    if (input) {
+        if (cli_read_file(input, MAX_INPUT_BYTES, &file_text, &len, &err) != OPENMED_OK) {
+            rc = cli_report(&err);
+            goto done;
+        }
+        text = file_text;
+    } else {
+        len = strlen(text);
     }
     openmed_status st = deidentify ? openmed_deidentify(model, text, len, &opts, &r, &err)
                                    : openmed_pii_extract(model, text, len, &opts, &r, &err);
@@ -176,32 +443,26 @@ int cmd_pii(int argc, char **argv) {
         rc = cli_report(&err);
         goto done;
     }
-    if (deidentify) om_pii_write_deid_json(&buf, text, len, model_path, opts.confidence_threshold, sweep, keep_mapping, r);
+    if (deidentify) om_pii_write_deid_json(&buf, NULL, text, len, model_path, &opts, r, 0);
     else if (json) om_pii_write_extract_json(&buf, text, len, model_path, r);
     else write_extract_lines(&buf, r);
     if (buf.failed) {
         fprintf(stderr, "openmed pii: out of memory\n");
         rc = 1;
-        goto done;
-    }
-    if (output && !(out = fopen(output, "wb"))) {
-        fprintf(stderr, "openmed pii: cannot write %s: %s\n", output, strerror(errno));
-        out = stdout;
-        rc = 1;
-        goto done;
-    }
-    if (buf.len && fwrite(buf.data, 1, buf.len, out) != buf.len) {
+    } else if (output) {
+        rc = cli_write_file_atomic(output, buf.len ? buf.data : "", buf.len) ? 0 : 1;
+    } else if (buf.len && fwrite(buf.data, 1, buf.len, stdout) != buf.len) {
         fprintf(stderr, "openmed pii: write failed: %s\n", strerror(errno));
         rc = 1;
     }
 done:
-    if (out != stdout && fclose(out) != 0) {
-        fprintf(stderr, "openmed pii: cannot write %s: %s\n", output, strerror(errno));
-        rc = 1;
-    }
     om_strbuf_free(&buf);
     openmed_deid_result_free(r);
     openmed_model_free(model);
+    openmed_policy_free(policy);
     free(file_text);
+    free(secret);
+    list_free(&allow);
+    list_free(&deny);
     return rc;
 }

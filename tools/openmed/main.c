@@ -19,6 +19,13 @@ static const struct {
     {"doctor", cmd_doctor, "show how the device, dtype and backends were chosen"},
 };
 
+/* Library warnings and errors reach the user on stderr (they never hold text or entities). */
+static void log_to_stderr(openmed_log_level level, const char *message, void *user_data) {
+    (void)user_data;
+    if (level < OPENMED_LOG_WARN) return;
+    fprintf(stderr, "openmed: %s: %s\n", level == OPENMED_LOG_WARN ? "warning" : "error", message);
+}
+
 static void usage(FILE *out) {
     fprintf(out, "usage: openmed <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -35,6 +42,7 @@ int main(int argc, char **argv) {
         printf("openmed %s\n", openmed_version());
         return 0;
     }
+    openmed_log_set(log_to_stderr, NULL);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;
         return commands[i].fn(argc - 1, argv + 1);

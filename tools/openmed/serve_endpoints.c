@@ -191,8 +191,7 @@ int om_serve_pii(om_serve_models *m, int deidentify, const char *body, size_t le
     pthread_mutex_unlock(&m->pii_lock);
     if (st != OPENMED_OK) status = om_serve_error(out, st == OPENMED_ERR_INVALID_ARGUMENT ? 422 : 500, err.message);
     else if (deidentify)
-        om_pii_write_deid_json(out, text, n, m->pii_path, opts.confidence_threshold, opts.safety_sweep,
-                               opts.keep_mapping, r);
+        om_pii_write_deid_json(out, NULL, text, n, m->pii_path, &opts, r, 0);
     else om_pii_write_extract_json(out, text, n, m->pii_path, r);
     openmed_deid_result_free(r);
 done:
