@@ -53,7 +53,8 @@ typedef enum openmed_status {
     OPENMED_ERR_INTEGRITY = 10,       /* checksum or size mismatch */
     OPENMED_ERR_CONFIG = 11,          /* a bad configuration file or value */
     OPENMED_ERR_INTERNAL = 12,
-    OPENMED_ERR_NUMERIC = 13          /* a model produced non-finite values (NaN, infinity) */
+    OPENMED_ERR_NUMERIC = 13,         /* a model produced non-finite values (NaN, infinity) */
+    OPENMED_ERR_CANCELLED = 14        /* the caller's cancellation callback asked the work to stop */
 } openmed_status;
 
 #define OPENMED_ERROR_MESSAGE_MAX 1024
@@ -331,6 +332,14 @@ openmed_status openmed_pipeline_create(const struct openmed_model *model, const 
  * identical to running its text alone. Invalid UTF-8 fails naming the text and byte. */
 openmed_status openmed_pipeline_run(openmed_pipeline *pipeline, const char *const *texts, size_t n_texts,
                                     openmed_result **results, openmed_error *err);
+
+/* Cancellation. `should_stop` is called by the thread running openmed_pipeline_run on this
+ * pipeline before each text is tokenized and before each forward pass (so between windows); when it
+ * returns non-zero the run stops, frees what it made and fails with OPENMED_ERR_CANCELLED. It must
+ * be cheap and must not use the pipeline. NULL removes it. The callback stays installed for later
+ * runs until replaced. */
+typedef int (*openmed_cancel_callback)(void *user_data);
+void openmed_pipeline_set_cancel(openmed_pipeline *pipeline, openmed_cancel_callback should_stop, void *user_data);
 
 void openmed_results_free(openmed_result *results, size_t n_results);
 
@@ -706,6 +715,31 @@ void openmed_deid_result_free(openmed_deid_result *result);
  * *out is malloc'd and NUL-terminated (free()). Placeholders missing from the text are ignored. */
 openmed_status openmed_reidentify(const char *text, size_t len, const openmed_deid_mapping *mapping,
                                   size_t n_mapping, char **out, size_t *out_len, openmed_error *err);
+
+/* Many texts through the PII model in one pass (how `openmed serve` batches concurrent requests).
+ * openmed_pii_pipeline_create makes a pipeline over a PII model set up as openmed_pii_extract runs
+ * it, with batch_size windows per forward pass (0 = the pipeline default); a cancellation callback
+ * may be installed on it (openmed_pipeline_set_cancel). openmed_pii_run_batch reads the detection
+ * views of all texts with one openmed_pipeline_run of that pipeline (NULL = no model: the other
+ * detectors alone) and finishes each item as openmed_pii_extract (deidentify 0) or
+ * openmed_deidentify (1) would finish it alone, with its own options: each result equals that of
+ * the one-text call (scores to float rounding: a packed batch of another shape rounds differently). An item that fails its own checks
+ * (invalid UTF-8, NUL, options) gets its own status and error and does not stop the others; a
+ * failed model pass (cancellation included) fails every item that reached it and is returned. */
+typedef struct openmed_pii_item {
+    const char *text;                    /* in: UTF-8, len bytes */
+    size_t len;
+    const openmed_deid_options *options; /* in: NULL = the defaults of the operation */
+    int deidentify;                      /* in: 0 = extract, 1 = deidentify */
+    openmed_deid_result *result;         /* out: on success (free with openmed_deid_result_free) */
+    openmed_status status;               /* out */
+    openmed_error error;                 /* out: the message when status != OPENMED_OK */
+} openmed_pii_item;
+
+openmed_status openmed_pii_pipeline_create(const struct openmed_model *model, int batch_size, openmed_pipeline **out,
+                                           openmed_error *err);
+openmed_status openmed_pii_run_batch(openmed_pipeline *pipeline, openmed_pii_item *items, size_t n,
+                                     openmed_error *err);
 /* --- end of PII extraction and de-identification */
 
 #ifdef __cplusplus

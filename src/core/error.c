@@ -21,6 +21,7 @@ const char *openmed_status_name(openmed_status status) {
     case OPENMED_ERR_CONFIG: return "config";
     case OPENMED_ERR_INTERNAL: return "internal";
     case OPENMED_ERR_NUMERIC: return "numeric";
+    case OPENMED_ERR_CANCELLED: return "cancelled";
     }
     return "unknown";
 }

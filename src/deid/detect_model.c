@@ -8,16 +8,11 @@
 #include "deid/detector.h"
 #include "pipeline/text_index.h"
 
-/* The model's entities over the view. */
+/* The model's entities over the view, with the pipeline batch.c runs it with. */
 static openmed_status run_model(const openmed_model *model, const om_deid_view *view, openmed_result **res,
                                 openmed_error *err) {
-    openmed_pipeline_options po;
-    openmed_pipeline_options_init(&po);
-    po.aggregation = OPENMED_AGGREGATION_SIMPLE;
-    po.long_text = OPENMED_LONG_TEXT_ALL_WINDOWS; /* a note is read to its end, never truncated */
-    po.decoder = openmed_model_default_decoder(model);
     openmed_pipeline *pipe = NULL;
-    openmed_status st = openmed_pipeline_create(model, &po, &pipe, err);
+    openmed_status st = openmed_pii_pipeline_create(model, 0, &pipe, err);
     if (st != OPENMED_OK) return st;
     const char *texts[1] = {view->text};
     st = openmed_pipeline_run(pipe, texts, 1, res, err);

@@ -146,6 +146,10 @@ openmed_status om_analyze_texts(const om_analyzer *a, const char *const *texts, 
             st = om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "text %zu is NULL", i);
             break;
         }
+        if (om_cancel_requested(&a->cancel)) {
+            st = om_fail(err, OPENMED_ERR_CANCELLED, "cancelled before text %zu of %zu", i, n);
+            break;
+        }
         st = prepare_text(a, texts[i], i, &work[i], err);
         n_items += work[i].n_wins;
     }
@@ -164,7 +168,7 @@ openmed_status om_analyze_texts(const om_analyzer *a, const char *const *texts, 
             }
         }
         st = om_batch_run(a->forward, a->forward_ctx, items, n_items, a->batch_size, a->max_batch_tokens,
-                          a->agg.n_labels, err);
+                          a->agg.n_labels, &a->cancel, err);
     }
     for (size_t i = 0; i < n && st == OPENMED_OK; i++) {
         st = aggregate_text(a, &work[i], &results[i], err);

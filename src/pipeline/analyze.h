@@ -24,6 +24,7 @@ typedef struct om_analyzer {
     int64_t max_batch_tokens; /* 0 = no cap */
     om_forward_fn forward;
     void *forward_ctx;
+    om_cancel cancel;         /* asked before each text and each forward pass */
 } om_analyzer;
 
 /* Fill a->tok and a->strings from a tokenizer. */

@@ -7,7 +7,8 @@
 #include "core/error.h"
 
 openmed_status om_batch_run(om_forward_fn forward, void *ctx, const om_batch_item *items, int64_t n_items,
-                            int batch_size, int64_t max_tokens, int n_labels, openmed_error *err) {
+                            int batch_size, int64_t max_tokens, int n_labels, const om_cancel *cancel,
+                            openmed_error *err) {
     if (batch_size < 1) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "batch_size must be at least 1");
     int32_t *ids = NULL, *cu = NULL;
     float *logits = NULL;
@@ -16,6 +17,11 @@ openmed_status om_batch_run(om_forward_fn forward, void *ctx, const om_batch_ite
     cu = malloc(((size_t)batch_size + 1) * sizeof *cu);
     if (!cu) return om_fail(err, OPENMED_ERR_NO_MEMORY, "batch: out of memory");
     for (int64_t first = 0; first < n_items;) {
+        if (om_cancel_requested(cancel)) {
+            st = om_fail(err, OPENMED_ERR_CANCELLED, "batch: cancelled after %lld of %lld windows", (long long)first,
+                         (long long)n_items);
+            break;
+        }
         /* Choose the windows of this pass. */
         int64_t last = first, total = 0;
         while (last < n_items && last - first < batch_size) {

@@ -112,6 +112,12 @@ openmed_status openmed_pipeline_run(openmed_pipeline *p, const char *const *text
     return OPENMED_OK;
 }
 
+void openmed_pipeline_set_cancel(openmed_pipeline *p, openmed_cancel_callback should_stop, void *user_data) {
+    if (!p) return;
+    p->core.cancel.should_stop = should_stop;
+    p->core.cancel.ctx = should_stop ? user_data : NULL;
+}
+
 void openmed_results_free(openmed_result *results, size_t n_results) {
     if (!results) return;
     for (size_t i = 0; i < n_results; i++) om_result_clear(&results[i]);

@@ -1,6 +1,7 @@
 /* test_deid_model.c: openmed_pii_extract and openmed_deidentify with the bundled PII model: no
  * planted value (names the model finds, phone, e-mail, SSN, MRN, dates, URL) survives any method,
- * also past the first window of a long note; offsets slice the original; replace is deterministic. */
+ * also past the first window of a long note; offsets slice the original; replace is deterministic;
+ * many texts in one model pass give the one-text results. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,8 @@ static void check_offsets(const char *text, const openmed_deid_result *r) {
     }
     om_text_index_free(&ix);
 }
+
+static int always_stop(void *ctx) { return 1; }
 
 int main(void) {
     char dir[OPENMED_PATH_MAX];
@@ -131,6 +134,57 @@ int main(void) {
     }
     free(longer);
     openmed_deid_result_free(found);
+
+    /* Many texts in one model pass: each result equals the one-text call with the same options; an
+     * item with a NUL fails alone; a cancelled pass fails every item that reached the model. */
+    {
+        const char *texts[] = {note, "Call (617) 555-0142 today.", "Jane\0Doe", "Seen by Dr. Emily Carter."};
+        size_t lens[] = {strlen(note), 26, 8, 25};
+        openmed_deid_options hash;
+        openmed_deid_options_init(&hash);
+        hash.method = OPENMED_DEID_HASH;
+        hash.keep_mapping = 1;
+        const openmed_deid_options *opts[] = {NULL, &hash, NULL, NULL};
+        openmed_pii_item items[4];
+        memset(items, 0, sizeof items);
+        for (int i = 0; i < 4; i++) items[i] = (openmed_pii_item){.text = texts[i], .len = lens[i], .options = opts[i],
+                                                                  .deidentify = i != 3};
+        openmed_pipeline *pipe = NULL;
+        CHECK(openmed_pii_pipeline_create(model, 16, &pipe, &err) == OPENMED_OK);
+        CHECK(openmed_pii_run_batch(pipe, items, 4, &err) == OPENMED_OK);
+        CHECK(items[2].status == OPENMED_ERR_INVALID_ARGUMENT && strstr(items[2].error.message, "NUL") != NULL);
+        for (int i = 0; i < 4; i++) {
+            if (i == 2) continue;
+            CHECK_MSG(items[i].status == OPENMED_OK, "item %d: %s", i, items[i].error.message);
+            openmed_deid_result *alone = NULL;
+            CHECK(((i != 3) ? openmed_deidentify : openmed_pii_extract)(model, texts[i], lens[i], opts[i], &alone, &err) ==
+                  OPENMED_OK);
+            if (!alone || !items[i].result) continue;
+            const openmed_deid_result *b = items[i].result;
+            CHECK_INT(b->n_entities, alone->n_entities);
+            for (size_t k = 0; k < b->n_entities && k < alone->n_entities; k++) {
+                CHECK_STR(b->entities[k].label, alone->entities[k].label);
+                CHECK(b->entities[k].start == alone->entities[k].start && b->entities[k].end == alone->entities[k].end);
+                CHECK(b->entities[k].confidence == alone->entities[k].confidence);
+            }
+            if (i != 3) CHECK_STR(b->deidentified_text, alone->deidentified_text);
+            else CHECK(b->deidentified_text == NULL);
+            openmed_deid_result_free(alone);
+        }
+        for (int i = 0; i < 4; i++) openmed_deid_result_free(items[i].result);
+        openmed_pipeline_set_cancel(pipe, always_stop, NULL);
+        CHECK(openmed_pii_run_batch(pipe, items, 4, &err) == OPENMED_ERR_CANCELLED);
+        for (int i = 0; i < 4; i++) {
+            CHECK(items[i].result == NULL);
+            CHECK(items[i].status == (i == 2 ? OPENMED_ERR_INVALID_ARGUMENT : OPENMED_ERR_CANCELLED));
+        }
+        openmed_pipeline_free(pipe);
+        /* no model: the sweep alone, batched the same way */
+        items[1].options = NULL;
+        CHECK(openmed_pii_run_batch(NULL, items + 1, 1, &err) == OPENMED_OK);
+        CHECK(items[1].status == OPENMED_OK && items[1].result && items[1].result->n_entities == 1);
+        openmed_deid_result_free(items[1].result);
+    }
 
     /* bad input still fails clearly with a model */
     openmed_deid_result *r = NULL;

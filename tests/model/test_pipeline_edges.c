@@ -84,6 +84,12 @@ static void *thread_main(void *arg) {
     return NULL;
 }
 
+/* Cancellation callback: stop at the tenth question (6 texts, then passes of 4 windows). */
+static int stop_at_tenth(void *ctx) {
+    int *asked = ctx;
+    return ++*asked >= 10;
+}
+
 int main(void) {
     const char *sentence = "The patient was diagnosed with type 2 diabetes mellitus and hypertension. ";
     size_t slen = strlen(sentence);
@@ -201,6 +207,21 @@ int main(void) {
         CHECK(openmed_pipeline_run(p, null_text, 1, &r, &err) == OPENMED_ERR_INVALID_ARGUMENT);
         r = run(p, NULL, 0); /* nothing to do is not an error */
         openmed_results_free(r, 0);
+        openmed_pipeline_free(p);
+
+        /* Cancellation between windows: the run stops with CANCELLED and nothing half-made; the
+         * pipeline runs normally again once the callback is removed. */
+        p = make(m, OPENMED_AGGREGATION_SIMPLE, -1, 4, OPENMED_LONG_TEXT_ALL_WINDOWS);
+        int asked = 0;
+        openmed_pipeline_set_cancel(p, stop_at_tenth, &asked);
+        r = (openmed_result *)1;
+        CHECK_INT(openmed_pipeline_run(p, texts, n, &r, &err), OPENMED_ERR_CANCELLED);
+        CHECK(r == NULL && asked == 10);
+        CHECK_STR(openmed_status_name(OPENMED_ERR_CANCELLED), "cancelled");
+        openmed_pipeline_set_cancel(p, NULL, NULL);
+        r = run(p, texts, n);
+        if (r) CHECK(r[3].n_windows > 30);
+        openmed_results_free(r, n);
         openmed_pipeline_free(p);
 
         /* Ignore nothing: "O" groups come back too. */

@@ -34,6 +34,16 @@ static openmed_status fake_forward(void *ctx, const om_batch *b, float *logits, 
     return OPENMED_OK;
 }
 
+/* A cancellation callback that says "stop" from its (limit+1)-th question on. */
+typedef struct stopper {
+    int asked, limit;
+} stopper;
+
+static int stop_after(void *ctx) {
+    stopper *s = ctx;
+    return s->asked++ >= s->limit;
+}
+
 int main(void) {
     enum { N = 11 };
     int32_t ids[N][40];
@@ -49,7 +59,7 @@ int main(void) {
             memset(out, 0xff, sizeof out);
             calls c = {0};
             openmed_error err = {0};
-            CHECK(om_batch_run(fake_forward, &c, items, N, bs, cap, L, &err) == OPENMED_OK);
+            CHECK(om_batch_run(fake_forward, &c, items, N, bs, cap, L, NULL, &err) == OPENMED_OK);
             int ok = 1;
             for (int i = 0; i < N; i++)
                 for (int t = 0; t < items[i].n; t++)
@@ -62,6 +72,21 @@ int main(void) {
         }
     }
     openmed_error err = {0};
-    CHECK(om_batch_run(fake_forward, NULL, items, N, 0, 0, L, &err) == OPENMED_ERR_INVALID_ARGUMENT);
+    CHECK(om_batch_run(fake_forward, NULL, items, N, 0, 0, L, NULL, &err) == OPENMED_ERR_INVALID_ARGUMENT);
+    /* Cancellation is asked before every pass: stopping at the third question leaves two passes run. */
+    for (int limit = 0; limit <= 4; limit++) {
+        calls c = {0};
+        stopper s = {0, limit};
+        om_cancel cancel = {stop_after, &s};
+        CHECK_INT(om_batch_run(fake_forward, &c, items, N, 2, 0, L, &cancel, &err), OPENMED_ERR_CANCELLED);
+        CHECK_INT(c.n_calls, limit);
+        CHECK(strstr(err.message, "cancelled") != NULL);
+    }
+    /* A callback that never stops changes nothing. */
+    calls c = {0};
+    stopper never = {0, 1000};
+    om_cancel cancel = {stop_after, &never};
+    CHECK_INT(om_batch_run(fake_forward, &c, items, N, 2, 0, L, &cancel, &err), OPENMED_OK);
+    CHECK_INT(never.asked, (N + 1) / 2);
     return check_finish("test_pipeline_batch");
 }
