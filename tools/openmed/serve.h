@@ -132,6 +132,10 @@ struct om_job {
 };
 
 int om_batcher_create(const om_serve_config *cfg, om_models *models, om_batcher **out);
+/* A request that will queue texts has arrived (+1) or has queued them or ended (-1). A batch
+ * whose first text has not waited --max-wait-ms runs at once when no request is on its way, so a
+ * lone client never waits for company. */
+void om_batcher_arrival(om_batcher *b, int delta);
 /* Queue jobs (all for one model). 0, or -1 when the queue is full (nothing queued: 429). */
 int om_batcher_submit(om_batcher *b, om_job *const *jobs, size_t n);
 /* Stop taking new work; wait until everything queued and running has finished or `seconds` have

@@ -1,7 +1,7 @@
 /* serve_batcher.c: dynamic batching. Jobs (one text each) wait in their model's queue; a worker
  * takes a model's jobs with equal pipeline options together, up to --max-batch texts and
  * --max-batch-bytes of text, as soon as the batch is full or its first job has waited
- * --max-wait-ms, and runs them with one openmed_pipeline_run (or openmed_pii_run_batch) on its own
+ * --max-wait-ms (or at once when no other request is on its way), and runs them with one openmed_pipeline_run (or openmed_pii_run_batch) on its own
  * pipeline for that model. A batch stops between windows once no job in it is still wanted; a
  * reaper drops queued jobs whose client left or whose time ran out. */
 #include <stdio.h>
@@ -35,6 +35,7 @@ struct om_batcher {
     om_models *models;
     model_queue *queues;
     size_t queued, running;
+    long arriving;       /* requests received that have not queued their texts yet */
     int draining;        /* no new jobs; workers leave once everything is done */
     int cancel_all;      /* the drain ran out of time: every batch stops between windows */
     pthread_t *workers;
@@ -88,6 +89,13 @@ static void queue_drop_if_empty(om_batcher *b, model_queue *q) {
             break;
         }
     free(q);
+}
+
+void om_batcher_arrival(om_batcher *b, int delta) {
+    pthread_mutex_lock(&b->lock);
+    b->arriving += delta;
+    if (b->arriving == 0) pthread_cond_broadcast(&b->work); /* a waiting batch need not wait longer */
+    pthread_mutex_unlock(&b->lock);
 }
 
 int om_batcher_submit(om_batcher *b, om_job *const *jobs, size_t n) {
@@ -303,7 +311,7 @@ static void *worker_main(void *arg) {
         for (model_queue *q = b->queues; q; q = q->next) {
             if (!q->n || q->running >= MAX_RUNNING_PER_MODEL) continue;
             double ready_at = q->head->enqueued_at + max_wait;
-            int ready = q->n >= (size_t)b->cfg->max_batch || now >= ready_at || b->draining;
+            int ready = q->n >= (size_t)b->cfg->max_batch || now >= ready_at || b->draining || b->arriving <= 0;
             if (ready && (!pick || q->head->enqueued_at < pick->head->enqueued_at)) pick = q;
             if (!ready && (!wake || ready_at < wake)) wake = ready_at;
         }

@@ -97,6 +97,7 @@ typedef struct request {
     long refs;                 /* MHD's, a streaming response's, one per job not finished */
     int suspended, answered, queued, closed, dispatched;
     int gone;                  /* atomic: the answer is no longer wanted */
+    int timed_out;             /* past --request-timeout: answered 504 */
     /* the answer */
     int status;
     om_strbuf out;
@@ -117,6 +118,7 @@ typedef struct request {
     om_strbuf stream;
     size_t stream_sent;
     int batch_size;            /* the largest batch one of its texts ran in (log) */
+    int arriving;              /* counted in om_batcher_arrival until its texts are queued */
 } request;
 
 static void request_free(request *r) {
@@ -211,28 +213,17 @@ static int peer_left(request *r) {
     return k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
+/* The batcher asks (holding its own lock, so this never calls back into it or into libmicrohttpd):
+ * 1 once the client has left or the request's time has run out (its last job then answers 504). */
 static int job_gone(void *owner) {
     request *r = owner;
     if (__atomic_load_n(&r->gone, __ATOMIC_RELAXED)) return 1;
     pthread_mutex_lock(&r->lock);
-    int resume = 0, gone = r->closed;
-    if (!gone && cli_now_seconds() >= r->deadline) {
-        gone = 1;
-        if (!r->answered) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "request exceeded the configured timeout of %g seconds", r->h->cfg->request_timeout_s);
-            char details[64];
-            snprintf(details, sizeof details, "{\"timeout_seconds\": %g}", r->h->cfg->request_timeout_s);
-            set_error(r, 504, "timeout", msg, details);
-            om_metrics_rejected("timeout");
-            resume = r->suspended;
-            r->suspended = 0;
-        }
-    }
+    int gone = r->closed;
+    if (!gone && cli_now_seconds() >= r->deadline) gone = r->timed_out = 1;
     if (!gone && (r->suspended || r->streaming) && peer_left(r)) gone = 1;
     if (gone) __atomic_store_n(&r->gone, 1, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&r->lock);
-    if (resume) MHD_resume_connection(r->conn);
     return gone;
 }
 
@@ -343,8 +334,16 @@ static void job_done(void *owner, om_job *j) {
             r->suspended = 0;
         }
     } else if (!r->answered && r->n_done == r->n_jobs) {
-        /* nobody waits (the client left): answer anything so the connection can be closed */
-        set_error(r, 503, "cancelled", "the request was cancelled", NULL);
+        if (r->timed_out) {
+            char msg[128], details[64];
+            snprintf(msg, sizeof msg, "request exceeded the configured timeout of %g seconds",
+                     r->h->cfg->request_timeout_s);
+            snprintf(details, sizeof details, "{\"timeout_seconds\": %g}", r->h->cfg->request_timeout_s);
+            set_error(r, 504, "timeout", msg, details);
+            om_metrics_rejected("timeout");
+        } else { /* the client left: an answer nobody reads lets the connection close */
+            set_error(r, 503, "cancelled", "the request was cancelled", NULL);
+        }
         resume = r->suspended;
         r->suspended = 0;
     }
@@ -555,14 +554,24 @@ static int dispatch_model_route(om_http *h, request *r) {
         om_strbuf_init(&r->parts[i]);
         list[i] = j;
     }
-    r->streaming = routes[r->ri].route == OM_ROUTE_ANALYZE_STREAM;
+    /* Lock order: the batcher's lock is never taken while a request's lock is held (the batcher asks
+     * job_gone, which takes the request's lock, with its own held). */
     pthread_mutex_lock(&r->lock);
+    r->streaming = routes[r->ri].route == OM_ROUTE_ANALYZE_STREAM;
     r->refs += (long)n;
-    if (om_batcher_submit(h->batcher, list, n)) {
+    pthread_mutex_unlock(&r->lock);
+    int refused = om_batcher_submit(h->batcher, list, n);
+    free(list);
+    if (r->arriving) {
+        r->arriving = 0;
+        om_batcher_arrival(h->batcher, -1);
+    }
+    if (refused) {
+        pthread_mutex_lock(&r->lock);
         r->refs -= (long)n;
         r->n_jobs = 0; /* nothing was queued */
+        r->streaming = 0;
         pthread_mutex_unlock(&r->lock);
-        free(list);
         if (__atomic_load_n(&h->draining, __ATOMIC_RELAXED)) {
             set_error(r, 503, "shutting_down", "the service is shutting down and not accepting new requests", NULL);
             om_metrics_rejected("draining");
@@ -573,34 +582,35 @@ static int dispatch_model_route(om_http *h, request *r) {
             om_metrics_rejected("queue_full");
         }
         snprintf(r->retry_after, sizeof r->retry_after, "1");
-        r->streaming = 0;
         return 0;
     }
-    free(list);
+    pthread_mutex_lock(&r->lock);
+    if (r->answered) { /* every job is done already, or the request timed out: answer now */
+        pthread_mutex_unlock(&r->lock);
+        return 0;
+    }
     if (r->streaming) {
         struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, r, stream_free);
-        if (resp) {
-            r->refs++;
-            r->answered = r->queued = 1;
-            r->status = 200;
-            MHD_add_response_header(resp, "Content-Type", "application/x-ndjson");
-            MHD_add_response_header(resp, "X-Request-ID", r->id);
-            MHD_add_response_header(resp, "Cache-Control", "no-store");
-            MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-            MHD_queue_response(r->conn, 200, resp);
-            MHD_destroy_response(resp);
-        } else {
-            __atomic_store_n(&r->gone, 1, __ATOMIC_RELAXED); /* the jobs stop; answer below */
+        if (!resp) {
+            __atomic_store_n(&r->gone, 1, __ATOMIC_RELAXED); /* the jobs stop */
             r->streaming = 0;
             set_error(r, 500, "internal_error", "out of memory", NULL);
-            r->queued = 0;
             pthread_mutex_unlock(&r->lock);
             return 0;
         }
+        r->refs++;
+        r->answered = r->queued = 1;
+        r->status = 200;
+        MHD_add_response_header(resp, "Content-Type", "application/x-ndjson");
+        MHD_add_response_header(resp, "X-Request-ID", r->id);
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+        MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+        MHD_queue_response(r->conn, 200, resp);
+        MHD_destroy_response(resp);
         pthread_mutex_unlock(&r->lock);
         return 1;
     }
-    MHD_suspend_connection(r->conn);
+    MHD_suspend_connection(r->conn); /* resumed by the last job to finish (or by a timeout) */
     r->suspended = 1;
     pthread_mutex_unlock(&r->lock);
     return 1;
@@ -694,6 +704,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         *con_cls = r;
         __atomic_add_fetch(&h->inflight, 1, __ATOMIC_RELAXED);
         if (early_checks(h, r, method)) return send_answer(r);
+        if (routes[r->ri].methods == M_POST && routes[r->ri].kind != OM_REQ_UNLOAD) {
+            r->arriving = 1;
+            om_batcher_arrival(h->batcher, +1);
+        }
         return MHD_YES; /* answered on the last call, after the (empty) body: the connection stays open */
     }
     if (*upload_data_size) { /* a piece of the body: kept, or counted past the limit */
@@ -740,6 +754,10 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls, en
     if (!r) return;
     *con_cls = NULL;
     double took = cli_now_seconds() - r->t0;
+    if (r->arriving) { /* it ended before queueing anything (a bad body, an unknown model...) */
+        r->arriving = 0;
+        om_batcher_arrival(h->batcher, -1);
+    }
     pthread_mutex_lock(&r->lock);
     r->closed = 1;
     if (r->n_done < r->n_jobs) __atomic_store_n(&r->gone, 1, __ATOMIC_RELAXED);
