@@ -1,9 +1,9 @@
 /* serve.h: the parts of `openmed serve` and what they share. A request flows
- *   serve_http.c (libmicrohttpd: limits, auth, request ids, suspend/resume)
+ *   serve_http.c (libmicrohttpd: limits, auth, request ids, routes, answers, suspend/resume)
  *   -> serve_request.c (strict JSON, fields) -> serve_models.c (names, loading, LRU)
  *   -> serve_batcher.c (per-model queues, dynamic batches, worker pipelines, cancellation)
- *   -> serve_endpoints.c (result JSON, the error envelope, the GET routes)
- * with serve_metrics.c counting and serve_openapi.c describing it. */
+ * with serve_errors.c writing the error envelope, serve_metrics.c counting and serve_openapi.c
+ * describing it; cmd_serve.c reads the options and runs the life cycle. */
 #ifndef OM_SERVE_H
 #define OM_SERVE_H
 
