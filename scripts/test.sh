@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 jobs="$(nproc)"
 
 scripts/setup.sh
-ctest --test-dir build --output-on-failure -j"$jobs"
+ctest --test-dir build --output-on-failure -j"$jobs" -LE browser
 
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DOPENMED_SANITIZE=ON -DOPENMED_CUDA=OFF >/dev/null
 cmake --build build-asan -j"$jobs"

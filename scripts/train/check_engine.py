@@ -33,7 +33,8 @@ def main():
         sys.exit(f"engine returned {len(out)} lines for {len(rows)} texts")
     same = total = texts_same = 0
     for r, line in zip(rows, out):
-        engine = {e["index"]: e["entity"] for e in json.loads(line)}
+        doc = json.loads(line)  # several documents: {"id", "entities": [HF's list]} per line
+        engine = {e["index"]: e["entity"] for e in (doc["entities"] if isinstance(doc, dict) else doc)}
         ok = True
         for i, lab in enumerate(r["labels"]):
             if i == 0 or i == len(r["labels"]) - 1:

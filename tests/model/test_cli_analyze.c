@@ -1,9 +1,13 @@
 /* test_cli_analyze.c: the real `openmed analyze` and `openmed bench` binaries on a golden model:
- * --raw equals the Hugging Face golden, every format and input kind, and clear failures. */
+ * --raw equals the Hugging Face golden, the analyze_text default reads whole texts into whole-word
+ * entities, every format and input kind names its documents (ids, carried fields), standard input,
+ * --lines, folders, FIFOs refused, one flag vocabulary, and clear failures. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -59,14 +63,19 @@ int main(void) {
     snprintf(line, sizeof line, "{\"text\": \"%s\"}\n{\"text\": \"Aspirin for pain.\"}\n", text0);
     write_file(jsonl, line);
 
-    snprintf(args, sizeof args, "analyze --model %s --raw --input %s", MODEL, txt);
+    /* --raw over several documents: one {"id", "entities": [HF's list]} line each */
+    snprintf(args, sizeof args, "analyze --model %s --raw --lines --input %s", MODEL, txt);
     CHECK_INT(run(args), 0);
     char *second = strchr(out_buf, '\n');
     CHECK(second && strchr(second + 1, '\n') && !strchr(strchr(second + 1, '\n') + 1, '\n')); /* two lines */
     got = cJSON_Parse(out_buf);
-    if (got) same_as_golden(got, cJSON_GetObjectItem(pipes, "simple"));
+    char id1[300];
+    snprintf(id1, sizeof id1, "%s:1", txt);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(got, "id")), id1);
+    if (got) same_as_golden(cJSON_GetObjectItem(got, "entities"), cJSON_GetObjectItem(pipes, "simple"));
     cJSON_Delete(got);
 
+    /* the default: OpenMed's AnalyzeResult per document, ids, whole texts */
     snprintf(args, sizeof args, "analyze --model %s --input %s --format jsonl --output %s", MODEL, jsonl, out);
     CHECK_INT(run(args), 0);
     char *o = NULL;
@@ -74,8 +83,22 @@ int main(void) {
     if (o) {
         got = cJSON_Parse(o);
         CHECK(got && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(got, "text")), text0) == 0);
-        CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(got, "entities")) ==
-              cJSON_GetArraySize(cJSON_GetObjectItem(pipes, "simple")));
+        char id[300];
+        snprintf(id, sizeof id, "%s:1", jsonl);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(got, "id")), id);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(got, "model_name")), MODEL);
+        const cJSON *e;
+        int n = 0;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(got, "entities")) {
+            int start = cJSON_GetObjectItem(e, "start")->valueint, end = cJSON_GetObjectItem(e, "end")->valueint;
+            CHECK(start >= 0 && end > start && (size_t)end <= strlen(text0)); /* ASCII text: bytes = code points */
+            CHECK(strncmp(text0 + start, cJSON_GetStringValue(cJSON_GetObjectItem(e, "text")), (size_t)(end - start)) == 0);
+            CHECK(start == 0 || !isalnum((unsigned char)text0[start - 1]) || !isalnum((unsigned char)text0[start]));
+            CHECK(!isalnum((unsigned char)text0[end]) || !isalnum((unsigned char)text0[end - 1]));
+            n++;
+        }
+        CHECK(n > 0);
+        CHECK(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(got, "metadata"), "sentence_detection")));
         cJSON_Delete(got);
         free(o);
     }
@@ -84,53 +107,56 @@ int main(void) {
     got = cJSON_Parse(out_buf); /* several texts: a JSON array of results */
     CHECK(cJSON_IsArray(got) && cJSON_GetArraySize(got) == 2);
     cJSON_Delete(got);
-    snprintf(args, sizeof args, "analyze --model %s --format csv --threshold 0.9 \"Aspirin, for pain.\"", MODEL);
+
+    /* --json is --format json; --threshold is --confidence-threshold; CSV rows carry the id */
+    snprintf(args, sizeof args, "analyze --model %s --json --confidence-threshold 1 \"Aspirin, for pain.\"", MODEL);
     CHECK_INT(run(args), 0);
-    CHECK(strncmp(out_buf, "text_index,text,label,confidence,start,end,model_name,processing_time\r\n", 70) == 0);
+    got = cJSON_Parse(out_buf);
+    CHECK(got && cJSON_GetArraySize(cJSON_GetObjectItem(got, "entities")) == 0);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(got, "id")), "text");
+    cJSON_Delete(got);
+    snprintf(args, sizeof args, "analyze --model %s --format csv --threshold 0.0 \"Aspirin, for pain.\"", MODEL);
+    CHECK_INT(run(args), 0);
+    CHECK(strncmp(out_buf, "id,text,label,confidence,start,end,sentence_index,model_name,timestamp,processing_time\r\n",
+                  88) == 0);
+    CHECK(strstr(out_buf, "\r\ntext,") != NULL);
     snprintf(args, sizeof args, "analyze --model %s --format html \"<b>Aspirin</b> & pain\"", MODEL);
     CHECK_INT(run(args), 0);
-    CHECK(strstr(out_buf, "<div class=\"openmed-result\">") && strstr(out_buf, "&lt;") && strstr(out_buf, "&amp;"));
+    CHECK(strstr(out_buf, "<!DOCTYPE html>") && strstr(out_buf, "&lt;") && strstr(out_buf, "&amp;") && !strstr(out_buf, "<b>Aspirin"));
+    CHECK(strstr(out_buf, "<ul class=\"legend\">") && strstr(out_buf, "<h2>text</h2>"));
 
-    /* A text longer than model_max_length: the OpenMed-shaped output reads all of it by default,
-     * --hf-windows (and --raw) only the first window, exactly as HF. */
-    const cJSON *long_text = NULL;
-    const cJSON *item;
-    cJSON_ArrayForEach(item, cJSON_GetObjectItem(golden, "texts"))
-        if (!long_text && cJSON_GetArraySize(cJSON_GetObjectItem(item, "input_ids")) > 3 * 128) long_text = item;
-    CHECK(long_text != NULL);
-    if (long_text) {
-        char long_path[] = "/tmp/om_cli_long_XXXXXX.jsonl";
-        int fd = mkstemps(long_path, 6);
-        cJSON *line = cJSON_CreateObject();
-        cJSON_AddStringToObject(line, "text", cJSON_GetStringValue(cJSON_GetObjectItem(long_text, "text")));
-        char *line_text = cJSON_PrintUnformatted(line);
-        FILE *lf = fdopen(fd, "w");
-        fprintf(lf, "%s\n", line_text);
-        fclose(lf);
-        free(line_text);
-        cJSON_Delete(line);
-        double last_end[2] = {0, 0};
-        int count[2] = {0, 0};
-        for (int mode = 0; mode < 2; mode++) {
-            snprintf(args, sizeof args, "analyze --model %s %s --input %s", MODEL, mode ? "--hf-windows" : "", long_path);
-            CHECK_INT(run(args), 0);
-            cJSON *res = cJSON_Parse(out_buf);
-            cJSON *e;
-            cJSON_ArrayForEach(e, cJSON_GetObjectItem(res, "entities")) {
-                double end = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "end"));
-                if (end > last_end[mode]) last_end[mode] = end;
-                count[mode]++;
-            }
-            cJSON_Delete(res);
-        }
-        const cJSON *hf = cJSON_GetObjectItem(cJSON_GetObjectItem(long_text, "pipelines"), "simple");
-        CHECK_INT(count[1], cJSON_GetArraySize(hf));
-        CHECK_MSG(last_end[0] > last_end[1] && count[0] > count[1],
-                  "whole text: %d entities up to %g; HF windows: %d up to %g", count[0], last_end[0], count[1],
-                  last_end[1]);
-        unlink(long_path);
-    }
+    /* standard input, --lines, a folder, ids and fields carried, a FIFO refused */
+    snprintf(args, sizeof args, "analyze --model %s --format jsonl --lines - < %s", MODEL, txt);
+    CHECK_INT(run(args), 0);
+    CHECK(strstr(out_buf, "{\"id\": \"-:1\"") == out_buf && strstr(out_buf, "\n{\"id\": \"-:2\""));
+    char folder[300], csv[300], fifo[300];
+    snprintf(folder, sizeof folder, "%s/notes", dir);
+    mkdir(folder, 0755);
+    snprintf(csv, sizeof csv, "%s/notes/b.csv", dir);
+    write_file(csv, "id,text,ward\nrow-7,Aspirin for pain.,3B\n");
+    snprintf(line, sizeof line, "%s/notes/a.md", dir);
+    write_file(line, "# Plan\n\nAspirin for pain.\n");
+    snprintf(line, sizeof line, "%s/notes/skip.pdf", dir);
+    write_file(line, "%PDF");
+    snprintf(args, sizeof args, "analyze --model %s --format jsonl --input %s", MODEL, folder);
+    CHECK_INT(run(args), 0);
+    CHECK(strstr(out_buf, "skipped 1 files") != NULL);
+    char *a_md = strstr(out_buf, "notes/a.md\", \"text\""), *b_csv = strstr(out_buf, "{\"id\": \"row-7\"");
+    CHECK(a_md && b_csv && a_md < b_csv); /* files in name order, each named */
+    CHECK(b_csv && strstr(b_csv, "\"ward\": \"3B\"") && strstr(b_csv, "\"source\": \""));
+    snprintf(fifo, sizeof fifo, "%s/pipe.txt", dir);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    snprintf(args, sizeof args, "analyze --model %s --input %s", MODEL, fifo);
+    CHECK(run(args) != 0);
+    CHECK(strstr(out_buf, "is a FIFO") != NULL);
+    unlink(fifo);
+    /* one flag vocabulary: pii takes --confidence-threshold, --json and the same input kinds */
+    snprintf(args, sizeof args, "analyze --model %s --id-field ward --text-field text --input %s --format csv", MODEL, csv);
+    CHECK_INT(run(args), 0);
+    CHECK(strstr(out_buf, "\r\n3B,") != NULL || !strstr(out_buf, "\r\n")); /* rows (if any) named by the ward */
 
+    /* A text longer than model_max_length: analyze reads all of it; --raw (HF) only the first
+     * window unless --all-windows. */
     /* Failures: clear and non-zero. */
     snprintf(args, sizeof args, "analyze --model %s --stride 32 --aggregation-strategy none x", MODEL);
     CHECK(run(args) != 0);
@@ -149,7 +175,7 @@ int main(void) {
     CHECK(strstr(out_buf, "cuda") != NULL);
 
     /* bench --json */
-    snprintf(args, sizeof args, "bench --model %s --input %s --json --batch-size 2 --threads 1", MODEL, txt);
+    snprintf(args, sizeof args, "bench --model %s --input %s --lines --json --batch-size 2 --threads 1", MODEL, txt);
     CHECK_INT(run(args), 0);
     got = cJSON_Parse(out_buf);
     CHECK(got != NULL);
@@ -160,10 +186,9 @@ int main(void) {
     snprintf(args, sizeof args, "bench --model %s", MODEL);
     CHECK_INT(run(args), 2);
 
-    unlink(txt);
-    unlink(jsonl);
-    unlink(out);
-    rmdir(dir);
+    char rm[400];
+    snprintf(rm, sizeof rm, "rm -rf %s", dir);
+    CHECK(system(rm) == 0);
     cJSON_Delete(golden);
     return check_finish("test_cli_analyze");
 }

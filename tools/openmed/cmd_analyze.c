@@ -1,271 +1,357 @@
-/* cmd_analyze.c: `openmed analyze` — entities in texts with a token-classification model, as
- * OpenMed's AnalyzeResult JSON, JSON lines, CSV, HTML or Hugging Face's raw list of dicts. */
+/* cmd_analyze.c: `openmed analyze`: entities in documents with a token-classification model, by
+ * OpenMed's analyze_text (openmed_analyze) as AnalyzeResult JSON, JSON lines, CSV or one HTML page,
+ * or with --raw exactly Hugging Face's pipeline (openmed_pipeline_run). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "cli.h"
-#include "text_inputs.h"
+#include "clock.h"
+#include "inputs.h"
+#include "progress.h"
 #include "writers.h"
 
-
 static const char *analyze_usage =
-    "usage: openmed analyze [--model PATH] [--aggregation-strategy S] [--stride N] [--batch-size N]\n"
-    "                       [--threshold X] [--format json|jsonl|csv|html] [--raw]\n"
-    "                       [--all-windows | --hf-windows]\n"
-    "                       [--device D] [--config-path P] [--threads N] [--field NAME]\n"
-    "                       [--decoder argmax|viterbi]\n"
-    "                       [TEXT | --input FILE] [--output FILE]\n"
+    "usage: openmed analyze [TEXT... | -] [--input FILE|FOLDER|-]... [--lines] [--text-field NAME]\n"
+    "                       [--id-field NAME] [--model NAME|PATH] [--format json|jsonl|csv|html] [--json]\n"
+    "                       [--output FILE] [--confidence-threshold X] [--group-entities]\n"
+    "                       [--no-sentences] [--no-medical-tokens] [--aggregation-strategy S]\n"
+    "                       [--decoder argmax|viterbi] [--batch-size N] [--stride N]\n"
+    "                       [--raw [--all-windows | --hf-windows]] [--device D] [--threads N]\n"
+    "                       [--config-path P] [--quiet]\n"
     "\n"
-    "Finds entities with Hugging Face TokenClassificationPipeline semantics.\n"
-    "  --model PATH             model folder (default: the bundled disease model)\n"
+    "Finds entities as OpenMed's analyze_text does: sentences packed into chunks, model spans\n"
+    "remapped onto whole medical words, ends extended to word ends (see README).\n"
+    "Inputs (one or more; documents are named by id in every output):\n"
+    "  TEXT                     a text to analyze (id \"text\"); \"-\" reads standard input\n"
+    "  --input PATH             a .txt/.md file (one document), .jsonl (one per line: --text-field\n"
+    "                           holds the text, --id-field the id, other fields are kept), .csv (one\n"
+    "                           per row, the same columns), or a folder (each such file in it)\n"
+    "  --lines                  every line of a TEXT, standard input or text file is a document\n"
+    "  --text-field NAME        JSON key / CSV column of the text (default \"text\")\n"
+    "  --id-field NAME          JSON key / CSV column of the id (default \"id\")\n"
+    "Model and analysis:\n"
+    "  --model NAME|PATH        registry name, Hugging Face repo id or folder (default: the bundled\n"
+    "                           disease model)\n"
+    "  --confidence-threshold X drop entities scoring below X (0..1; --threshold is the same)\n"
+    "  --group-entities         join neighbouring entities of one label (OpenMed's group_entities)\n"
+    "  --no-sentences           the whole text is one input (no sentence chunking)\n"
+    "  --no-medical-tokens      keep the model's spans instead of remapping them onto whole words\n"
     "  --aggregation-strategy S none, simple (default), first, average, max\n"
     "  --decoder D              argmax (HF) or viterbi (BIOES spans; the default for privacy-filter models)\n"
-    "  --stride N               overlapping windows of model_max_length tokens (HF semantics)\n"
-    "  --all-windows            read the whole of long texts (the default, except with --raw)\n"
-    "  --hf-windows             read long texts exactly as HF 5.x does: only the first\n"
-    "                           model_max_length tokens (the default with --raw)\n"
     "  --batch-size N           windows per forward pass (default 8)\n"
-    "  --threshold X            drop entities scoring below X (0..1)\n"
-    "  --format F               json: OpenMed's AnalyzeResult (default); jsonl: one line per text;\n"
-    "                           csv: one row per entity; html: highlighted text\n"
-    "  --raw                    one JSON line per text: HF's list of dicts\n"
-    "  --input FILE             .txt (one text per line), .jsonl ({\"text\": ...}) or .csv (--field)\n"
-    "  --field NAME             JSON key / CSV column holding the text (default \"text\")\n"
-    "  --output FILE            write there instead of standard output\n";
+    "  --stride N               overlap of the windows of a text longer than one (HF semantics)\n"
+    "Output:\n"
+    "  --format F               json: OpenMed's AnalyzeResult with \"id\" (default; an array for several\n"
+    "                           documents); jsonl: one line per document; csv: one row per entity;\n"
+    "                           html: one page with highlighted text and a legend\n"
+    "  --json                   the same as --format json\n"
+    "  --output FILE            write there instead of standard output (removed again on failure)\n"
+    "  --raw                    Hugging Face's pipeline exactly: its list of dicts per document (a lone\n"
+    "                           document) or {\"id\", \"entities\"} lines; reads only the first\n"
+    "                           model_max_length tokens unless --all-windows\n"
+    "  --quiet                  no progress line (it only shows on a terminal anyway)\n"
+    "Device: --device cpu|cuda|cuda:N|mps, --threads N, --config-path P (OpenMed config file).\n";
+
+static int usage_error(const char *fmt, const char *arg) {
+    fprintf(stderr, "openmed analyze: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(openmed analyze --help lists the options)\n");
+    return 2;
+}
 
 static int parse_int(const char *flag, const char *v, long min, long max, int *out) {
     char *end = NULL;
     errno = 0;
-    long n = v ? strtol(v, &end, 10) : 0;
-    if (!v || errno || *end || end == v || n < min || n > max) {
-        fprintf(stderr, "openmed analyze: %s expects an integer in [%ld, %ld], got '%s'\n", flag, min, max,
-                v ? v : "");
+    long n = strtol(v, &end, 10);
+    if (errno || *end || end == v || n < min || n > max) {
+        fprintf(stderr, "openmed analyze: %s expects an integer in [%ld, %ld], got '%s'\n", flag, min, max, v);
         return -1;
     }
     *out = (int)n;
     return 0;
 }
 
-static void progress(size_t done, size_t total) {
-    int width = 30, filled = total ? (int)((double)done / (double)total * width) : width;
-    fprintf(stderr, "\r[");
-    for (int i = 0; i < width; i++) fputc(i < filled ? '#' : ' ', stderr);
-    fprintf(stderr, "] %zu/%zu texts", done, total);
-    if (done == total) fputc('\n', stderr);
-    fflush(stderr);
-}
-
 typedef enum format { FORMAT_JSON, FORMAT_JSONL, FORMAT_CSV, FORMAT_HTML } format;
 
-int cmd_analyze(int argc, char **argv) {
-    const char *model_path = NULL, *input = NULL, *output = NULL, *device = NULL, *config_path = NULL;
-    const char *field = NULL, *text = NULL;
-    int raw = 0, threads = 0, decoder_given = 0, long_text_given = 0;
-    format fmt = FORMAT_JSON;
+#define MAX_INPUTS 4096
+
+typedef struct analyze_args {
+    const char *model, *output, *device, *config_path;
+    cli_input inputs[MAX_INPUTS];
+    size_t n_inputs;
+    cli_input_options in;
     openmed_pipeline_options po;
-    openmed_pipeline_options_init(&po);
+    openmed_analyze_options ao;
+    int raw, threads, decoder_given, long_text_given, quiet;
+    format fmt;
+} analyze_args;
+
+/* Parse argv; returns -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, analyze_args *a) {
     openmed_error err = {0};
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
+        const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = 1;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
             fputs(analyze_usage, stdout);
             return 0;
-        } else if (!strcmp(a, "--raw")) {
-            raw = 1;
-            takes = 0;
-        } else if (!strcmp(a, "--all-windows") || !strcmp(a, "--hf-windows")) {
-            po.long_text = a[2] == 'a' ? OPENMED_LONG_TEXT_ALL_WINDOWS : OPENMED_LONG_TEXT_HF;
-            long_text_given = 1;
-            takes = 0;
-        } else if (a[0] == '-' && a[1] == '-' && !v) {
-            fprintf(stderr, "openmed analyze: %s needs a value\n", a);
-            return 2;
-        } else if (!strcmp(a, "--model")) {
-            model_path = v;
-        } else if (!strcmp(a, "--aggregation-strategy")) {
-            if (openmed_aggregation_parse(v, &po.aggregation, &err) != OPENMED_OK) return cli_report(&err) + 1;
-        } else if (!strcmp(a, "--decoder")) { /* privacy filter */
-            if (openmed_label_decoder_parse(v, &po.decoder, &err) != OPENMED_OK) return cli_report(&err) + 1;
-            decoder_given = 1;
-        } else if (!strcmp(a, "--stride")) {
-            if (parse_int(a, v, 0, 1 << 30, &po.stride)) return 2;
-        } else if (!strcmp(a, "--batch-size")) {
-            if (parse_int(a, v, 1, 1 << 20, &po.batch_size)) return 2;
-        } else if (!strcmp(a, "--threads")) {
-            if (parse_int(a, v, 0, 4096, &threads)) return 2;
-        } else if (!strcmp(a, "--threshold")) {
+        } else if (!strcmp(o, "--raw")) {
+            a->raw = 1, takes = 0;
+        } else if (!strcmp(o, "--json")) {
+            a->fmt = FORMAT_JSON, takes = 0;
+        } else if (!strcmp(o, "--lines")) {
+            a->in.lines = 1, takes = 0;
+        } else if (!strcmp(o, "--quiet")) {
+            a->quiet = 1, takes = 0;
+        } else if (!strcmp(o, "--group-entities")) {
+            a->ao.group_entities = 1, takes = 0;
+        } else if (!strcmp(o, "--no-sentences")) {
+            a->ao.sentence_detection = 0, takes = 0;
+        } else if (!strcmp(o, "--no-medical-tokens")) {
+            a->ao.medical_tokens = 0, takes = 0;
+        } else if (!strcmp(o, "--all-windows") || !strcmp(o, "--hf-windows")) {
+            a->po.long_text = o[2] == 'a' ? OPENMED_LONG_TEXT_ALL_WINDOWS : OPENMED_LONG_TEXT_HF;
+            a->long_text_given = 1, takes = 0;
+        } else if (o[0] == '-' && o[1] == '-' && !v) {
+            return usage_error("%s needs a value", o);
+        } else if (!strcmp(o, "--model")) {
+            a->model = v;
+        } else if (!strcmp(o, "--aggregation-strategy")) {
+            if (openmed_aggregation_parse(v, &a->po.aggregation, &err) != OPENMED_OK) return cli_report(&err) + 1;
+        } else if (!strcmp(o, "--decoder")) {
+            if (openmed_label_decoder_parse(v, &a->po.decoder, &err) != OPENMED_OK) return cli_report(&err) + 1;
+            a->decoder_given = 1;
+        } else if (!strcmp(o, "--stride")) {
+            if (parse_int(o, v, 0, 1 << 30, &a->po.stride)) return 2;
+        } else if (!strcmp(o, "--batch-size")) {
+            if (parse_int(o, v, 1, 1 << 20, &a->po.batch_size)) return 2;
+        } else if (!strcmp(o, "--threads")) {
+            if (parse_int(o, v, 0, 4096, &a->threads)) return 2;
+        } else if (!strcmp(o, "--confidence-threshold") || !strcmp(o, "--threshold")) {
             char *end = NULL;
             double x = strtod(v, &end);
-            if (*end || end == v || !(x >= 0.0 && x <= 1.0)) {
-                fprintf(stderr, "openmed analyze: --threshold expects a number in [0, 1], got '%s'\n", v);
-                return 2;
-            }
-            po.threshold = (float)x;
-        } else if (!strcmp(a, "--format")) {
-            if (!strcmp(v, "json")) fmt = FORMAT_JSON;
-            else if (!strcmp(v, "jsonl")) fmt = FORMAT_JSONL;
-            else if (!strcmp(v, "csv")) fmt = FORMAT_CSV;
-            else if (!strcmp(v, "html")) fmt = FORMAT_HTML;
-            else {
-                fprintf(stderr, "openmed analyze: --format expects json, jsonl, csv or html, got '%s'\n", v);
-                return 2;
-            }
-        } else if (!strcmp(a, "--input")) {
-            input = v;
-        } else if (!strcmp(a, "--output")) {
-            output = v;
-        } else if (!strcmp(a, "--device")) {
-            device = v;
-        } else if (!strcmp(a, "--config-path")) {
-            config_path = v;
-        } else if (!strcmp(a, "--field")) {
-            field = v;
-        } else if (a[0] == '-' && a[1] == '-') {
-            fprintf(stderr, "openmed analyze: unknown option %s\n\n%s", a, analyze_usage);
-            return 2;
+            if (*end || end == v || !(x >= 0.0 && x <= 1.0))
+                return usage_error("--confidence-threshold expects a number in [0, 1], got '%s'", v);
+            a->ao.confidence_threshold = (float)x;
+            a->po.threshold = (float)x; /* --raw: HF's own threshold */
+        } else if (!strcmp(o, "--format")) {
+            if (!strcmp(v, "json")) a->fmt = FORMAT_JSON;
+            else if (!strcmp(v, "jsonl")) a->fmt = FORMAT_JSONL;
+            else if (!strcmp(v, "csv")) a->fmt = FORMAT_CSV;
+            else if (!strcmp(v, "html")) a->fmt = FORMAT_HTML;
+            else return usage_error("--format expects json, jsonl, csv or html, got '%s'", v);
+        } else if (!strcmp(o, "--input")) {
+            if (a->n_inputs == MAX_INPUTS) return usage_error("more than %s inputs", "4096");
+            a->inputs[a->n_inputs++] = (cli_input){v, 0};
+        } else if (!strcmp(o, "--output")) {
+            a->output = v;
+        } else if (!strcmp(o, "--device")) {
+            a->device = v;
+        } else if (!strcmp(o, "--config-path")) {
+            a->config_path = v;
+        } else if (!strcmp(o, "--text-field") || !strcmp(o, "--field")) {
+            a->in.text_field = v;
+        } else if (!strcmp(o, "--id-field")) {
+            a->in.id_field = v;
+        } else if (o[0] == '-' && o[1] == '-') {
+            return usage_error("unknown option %s", o);
         } else {
-            if (text) {
-                fprintf(stderr, "openmed analyze: give one TEXT (quote it) or --input FILE\n");
-                return 2;
-            }
-            text = a;
+            if (a->n_inputs == MAX_INPUTS) return usage_error("more than %s inputs", "4096");
+            a->inputs[a->n_inputs++] = (cli_input){o, strcmp(o, "-") != 0};
             takes = 0;
         }
         i += takes;
     }
-    /* HF 5.x reads only the first model_max_length tokens of a text (OpenMed avoids the loss by
-     * chunking sentences first). Dropping the rest of a clinical note silently is a bug, so the
-     * OpenMed-shaped outputs read the whole text; --raw keeps HF's exact list of dicts. */
-    if (!long_text_given) po.long_text = raw ? OPENMED_LONG_TEXT_HF : OPENMED_LONG_TEXT_ALL_WINDOWS;
-    if ((text != NULL) == (input != NULL)) {
-        fprintf(stderr, "openmed analyze: give a TEXT or --input FILE (exactly one)\n\n%s", analyze_usage);
-        return 2;
-    }
+    if (a->n_inputs == 0) return usage_error("%s", "give a TEXT, \"-\" (standard input) or --input FILE|FOLDER");
+    if (!a->raw && a->long_text_given)
+        return usage_error("%s", "--all-windows and --hf-windows apply to --raw (analyze reads whole texts)");
+    /* HF 5.x reads only the first model_max_length tokens of a text; --raw keeps that unless told */
+    if (a->raw && !a->long_text_given) a->po.long_text = OPENMED_LONG_TEXT_HF;
+    return -1;
+}
 
+/* Everything one run writes, format by format. */
+typedef struct writer {
+    const analyze_args *a;
+    om_strbuf buf;
+    om_html_page page;
+    size_t written; /* documents */
+    int many;       /* several documents */
+} writer;
+
+static openmed_status write_doc(writer *w, const cli_doc *doc, const openmed_analysis *an, const openmed_result *raw,
+                                const om_result_info *info, openmed_error *err) {
+    const analyze_args *a = w->a;
+    openmed_status st = OPENMED_OK;
+    if (a->raw) om_write_raw(&w->buf, w->many ? doc : NULL, raw);
+    else if (a->fmt == FORMAT_JSON) {
+        if (w->many) om_strbuf_puts(&w->buf, w->written ? ",\n" : "[\n");
+        st = om_write_analysis_json(&w->buf, doc, an, info, 2, err);
+        if (st == OPENMED_OK && w->many && w->buf.len) w->buf.data[--w->buf.len] = '\0'; /* its newline */
+    } else if (a->fmt == FORMAT_JSONL) {
+        st = om_write_analysis_json(&w->buf, doc, an, info, 0, err);
+    } else if (a->fmt == FORMAT_CSV) {
+        om_write_csv_rows(&w->buf, doc, an, info);
+    } else {
+        st = om_html_page_add(&w->page, doc, an, err);
+    }
+    w->written++;
+    return st;
+}
+
+static int flush(writer *w, FILE *out) {
+    if (w->buf.failed) {
+        fprintf(stderr, "openmed analyze: out of memory writing the output\n");
+        return 1;
+    }
+    if (w->buf.len && fwrite(w->buf.data, 1, w->buf.len, out) != w->buf.len) {
+        fprintf(stderr, "openmed analyze: write failed: %s\n", strerror(errno));
+        return 1;
+    }
+    w->buf.len = 0;
+    return 0;
+}
+
+/* Analyze every document batch by batch; returns the exit code. */
+static int run(const analyze_args *a, cli_reader *reader, openmed_pipeline *pipe, const char *model_name, FILE *out) {
+    writer w;
+    memset(&w, 0, sizeof w);
+    w.a = a;
+    w.many = cli_reader_total(reader) != 1;
+    om_strbuf_init(&w.buf);
+    om_html_page_init(&w.page);
+    cli_progress progress;
+    cli_progress_start(&progress, a->quiet ? 0 : cli_reader_total(reader), "documents");
+    if (!a->raw && a->fmt == FORMAT_CSV) om_write_csv_header(&w.buf);
+    size_t batch_docs = (size_t)a->po.batch_size * 4;
+    cli_docs docs = {0};
+    const char **texts = malloc(batch_docs * sizeof *texts);
+    om_result_info info = {model_name, "", 0.0, a->po.aggregation};
+    char stamp[64];
+    openmed_error err = {0};
+    int rc = texts ? 0 : 1;
+    while (rc == 0) {
+        if (cli_reader_next(reader, &docs, batch_docs, &err) != OPENMED_OK) {
+            rc = cli_report(&err);
+            break;
+        }
+        if (docs.n == 0) break;
+        for (size_t i = 0; i < docs.n; i++) texts[i] = docs.v[i].text;
+        openmed_analysis *an = NULL;
+        openmed_result *raw = NULL;
+        double t0 = cli_now_seconds();
+        openmed_status st = a->raw ? openmed_pipeline_run(pipe, texts, docs.n, &raw, &err)
+                                   : openmed_analyze(pipe, texts, docs.n, &a->ao, &an, &err);
+        if (st != OPENMED_OK) {
+            /* name the document: the library numbers texts within the batch */
+            fprintf(stderr, "openmed analyze: %s (batch of %zu documents from %s)\n", err.message, docs.n, docs.v[0].id);
+            rc = 1;
+            break;
+        }
+        info.processing_time = (cli_now_seconds() - t0) / (double)docs.n;
+        cli_iso_timestamp(stamp, sizeof stamp);
+        info.timestamp = stamp;
+        for (size_t i = 0; i < docs.n && rc == 0; i++)
+            if (write_doc(&w, &docs.v[i], an ? &an[i] : NULL, raw ? &raw[i] : NULL, &info, &err) != OPENMED_OK)
+                rc = cli_report(&err);
+        openmed_analyses_free(an, an ? docs.n : 0);
+        openmed_results_free(raw, raw ? docs.n : 0);
+        if (rc == 0 && a->fmt != FORMAT_HTML) rc = flush(&w, out);
+        cli_progress_add(&progress, docs.n);
+    }
+    cli_progress_end(&progress);
+    if (rc == 0 && !a->raw && a->fmt == FORMAT_JSON && w.many) om_strbuf_puts(&w.buf, w.written ? "\n]\n" : "[]\n");
+    if (rc == 0 && !a->raw && a->fmt == FORMAT_HTML) om_html_page_write(&w.page, &info, &w.buf);
+    if (rc == 0) rc = flush(&w, out);
+    free(texts);
+    cli_docs_free(&docs);
+    om_html_page_free(&w.page);
+    om_strbuf_free(&w.buf);
+    return rc;
+}
+
+int cmd_analyze(int argc, char **argv) {
+    analyze_args a;
+    memset(&a, 0, sizeof a);
+    openmed_pipeline_options_init(&a.po);
+    openmed_analyze_options_init(&a.ao);
+    a.fmt = FORMAT_JSON;
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0) return rc;
+    if (a.raw && a.fmt != FORMAT_JSON) return usage_error("%s", "--raw writes Hugging Face's JSON; drop --format");
+
+    /* model_name in outputs: what the user named (registry name, repo id or path) */
     char bundled[OPENMED_PATH_MAX];
+    const char *model_path = a.model, *model_name = a.model;
     if (!model_path) {
         model_path = cli_bundled_model("disease", bundled, sizeof bundled);
+        model_name = "bundled:disease-ner";
         if (!model_path) {
             fprintf(stderr, "openmed analyze: no --model given and this build has no bundled disease model; "
-                            "pass --model PATH (a Hugging Face model folder)\n");
+                            "pass --model NAME|PATH\n");
             return 2;
         }
     }
 
-    om_text_list texts = {0};
-    if (input) {
-        if (om_read_texts(input, field, &texts, &err) != OPENMED_OK) return cli_report(&err);
-    } else {
-        texts.texts = malloc(sizeof *texts.texts);
-        texts.texts[0] = strdup(text);
-        texts.n = 1;
-    }
+    openmed_error err = {0};
+    cli_reader *reader = NULL;
+    if (cli_reader_open(&reader, a.inputs, a.n_inputs, &a.in, &err) != OPENMED_OK) return cli_report(&err);
+    if (cli_reader_skipped(reader))
+        fprintf(stderr, "openmed analyze: skipped %zu files in folders (hidden, or not .txt/.md/.jsonl/.csv)\n",
+                cli_reader_skipped(reader));
 
     openmed_config cfg;
     openmed_config_init(&cfg);
-    if (openmed_config_load_file(&cfg, config_path, &err) != OPENMED_OK) {
-        om_text_list_free(&texts);
-        return cli_report(&err);
-    }
-    openmed_model_options mo;
-    openmed_model_options_init(&mo);
-    mo.device = device;
-    mo.config = &cfg;
-    mo.num_threads = threads;
     openmed_model *model = NULL;
     openmed_pipeline *pipe = NULL;
     FILE *out = stdout;
-    int rc = 0;
-    /* privacy filter: MLX-only privacy-filter names run as their PyTorch checkpoints */
     char resolved[OPENMED_PATH_MAX];
+    if (openmed_config_load_file(&cfg, a.config_path, &err) != OPENMED_OK) {
+        rc = cli_report(&err);
+        goto done;
+    }
+    /* MLX-only privacy-filter names run as their PyTorch checkpoints */
     if (openmed_is_privacy_filter(model_path) &&
         openmed_privacy_filter_resolve(model_path, resolved, sizeof resolved, &err) == OPENMED_OK &&
         strcmp(resolved, model_path) != 0) {
         fprintf(stderr, "openmed analyze: %s is an MLX-only artifact; using %s\n", model_path, resolved);
         model_path = resolved;
     }
+    openmed_model_options mo;
+    openmed_model_options_init(&mo);
+    mo.device = a.device;
+    mo.config = &cfg;
+    mo.num_threads = a.threads;
     if (openmed_model_load(model_path, &mo, &model, &err) != OPENMED_OK) {
         rc = cli_report(&err);
         goto done;
     }
-    if (!decoder_given) po.decoder = openmed_model_default_decoder(model); /* privacy: viterbi for BIOES models */
-    if (openmed_pipeline_create(model, &po, &pipe, &err) != OPENMED_OK) {
+    if (!a.decoder_given) a.po.decoder = openmed_model_default_decoder(model);
+    if (openmed_pipeline_create(model, &a.po, &pipe, &err) != OPENMED_OK) {
         rc = cli_report(&err);
         goto done;
     }
-    if (output && !(out = fopen(output, "wb"))) {
-        fprintf(stderr, "openmed analyze: cannot write %s: %s\n", output, strerror(errno));
+    if (a.output && !(out = fopen(a.output, "wb"))) {
+        fprintf(stderr, "openmed analyze: cannot write %s: %s\n", a.output, strerror(errno));
         out = stdout;
         rc = 1;
         goto done;
     }
-
-    om_result_info info = {model_path, "", 0.0, po.stride};
-    char stamp[64];
-    int show_progress = input && texts.n > 1 && isatty(STDERR_FILENO);
-    size_t chunk = (size_t)po.batch_size * 4;
-    om_strbuf buf;
-    om_strbuf_init(&buf);
-    if (!raw && fmt == FORMAT_HTML) om_write_html_begin(&buf);
-    if (!raw && fmt == FORMAT_CSV) om_write_csv_header(&buf);
-    if (!raw && fmt == FORMAT_JSON && texts.n != 1) om_strbuf_puts(&buf, "[\n");
-    for (size_t first = 0; first < texts.n && rc == 0; first += chunk) {
-        size_t n = texts.n - first < chunk ? texts.n - first : chunk;
-        openmed_result *res = NULL;
-        double t0 = cli_now_seconds();
-        if (openmed_pipeline_run(pipe, (const char *const *)texts.texts + first, n, &res, &err) != OPENMED_OK) {
-            rc = cli_report(&err);
-            break;
-        }
-        info.processing_time = (cli_now_seconds() - t0) / (double)n;
-        cli_iso_timestamp(stamp, sizeof stamp);
-        info.timestamp = stamp;
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            const char *t = texts.texts[first + i];
-            openmed_status st = OPENMED_OK;
-            if (raw) om_write_raw(&buf, &res[i]);
-            else if (fmt == FORMAT_JSON) {
-                if (first + i > 0) om_strbuf_puts(&buf, ",\n");
-                st = om_write_analyze_json(&buf, t, &res[i], &info, 2, &err);
-                if (st == OPENMED_OK && texts.n != 1 && buf.len) buf.data[--buf.len] = '\0'; /* newline */
-            } else if (fmt == FORMAT_JSONL) st = om_write_analyze_json(&buf, t, &res[i], &info, 0, &err);
-            else if (fmt == FORMAT_CSV) st = om_write_csv_rows(&buf, first + i, t, &res[i], &info, &err);
-            else st = om_write_html_result(&buf, t, &res[i], &info, &err);
-            if (st != OPENMED_OK) rc = cli_report(&err);
-        }
-        openmed_results_free(res, n);
-        if (buf.failed) {
-            fprintf(stderr, "openmed analyze: out of memory\n");
-            rc = 1;
-        }
-        if (buf.len && fwrite(buf.data, 1, buf.len, out) != buf.len) {
-            fprintf(stderr, "openmed analyze: write failed: %s\n", strerror(errno));
-            rc = 1;
-        }
-        buf.len = 0;
-        if (show_progress) progress(first + n, texts.n);
-    }
-    if (rc == 0) {
-        if (!raw && fmt == FORMAT_JSON && texts.n != 1) om_strbuf_puts(&buf, "\n]\n");
-        if (!raw && fmt == FORMAT_HTML) om_write_html_end(&buf);
-        if (buf.len && fwrite(buf.data, 1, buf.len, out) != buf.len) rc = 1;
-    }
-    om_strbuf_free(&buf);
+    rc = run(&a, reader, pipe, model_name, out);
 done:
-    if (out != stdout && fclose(out) != 0) {
-        fprintf(stderr, "openmed analyze: cannot write %s: %s\n", output, strerror(errno));
-        rc = 1;
+    if (out != stdout) {
+        if (fclose(out) != 0 && rc == 0) {
+            fprintf(stderr, "openmed analyze: cannot write %s: %s\n", a.output, strerror(errno));
+            rc = 1;
+        }
+        if (rc != 0) unlink(a.output); /* no half-written result */
     }
     openmed_pipeline_free(pipe);
     openmed_model_free(model);
-    om_text_list_free(&texts);
+    cli_reader_close(reader);
     return rc;
 }

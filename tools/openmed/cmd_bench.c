@@ -10,17 +10,19 @@
 
 #include "clock.h"
 #include "cli.h"
-#include "text_inputs.h"
+#include "inputs.h"
 
 
 static const char *bench_usage =
-    "usage: openmed bench [--model PATH] --input FILE [--batch-size N] [--threads N] [--json]\n"
-    "                     [--aggregation-strategy S] [--stride N] [--all-windows] [--field NAME]\n"
-    "                     [--device D] [--config-path P]\n"
+    "usage: openmed bench [--model NAME|PATH] --input FILE|FOLDER|- [--lines] [--text-field NAME]\n"
+    "                     [--batch-size N] [--threads N] [--json] [--raw [--all-windows]]\n"
+    "                     [--aggregation-strategy S] [--stride N] [--device D] [--config-path P]\n"
     "\n"
-    "Loads the model (default: the bundled disease model), runs the pipeline once over every text\n"
-    "of FILE (.txt, .jsonl or .csv; --field names the JSON key or CSV column, default \"text\") and\n"
-    "reports load time, texts/s, tokens/s (tokens the model read) and peak resident memory.\n";
+    "Loads the model (default: the bundled disease model), analyzes every document of the input\n"
+    "once as `openmed analyze` does (--raw: Hugging Face's pipeline alone) and reports load time,\n"
+    "texts/s, tokens/s (tokens the model read) and peak resident memory. Inputs are read as by\n"
+    "`openmed analyze`: a .txt/.md file is one document (--lines: one per line), .jsonl and .csv\n"
+    "one per record (--text-field names the key or column, default \"text\"), a folder each file.\n";
 
 static int parse_int(const char *flag, const char *v, long min, long max, int *out) {
     char *end = NULL;
@@ -35,8 +37,9 @@ static int parse_int(const char *flag, const char *v, long min, long max, int *o
 }
 
 int cmd_bench(int argc, char **argv) {
-    const char *model_path = NULL, *input = NULL, *device = NULL, *config_path = NULL, *field = NULL;
-    int json = 0, threads = 0;
+    const char *model_path = NULL, *input = NULL, *device = NULL, *config_path = NULL;
+    int json = 0, threads = 0, raw = 0;
+    cli_input_options in = {0};
     openmed_pipeline_options po;
     openmed_pipeline_options_init(&po);
     openmed_error err = {0};
@@ -54,6 +57,14 @@ int cmd_bench(int argc, char **argv) {
             po.long_text = OPENMED_LONG_TEXT_ALL_WINDOWS;
             continue;
         }
+        if (!strcmp(a, "--raw")) {
+            raw = 1;
+            continue;
+        }
+        if (!strcmp(a, "--lines")) {
+            in.lines = 1;
+            continue;
+        }
         if (!v) {
             fprintf(stderr, "openmed bench: %s needs a value\n\n%s", a, bench_usage);
             return 2;
@@ -63,7 +74,7 @@ int cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--input")) input = v;
         else if (!strcmp(a, "--device")) device = v;
         else if (!strcmp(a, "--config-path")) config_path = v;
-        else if (!strcmp(a, "--field")) field = v;
+        else if (!strcmp(a, "--text-field") || !strcmp(a, "--field")) in.text_field = v;
         else if (!strcmp(a, "--batch-size")) {
             if (parse_int(a, v, 1, 1 << 20, &po.batch_size)) return 2;
         } else if (!strcmp(a, "--threads")) {
@@ -90,8 +101,19 @@ int cmd_bench(int argc, char **argv) {
             return 2;
         }
     }
-    om_text_list texts = {0};
-    if (om_read_texts(input, field, &texts, &err) != OPENMED_OK) return cli_report(&err);
+    cli_reader *reader = NULL;
+    cli_docs docs = {0};
+    cli_input one = {input, 0};
+    if (cli_reader_open(&reader, &one, 1, &in, &err) != OPENMED_OK ||
+        cli_reader_next(reader, &docs, cli_reader_total(reader), &err) != OPENMED_OK) {
+        cli_reader_close(reader);
+        cli_docs_free(&docs);
+        return cli_report(&err);
+    }
+    cli_reader_close(reader);
+    const char **texts = calloc(docs.n ? docs.n : 1, sizeof *texts);
+    for (size_t i = 0; texts && i < docs.n; i++) texts[i] = docs.v[i].text;
+    openmed_analysis *an = NULL;
     openmed_config cfg;
     openmed_config_init(&cfg);
     openmed_model *model = NULL;
@@ -112,27 +134,29 @@ int cmd_bench(int argc, char **argv) {
     }
     double load_s = cli_now_seconds() - t0;
     t0 = cli_now_seconds();
-    if (openmed_pipeline_run(pipe, (const char *const *)texts.texts, texts.n, &res, &err) != OPENMED_OK) {
+    if (!texts || (raw ? openmed_pipeline_run(pipe, texts, docs.n, &res, &err)
+                       : openmed_analyze(pipe, texts, docs.n, NULL, &an, &err)) != OPENMED_OK) {
         rc = cli_report(&err);
         goto done;
     }
     double run_s = cli_now_seconds() - t0;
     long long tokens = 0, windows = 0, entities = 0;
-    for (size_t i = 0; i < texts.n; i++) {
-        tokens += res[i].n_tokens;
-        windows += res[i].n_windows;
-        entities += (long long)res[i].n_entities;
+    for (size_t i = 0; i < docs.n; i++) {
+        tokens += raw ? res[i].n_tokens : an[i].n_tokens;
+        windows += raw ? res[i].n_windows : an[i].n_windows;
+        entities += (long long)(raw ? res[i].n_entities : an[i].n_entities);
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double rss_mb = (double)ru.ru_maxrss / 1024.0;
-    double texts_s = run_s > 0 ? (double)texts.n / run_s : 0, tokens_s = run_s > 0 ? (double)tokens / run_s : 0;
+    double texts_s = run_s > 0 ? (double)docs.n / run_s : 0, tokens_s = run_s > 0 ? (double)tokens / run_s : 0;
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", model_path);
         cJSON_AddStringToObject(o, "device", openmed_model_device(model));
         cJSON_AddStringToObject(o, "input", input);
-        cJSON_AddNumberToObject(o, "texts", (double)texts.n);
+        cJSON_AddStringToObject(o, "mode", raw ? "raw" : "analyze");
+        cJSON_AddNumberToObject(o, "texts", (double)docs.n);
         cJSON_AddNumberToObject(o, "tokens", (double)tokens);
         cJSON_AddNumberToObject(o, "windows", (double)windows);
         cJSON_AddNumberToObject(o, "entities", (double)entities);
@@ -149,7 +173,8 @@ int cmd_bench(int argc, char **argv) {
         cJSON_Delete(o);
     } else {
         printf("model      %s (%s)\n", model_path, openmed_model_device(model));
-        printf("input      %s: %zu texts, %lld tokens in %lld windows, %lld entities\n", input, texts.n, tokens,
+        printf("mode       %s\n", raw ? "raw (Hugging Face's pipeline)" : "analyze (OpenMed's analyze_text)");
+        printf("input      %s: %zu texts, %lld tokens in %lld windows, %lld entities\n", input, docs.n, tokens,
                windows, entities);
         printf("load       %.3f s\n", load_s);
         printf("run        %.3f s (batch size %d)\n", run_s, po.batch_size);
@@ -157,9 +182,11 @@ int cmd_bench(int argc, char **argv) {
         printf("peak RSS   %.1f MB\n", rss_mb);
     }
 done:
-    openmed_results_free(res, res ? texts.n : 0);
+    openmed_results_free(res, res ? docs.n : 0);
+    openmed_analyses_free(an, an ? docs.n : 0);
+    free(texts);
     openmed_pipeline_free(pipe);
     openmed_model_free(model);
-    om_text_list_free(&texts);
+    cli_docs_free(&docs);
     return rc;
 }

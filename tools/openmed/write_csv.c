@@ -1,8 +1,6 @@
-/* write_csv.c: entities as CSV rows (RFC 4180 quoting), OpenMed's row fields. */
+/* write_csv.c: entities as CSV rows (RFC 4180 quoting), each naming its document. */
 #include <string.h>
 
-#include "cli.h"
-#include "text_slice.h"
 #include "writers.h"
 
 static void field(om_strbuf *out, const char *s, size_t n) {
@@ -22,31 +20,25 @@ static void field(om_strbuf *out, const char *s, size_t n) {
 }
 
 void om_write_csv_header(om_strbuf *out) {
-    om_strbuf_puts(out, "text_index,text,label,confidence,start,end,model_name,processing_time\r\n");
+    om_strbuf_puts(out, "id,text,label,confidence,start,end,sentence_index,model_name,timestamp,processing_time\r\n");
 }
 
-openmed_status om_write_csv_rows(om_strbuf *out, size_t text_index, const char *text, const openmed_result *r,
-                                 const om_result_info *info, openmed_error *err) {
-    cli_text_index ix;
-    openmed_status st = cli_text_index_init(&ix, text, strlen(text), "text", err);
-    if (st != OPENMED_OK) return st;
-    for (size_t i = 0; i < r->n_entities; i++) {
-        const openmed_entity *e = &r->entities[i];
-        size_t b0, blen;
-        cli_text_slice(&ix, e->start, e->end, &b0, &blen);
-        char label[256];
-        om_output_label(e->label, label, sizeof label);
-        om_strbuf_printf(out, "%zu,", text_index);
-        field(out, text + b0, blen);
+void om_write_csv_rows(om_strbuf *out, const cli_doc *doc, const openmed_analysis *a, const om_result_info *info) {
+    for (size_t i = 0; i < a->n_entities; i++) {
+        const openmed_text_entity *e = &a->entities[i];
+        field(out, doc->id, strlen(doc->id));
         om_strbuf_puts(out, ",");
-        field(out, label, strlen(label));
+        field(out, e->text, strlen(e->text));
         om_strbuf_puts(out, ",");
-        om_strbuf_float(out, e->score);
+        field(out, e->label, strlen(e->label));
+        om_strbuf_puts(out, ",");
+        om_strbuf_float(out, e->confidence);
         om_strbuf_printf(out, ",%lld,%lld,", (long long)e->start, (long long)e->end);
+        if (e->sentence >= 0) om_strbuf_printf(out, "%lld", (long long)e->sentence);
+        om_strbuf_puts(out, ",");
         field(out, info->model_name, strlen(info->model_name));
+        om_strbuf_puts(out, ",");
+        field(out, info->timestamp, strlen(info->timestamp));
         om_strbuf_printf(out, ",%.6f\r\n", info->processing_time);
     }
-    cli_text_index_free(&ix);
-    if (out->failed) return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory writing CSV");
-    return OPENMED_OK;
 }

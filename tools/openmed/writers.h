@@ -1,44 +1,54 @@
-/* writers.h: pipeline results as text: Hugging Face's raw list of dicts, OpenMed's
- * AnalyzeResult.to_dict() JSON (pretty or one line), CSV rows and an HTML page with highlights.
- * Writers append to an om_strbuf; the caller decides where the bytes go. */
+/* writers.h: analysis results as text, every format naming its document: Hugging Face's raw list
+ * of dicts, OpenMed's AnalyzeResult.to_dict() JSON (pretty or one line), CSV rows and one HTML
+ * page. Writers append to an om_strbuf; the caller decides where the bytes go. */
 #ifndef OPENMED_CLI_WRITERS_H
 #define OPENMED_CLI_WRITERS_H
 
+#include "inputs.h"
 #include "openmed.h"
 #include "strbuf.h"
 
 /* What OpenMed's result carries besides the entities. */
 typedef struct om_result_info {
-    const char *model_name;
+    const char *model_name;  /* the registry name, repo id or path the user gave */
     const char *timestamp;   /* ISO 8601 local time, as Python's datetime.now().isoformat() */
     double processing_time;  /* seconds */
-    int stride;              /* -1 = none */
+    openmed_aggregation aggregation;
 } om_result_info;
 
-/* One line: the list of dicts HF's pipeline returns for one text ({entity_group|entity, score,
- * [index,] word, start, end}), then "\n". */
-void om_write_raw(om_strbuf *out, const openmed_result *r);
+/* The list of dicts HF's pipeline returns for one text ({entity_group|entity, score, [index,] word,
+ * start, end}), then "\n". With doc not NULL: {"id": ID, "entities": [the list]} on one line. */
+void om_write_raw(om_strbuf *out, const cli_doc *doc, const openmed_result *r);
 
-/* OpenMed's AnalyzeResult.to_dict(): {text, entities: [{text, label, confidence, start, end,
- * metadata}], model_name, timestamp, processing_time, metadata}. Entity text is the slice of the
- * text, labels lose their "B-"/"I-" like OpenMed's formatter. indent 0 = one line. Fails only on
- * invalid UTF-8 in text. */
-openmed_status om_write_analyze_json(om_strbuf *out, const char *text, const openmed_result *r,
-                                     const om_result_info *info, int indent, openmed_error *err);
+/* OpenMed's AnalyzeResult.to_dict() with the document's id first: {id, text, entities: [{text,
+ * label, confidence, start, end, metadata: {sentence_index, sentence_text, sentence_start,
+ * sentence_end}}], model_name, timestamp, processing_time, metadata: {the input's other fields,
+ * source, line, sentence_detection, sentence_count, sentence_language, max_length,
+ * medical_tokenizer, aggregation_strategy, num_chunks, num_tokens, num_windows, text_length}}.
+ * doc->id NULL: no "id" (the service's replies). indent 0 = one line. */
+openmed_status om_write_analysis_json(om_strbuf *out, const cli_doc *doc, const openmed_analysis *a,
+                                      const om_result_info *info, int indent, openmed_error *err);
 
-/* CSV (RFC 4180): the header line, then one row per entity of text number `text_index`. */
+/* CSV (RFC 4180): the header line, then one row per entity: id, text, label, confidence, start,
+ * end, sentence_index, model_name, timestamp, processing_time. */
 void om_write_csv_header(om_strbuf *out);
-openmed_status om_write_csv_rows(om_strbuf *out, size_t text_index, const char *text, const openmed_result *r,
-                                 const om_result_info *info, openmed_error *err);
+void om_write_csv_rows(om_strbuf *out, const cli_doc *doc, const openmed_analysis *a, const om_result_info *info);
 
-/* HTML: a page header, one <div class="openmed-result"> per text (escaped text with
- * <span class="entity entity-LABEL"> highlights and a summary list), the page end. */
-void om_write_html_begin(om_strbuf *out);
-openmed_status om_write_html_result(om_strbuf *out, const char *text, const openmed_result *r,
-                                    const om_result_info *info, openmed_error *err);
-void om_write_html_end(om_strbuf *out);
+/* One HTML page for any number of documents: the model's name and totals, a legend of the labels
+ * found (one colour each, with counts), then each document under its id with its text as written
+ * (line breaks kept) and the entities highlighted. Documents are added one by one and the page is
+ * written at the end, when the legend is known. */
+typedef struct om_html_page {
+    om_strbuf body;     /* the documents' sections */
+    char **labels;      /* in order of first appearance: label i has colour i */
+    size_t *counts;
+    size_t n_labels, n_docs, n_entities;
+} om_html_page;
 
-/* OpenMed's label for output: every "B-" and "I-" removed (a substring replace, as OpenMed). */
-void om_output_label(const char *label, char *out, size_t size);
+void om_html_page_init(om_html_page *page);
+openmed_status om_html_page_add(om_html_page *page, const cli_doc *doc, const openmed_analysis *a, openmed_error *err);
+/* The whole page into out. */
+void om_html_page_write(const om_html_page *page, const om_result_info *info, om_strbuf *out);
+void om_html_page_free(om_html_page *page);
 
 #endif

@@ -1,0 +1,317 @@
+/* test_cli_io.c: the CLI's input layer (TEXT, standard input, .txt/.md/.jsonl/.csv files,
+ * folders, --lines, ids and carried fields, FIFOs refused, bad input named) and its writers (HF
+ * raw, OpenMed JSON, CSV, the HTML page), every one naming its document. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "inputs.h"
+#include "progress.h"
+#include "writers.h"
+
+static char dir[] = "/tmp/om_cli_io_XXXXXX";
+
+static const char *put(const char *name, const char *data) {
+    static char path[4][512];
+    static int k;
+    char *p = path[k++ % 4];
+    snprintf(p, 512, "%s/%s", dir, name);
+    FILE *f = fopen(p, "wb");
+    if (f) {
+        fputs(data, f);
+        fclose(f);
+    }
+    return p;
+}
+
+/* Read inputs into *docs (all of them); returns the status. */
+static openmed_status read_all(const cli_input *in, size_t n, const cli_input_options *o, cli_docs *docs,
+                               openmed_error *err) {
+    cli_reader *r = NULL;
+    openmed_status st = cli_reader_open(&r, in, n, o, err);
+    if (st != OPENMED_OK) return st;
+    size_t total = cli_reader_total(r);
+    st = cli_reader_next(r, docs, total + 1, err);
+    if (st == OPENMED_OK) CHECK_INT(docs->n, total);
+    cli_reader_close(r);
+    return st;
+}
+
+static const char *field_str(const cli_doc *d, const char *key) {
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d->fields, key));
+}
+
+static void test_inputs(void) {
+    openmed_error err = {0};
+    cli_docs docs = {0};
+    cli_input_options o = {0};
+
+    /* TEXT arguments; --lines splits them */
+    cli_input texts[2] = {{"The patient has asthma.", 1}, {"line one\n\n  \nline four\r\n", 1}};
+    CHECK(read_all(texts, 2, &o, &docs, &err) == OPENMED_OK);
+    CHECK_INT(docs.n, 2);
+    if (docs.n == 2) {
+        CHECK_STR(docs.v[0].id, "text");
+        CHECK(docs.v[0].source == NULL && docs.v[0].fields == NULL && docs.v[0].id_value == NULL);
+        CHECK_STR(docs.v[1].text, "line one\n\n  \nline four\r\n");
+    }
+    cli_docs_clear(&docs);
+    o.lines = 1;
+    CHECK(read_all(texts + 1, 1, &o, &docs, &err) == OPENMED_OK);
+    CHECK_INT(docs.n, 2);
+    if (docs.n == 2) {
+        CHECK_STR(docs.v[0].id, "text:1");
+        CHECK_STR(docs.v[1].id, "text:4");
+        CHECK_STR(docs.v[1].text, "line four");
+        CHECK_INT(docs.v[1].line, 4);
+    }
+    cli_docs_clear(&docs);
+    o.lines = 0;
+
+    /* a .txt and a .md file are one document each, named by their path */
+    const char *txt = put("note.txt", "CHIEF COMPLAINT\n\nFever.\n");
+    cli_input files[2] = {{txt, 0}, {put("note.md", "# Plan\n\n- rest\n"), 0}};
+    CHECK(read_all(files, 2, &o, &docs, &err) == OPENMED_OK);
+    CHECK_INT(docs.n, 2);
+    if (docs.n == 2) {
+        CHECK_STR(docs.v[0].id, txt);
+        CHECK_STR(docs.v[0].source, txt);
+        CHECK_STR(docs.v[0].text, "CHIEF COMPLAINT\n\nFever.\n");
+        CHECK_STR(docs.v[1].text, "# Plan\n\n- rest\n");
+    }
+    cli_docs_clear(&docs);
+    o.lines = 1;
+    CHECK(read_all(files, 1, &o, &docs, &err) == OPENMED_OK);
+    CHECK_INT(docs.n, 2); /* "CHIEF COMPLAINT", "Fever." */
+    cli_docs_clear(&docs);
+    o.lines = 0;
+
+    /* .jsonl: id (a number stays a number), other fields carried, blank lines skipped */
+    const char *jsonl = put("notes.jsonl", "{\"id\": 17, \"text\": \"one\\nline\", \"site\": \"A\", \"n\": [1]}\n\n"
+                                           "{\"text\": \"no id\"}\n{\"id\": \"x-2\", \"text\": \"two\"}\n");
+    cli_input j = {jsonl, 0};
+    CHECK(read_all(&j, 1, &o, &docs, &err) == OPENMED_OK);
+    CHECK_INT(docs.n, 3);
+    if (docs.n == 3) {
+        CHECK_STR(docs.v[0].id, "17");
+        CHECK(cJSON_IsNumber(docs.v[0].id_value) && docs.v[0].id_value->valuedouble == 17);
+        CHECK_STR(docs.v[0].text, "one\nline");
+        CHECK_STR(field_str(&docs.v[0], "site"), "A");
+        CHECK(cJSON_IsArray(cJSON_GetObjectItem(docs.v[0].fields, "n")));
+        CHECK(!cJSON_HasObjectItem(docs.v[0].fields, "text") && !cJSON_HasObjectItem(docs.v[0].fields, "id"));
+        CHECK_INT(docs.v[0].line, 1);
+        char where[600];
+        snprintf(where, sizeof where, "%s:3", jsonl);
+        CHECK_STR(docs.v[1].id, where);
+        CHECK(docs.v[1].id_value == NULL && docs.v[1].fields == NULL);
+        CHECK_STR(docs.v[2].id, "x-2");
+    }
+    cli_docs_clear(&docs);
+    o.text_field = "note";
+    o.id_field = "encounter";
+    put("other.jsonl", "{\"encounter\": \"E1\", \"note\": \"hi\"}\n");
+    cli_input j2 = {put("other.jsonl", "{\"encounter\": \"E1\", \"note\": \"hi\"}\n"), 0};
+    CHECK(read_all(&j2, 1, &o, &docs, &err) == OPENMED_OK);
+    if (docs.n == 1) CHECK_STR(docs.v[0].id, "E1");
+    cli_docs_clear(&docs);
+    o.text_field = o.id_field = NULL;
+
+    /* .csv: quoted fields across lines, id and other columns */
+    cli_input c = {put("notes.csv", "id,text,ward\r\nn1,\"multi\nline, \"\"quoted\"\"\",3B\r\n,plain,4C\n"), 0};
+    CHECK(read_all(&c, 1, &o, &docs, &err) == OPENMED_OK);
+    CHECK_INT(docs.n, 2);
+    if (docs.n == 2) {
+        CHECK_STR(docs.v[0].id, "n1");
+        CHECK_STR(docs.v[0].text, "multi\nline, \"quoted\"");
+        CHECK_STR(field_str(&docs.v[0], "ward"), "3B");
+        CHECK(!cJSON_HasObjectItem(docs.v[0].fields, "id"));
+        CHECK(strstr(docs.v[1].id, "notes.csv:4") != NULL); /* an empty id: the row's line */
+    }
+    cli_docs_clear(&docs);
+
+    /* a folder: its readable files, sorted, sub-folders too; hidden files and others skipped */
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s/folder", dir);
+    mkdir(sub, 0755);
+    snprintf(sub, sizeof sub, "%s/folder/deeper", dir);
+    mkdir(sub, 0755);
+    put("folder/b.txt", "B");
+    put("folder/a.md", "A");
+    put("folder/deeper/c.jsonl", "{\"id\": \"c1\", \"text\": \"C1\"}\n{\"id\": \"c2\", \"text\": \"C2\"}\n");
+    put("folder/.hidden.txt", "H");
+    put("folder/scan.pdf", "%PDF");
+    snprintf(sub, sizeof sub, "%s/folder", dir);
+    cli_input f = {sub, 0};
+    cli_reader *r = NULL;
+    CHECK(cli_reader_open(&r, &f, 1, &o, &err) == OPENMED_OK);
+    if (r) {
+        CHECK_INT(cli_reader_total(r), 4);
+        CHECK_INT(cli_reader_skipped(r), 2);
+        /* batches of 3, then 1, then none */
+        CHECK(cli_reader_next(r, &docs, 3, &err) == OPENMED_OK);
+        CHECK_INT(docs.n, 3);
+        if (docs.n == 3) {
+            CHECK(strstr(docs.v[0].id, "folder/a.md") && strstr(docs.v[1].id, "folder/b.txt"));
+            CHECK_STR(docs.v[2].id, "c1");
+            CHECK(strstr(docs.v[2].source, "folder/deeper/c.jsonl") != NULL);
+        }
+        CHECK(cli_reader_next(r, &docs, 3, &err) == OPENMED_OK);
+        CHECK(docs.n == 1 && !strcmp(docs.v[0].id, "c2"));
+        CHECK(cli_reader_next(r, &docs, 3, &err) == OPENMED_OK);
+        CHECK_INT(docs.n, 0);
+        cli_reader_close(r);
+    }
+
+    /* bad input: named, nothing read */
+    cli_input bad;
+    bad = (cli_input){put("bad.jsonl", "{\"text\": \"ok\"}\n{\"txt\": 1}\n"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
+    CHECK(strstr(err.message, "bad.jsonl:2") && strstr(err.message, "\"text\""));
+    bad = (cli_input){put("bad2.jsonl", "{\"text\": \"one\"\n"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
+    CHECK(strstr(err.message, "bad2.jsonl:1") != NULL);
+    bad = (cli_input){put("bad.csv", "id,note\n1,x\n"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
+    CHECK(strstr(err.message, "no column \"text\"") != NULL);
+    bad = (cli_input){put("bad2.csv", "id,text\n1,\"never closed\n"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
+    CHECK(strstr(err.message, "unterminated") != NULL);
+    bad = (cli_input){put("bad3.csv", "id,text\n1,2,3\n"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
+    CHECK(strstr(err.message, "bad3.csv:2") != NULL);
+    bad = (cli_input){put("latin1.txt", "caf\xe9"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
+    CHECK(strstr(err.message, "latin1.txt") && strstr(err.message, "byte 3"));
+    bad = (cli_input){"caf\xe9", 1};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
+    char missing[600];
+    snprintf(missing, sizeof missing, "%s/missing.txt", dir);
+    bad = (cli_input){missing, 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_NOT_FOUND);
+    CHECK(strstr(err.message, "missing.txt") != NULL);
+    CHECK_INT(docs.n, 0);
+
+    /* a FIFO is refused, by name and in a folder alike; "-" is standard input */
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s/pipe.txt", dir);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    CHECK(cli_input_check(fifo, &err) == OPENMED_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "pipe.txt is a FIFO") != NULL);
+    bad = (cli_input){fifo, 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_INVALID_ARGUMENT);
+    bad = (cli_input){dir, 0}; /* the folder holding it */
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "FIFO") != NULL);
+    CHECK(cli_input_check("-", &err) == OPENMED_OK);
+    CHECK(cli_input_check("/dev/null", &err) == OPENMED_ERR_INVALID_ARGUMENT);
+    unlink(fifo);
+    cli_docs_free(&docs);
+}
+
+static void test_writers(void) {
+    openmed_error err = {0};
+    const char *text = "Tom \"T\" <b>, caf\xc3\xa9 & flu.\nAsthma";
+    openmed_text_entity e[3] = {{"Tom", "PER", 0.9912345f, 0, 3, 0},
+                                {"caf\xc3\xa9 & flu", "DISEASE", 0.5f, 13, 23, 0},
+                                {"Asthma", "DISEASE", 0.75f, 25, 31, 1}};
+    openmed_text_span sentences[2] = {{0, 24}, {25, 31}}, chunks[1] = {{0, 31}};
+    openmed_analysis a = {e, 3, sentences, 2, chunks, 1, 1, 1, 128, 20, 1};
+    cJSON *fields = cJSON_Parse("{\"site\": \"A\", \"sentence_count\": 99}");
+    cli_doc doc = {"note-1", (char *)text, "notes.jsonl", 4, cJSON_CreateNumber(7), fields};
+    om_result_info info = {"disease_detection_tiny", "2026-01-01T00:00:00.000000", 0.25, OPENMED_AGGREGATION_SIMPLE};
+    om_strbuf s;
+    om_strbuf_init(&s);
+
+    /* OpenMed JSON: the id as given, entity metadata, the input's fields first */
+    CHECK(om_write_analysis_json(&s, &doc, &a, &info, 2, &err) == OPENMED_OK);
+    cJSON *j = cJSON_Parse(s.data);
+    CHECK(j != NULL);
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "id")) == 7);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "text")), text);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "model_name")), "disease_detection_tiny");
+    const cJSON *ents = cJSON_GetObjectItem(j, "entities");
+    CHECK_INT(cJSON_GetArraySize(ents), 3);
+    const cJSON *e2 = cJSON_GetArrayItem(ents, 2);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(e2, "label")), "DISEASE");
+    CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(e2, "confidence")), 0.75, 1e-7);
+    const cJSON *em = cJSON_GetObjectItem(e2, "metadata");
+    CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(em, "sentence_index")), 1);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(em, "sentence_text")), "Asthma");
+    const cJSON *meta = cJSON_GetObjectItem(j, "metadata");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(meta, "site")), "A");
+    CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "sentence_count")), 99); /* the input's wins */
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(meta, "source")), "notes.jsonl");
+    CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "line")), 4);
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItem(meta, "medical_tokenizer")));
+    CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "text_length")), 31);
+    cJSON_Delete(j);
+    om_strbuf_free(&s);
+    CHECK(om_write_analysis_json(&s, &doc, &a, &info, 0, &err) == OPENMED_OK);
+    CHECK(strchr(s.data, '\n') == s.data + s.len - 1); /* one line */
+    om_strbuf_free(&s);
+    cli_doc anonymous = {NULL, (char *)text, NULL, 0, NULL, NULL};
+    CHECK(om_write_analysis_json(&s, &anonymous, &a, &info, 0, &err) == OPENMED_OK);
+    CHECK(strncmp(s.data, "{\"text\": ", 9) == 0);
+    om_strbuf_free(&s);
+
+    /* CSV: the id first, quoting */
+    om_write_csv_header(&s);
+    om_write_csv_rows(&s, &doc, &a, &info);
+    CHECK(strncmp(s.data, "id,text,label,confidence,start,end,sentence_index,model_name,timestamp,processing_time\r\n",
+                  88) == 0);
+    CHECK(strstr(s.data, "\r\nnote-1,Tom,PER,0.9912345,0,3,0,disease_detection_tiny,2026-01-01T00:00:00.000000,"
+                         "0.250000\r\n") != NULL);
+    CHECK(strstr(s.data, "\r\nnote-1,caf\xc3\xa9 & flu,DISEASE,0.5,13,23,0,") != NULL);
+    om_strbuf_free(&s);
+
+    /* raw: HF's list alone, or with its id */
+    openmed_entity he = {"DISEASE", "asthma", 0.5f, 25, 31, -1};
+    openmed_result hr = {&he, 1, OPENMED_AGGREGATION_SIMPLE, 10, 1};
+    om_write_raw(&s, NULL, &hr);
+    CHECK_STR(s.data, "[{\"entity_group\": \"DISEASE\", \"score\": 0.5, \"word\": \"asthma\", \"start\": 25, \"end\": 31}]\n");
+    om_strbuf_free(&s);
+    om_write_raw(&s, &doc, &hr);
+    CHECK(strncmp(s.data, "{\"id\": 7, \"entities\": [{\"entity_group\"", 38) == 0);
+    om_strbuf_free(&s);
+
+    /* HTML: one page, escaped text with line breaks kept, a legend with counts, the model */
+    om_html_page page;
+    om_html_page_init(&page);
+    CHECK(om_html_page_add(&page, &doc, &a, &err) == OPENMED_OK);
+    om_html_page_write(&page, &info, &s);
+    CHECK(strstr(s.data, "<!DOCTYPE html>") == s.data);
+    CHECK(strstr(s.data, "<title>note-1 &middot; OpenMed entities</title>") != NULL);
+    CHECK(strstr(s.data, "Model <b>disease_detection_tiny</b> &middot; 1 document &middot; 3 entities") != NULL);
+    CHECK(strstr(s.data, "<li class=\"c0\">PER<b>1</b></li>") && strstr(s.data, "<li class=\"c1\">DISEASE<b>2</b></li>"));
+    CHECK(strstr(s.data, "<mark class=\"c0\" title=\"PER 0.991\">Tom<span class=\"tag\">PER</span></mark> &quot;T&quot; "
+                         "&lt;b&gt;, ") != NULL);
+    CHECK(strstr(s.data, "caf\xc3\xa9 &amp; flu<span class=\"tag\">DISEASE</span></mark>.\n<mark class=\"c1\"") != NULL);
+    CHECK(strstr(s.data, "<h2>note-1</h2>") != NULL);
+    size_t sections = 0;
+    for (const char *p = s.data; (p = strstr(p, "<section")); p++) sections++;
+    CHECK_INT(sections, 1);
+    om_strbuf_free(&s);
+    om_html_page_free(&page);
+    cJSON_Delete(doc.id_value);
+    cJSON_Delete(doc.fields);
+
+    /* progress: rate and ETA */
+    char line[160];
+    cli_progress_format(line, sizeof line, 50, 200, "documents", 10.0);
+    CHECK_STR(line, "[######..................] 50/200 documents  5.0/s  ETA 0:30");
+    cli_progress_format(line, sizeof line, 200, 200, "documents", 65.0);
+    CHECK_STR(line, "[########################] 200/200 documents  3.1/s  in 1:05");
+}
+
+int main(void) {
+    CHECK(mkdtemp(dir) != NULL);
+    test_inputs();
+    test_writers();
+    char rm[600];
+    snprintf(rm, sizeof rm, "rm -rf %s", dir);
+    CHECK(system(rm) == 0);
+    return check_finish("test_cli_io");
+}
