@@ -12,14 +12,15 @@
 #
 #   bench/gpu-check.sh            # OUT=... (default ./gpu-check-out) receives at most 8 files:
 #     summary.txt (last lines printed), gpu-check.log (this trace), env.txt, tests.log (and the
-#     memcheck run), doctor.txt, bench.jsonl, profile.txt (kernel times of one float16 forward, by
-#     Nsight Compute, when time is left), build.log (when built there)
+#     memcheck run), doctor.txt, bench.jsonl, profile.txt (kernel times of one forward, by Nsight
+#     Compute, when time is left), hf-baseline.json (with GPU_CHECK_HF=1), build.log (when built there)
 # Environment: GPU_CHECK_BUILD=1 builds there even with prebuilt binaries; GPU_CHECK_FORCE_DEPS=1
 # uses the -dev bundle even where the system has the libraries (rehearsal on a CPU machine);
 # GPU_CHECK_HF=1 adds the Hugging Face pipeline baseline (bench/hf_pipeline_baseline.py, ~3 min);
 # GPU_CHECK_BENCH_ONLY=1 skips the tests; GPU_CHECK_BUDGET=seconds (default 330) stops optional
 # steps (batch-64 bench, memcheck, profile) once that much time has passed; GPU_CHECK_BUILD_LIMIT
-# (default 300) bounds a build there.
+# (default 300) bounds a build there; GPU_CHECK_PROFILE_DTYPE (f32, f16 or bf16; default f16) is
+# the compute of the profiled forward.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -216,11 +217,11 @@ if [ "${GPU_CHECK_BENCH_ONLY:-0}" != 1 ] && [ "$(elapsed)" -lt "$BUDGET" ] && co
   cat "$OUT/memcheck.tmp" >>"$OUT/tests.log" && rm -f "$OUT/memcheck.tmp"
 fi
 
-# --- 7. with time left: each kernel's time in a float16 forward (Nsight Compute, clocks untouched)
+# --- 7. with time left: each kernel's time in a forward (Nsight Compute, clocks untouched)
 NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
 if [ "$(elapsed)" -lt "$BUDGET" ] && [ -n "$NCU" ]; then
   step profile 120 "$NCU" --clock-control none --metrics gpu__time_duration.sum --csv --print-units base \
-    "$BUILD/bin/openmed_cuda_bench" "$MODEL" "$NOTES" cuda 16 f16 forward >"$OUT/ncu.csv" 2>&1
+    "$BUILD/bin/openmed_cuda_bench" "$MODEL" "$NOTES" cuda 16 "${GPU_CHECK_PROFILE_DTYPE:-f16}" forward >"$OUT/ncu.csv" 2>&1
   python3 - "$OUT/ncu.csv" >"$OUT/profile.txt" 2>&1 <<'PY'
 import csv, collections, sys
 rows = [r for r in csv.reader(l for l in open(sys.argv[1]) if l.startswith('"'))]
