@@ -87,7 +87,7 @@ done:
             if (items[i].status != OPENMED_OK) continue;
             items[i].status = st;
             items[i].error = pass;
-            om_fail_prefix(&items[i].error, "%s", item_what(&items[i]));
+            om_fail_prefix(&items[i].error, st, "%s", item_what(&items[i]));
         }
         if (err) *err = pass;
     }

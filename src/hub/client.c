@@ -587,7 +587,7 @@ openmed_status om_hub_download(const om_hub_settings *s, const char *repo, const
     if (st) {
         unlink(tmp); /* never leave a corrupt file behind: the next run starts clean */
         close(fd);
-        return om_fail_prefix(err, "%s", repo);
+        return om_fail_prefix(err, st, "%s", repo);
     }
     if (rename(tmp, blob) != 0) {
         int e = errno;

@@ -154,7 +154,7 @@ int main(void) {
         {OM_REQ_PII_EXTRACT, "{\"text\": \"ok\", \"lang\": \"EN\"}", "body.lang", "unsupported_language"},
         {OM_REQ_PII_EXTRACT, "{\"text\": \"ok\", \"normalize_accents\": 1}", "body.normalize_accents", "bool_type"},
         {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"method\": \"Mask\"}", "body.method", "literal_error"},
-        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"method\": \"format_preserve\"}", "body.method", "literal_error"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"method\": \"aadhaar_mask\"}", "body.method", "literal_error"},
         {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"shift_dates\": false, \"method\": \"shift_dates\"}",
          "body.shift_dates", "value_error"},
         {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"method\": \"shift_dates\", \"date_shift_days\": 0.5}",

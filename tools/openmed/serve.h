@@ -122,7 +122,7 @@ struct om_job {
     /* outcome */
     openmed_status status;
     openmed_error error;
-    openmed_result *result;           /* analyze */
+    openmed_analysis *result;         /* analyze */
     openmed_deid_result *pii_result;  /* PII */
     int model_load_failed;            /* the error is the model's load failure */
     double seconds;                   /* the batch's compute time */

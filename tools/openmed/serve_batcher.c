@@ -50,7 +50,7 @@ typedef struct worker_arg {
 } worker_arg;
 
 void om_job_clear(om_job *job) {
-    if (job->result) openmed_results_free(job->result, 1);
+    if (job->result) openmed_analyses_free(job->result, 1);
     openmed_deid_result_free(job->pii_result);
     job->result = NULL;
     job->pii_result = NULL;
@@ -213,8 +213,6 @@ static void run_batch(om_batcher *b, int worker, om_served_model *sm, om_job **j
             openmed_pipeline_options po;
             openmed_pipeline_options_init(&po);
             po.aggregation = jobs[0]->aggregation;
-            po.threshold = jobs[0]->threshold;
-            po.long_text = OPENMED_LONG_TEXT_ALL_WINDOWS; /* the whole text, as `openmed analyze` */
             po.decoder = openmed_model_default_decoder(model);
             po.batch_size = windows;
             st = openmed_pipeline_create(model, &po, slot, &err);
@@ -229,7 +227,7 @@ static void run_batch(om_batcher *b, int worker, om_served_model *sm, om_job **j
     if (jobs[0]->kind == OM_JOB_ANALYZE) {
         /* Each job gets its own result; the entities move there from the pipeline's array. */
         const char **texts = malloc(n * sizeof *texts);
-        openmed_result *res = NULL;
+        openmed_analysis *res = NULL;
         int ok = texts != NULL;
         for (size_t i = 0; i < n; i++) {
             jobs[i]->result = ok ? calloc(1, sizeof *jobs[i]->result) : NULL;
@@ -240,7 +238,10 @@ static void run_batch(om_batcher *b, int worker, om_served_model *sm, om_job **j
             st = OPENMED_ERR_NO_MEMORY;
             snprintf(err.message, sizeof err.message, "out of memory for a batch of %zu texts", n);
         } else {
-            st = openmed_pipeline_run(*slot, texts, n, &res, &err);
+            openmed_analyze_options ao; /* OpenMed's analyze_text, as `openmed analyze` */
+            openmed_analyze_options_init(&ao);
+            ao.confidence_threshold = jobs[0]->threshold;
+            st = openmed_analyze(*slot, texts, n, &ao, &res, &err);
         }
         free(texts);
         if (st == OPENMED_OK) {

@@ -248,14 +248,14 @@ static void write_job(request *r, const om_job *j, om_strbuf *out, int one_line)
     if (j->kind == OM_JOB_ANALYZE) {
         char stamp[64];
         cli_iso_timestamp(stamp, sizeof stamp);
-        om_result_info info = {r->model_name, stamp, j->seconds, -1};
+        om_result_info info = {r->model_name, stamp, j->seconds, j->aggregation};
+        cli_doc doc = {NULL, (char *)j->text, NULL, 0, NULL, NULL}; /* a request has no id */
         openmed_error e = {0};
-        om_write_analyze_json(out, j->text, j->result, &info, one_line ? 0 : 2, &e);
+        om_write_analysis_json(out, &doc, j->result, &info, one_line ? 0 : 2, &e);
     } else if (!j->deidentify) {
         om_pii_write_extract_json(out, j->text, j->len, r->model_name, j->pii_result);
     } else {
-        om_pii_write_deid_json(out, j->text, j->len, r->model_name, q->deid.confidence_threshold, q->deid.safety_sweep,
-                               q->deid.keep_mapping, j->pii_result);
+        om_pii_write_deid_json(out, NULL, j->text, j->len, r->model_name, &q->deid, j->pii_result, one_line);
     }
     while (out->len && out->data[out->len - 1] == '\n') out->data[--out->len] = '\0';
 }

@@ -519,7 +519,7 @@ static int parse_pii(om_serve_request *r, int deidentify, om_request_error *err)
     if (method) {
         openmed_error e;
         if (openmed_deid_method_parse(method, &o->method, &e) != OPENMED_OK || strcmp(method, openmed_deid_method_name(o->method)))
-            return invalid(err, "method", "literal_error", "must be one of mask, remove, replace, hash, shift_dates");
+            return invalid(err, "method", "literal_error", "must be one of mask, remove, replace, hash, shift_dates, format_preserve");
     }
     int shift = -1;
     if (get_bool(root, "shift_dates", &shift, err) || get_bool(root, "keep_mapping", &o->keep_mapping, err) ||
