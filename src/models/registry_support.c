@@ -74,7 +74,7 @@ int openmed_registry_runnable(const openmed_model_info *info, char *reason, size
     }
     reason[0] = '\0';
     if (strcmp(info->task, "token-classification") != 0) {
-        snprintf(reason, size, "a %s model, not token classification", info->task[0] ? info->task : "unknown-task");
+        snprintf(reason, size, "task %s, not token classification", info->task[0] ? info->task : "unknown");
         return 0;
     }
     if (!has_item(info->formats, "pytorch")) {

@@ -32,7 +32,7 @@ static void test_runnable(void) {
     expect_runnable("OpenMed/OpenMed-PII-SuperClinical-Small-44M-v1", 1, NULL);
     expect_runnable("OpenMed/privacy-filter-multilingual", 1, NULL);
     expect_runnable("OpenMed/OpenMed-ClinicalNER-SuperClinical-Large-434M-v1-onnx-android", 0, "ONNX");
-    expect_runnable("OpenMed/maple-preview-4bit-onnx-android", 0, "text-generation");
+    expect_runnable("OpenMed/maple-preview-4bit-onnx-android", 0, "task text-generation");
     /* rows without an architecture take their model line's: PubMed lines are BERT, EuroMed EuroBERT */
     expect_runnable("OpenMed/OpenMed-NER-ProteinDetect-PubMed-v2-109M", 1, NULL);
     expect_runnable("OpenMed/OpenMed-NER-ChemicalDetect-EuroMed-212M", 0, "eurobert");
