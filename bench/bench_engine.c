@@ -67,14 +67,16 @@ int main(int argc, char **argv) {
     for (int b = 0; b <= B; b++) cu[b] = b * S;
     float *logits = malloc(sizeof(float) * (size_t)T * (size_t)m->cfg.num_labels);
     om_batch batch = {ids, cu, B, T};
-    if (om_model_forward(m, &batch, logits, NULL, &err) != OPENMED_OK) { /* warm-up */
+    om_workspace ws; /* one workspace for every pass, as a pipeline has */
+    om_workspace_init(&ws);
+    if (om_model_forward(m, &ws, &batch, logits, NULL, &err) != OPENMED_OK) { /* warm-up */
         fprintf(stderr, "%s\n", err.message);
         return 1;
     }
     double *times = malloc(sizeof(double) * (size_t)runs);
     for (int r = 0; r < runs; r++) {
         t0 = now();
-        om_model_forward(m, &batch, logits, NULL, &err);
+        om_model_forward(m, &ws, &batch, logits, NULL, &err);
         times[r] = now() - t0;
     }
     qsort(times, (size_t)runs, sizeof *times, cmp_double);
@@ -88,6 +90,7 @@ int main(int argc, char **argv) {
            "\"engine_gflops_best\": %.1f, \"sgemm_ceiling_gflops\": %.1f, \"fraction_of_ceiling\": %.2f}\n",
            threads, B, S, load, 1e3 * med, 1e3 * times[0], (double)T / med, (double)T / times[0],
            flops / times[0] / 1e9, ceiling, flops / times[0] / 1e9 / ceiling);
+    om_workspace_release(&ws);
     openmed_model_free(m);
     om_backend_destroy(be);
     free(ids), free(cu), free(logits), free(times);

@@ -131,15 +131,18 @@ static int run(const char *model_dir, char **notes, int n_notes, const char *dev
     for (int s = 0; s <= S; s++) cu[s] = s * L;
     float *logits = malloc((size_t)S * L * (size_t)m->cfg.num_labels * sizeof(float));
     om_batch b = {ids, cu, S, (int64_t)S * L};
+    om_workspace ws; /* one workspace for every pass, as a pipeline has */
+    om_workspace_init(&ws);
     double fwd_s = -1;
-    int ok = om_model_forward(m, &b, logits, NULL, &err) == OPENMED_OK;
-    if (ok) ok = om_model_forward(m, &b, logits, NULL, &err) == OPENMED_OK;
+    int ok = om_model_forward(m, &ws, &b, logits, NULL, &err) == OPENMED_OK;
+    if (ok) ok = om_model_forward(m, &ws, &b, logits, NULL, &err) == OPENMED_OK;
     if (ok) {
         const int reps = 10;
         double t = now();
-        for (int i = 0; i < reps && ok; i++) ok = om_model_forward(m, &b, logits, NULL, &err) == OPENMED_OK;
+        for (int i = 0; i < reps && ok; i++) ok = om_model_forward(m, &ws, &b, logits, NULL, &err) == OPENMED_OK;
         fwd_s = (now() - t) / reps;
     }
+    om_workspace_release(&ws);
     if (!ok) fprintf(stderr, "forward: %s\n", err.message);
     printf("{\"engine\":\"openmed-c\",\"device\":\"%s\",\"dtype\":\"%s\",\"batch_size\":%d,\"notes\":%d,"
            "\"hf_count_tokens\":%lld,\"tokens_read\":%lld,\"entities\":%lld,\"load_seconds\":%.3f,\"seconds\":%.4f,"

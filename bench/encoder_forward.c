@@ -67,10 +67,12 @@ int main(int argc, char **argv) {
     }
     for (int s = 0; s <= seqs; s++) cu[s] = s * seq_len;
     om_batch batch = {ids, cu, seqs, T};
+    om_workspace ws; /* one workspace for every pass, as a pipeline has */
+    om_workspace_init(&ws);
     double best = 1e30, total = 0;
     for (int it = 0; it < iters; it++) {
         double t1 = now();
-        if (om_model_forward(m, &batch, logits, NULL, &err)) {
+        if (om_model_forward(m, &ws, &batch, logits, NULL, &err)) {
             fprintf(stderr, "bench_encoder_forward: %s\n", err.message);
             return 1;
         }
@@ -87,6 +89,7 @@ int main(int argc, char **argv) {
            weight_mb, status_mb("VmHWM"), base_mb, status_mb("VmHWM") / weight_mb);
     printf("now: RssFile %.1f MB (mapped weights touched), RssAnon %.1f MB (heap: activations, copies, tables)\n",
            status_mb("RssFile"), status_mb("RssAnon"));
+    om_workspace_release(&ws);
     free(ids);
     free(cu);
     free(logits);

@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t n_logits = (size_t)5 * (size_t)(m->cfg.num_labels > 0 ? m->cfg.num_labels : 1);
     float *logits = calloc(n_logits, sizeof *logits);
     if (logits) {
-        s = om_model_forward(m, &batch, logits, NULL, &err);
+        s = om_model_forward(m, NULL, &batch, logits, NULL, &err);
         FUZZ_CHECK_ERROR(s, err);
         free(logits);
     }

@@ -4,9 +4,10 @@
  * `const om_arch om_arch_<family>` and is found by om_arch_find() from config.json's model_type
  * (then architectures[0]). The loader (model.c) parses the common config fields into
  * om_model_config, opens the safetensors, and calls arch->load; the family reads its own extra
- * config keys from cfg->json and its own tensors. Weights are immutable after load; forward
- * takes all per-request state through its arguments (thread-safe on a shared model when each
- * thread brings its own backend buffers).
+ * config keys from cfg->json and its own tensors. Weights are immutable after load: a family keeps
+ * no per-request state. It declares the scratch one forward needs for a batch (workspace), and
+ * forward works only in the workspace it is given (see workspace.h), so forwards on a shared model
+ * run in parallel threads, each with its own workspace.
  */
 #ifndef OM_MODELS_ARCH_H
 #define OM_MODELS_ARCH_H
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "backend/backend.h"
+#include "models/workspace.h"
 #include "openmed.h"
 
 struct cJSON;
@@ -57,11 +59,16 @@ typedef struct om_arch {
     /* Read family-specific config and tensors; *weights is the family's private immutable state. */
     openmed_status (*load)(const om_model_config *cfg, const struct om_safetensors *st, om_backend *be,
                            void **weights, openmed_error *err);
+    /* The workspace one forward over `batch` needs (n_tokens > 0, n_seqs > 0): the family's
+     * layout run over a counting om_ws_layout. */
+    om_ws_size (*workspace)(const void *weights, const om_model_config *cfg, const om_batch *batch);
     /* logits: host, [n_tokens, num_labels]. hidden: host or NULL; when not NULL, receives
      * (num_layers + 1) blocks of [n_tokens, hidden_size]: the embedding output, then each layer's
-     * output (what HF returns as hidden_states). */
+     * output (what HF returns as hidden_states). ws: reserved with at least workspace(batch) on be;
+     * every buffer of the pass is laid out in it (nothing else is allocated by the family). */
     openmed_status (*forward)(const void *weights, const om_model_config *cfg, om_backend *be,
-                              const om_batch *batch, float *logits, float *hidden, openmed_error *err);
+                              const om_batch *batch, om_workspace *ws, float *logits, float *hidden,
+                              openmed_error *err);
     void (*free)(void *weights, om_backend *be);
 } om_arch;
 

@@ -7,7 +7,6 @@
  * ELECTRA's embeddings_project when embedding_size != hidden_size. */
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,16 +44,7 @@ typedef struct bert_weights {
     om_weight cls;
     const float *cls_b;
     om_params params; /* every weight and vector above, and the fused QKV host buffers */
-    /* The last forward's activation block, kept for the next one (see take_arena). The only
-     * mutable part of the loaded model: taken and returned with atomic exchanges, so concurrent
-     * forwards on a shared model each work in their own block. */
-    struct arena *_Atomic cached_arena;
 } bert_weights;
-
-typedef struct arena {
-    float *mem; /* backend memory */
-    size_t bytes;
-} arena;
 
 static int bert_matches(const char *model_type) {
     return strcmp(model_type, "bert") == 0 || strcmp(model_type, "distilbert") == 0 ||
@@ -104,11 +94,6 @@ static void bert_free(void *weights, om_backend *be) {
     bert_weights *w = weights;
     if (!w) return;
     om_params_free(&w->params);
-    arena *cached = atomic_exchange(&w->cached_arena, NULL);
-    if (cached) {
-        be->free(be, cached->mem);
-        free(cached);
-    }
     free(w->layers);
     free(w);
 }
@@ -172,7 +157,6 @@ static openmed_status bert_load(const om_model_config *cfg, const om_safetensors
     *out = NULL;
     bert_weights *w = calloc(1, sizeof *w);
     if (!w) return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory");
-    atomic_init(&w->cached_arena, NULL);
     om_params_init(&w->params, st, be);
     loader L = {&w->params, w, ""};
     const char *mt = cfg->model_type;
@@ -256,34 +240,6 @@ static openmed_status bert_load(const om_model_config *cfg, const om_safetensors
     return OPENMED_OK;
 }
 
-/* An activation block of at least `bytes`: the cached one when it is big enough, else a new one. */
-static arena *take_arena(bert_weights *w, om_backend *be, size_t bytes) {
-    arena *a = atomic_exchange(&w->cached_arena, NULL);
-    if (a && a->bytes >= bytes) return a;
-    if (a) {
-        be->free(be, a->mem);
-        free(a);
-    }
-    a = malloc(sizeof *a);
-    if (!a) return NULL;
-    a->mem = be->alloc(be, bytes);
-    a->bytes = bytes;
-    if (!a->mem) {
-        free(a);
-        return NULL;
-    }
-    return a;
-}
-
-/* Keep the block for the next forward (freeing whichever block was cached meanwhile). */
-static void return_arena(bert_weights *w, om_backend *be, arena *a) {
-    arena *old = atomic_exchange(&w->cached_arena, a);
-    if (old) {
-        be->free(be, old->mem);
-        free(old);
-    }
-}
-
 /* Position ids per packed sequence; fails when a sequence runs past the position table. */
 static openmed_status make_positions(const bert_weights *w, const om_batch *b, int32_t *pos, int pad_id,
                                      openmed_error *err) {
@@ -307,38 +263,57 @@ static openmed_status make_positions(const bert_weights *w, const om_batch *b, i
     return OPENMED_OK;
 }
 
+/* The buffers of one forward: activations in backend memory, position and token-type ids on the host. */
+typedef struct bert_scratch {
+    float *x, *qkv, *ctx, *tmp, *up, *emb, *out; /* [T, H], [T, 3H], [T, H], [T, H], [T, I], [T, E], [T, labels] */
+    int32_t *pos, *zeros;                       /* host, [T] each */
+} bert_scratch;
+
+static void bert_layout(const bert_weights *w, const om_model_config *cfg, int64_t T, om_ws_layout *lay,
+                        bert_scratch *b) {
+    size_t t = (size_t)T, H = (size_t)cfg->hidden_size;
+    b->x = om_ws_floats(lay, t * H);
+    b->qkv = om_ws_floats(lay, t * 3 * H);
+    b->ctx = om_ws_floats(lay, t * H);
+    b->tmp = om_ws_floats(lay, t * H);
+    b->up = om_ws_floats(lay, t * (size_t)cfg->intermediate_size);
+    b->emb = w->has_proj ? om_ws_floats(lay, t * (size_t)w->emb_dim) : NULL;
+    b->out = om_ws_floats(lay, t * (size_t)cfg->num_labels);
+    b->pos = om_ws_host(lay, t * sizeof(int32_t));
+    b->zeros = om_ws_host(lay, t * sizeof(int32_t));
+}
+
+static om_ws_size bert_workspace(const void *weights, const om_model_config *cfg, const om_batch *batch) {
+    om_ws_layout lay;
+    bert_scratch b;
+    om_ws_layout_begin(&lay, NULL);
+    bert_layout(weights, cfg, batch->n_tokens, &lay, &b);
+    return om_ws_layout_size(&lay);
+}
+
 static openmed_status bert_forward(const void *weights, const om_model_config *cfg, om_backend *be,
-                                   const om_batch *batch, float *logits, float *hidden, openmed_error *err) {
+                                   const om_batch *batch, om_workspace *ws, float *logits, float *hidden,
+                                   openmed_error *err) {
     const bert_weights *w = weights;
-    int64_t T = batch->n_tokens, H = cfg->hidden_size, I = cfg->intermediate_size, E = w->emb_dim;
+    int64_t T = batch->n_tokens, H = cfg->hidden_size, E = w->emb_dim;
     int n_labels = cfg->num_labels, heads = cfg->num_heads, dh = (int)(H / heads);
     if (T == 0) return OPENMED_OK;
-    int32_t *host_ids = malloc((size_t)T * 2 * sizeof(int32_t));
-    if (!host_ids) return om_fail(err, OPENMED_ERR_NO_MEMORY, "bert forward: out of memory");
-    int32_t *pos = host_ids, *zeros = host_ids + T;
-    memset(zeros, 0, (size_t)T * sizeof(int32_t));
-    openmed_status s = make_positions(w, batch, pos, cfg->pad_token_id, err);
-    if (s != OPENMED_OK) {
-        free(host_ids);
-        return s;
-    }
-    /* One activation block per call: x [T, H], qkv [T, 3H], ctx, tmp [T, H], up [T, I], emb [T, E], logits [T, labels]. */
-    size_t floats = (size_t)T * (size_t)(6 * H + I + E + n_labels);
-    bert_weights *mw = (bert_weights *)weights; /* only the arena cache is touched */
-    arena *block = take_arena(mw, be, floats * sizeof(float));
-    if (!block) {
-        free(host_ids);
-        return om_fail(err, OPENMED_ERR_NO_MEMORY, "bert forward: cannot allocate %zu bytes of activations on %s",
-                       floats * sizeof(float), be->name);
-    }
-    float *x = block->mem, *qkv = x + T * H, *ctx = qkv + 3 * T * H, *tmp = ctx + T * H;
-    float *up = tmp + T * H, *emb = up + T * I, *out = emb + T * E;
+    om_ws_layout lay;
+    bert_scratch b;
+    om_ws_layout_begin(&lay, ws);
+    bert_layout(w, cfg, T, &lay, &b);
+    if (!om_ws_layout_fits(&lay))
+        return om_fail(err, OPENMED_ERR_INTERNAL, "bert forward: the workspace is smaller than this batch needs");
+    float *x = b.x, *qkv = b.qkv, *ctx = b.ctx, *tmp = b.tmp, *up = b.up, *emb = b.emb, *out = b.out;
+    memset(b.zeros, 0, (size_t)T * sizeof(int32_t));
+    openmed_status s = make_positions(w, batch, b.pos, cfg->pad_token_id, err);
+    if (s != OPENMED_OK) return s;
     size_t layer_bytes = (size_t)T * (size_t)H * sizeof(float);
 
     float *e = w->has_proj ? emb : x;
     s = be->embed(be, e, &w->word, batch->ids, T, 0, err);
-    if (s == OPENMED_OK) s = be->embed(be, e, &w->pos, pos, T, 1, err);
-    if (s == OPENMED_OK && w->has_type) s = be->embed(be, e, &w->type, zeros, T, 1, err);
+    if (s == OPENMED_OK) s = be->embed(be, e, &w->pos, b.pos, T, 1, err);
+    if (s == OPENMED_OK && w->has_type) s = be->embed(be, e, &w->type, b.zeros, T, 1, err);
     if (s == OPENMED_OK) s = be->layernorm(be, e, e, NULL, w->emb_ln_g, w->emb_ln_b, T, E, w->eps, err);
     if (s == OPENMED_OK && w->has_proj) s = be->linear(be, x, 0, emb, 0, &w->proj, w->proj_b, T, OM_ACT_NONE, 0, err);
     if (s == OPENMED_OK && hidden) s = be->download(be, hidden, x, layer_bytes, err);
@@ -367,9 +342,14 @@ static openmed_status bert_forward(const void *weights, const om_model_config *c
     }
     if (s == OPENMED_OK) s = be->linear(be, out, 0, x, 0, &w->cls, w->cls_b, T, OM_ACT_NONE, 0, err);
     if (s == OPENMED_OK) s = be->download(be, logits, out, (size_t)T * (size_t)n_labels * sizeof(float), err);
-    return_arena(mw, be, block);
-    free(host_ids);
     return s;
 }
 
-const om_arch om_arch_bert = {"bert", bert_matches, bert_load, bert_forward, bert_free};
+const om_arch om_arch_bert = {
+    .name = "bert",
+    .matches = bert_matches,
+    .load = bert_load,
+    .workspace = bert_workspace,
+    .forward = bert_forward,
+    .free = bert_free,
+};

@@ -283,23 +283,56 @@ fail:
     return s;
 }
 
-/* Per-request buffers of one forward pass (backend memory unless noted). */
+/* The buffers of one forward pass (backend memory unless noted), laid out in the workspace. */
 typedef struct deberta_run {
     float *x, *emb, *q, *k, *v, *ctx, *h, *inter, *c2p, *p2c, *bias, *logits;
     int32_t *positions, *types, *rel_index; /* host */
     int32_t *group_cu;                       /* host, rebased cu_seqlens of one attention group */
     size_t bias_cap;                         /* floats in bias */
     size_t group_rows;                       /* token rows in c2p / p2c */
+    int max_len;                             /* the longest sequence of the batch */
 } deberta_run;
 
-static void deberta_run_free(deberta_run *r, om_backend *be) {
-    float *bufs[] = {r->x, r->emb, r->q, r->k, r->v, r->ctx, r->h, r->inter, r->c2p, r->p2c, r->bias, r->logits};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-        if (bufs[i]) be->free(be, bufs[i]);
-    free(r->positions);
-    free(r->types);
-    free(r->rel_index);
-    free(r->group_cu);
+static void deberta_layout(const deberta_weights *w, const om_batch *batch, om_ws_layout *lay, deberta_run *r) {
+    const size_t T = (size_t)batch->n_tokens, D = (size_t)w->hidden, A = (size_t)w->all_head, H = (size_t)w->n_heads;
+    int max_len = 0;
+    for (int i = 0; i < batch->n_seqs; i++) {
+        int len = batch->cu_seqlens[i + 1] - batch->cu_seqlens[i];
+        if (len > max_len) max_len = len;
+    }
+    const int rel = w->relative && (w->c2p || w->p2c);
+    memset(r, 0, sizeof *r);
+    r->max_len = max_len;
+    /* Attention groups: at least one longest sequence, up to 16 MB of bias and 1024 token rows. */
+    r->bias_cap = H * (size_t)max_len * (size_t)max_len;
+    if (r->bias_cap < ((size_t)4 << 20)) r->bias_cap = (size_t)4 << 20;
+    r->group_rows = max_len > 1024 ? (size_t)max_len : 1024;
+    if (r->group_rows > T) r->group_rows = T;
+    if (r->bias_cap > H * r->group_rows * r->group_rows) r->bias_cap = H * r->group_rows * r->group_rows;
+    r->x = om_ws_floats(lay, T * D);
+    if (w->has_proj) r->emb = om_ws_floats(lay, T * (size_t)w->embed_size);
+    r->q = om_ws_floats(lay, T * A);
+    r->k = om_ws_floats(lay, T * A);
+    r->v = om_ws_floats(lay, T * A);
+    r->ctx = om_ws_floats(lay, T * A);
+    r->h = om_ws_floats(lay, T * D);
+    r->inter = om_ws_floats(lay, T * (size_t)w->inter_size);
+    r->logits = om_ws_floats(lay, T * (size_t)w->n_labels);
+    if (rel && w->c2p) r->c2p = om_ws_floats(lay, r->group_rows * H * (size_t)w->n_rel);
+    if (rel && w->p2c) r->p2c = om_ws_floats(lay, r->group_rows * H * (size_t)w->n_rel);
+    if (rel) r->bias = om_ws_floats(lay, r->bias_cap);
+    r->positions = om_ws_host(lay, T * sizeof(int32_t));
+    r->types = om_ws_host(lay, T * sizeof(int32_t));
+    r->rel_index = om_ws_host(lay, (size_t)(2 * max_len) * sizeof(int32_t));
+    r->group_cu = om_ws_host(lay, ((size_t)batch->n_seqs + 1) * sizeof(int32_t));
+}
+
+static om_ws_size deberta_workspace(const void *weights, const om_model_config *cfg, const om_batch *batch) {
+    om_ws_layout lay;
+    deberta_run r;
+    om_ws_layout_begin(&lay, NULL);
+    deberta_layout(weights, batch, &lay, &r);
+    return om_ws_layout_size(&lay);
 }
 
 /* Rows lo..hi of a prepared weight, as a weight for linear (never prepared or released itself). */
@@ -390,51 +423,28 @@ static openmed_status deberta_attention(const deberta_weights *w, const deberta_
 }
 
 static openmed_status deberta_forward(const void *weights, const om_model_config *cfg, om_backend *be,
-                                      const om_batch *batch, float *logits, float *hidden, openmed_error *err) {
+                                      const om_batch *batch, om_workspace *ws, float *logits, float *hidden,
+                                      openmed_error *err) {
     const deberta_weights *w = weights;
-    const int D = w->hidden, E = w->embed_size, A = w->all_head, H = w->n_heads;
+    const int D = w->hidden;
     const int64_t T = batch->n_tokens;
-    deberta_run r = {0};
+    deberta_run r;
     openmed_status s = OPENMED_OK;
     if (T <= 0 || batch->n_seqs <= 0) return OPENMED_OK;
-    int max_len = 0;
-    for (int i = 0; i < batch->n_seqs; i++) {
-        int len = batch->cu_seqlens[i + 1] - batch->cu_seqlens[i];
-        if (len < 0) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "DeBERTa forward: cu_seqlens decrease");
-        if (len > max_len) max_len = len;
-    }
-    int rel = w->relative && (w->c2p || w->p2c);
+    for (int i = 0; i < batch->n_seqs; i++)
+        if (batch->cu_seqlens[i + 1] < batch->cu_seqlens[i])
+            return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "DeBERTa forward: cu_seqlens decrease");
+    om_ws_layout lay;
+    om_ws_layout_begin(&lay, ws);
+    deberta_layout(w, batch, &lay, &r);
+    if (!om_ws_layout_fits(&lay))
+        return om_fail(err, OPENMED_ERR_INTERNAL, "DeBERTa forward: the workspace is smaller than this batch needs");
+    const int max_len = r.max_len;
     size_t td = (size_t)T * D;
-    /* Attention groups: at least one longest sequence, up to 16 MB of bias and 1024 token rows. */
-    r.bias_cap = (size_t)H * max_len * max_len;
-    if (r.bias_cap < ((size_t)4 << 20)) r.bias_cap = (size_t)4 << 20;
-    r.group_rows = max_len > 1024 ? (size_t)max_len : 1024;
-    if (r.group_rows > (size_t)T) r.group_rows = (size_t)T;
-    if (r.bias_cap > (size_t)H * r.group_rows * r.group_rows) r.bias_cap = (size_t)H * r.group_rows * r.group_rows;
-    if ((s = om_encoder_buffer(be, &r.x, td, "DeBERTa hidden states", err)) ||
-        (w->has_proj && (s = om_encoder_buffer(be, &r.emb, (size_t)T * E, "DeBERTa embeddings", err))) ||
-        (s = om_encoder_buffer(be, &r.q, (size_t)T * A, "DeBERTa queries", err)) ||
-        (s = om_encoder_buffer(be, &r.k, (size_t)T * A, "DeBERTa keys", err)) ||
-        (s = om_encoder_buffer(be, &r.v, (size_t)T * A, "DeBERTa values", err)) ||
-        (s = om_encoder_buffer(be, &r.ctx, (size_t)T * A, "DeBERTa attention output", err)) ||
-        (s = om_encoder_buffer(be, &r.h, td, "DeBERTa attention states", err)) ||
-        (s = om_encoder_buffer(be, &r.inter, (size_t)T * w->inter_size, "DeBERTa intermediate", err)) ||
-        (s = om_encoder_buffer(be, &r.logits, (size_t)T * w->n_labels, "DeBERTa logits", err)) ||
-        (rel && w->c2p && (s = om_encoder_buffer(be, &r.c2p, r.group_rows * H * w->n_rel, "DeBERTa c2p", err))) ||
-        (rel && w->p2c && (s = om_encoder_buffer(be, &r.p2c, r.group_rows * H * w->n_rel, "DeBERTa p2c", err))) ||
-        (rel && (s = om_encoder_buffer(be, &r.bias, r.bias_cap, "DeBERTa attention bias", err))))
-        goto done;
-    r.positions = malloc((size_t)T * sizeof *r.positions);
-    r.types = calloc((size_t)T, sizeof *r.types);
-    r.rel_index = malloc((size_t)(2 * max_len) * sizeof *r.rel_index);
-    r.group_cu = malloc((size_t)(batch->n_seqs + 1) * sizeof *r.group_cu);
-    if (!r.positions || !r.types || !r.rel_index || !r.group_cu) {
-        s = om_fail(err, OPENMED_ERR_NO_MEMORY, "DeBERTa forward: out of memory");
-        goto done;
-    }
+    memset(r.types, 0, (size_t)T * sizeof *r.types);
     for (int i = 0; i < batch->n_seqs; i++)
         for (int t = batch->cu_seqlens[i]; t < batch->cu_seqlens[i + 1]; t++) r.positions[t] = t - batch->cu_seqlens[i];
-    if (rel) deberta_rel_index(w, max_len, r.rel_index);
+    if (w->relative && (w->c2p || w->p2c)) deberta_rel_index(w, max_len, r.rel_index);
 
     /* Embeddings: word (+ position) (+ token type 0) -> embed_proj -> LayerNorm. With packed
      * sequences there is no padding, so the mask multiplication after LayerNorm is the identity. */
@@ -459,7 +469,6 @@ static openmed_status deberta_forward(const void *weights, const om_model_config
         (s = be->download(be, logits, r.logits, (size_t)T * w->n_labels * sizeof(float), err)))
         goto done;
 done:
-    deberta_run_free(&r, be);
     if (s) om_fail_prefix(err, s, "DeBERTa forward (%s)", cfg->path ? cfg->path : "model");
     return s;
 }
@@ -468,6 +477,7 @@ const om_arch om_arch_deberta = {
     .name = "deberta",
     .matches = deberta_matches,
     .load = deberta_load,
+    .workspace = deberta_workspace,
     .forward = deberta_forward,
     .free = deberta_free,
 };

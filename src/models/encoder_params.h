@@ -80,8 +80,8 @@ openmed_status om_encoder_json_bool(const struct cJSON *json, const char *path, 
 openmed_status om_encoder_json_string(const struct cJSON *json, const char *path, const char *key, const char *def,
                               const char **out, openmed_error *err);
 
-/* Per-request scratch: a backend buffer of n floats, or OPENMED_ERR_NO_MEMORY naming `what` and the
- * backend. Free with be->free. */
+/* A backend buffer of n floats for work at load time (forwards use their workspace), or
+ * OPENMED_ERR_NO_MEMORY naming `what` and the backend. Free with be->free. */
 openmed_status om_encoder_buffer(om_backend *be, float **out, size_t n, const char *what, openmed_error *err);
 
 #endif

@@ -116,31 +116,52 @@ fail:
     return s;
 }
 
+/* The buffers of one forward pass: activations in backend memory, position and type ids on the host. */
+typedef struct longformer_scratch {
+    float *x, *q, *k, *v, *ctx, *h, *inter, *out;
+    int32_t *positions, *types;
+} longformer_scratch;
+
+static void longformer_layout(const longformer_weights *w, int64_t T, om_ws_layout *lay, longformer_scratch *b) {
+    const size_t t = (size_t)T, td = t * (size_t)w->hidden;
+    b->x = om_ws_floats(lay, td);
+    b->q = om_ws_floats(lay, td);
+    b->k = om_ws_floats(lay, td);
+    b->v = om_ws_floats(lay, td);
+    b->ctx = om_ws_floats(lay, td);
+    b->h = om_ws_floats(lay, td);
+    b->inter = om_ws_floats(lay, t * (size_t)w->inter_size);
+    b->out = om_ws_floats(lay, t * (size_t)w->n_labels);
+    b->positions = om_ws_host(lay, t * sizeof(int32_t));
+    b->types = om_ws_host(lay, t * sizeof(int32_t));
+}
+
+static om_ws_size longformer_workspace(const void *weights, const om_model_config *cfg, const om_batch *batch) {
+    om_ws_layout lay;
+    longformer_scratch b;
+    om_ws_layout_begin(&lay, NULL);
+    longformer_layout(weights, batch->n_tokens, &lay, &b);
+    return om_ws_layout_size(&lay);
+}
+
 static openmed_status longformer_forward(const void *weights, const om_model_config *cfg, om_backend *be,
-                                         const om_batch *batch, float *logits, float *hidden, openmed_error *err) {
+                                         const om_batch *batch, om_workspace *ws, float *logits, float *hidden,
+                                         openmed_error *err) {
     const longformer_weights *w = weights;
     const int D = w->hidden, H = w->n_heads;
     const int64_t T = batch->n_tokens;
     const size_t td = (size_t)T * D;
-    float *x = NULL, *q = NULL, *k = NULL, *v = NULL, *ctx = NULL, *h = NULL, *inter = NULL, *out = NULL;
-    int32_t *positions = NULL, *types = NULL;
     openmed_status s = OPENMED_OK;
     if (T <= 0 || batch->n_seqs <= 0) return OPENMED_OK;
-    if ((s = om_encoder_buffer(be, &x, td, "Longformer hidden states", err)) ||
-        (s = om_encoder_buffer(be, &q, td, "Longformer queries", err)) ||
-        (s = om_encoder_buffer(be, &k, td, "Longformer keys", err)) ||
-        (s = om_encoder_buffer(be, &v, td, "Longformer values", err)) ||
-        (s = om_encoder_buffer(be, &ctx, td, "Longformer attention output", err)) ||
-        (s = om_encoder_buffer(be, &h, td, "Longformer attention states", err)) ||
-        (s = om_encoder_buffer(be, &inter, (size_t)T * w->inter_size, "Longformer intermediate", err)) ||
-        (s = om_encoder_buffer(be, &out, (size_t)T * w->n_labels, "Longformer logits", err)))
-        goto done;
-    positions = malloc((size_t)T * sizeof *positions);
-    types = calloc((size_t)T, sizeof *types);
-    if (!positions || !types) {
-        s = om_fail(err, OPENMED_ERR_NO_MEMORY, "Longformer forward: out of memory");
-        goto done;
-    }
+    om_ws_layout lay;
+    longformer_scratch b;
+    om_ws_layout_begin(&lay, ws);
+    longformer_layout(w, T, &lay, &b);
+    if (!om_ws_layout_fits(&lay))
+        return om_fail(err, OPENMED_ERR_INTERNAL, "Longformer forward: the workspace is smaller than this batch needs");
+    float *x = b.x, *q = b.q, *k = b.k, *v = b.v, *ctx = b.ctx, *h = b.h, *inter = b.inter, *out = b.out;
+    int32_t *positions = b.positions, *types = b.types;
+    memset(types, 0, (size_t)T * sizeof *types);
     /* RoBERTa positions per sequence: padding tokens get pad_id, the others pad_id + 1, + 2, ... */
     for (int i = 0; i < batch->n_seqs; i++) {
         int32_t seen = 0;
@@ -173,13 +194,6 @@ static openmed_status longformer_forward(const void *weights, const om_model_con
         (s = be->download(be, logits, out, (size_t)T * w->n_labels * sizeof(float), err)))
         goto done;
 done:
-    {
-        float *bufs[] = {x, q, k, v, ctx, h, inter, out};
-        for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-            if (bufs[i]) be->free(be, bufs[i]);
-    }
-    free(positions);
-    free(types);
     if (s) om_fail_prefix(err, s, "Longformer forward (%s)", cfg->path ? cfg->path : "model");
     return s;
 }
@@ -188,6 +202,7 @@ const om_arch om_arch_longformer = {
     .name = "longformer",
     .matches = longformer_matches,
     .load = longformer_load,
+    .workspace = longformer_workspace,
     .forward = longformer_forward,
     .free = longformer_free,
 };

@@ -356,8 +356,14 @@ openmed_status om_model_load_dir(const char *dir, om_backend *be, int own_backen
     return OPENMED_OK;
 }
 
-openmed_status om_model_forward(const openmed_model *m, const om_batch *batch, float *logits, float *hidden,
-                                openmed_error *err) {
+om_ws_size om_model_workspace_size(const openmed_model *m, const om_batch *batch) {
+    om_ws_size none = {0, 0};
+    if (!m || !batch || batch->n_tokens <= 0 || batch->n_seqs <= 0) return none;
+    return m->arch->workspace(m->weights, &m->cfg, batch);
+}
+
+openmed_status om_model_forward(const openmed_model *m, om_workspace *ws, const om_batch *batch, float *logits,
+                                float *hidden, openmed_error *err) {
     if (!m || !batch || !logits || batch->n_seqs < 0 || !batch->cu_seqlens || batch->cu_seqlens[0] != 0 ||
         batch->cu_seqlens[batch->n_seqs] != batch->n_tokens)
         return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "model forward: inconsistent batch");
@@ -369,8 +375,17 @@ openmed_status om_model_forward(const openmed_model *m, const om_batch *batch, f
             return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT,
                            "model forward: token id %d at position %lld is outside the vocabulary of %d (%s)",
                            (int)batch->ids[t], (long long)t, m->cfg.vocab_size, m->path);
-    if (batch->n_tokens == 0) return OPENMED_OK;
-    return m->arch->forward(m->weights, &m->cfg, m->be, batch, logits, hidden, err);
+    if (batch->n_tokens == 0 || batch->n_seqs == 0) return OPENMED_OK;
+    om_workspace once;
+    if (!ws) {
+        om_workspace_init(&once);
+        ws = &once;
+    }
+    om_ws_size need = m->arch->workspace(m->weights, &m->cfg, batch);
+    openmed_status s = om_workspace_reserve(ws, m->be, &need, err);
+    if (s == OPENMED_OK) s = m->arch->forward(m->weights, &m->cfg, m->be, batch, ws, logits, hidden, err);
+    if (ws == &once) om_workspace_release(&once);
+    return s;
 }
 
 /* ------------------------------------------------------------------ public API */

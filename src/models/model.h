@@ -52,11 +52,15 @@ openmed_status om_config_float(const om_model_config *cfg, const char *key, int 
 openmed_status om_model_load_dir(const char *dir, om_backend *be, int own_backend, int load_tokenizer,
                                  openmed_model **out, openmed_error *err);
 
-/* One forward pass over packed sequences. logits: host [n_tokens, num_labels]; hidden: host or
- * NULL, (num_layers + 1) blocks of [n_tokens, hidden_size] (see arch.h). Token ids are checked
- * against the vocabulary and sequence lengths against the position table. Thread-safe on a shared
- * model. */
-openmed_status om_model_forward(const openmed_model *model, const om_batch *batch, float *logits, float *hidden,
-                                openmed_error *err);
+/* One forward pass over packed sequences in the caller's workspace `ws` (reserved, or grown, here
+ * to what the model's family declares for this batch; NULL: a workspace for this call only).
+ * logits: host [n_tokens, num_labels]; hidden: host or NULL, (num_layers + 1) blocks of
+ * [n_tokens, hidden_size] (see arch.h). Token ids are checked against the vocabulary and sequence
+ * lengths against the position table. Thread-safe on a shared model when each thread brings its
+ * own workspace (the cpu backend; cuda's context is shared by its callers). */
+openmed_status om_model_forward(const openmed_model *model, om_workspace *ws, const om_batch *batch, float *logits,
+                                float *hidden, openmed_error *err);
+/* The workspace om_model_forward needs for `batch` (zero for an empty batch). */
+om_ws_size om_model_workspace_size(const openmed_model *model, const om_batch *batch);
 
 #endif

@@ -213,29 +213,49 @@ fail:
     return s;
 }
 
+/* The buffers of one forward pass: activations in backend memory, positions on the host. */
+typedef struct modernbert_scratch {
+    float *x, *h, *qkv, *ctx, *wi, *act, *out;
+    int32_t *positions;
+} modernbert_scratch;
+
+static void modernbert_layout(const modernbert_weights *w, int64_t T, om_ws_layout *lay, modernbert_scratch *b) {
+    const size_t t = (size_t)T, D = (size_t)w->hidden, I = (size_t)w->inter_size;
+    b->x = om_ws_floats(lay, t * D);
+    b->h = om_ws_floats(lay, t * D);
+    b->qkv = om_ws_floats(lay, t * 3 * D);
+    b->ctx = om_ws_floats(lay, t * D);
+    b->wi = om_ws_floats(lay, t * 2 * I);
+    b->act = om_ws_floats(lay, t * I);
+    b->out = om_ws_floats(lay, t * (size_t)w->n_labels);
+    b->positions = om_ws_host(lay, t * sizeof(int32_t));
+}
+
+static om_ws_size modernbert_workspace(const void *weights, const om_model_config *cfg, const om_batch *batch) {
+    om_ws_layout lay;
+    modernbert_scratch b;
+    om_ws_layout_begin(&lay, NULL);
+    modernbert_layout(weights, batch->n_tokens, &lay, &b);
+    return om_ws_layout_size(&lay);
+}
+
 static openmed_status modernbert_forward(const void *weights, const om_model_config *cfg, om_backend *be,
-                                         const om_batch *batch, float *logits, float *hidden, openmed_error *err) {
+                                         const om_batch *batch, om_workspace *ws, float *logits, float *hidden,
+                                         openmed_error *err) {
     const modernbert_weights *w = weights;
     const int D = w->hidden, H = w->n_heads, I = w->inter_size;
     const int64_t T = batch->n_tokens;
     const size_t td = (size_t)T * D;
-    float *x = NULL, *h = NULL, *qkv = NULL, *ctx = NULL, *wi = NULL, *act = NULL, *out = NULL;
-    int32_t *positions = NULL;
     openmed_status s = OPENMED_OK;
     if (T <= 0 || batch->n_seqs <= 0) return OPENMED_OK;
-    if ((s = om_encoder_buffer(be, &x, td, "ModernBERT hidden states", err)) ||
-        (s = om_encoder_buffer(be, &h, td, "ModernBERT normalized states", err)) ||
-        (s = om_encoder_buffer(be, &qkv, (size_t)T * 3 * D, "ModernBERT qkv", err)) ||
-        (s = om_encoder_buffer(be, &ctx, td, "ModernBERT attention output", err)) ||
-        (s = om_encoder_buffer(be, &wi, (size_t)T * 2 * I, "ModernBERT MLP input", err)) ||
-        (s = om_encoder_buffer(be, &act, (size_t)T * I, "ModernBERT MLP activation", err)) ||
-        (s = om_encoder_buffer(be, &out, (size_t)T * w->n_labels, "ModernBERT logits", err)))
-        goto done;
-    positions = malloc((size_t)T * sizeof *positions);
-    if (!positions) {
-        s = om_fail(err, OPENMED_ERR_NO_MEMORY, "ModernBERT forward: out of memory");
-        goto done;
-    }
+    om_ws_layout lay;
+    modernbert_scratch b;
+    om_ws_layout_begin(&lay, ws);
+    modernbert_layout(w, T, &lay, &b);
+    if (!om_ws_layout_fits(&lay))
+        return om_fail(err, OPENMED_ERR_INTERNAL, "ModernBERT forward: the workspace is smaller than this batch needs");
+    float *x = b.x, *h = b.h, *qkv = b.qkv, *ctx = b.ctx, *wi = b.wi, *act = b.act, *out = b.out;
+    int32_t *positions = b.positions;
     for (int i = 0; i < batch->n_seqs; i++)
         for (int t = batch->cu_seqlens[i]; t < batch->cu_seqlens[i + 1]; t++) positions[t] = t - batch->cu_seqlens[i];
 
@@ -289,12 +309,6 @@ static openmed_status modernbert_forward(const void *weights, const om_model_con
         (s = be->download(be, logits, out, (size_t)T * w->n_labels * sizeof(float), err)))
         goto done;
 done:
-    {
-        float *bufs[] = {x, h, qkv, ctx, wi, act, out};
-        for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-            if (bufs[i]) be->free(be, bufs[i]);
-    }
-    free(positions);
     if (s) om_fail_prefix(err, s, "ModernBERT forward (%s)", cfg->path ? cfg->path : "model");
     return s;
 }
@@ -303,6 +317,7 @@ const om_arch om_arch_modernbert = {
     .name = "modernbert",
     .matches = modernbert_matches,
     .load = modernbert_load,
+    .workspace = modernbert_workspace,
     .forward = modernbert_forward,
     .free = modernbert_free,
 };

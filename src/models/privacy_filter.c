@@ -421,30 +421,52 @@ fail:
 
 /* ---------------------------------------------------------------- forward */
 
+/* The buffers of one forward pass: activations and routing in backend memory, positions on the host. */
+typedef struct pf_scratch {
+    float *x, *t, *qkv, *att, *router, *rw, *out;
+    int32_t *ids;       /* backend memory: the experts each token is routed to, [T, top_k] */
+    int32_t *positions; /* host */
+} pf_scratch;
+
+static void pf_layout(const pf_weights *w, int64_t T, om_ws_layout *lay, pf_scratch *b) {
+    const size_t n = (size_t)T, D = (size_t)w->D, hd = (size_t)w->head_dim, k = (size_t)w->top_k;
+    const size_t qd = (size_t)w->n_heads * hd, kvd = (size_t)w->n_kv * hd;
+    b->x = om_ws_floats(lay, n * D);
+    b->t = om_ws_floats(lay, n * D);
+    b->qkv = om_ws_floats(lay, n * (qd + 2 * kvd));
+    b->att = om_ws_floats(lay, n * qd);
+    b->router = om_ws_floats(lay, n * (size_t)w->n_experts);
+    b->rw = om_ws_floats(lay, n * k);
+    b->ids = (int32_t *)om_ws_floats(lay, n * k); /* int32 and float share a size */
+    b->out = om_ws_floats(lay, n * (size_t)w->n_labels);
+    b->positions = om_ws_host(lay, n * sizeof(int32_t));
+}
+
+static om_ws_size pf_workspace(const void *weights, const om_model_config *cfg, const om_batch *batch) {
+    om_ws_layout lay;
+    pf_scratch b;
+    om_ws_layout_begin(&lay, NULL);
+    pf_layout(weights, batch->n_tokens, &lay, &b);
+    return om_ws_layout_size(&lay);
+}
+
 static openmed_status pf_forward(const void *weights, const om_model_config *cfg, om_backend *be, const om_batch *batch,
-                                 float *logits, float *hidden, openmed_error *err) {
+                                 om_workspace *ws, float *logits, float *hidden, openmed_error *err) {
     const pf_weights *w = weights;
     const int64_t T = batch->n_tokens, D = w->D, hd = w->head_dim;
     const int64_t qd = (int64_t)w->n_heads * hd, kvd = (int64_t)w->n_kv * hd, qkvd = qd + 2 * kvd;
     const int k = w->top_k;
     if (T <= 0) return OPENMED_OK;
     openmed_status s = OPENMED_OK;
-    float *x = NULL, *t = NULL, *qkv = NULL, *att = NULL, *router = NULL, *rw = NULL, *out = NULL;
-    int32_t *ids = NULL, *positions = NULL;
-    x = be->alloc(be, (size_t)T * D * sizeof(float));
-    t = be->alloc(be, (size_t)T * D * sizeof(float));
-    qkv = be->alloc(be, (size_t)T * qkvd * sizeof(float));
-    att = be->alloc(be, (size_t)T * qd * sizeof(float));
-    router = be->alloc(be, (size_t)T * w->n_experts * sizeof(float));
-    rw = be->alloc(be, (size_t)T * k * sizeof(float));
-    ids = be->alloc(be, (size_t)T * k * sizeof(int32_t));
-    out = be->alloc(be, (size_t)T * w->n_labels * sizeof(float));
-    positions = malloc((size_t)T * sizeof(int32_t));
-    if (!x || !t || !qkv || !att || !router || !rw || !ids || !out || !positions) {
-        s = om_fail(err, OPENMED_ERR_NO_MEMORY, "privacy filter forward: out of memory for %lld tokens on %s",
-                    (long long)T, be->name);
-        goto done;
-    }
+    om_ws_layout lay;
+    pf_scratch b;
+    om_ws_layout_begin(&lay, ws);
+    pf_layout(w, T, &lay, &b);
+    if (!om_ws_layout_fits(&lay))
+        return om_fail(err, OPENMED_ERR_INTERNAL,
+                       "privacy filter forward: the workspace is smaller than this batch needs");
+    float *x = b.x, *t = b.t, *qkv = b.qkv, *att = b.att, *router = b.router, *rw = b.rw, *out = b.out;
+    int32_t *ids = b.ids, *positions = b.positions;
     for (int q = 0; q < batch->n_seqs; q++)
         for (int32_t i = batch->cu_seqlens[q]; i < batch->cu_seqlens[q + 1]; i++) positions[i] = i - batch->cu_seqlens[q];
 
@@ -492,11 +514,7 @@ static openmed_status pf_forward(const void *weights, const om_model_config *cfg
     if ((s = be->linear(be, out, w->n_labels, t, D, &w->score, w->score_b, T, OM_ACT_NONE, 0, err)) ||
         (s = be->download(be, logits, out, (size_t)T * w->n_labels * sizeof(float), err)))
         goto done;
-done:;
-    void *bufs[] = {x, t, qkv, att, router, rw, ids, out};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-        if (bufs[i]) be->free(be, bufs[i]);
-    free(positions);
+done:
     if (s) om_fail_prefix(err, s, "privacy filter forward (%s)", cfg->path ? cfg->path : "model");
     return s;
 }
@@ -505,6 +523,7 @@ const om_arch om_arch_privacy_filter = {
     .name = "privacy_filter",
     .matches = pf_matches,
     .load = pf_load,
+    .workspace = pf_workspace,
     .forward = pf_forward,
     .free = pf_free,
 };

@@ -4,11 +4,13 @@
 
 #include "core/error.h"
 #include "models/model.h"
+#include "models/workspace.h"
 #include "openmed.h"
 #include "pipeline/analyze.h"
 
 struct openmed_pipeline {
-    const openmed_model *model;
+    const openmed_model *model; /* shared, immutable */
+    om_workspace ws;            /* this pipeline's forward scratch, grown to its largest batch */
     om_analyzer core;
     om_label_decoder decoder;
     char **id2label;   /* [n_labels], borrowed strings from the model */
@@ -17,7 +19,8 @@ struct openmed_pipeline {
 };
 
 static openmed_status forward_model(void *ctx, const om_batch *batch, float *logits, openmed_error *err) {
-    return om_model_forward((const openmed_model *)ctx, batch, logits, NULL, err);
+    openmed_pipeline *p = ctx;
+    return om_model_forward(p->model, &p->ws, batch, logits, NULL, err);
 }
 
 const om_analyzer *om_pipeline_analyzer(const openmed_pipeline *p) { return &p->core; }
@@ -28,6 +31,7 @@ void openmed_pipeline_free(openmed_pipeline *p) {
     free(p->ignore);
     free(p->id2label);
     om_label_decoder_free(&p->decoder);
+    om_workspace_release(&p->ws);
     free(p);
 }
 
@@ -43,6 +47,7 @@ openmed_status openmed_pipeline_create(const openmed_model *model, const openmed
     openmed_pipeline *p = calloc(1, sizeof *p);
     if (!p) return om_fail(err, OPENMED_ERR_NO_MEMORY, "pipeline: out of memory");
     p->model = model;
+    om_workspace_init(&p->ws);
     int n_labels = openmed_model_num_labels(model);
     openmed_status st = OPENMED_OK;
     p->id2label = calloc((size_t)(n_labels > 0 ? n_labels : 1), sizeof *p->id2label);
@@ -86,7 +91,7 @@ openmed_status openmed_pipeline_create(const openmed_model *model, const openmed
     a->batch_size = options->batch_size;
     a->max_batch_tokens = 0;
     a->forward = forward_model;
-    a->forward_ctx = (void *)model;
+    a->forward_ctx = p;
     st = om_analyzer_check(a, err);
     if (st != OPENMED_OK) goto fail;
     *out = p;

@@ -60,7 +60,7 @@ static float *forward_each(const openmed_model *m, const windows *w, int labels)
         int32_t cu[2] = {0, w->cu[i + 1] - w->cu[i]};
         om_batch b = {w->ids + w->cu[i], cu, 1, cu[1]};
         openmed_error err;
-        openmed_status s = om_model_forward(m, &b, out + (int64_t)w->cu[i] * labels, NULL, &err);
+        openmed_status s = om_model_forward(m, NULL, &b, out + (int64_t)w->cu[i] * labels, NULL, &err);
         CHECK_MSG(s == OPENMED_OK, "forward on %s: %s", m->be->name, err.message);
     }
     return out;
@@ -122,7 +122,7 @@ static void check_model(om_backend *cpu, om_backend *gpu, const char *name) {
     CHECK_MSG(flips == 0, "%s: %d labels differ between cuda and cpu", name, flips);
     float *packed = malloc((size_t)(T ? T : 1) * (size_t)labels * sizeof(float));
     om_batch b = {w.ids, w.cu, w.n, T};
-    s = om_model_forward(mg, &b, packed, NULL, &err);
+    s = om_model_forward(mg, NULL, &b, packed, NULL, &err);
     CHECK_MSG(s == OPENMED_OK, "%s packed forward on cuda: %s", name, err.message);
     int bad_packed = 0;
     for (int64_t i = 0; s == OPENMED_OK && i < T * labels; i++) bad_packed += !golden_close(packed[i], lc[i], 1e-4);

@@ -39,7 +39,7 @@ static void check_model(om_backend *be, const char *name) {
         float *logits = malloc((size_t)(n ? n : 1) * (size_t)labels * sizeof(float));
         const cJSON *hs = cJSON_GetObjectItem(t, "hidden_states");
         float *hidden = hs ? malloc((size_t)(n ? n : 1) * (size_t)H * (size_t)(layers + 1) * sizeof(float)) : NULL;
-        s = om_model_forward(m, &b, logits, hidden, &err);
+        s = om_model_forward(m, NULL, &b, logits, hidden, &err);
         CHECK_MSG(s == OPENMED_OK, "%s text %d: forward failed: %s", name, t_index, err.message);
         if (s == OPENMED_OK) {
             int bad = golden_compare_matrix(logits, cJSON_GetObjectItem(t, "logits"), n, labels, 1e-4, &max_logit);
@@ -69,7 +69,7 @@ static void check_model(om_backend *be, const char *name) {
     /* The packed batch equals the windows one at a time (and so the goldens). */
     om_batch pb = {packed, cu, n_packed, total};
     float *plogits = malloc((size_t)total * (size_t)labels * sizeof(float));
-    s = om_model_forward(m, &pb, plogits, NULL, &err);
+    s = om_model_forward(m, NULL, &pb, plogits, NULL, &err);
     CHECK_MSG(s == OPENMED_OK, "%s packed: %s", name, err.message);
     int w = 0;
     double max_packed = 0;
@@ -90,7 +90,8 @@ static void check_model(om_backend *be, const char *name) {
     cJSON_Delete(golden);
 }
 
-/* Two threads share one model (and its activation cache): each result equals the sequential one. */
+/* Two threads share one model, each with its own workspace (grown as longer windows come): each
+ * result equals the sequential one. */
 typedef struct worker {
     const openmed_model *m;
     int32_t *ids[6];
@@ -102,13 +103,15 @@ typedef struct worker {
 static void *run_worker(void *p) {
     worker *w = p;
     openmed_error err;
+    om_workspace ws;
+    om_workspace_init(&ws);
     for (int rep = 0; rep < 10; rep++)
         for (int i = 0; i < 6; i++) {
             int k = (i + rep) % 6;
             int32_t cu[2] = {0, w->n[k]};
             om_batch b = {w->ids[k], cu, 1, w->n[k]};
             float *got = malloc((size_t)w->n[k] * 9 * sizeof(float));
-            if (om_model_forward(w->m, &b, got, NULL, &err) != OPENMED_OK) w->bad++;
+            if (om_model_forward(w->m, &ws, &b, got, NULL, &err) != OPENMED_OK) w->bad++;
             else
                 for (int j = 0; j < w->n[k] * 9; j++)
                     if (fabs(got[j] - w->want[k][j]) > 1e-6) {
@@ -117,6 +120,7 @@ static void *run_worker(void *p) {
                     }
             free(got);
         }
+    om_workspace_release(&ws);
     return NULL;
 }
 
@@ -129,7 +133,7 @@ static void check_shared_model(om_backend *be) {
     }
     worker w[2];
     memset(w, 0, sizeof w);
-    for (int i = 0; i < 6; i++) { /* windows of different lengths, so the cached block grows */
+    for (int i = 0; i < 6; i++) { /* windows of different lengths, so each workspace grows */
         int n = 3 + 25 * i;
         w[0].n[i] = n;
         w[0].ids[i] = malloc((size_t)n * sizeof(int32_t));
@@ -137,7 +141,7 @@ static void check_shared_model(om_backend *be) {
         w[0].want[i] = malloc((size_t)n * 9 * sizeof(float));
         int32_t cu[2] = {0, n};
         om_batch b = {w[0].ids[i], cu, 1, n};
-        CHECK_INT(om_model_forward(m, &b, w[0].want[i], NULL, &err), OPENMED_OK);
+        CHECK_INT(om_model_forward(m, NULL, &b, w[0].want[i], NULL, &err), OPENMED_OK);
     }
     w[0].m = m;
     w[1] = w[0];

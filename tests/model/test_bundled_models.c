@@ -39,7 +39,7 @@ static double check_reference(const openmed_model *m, const cJSON *ref, const ch
     int32_t cu[2] = {0, n};
     om_batch batch = {tok, cu, 1, n};
     double max_diff = 0;
-    s = om_model_forward(m, &batch, out, NULL, &err);
+    s = om_model_forward(m, NULL, &batch, out, NULL, &err);
     CHECK_MSG(s == OPENMED_OK, "%s: forward: %s", name, err.message);
     if (s == OPENMED_OK) {
         int r = 0, bad = 0;

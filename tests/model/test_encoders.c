@@ -58,7 +58,7 @@ static int run_with_config(const char *dir, const cJSON *cfg_json, const cJSON *
     om_batch batch = {ids, cu, 1, n};
     if (!om_backend_create("cpu", 0, &be, &err) && !om_model_load_dir(dir, be, 1, 0, &m, &err)) {
         be = NULL; /* the model owns it now */
-        ok = om_model_forward(m, &batch, logits, NULL, &err) == OPENMED_OK;
+        ok = om_model_forward(m, NULL, &batch, logits, NULL, &err) == OPENMED_OK;
     }
     CHECK_MSG(ok, "older-style config: %s", err.message);
     openmed_model_free(m);
@@ -152,7 +152,7 @@ static void test_model(const char *name) {
         int n_hidden = cJSON_IsArray(hs) ? cJSON_GetArraySize(hs) : 0;
         float *hidden = n_hidden ? malloc((size_t)n_hidden * n * D * sizeof *hidden) : NULL;
         single[t] = malloc((size_t)n * L * sizeof(float));
-        s = om_model_forward(model, &batch, single[t], hidden, &err);
+        s = om_model_forward(model, NULL, &batch, single[t], hidden, &err);
         CHECK_MSG(s == OPENMED_OK, "forward text %d: %s", t, err.message);
         if (s == OPENMED_OK) {
             compare_rows(single[t], cJSON_GetObjectItemCaseSensitive(item, "logits"), n, L, "logits", t);
@@ -181,7 +181,7 @@ static void test_model(const char *name) {
     }
     float *packed = malloc((size_t)total * L * sizeof *packed);
     om_batch batch = {all, cu, n_texts, total};
-    s = om_model_forward(model, &batch, packed, NULL, &err);
+    s = om_model_forward(model, NULL, &batch, packed, NULL, &err);
     CHECK_MSG(s == OPENMED_OK, "packed forward: %s", err.message);
     /* (GEMM blocking changes with the row count, so equal means within the golden tolerance) */
     double packed_err = 0;

@@ -24,7 +24,7 @@ static float *forward(const openmed_model *m, const int32_t *ids, int n, float *
     int32_t cu[2] = {0, n};
     om_batch b = {ids, cu, 1, n};
     openmed_error err;
-    if (om_model_forward(m, &b, logits, hidden, &err) != OPENMED_OK) {
+    if (om_model_forward(m, NULL, &b, logits, hidden, &err) != OPENMED_OK) {
         fprintf(stderr, "forward: %s\n", err.message);
         free(logits);
         return NULL;
@@ -207,7 +207,7 @@ int main(void) {
         }
         float *logits = malloc((size_t)total * L * sizeof(float));
         om_batch b = {packed, cu, 8, total};
-        CHECK(om_model_forward(m, &b, logits, NULL, &err) == OPENMED_OK);
+        CHECK(om_model_forward(m, NULL, &b, logits, NULL, &err) == OPENMED_OK);
         double worst = 0;
         for (int q = 0; q < 8; q++)
             for (int64_t j = 0; j < (int64_t)(cu[q + 1] - cu[q]) * L; j++) {

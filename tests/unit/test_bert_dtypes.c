@@ -118,7 +118,7 @@ static float *run(om_backend *be, const char *dir, const int32_t *ids, int n) {
     int32_t cu[2] = {0, n};
     om_batch b = {ids, cu, 1, n};
     float *logits = malloc(sizeof(float) * (size_t)n * (size_t)m->cfg.num_labels);
-    CHECK_INT(om_model_forward(m, &b, logits, NULL, &err), OPENMED_OK);
+    CHECK_INT(om_model_forward(m, NULL, &b, logits, NULL, &err), OPENMED_OK);
     openmed_model_free(m);
     return logits;
 }

@@ -36,7 +36,7 @@ static float *logits_of(const char *dir, int *n_values) {
     om_batch batch = {ids, cu, 2, 46};
     *n_values = 46 * m->cfg.num_labels;
     float *logits = malloc((size_t)*n_values * sizeof *logits);
-    s = om_model_forward(m, &batch, logits, NULL, &err);
+    s = om_model_forward(m, NULL, &batch, logits, NULL, &err);
     CHECK_MSG(s == OPENMED_OK, "%s forward: %s", dir, err.message);
     openmed_model_free(m);
     if (s) {
@@ -125,7 +125,7 @@ static openmed_status load_edited(const char *model, void (*edit)(cJSON *), open
         int32_t ids[12] = {1, 5, 9, 13, 17, 21, 25, 29, 33, 37, 41, 2}, cu[3] = {0, 5, 12};
         om_batch batch = {ids, cu, 2, 12};
         float *logits = malloc((size_t)12 * m->cfg.num_labels * sizeof *logits);
-        s = om_model_forward(m, &batch, logits, NULL, err);
+        s = om_model_forward(m, NULL, &batch, logits, NULL, err);
         free(logits);
     }
     openmed_model_free(m);

@@ -336,18 +336,18 @@ static void test_forward_checks(void) {
     float logits[130 * 9];
     ids[1] = 30522; /* one past the vocabulary */
     om_batch b = {ids, cu, 1, 2};
-    CHECK_INT(om_model_forward(m, &b, logits, NULL, &err), OPENMED_ERR_INVALID_ARGUMENT);
+    CHECK_INT(om_model_forward(m, NULL, &b, logits, NULL, &err), OPENMED_ERR_INVALID_ARGUMENT);
     CHECK(strstr(err.message, "vocabulary") != NULL);
     ids[1] = -1;
-    CHECK_INT(om_model_forward(m, &b, logits, NULL, &err), OPENMED_ERR_INVALID_ARGUMENT);
+    CHECK_INT(om_model_forward(m, NULL, &b, logits, NULL, &err), OPENMED_ERR_INVALID_ARGUMENT);
     ids[1] = 101;
     cu[1] = 130; /* more tokens than positions */
     b.n_tokens = 130;
-    CHECK_INT(om_model_forward(m, &b, logits, NULL, &err), OPENMED_ERR_INVALID_ARGUMENT);
+    CHECK_INT(om_model_forward(m, NULL, &b, logits, NULL, &err), OPENMED_ERR_INVALID_ARGUMENT);
     CHECK(strstr(err.message, "positions") != NULL);
     cu[1] = 0; /* an empty batch is fine */
     b.n_tokens = 0;
-    CHECK_INT(om_model_forward(m, &b, logits, NULL, &err), OPENMED_OK);
+    CHECK_INT(om_model_forward(m, NULL, &b, logits, NULL, &err), OPENMED_OK);
     CHECK_INT(openmed_model_num_labels(m), 9);
     CHECK_STR(openmed_model_label(m, 1), "B-DISEASE");
     CHECK(openmed_model_label(m, 9) == NULL);
