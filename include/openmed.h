@@ -34,6 +34,16 @@
 extern "C" {
 #endif
 
+/* OPENMED_API marks every function of this API. libopenmed is built with hidden visibility, so these
+ * are the only symbols the shared library exports (all named openmed_*); its internals stay private. */
+#if defined(_WIN32) || defined(__CYGWIN__)
+#define OPENMED_API
+#elif defined(__GNUC__) || defined(__clang__)
+#define OPENMED_API __attribute__((visibility("default")))
+#else
+#define OPENMED_API
+#endif
+
 #define OPENMED_VERSION_STRING "0.1.0"
 
 /* ---------------------------------------------------------------- status, errors, logging */
@@ -66,7 +76,7 @@ typedef struct openmed_error {
 } openmed_error;
 
 /* A short static name for a status ("ok", "io", ...). */
-const char *openmed_status_name(openmed_status status);
+OPENMED_API const char *openmed_status_name(openmed_status status);
 
 typedef enum openmed_log_level {
     OPENMED_LOG_DEBUG = 0,
@@ -79,9 +89,9 @@ typedef void (*openmed_log_callback)(openmed_log_level level, const char *messag
 
 /* Install a log callback (NULL silences the library, the default). Messages never contain
  * clinical text or entities. */
-void openmed_log_set(openmed_log_callback callback, void *user_data);
+OPENMED_API void openmed_log_set(openmed_log_callback callback, void *user_data);
 
-const char *openmed_version(void);
+OPENMED_API const char *openmed_version(void);
 
 /* ---------------------------------------------------------------- configuration */
 
@@ -114,19 +124,19 @@ typedef struct openmed_config {
 } openmed_config;
 
 /* Defaults plus the environment (HF_TOKEN, OPENMED_OFFLINE, OPENMED_NUM_THREADS). */
-void openmed_config_init(openmed_config *cfg);
+OPENMED_API void openmed_config_init(openmed_config *cfg);
 
 /* Resolve the config file path: explicit `path` > $OPENMED_CONFIG > $XDG_CONFIG_HOME/openmed/config.toml
  * (else ~/.config/openmed/config.toml). Writes it to `out`. */
-openmed_status openmed_config_path(const char *path, char *out, size_t out_size, openmed_error *err);
+OPENMED_API openmed_status openmed_config_path(const char *path, char *out, size_t out_size, openmed_error *err);
 
 /* Read a flat `key = value` OpenMed config file over `cfg`. With path == NULL the default
  * location is used and a missing file is not an error; an explicit path must exist.
  * Unknown keys, bad values and malformed lines fail with file, line and key in the message. */
-openmed_status openmed_config_load_file(openmed_config *cfg, const char *path, openmed_error *err);
+OPENMED_API openmed_status openmed_config_load_file(openmed_config *cfg, const char *path, openmed_error *err);
 
-openmed_status openmed_dtype_parse(const char *text, openmed_dtype *out, openmed_error *err);
-const char *openmed_dtype_name(openmed_dtype dtype);
+OPENMED_API openmed_status openmed_dtype_parse(const char *text, openmed_dtype *out, openmed_error *err);
+OPENMED_API const char *openmed_dtype_name(openmed_dtype dtype);
 
 /* ---------------------------------------------------------------- devices */
 
@@ -139,7 +149,7 @@ typedef enum openmed_device_source {
     OPENMED_DEVICE_SOURCE_AUTO = 4
 } openmed_device_source;
 
-const char *openmed_device_source_name(openmed_device_source source);
+OPENMED_API const char *openmed_device_source_name(openmed_device_source source);
 
 typedef struct openmed_backend_info {
     int compiled;      /* the backend is part of this build */
@@ -161,15 +171,15 @@ typedef struct openmed_device_choice {
 /* Resolve the device like OpenMed's torch backend: explicit > cfg->device > OPENMED_TORCH_DEVICE >
  * OPENMED_DEVICE > probe mps, then cuda, then cpu. Does not validate explicit choices (like OpenMed);
  * when the result starts with "mps", sets the three PYTORCH_MPS_* variables where unset. */
-openmed_status openmed_device_resolve(const char *explicit_device, const openmed_config *cfg,
-                                      openmed_device_choice *out, openmed_error *err);
+OPENMED_API openmed_status openmed_device_resolve(const char *explicit_device, const openmed_config *cfg,
+                                                  openmed_device_choice *out, openmed_error *err);
 
 /* Availability of each backend here: name is "cpu", "cuda" or "mps". */
-void openmed_backend_query(const char *name, openmed_backend_info *out);
+OPENMED_API void openmed_backend_query(const char *name, openmed_backend_info *out);
 
 /* Check that a resolved device can actually run; on failure the message names the device, who
  * asked for it and why it is unavailable. */
-openmed_status openmed_device_check(const openmed_device_choice *choice, openmed_error *err);
+OPENMED_API openmed_status openmed_device_check(const openmed_device_choice *choice, openmed_error *err);
 
 /* ---------------------------------------------------------------- tokenizer */
 
@@ -194,23 +204,23 @@ typedef struct openmed_encoding {
 } openmed_encoding;
 
 /* Load the tokenizer of a model folder (or a folder holding just the tokenizer files). */
-openmed_status openmed_tokenizer_load(const char *path, openmed_tokenizer **out, openmed_error *err);
-void openmed_tokenizer_free(openmed_tokenizer *tok);
+OPENMED_API openmed_status openmed_tokenizer_load(const char *path, openmed_tokenizer **out, openmed_error *err);
+OPENMED_API void openmed_tokenizer_free(openmed_tokenizer *tok);
 
-void openmed_encoding_init(openmed_encoding *enc);
-void openmed_encoding_free(openmed_encoding *enc);
+OPENMED_API void openmed_encoding_init(openmed_encoding *enc);
+OPENMED_API void openmed_encoding_free(openmed_encoding *enc);
 /* The i-th token string, owned by the encoding. */
-const char *openmed_encoding_token(const openmed_encoding *enc, size_t i);
+OPENMED_API const char *openmed_encoding_token(const openmed_encoding *enc, size_t i);
 
 /* Encode `len` bytes of UTF-8 (invalid UTF-8 fails naming the byte offset); add_special_tokens
  * selects the single-sequence template ([CLS] ... [SEP], <s> ... </s>). No truncation. */
-openmed_status openmed_tokenizer_encode(const openmed_tokenizer *tok, const char *text, size_t len,
-                                        int add_special_tokens, openmed_encoding *out,
-                                        openmed_error *err);
+OPENMED_API openmed_status openmed_tokenizer_encode(const openmed_tokenizer *tok, const char *text, size_t len,
+                                                    int add_special_tokens, openmed_encoding *out,
+                                                    openmed_error *err);
 
 /* HF tokenizer.decode(ids, skip_special_tokens); *out is malloc'd (release with free()). */
-openmed_status openmed_tokenizer_decode(const openmed_tokenizer *tok, const int32_t *ids, size_t count,
-                                        int skip_special_tokens, char **out, openmed_error *err);
+OPENMED_API openmed_status openmed_tokenizer_decode(const openmed_tokenizer *tok, const int32_t *ids, size_t count,
+                                                    int skip_special_tokens, char **out, openmed_error *err);
 
 
 /* ---------------------------------------------------------------- models and pipelines */
@@ -229,26 +239,30 @@ typedef struct openmed_model_options {
     int num_threads;              /* CPU worker threads; 0 = the config's (0 there = all cores) */
 } openmed_model_options;
 
-void openmed_model_options_init(openmed_model_options *options);
+OPENMED_API void openmed_model_options_init(openmed_model_options *options);
 
 /* Load a token-classification model from a Hugging Face folder (config.json, model.safetensors
  * or a sharded index, tokenizer files), or by name through the hub (a registry key or repo id,
  * resolved and cached like OpenMed). options NULL = defaults. Errors name the file, field, tensor
  * or device at fault: an unavailable device fails with OPENMED_ERR_DEVICE naming the device and
  * who asked for it. */
-openmed_status openmed_model_load(const char *name_or_path, const openmed_model_options *options,
-                                  openmed_model **out, openmed_error *err);
-void openmed_model_free(openmed_model *model);
+OPENMED_API openmed_status openmed_model_load(const char *name_or_path, const openmed_model_options *options,
+                                              openmed_model **out, openmed_error *err);
+OPENMED_API void openmed_model_free(openmed_model *model);
 
 /* Facts about a loaded model; strings are owned by the model. */
-const char *openmed_model_type(const openmed_model *model);   /* normalized config.json model_type */
-const char *openmed_model_path(const openmed_model *model);   /* the folder it was loaded from */
-const char *openmed_model_device(const openmed_model *model); /* the resolved device, "cpu", "cuda:0", ... */
-int openmed_model_num_labels(const openmed_model *model);
-const char *openmed_model_label(const openmed_model *model, int id); /* id2label[id], NULL if out of range */
-int openmed_model_max_length(const openmed_model *model);  /* tokens per window (tokenizer model_max_length,
-                                                              capped by the position table) */
-const openmed_tokenizer *openmed_model_tokenizer(const openmed_model *model);
+/* normalized config.json model_type */
+OPENMED_API const char *openmed_model_type(const openmed_model *model);
+/* the folder it was loaded from */
+OPENMED_API const char *openmed_model_path(const openmed_model *model);
+/* the resolved device, "cpu", "cuda:0", ... */
+OPENMED_API const char *openmed_model_device(const openmed_model *model);
+OPENMED_API int openmed_model_num_labels(const openmed_model *model);
+/* id2label[id], NULL if out of range */
+OPENMED_API const char *openmed_model_label(const openmed_model *model, int id);
+/* tokens per window (tokenizer model_max_length, capped by the position table) */
+OPENMED_API int openmed_model_max_length(const openmed_model *model);
+OPENMED_API const openmed_tokenizer *openmed_model_tokenizer(const openmed_model *model);
 
 /* The folder of a model shipped with OpenMed-C: name "disease" (disease NER, the CLI's default) or
  * "pii" (PII detection). Searched in $OPENMED_MODELS_DIR/<folder>, the share/openmed/models folder
@@ -256,7 +270,7 @@ const openmed_tokenizer *openmed_model_tokenizer(const openmed_model *model);
  * candidate counts when it holds config.json). Fails with OPENMED_ERR_INVALID_ARGUMENT for another
  * name or a path that does not fit out_size, OPENMED_ERR_NOT_FOUND when no candidate exists. Never
  * touches the network. */
-openmed_status openmed_bundled_model_path(const char *name, char *out, size_t out_size, openmed_error *err);
+OPENMED_API openmed_status openmed_bundled_model_path(const char *name, char *out, size_t out_size, openmed_error *err);
 
 /* --- token-classification pipeline.
  * Hugging Face TokenClassificationPipeline semantics (transformers 5.x), reproduced exactly: the
@@ -275,8 +289,8 @@ typedef enum openmed_aggregation {
 } openmed_aggregation;
 
 /* "none", "simple", "first", "average", "max" (case-insensitive). */
-openmed_status openmed_aggregation_parse(const char *name, openmed_aggregation *out, openmed_error *err);
-const char *openmed_aggregation_name(openmed_aggregation aggregation);
+OPENMED_API openmed_status openmed_aggregation_parse(const char *name, openmed_aggregation *out, openmed_error *err);
+OPENMED_API const char *openmed_aggregation_name(openmed_aggregation aggregation);
 
 /* How each token's label is chosen from its scores. */
 typedef enum openmed_label_decoder {
@@ -302,7 +316,7 @@ typedef struct openmed_pipeline_options {
     openmed_long_text long_text;     /* default OPENMED_LONG_TEXT_HF */
 } openmed_pipeline_options;
 
-void openmed_pipeline_options_init(openmed_pipeline_options *options);
+OPENMED_API void openmed_pipeline_options_init(openmed_pipeline_options *options);
 
 /* One entity as Hugging Face returns it. Strings are owned by the result. */
 typedef struct openmed_entity {
@@ -324,14 +338,14 @@ typedef struct openmed_result {
 /* A pipeline over a loaded model (which must outlive it). options NULL = defaults. Fails with
  * OPENMED_ERR_INVALID_ARGUMENT for a stride that does not fit model_max_length or with aggregation
  * none (as HF), and a batch_size below 1. */
-openmed_status openmed_pipeline_create(const struct openmed_model *model, const openmed_pipeline_options *options,
-                                       openmed_pipeline **out, openmed_error *err);
+OPENMED_API openmed_status openmed_pipeline_create(const struct openmed_model *model, const openmed_pipeline_options *options,
+                                                   openmed_pipeline **out, openmed_error *err);
 
 /* Run the model over n_texts UTF-8 texts; *results receives an array of n_texts results (free it
  * with openmed_results_free). Windows of different texts share forward passes; each result is
  * identical to running its text alone. Invalid UTF-8 fails naming the text and byte. */
-openmed_status openmed_pipeline_run(openmed_pipeline *pipeline, const char *const *texts, size_t n_texts,
-                                    openmed_result **results, openmed_error *err);
+OPENMED_API openmed_status openmed_pipeline_run(openmed_pipeline *pipeline, const char *const *texts, size_t n_texts,
+                                                openmed_result **results, openmed_error *err);
 
 /* Cancellation. `should_stop` is called by the thread running openmed_pipeline_run on this
  * pipeline before each text is tokenized and before each forward pass (so between windows); when it
@@ -339,17 +353,17 @@ openmed_status openmed_pipeline_run(openmed_pipeline *pipeline, const char *cons
  * be cheap and must not use the pipeline. NULL removes it. The callback stays installed for later
  * runs until replaced. */
 typedef int (*openmed_cancel_callback)(void *user_data);
-void openmed_pipeline_set_cancel(openmed_pipeline *pipeline, openmed_cancel_callback should_stop, void *user_data);
+OPENMED_API void openmed_pipeline_set_cancel(openmed_pipeline *pipeline, openmed_cancel_callback should_stop, void *user_data);
 
-void openmed_results_free(openmed_result *results, size_t n_results);
+OPENMED_API void openmed_results_free(openmed_result *results, size_t n_results);
 
 /* Code-point offsets to bytes: writes the byte offset of each code point of `len` bytes of UTF-8
  * to byte_of[0..n) and byte_of[n] = len, and n to *n_codepoints; byte_of must hold len + 1
  * entries. Entity [start, end) in code points is then bytes [byte_of[start], byte_of[end]).
  * Invalid UTF-8 fails with OPENMED_ERR_INVALID_ARGUMENT naming the byte offset. */
-openmed_status openmed_utf8_offsets(const char *text, size_t len, size_t *byte_of, int64_t *n_codepoints,
-                                    openmed_error *err);
-void openmed_pipeline_free(openmed_pipeline *pipeline);
+OPENMED_API openmed_status openmed_utf8_offsets(const char *text, size_t len, size_t *byte_of, int64_t *n_codepoints,
+                                                openmed_error *err);
+OPENMED_API void openmed_pipeline_free(openmed_pipeline *pipeline);
 /* --- end of token-classification pipeline */
 
 /* ---------------------------------------------------------------- analyze_text */
@@ -390,7 +404,7 @@ typedef struct openmed_analyze_options {
     int max_chunk_chars;        /* default 0 = max(480, 4 * the model's max length), as OpenMed */
 } openmed_analyze_options;
 
-void openmed_analyze_options_init(openmed_analyze_options *options);
+OPENMED_API void openmed_analyze_options_init(openmed_analyze_options *options);
 
 /* A [start, end) range of code points. */
 typedef struct openmed_text_span {
@@ -424,11 +438,11 @@ typedef struct openmed_analysis {
  * openmed_analyses_free). Chunks of all texts share forward passes. options NULL = defaults.
  * Fails with OPENMED_ERR_INVALID_ARGUMENT for invalid UTF-8 (naming the text and byte), a
  * threshold outside [0, 1] or a chunk limit below 0 (max_chunk_sentences below 1). */
-openmed_status openmed_analyze(openmed_pipeline *pipeline, const char *const *texts, size_t n_texts,
-                               const openmed_analyze_options *options, openmed_analysis **out,
-                               openmed_error *err);
+OPENMED_API openmed_status openmed_analyze(openmed_pipeline *pipeline, const char *const *texts, size_t n_texts,
+                                           const openmed_analyze_options *options, openmed_analysis **out,
+                                           openmed_error *err);
 
-void openmed_analyses_free(openmed_analysis *analyses, size_t n_analyses);
+OPENMED_API void openmed_analyses_free(openmed_analysis *analyses, size_t n_analyses);
 /* --- end of analyze_text */
 
 /* ---------------------------------------------------------------- privacy filter */
@@ -442,20 +456,20 @@ void openmed_analyses_free(openmed_analysis *analyses, size_t n_analyses);
 /* 1 if name_or_path takes the privacy-filter route as in OpenMed: a Hub id or alias
  * ("openai/privacy-filter...", "OpenMed/privacy-filter-...", "privacy-filter"), or a local folder
  * whose config names one. Look-alike names from other owners are rejected. */
-int openmed_is_privacy_filter(const char *name_or_path);
+OPENMED_API int openmed_is_privacy_filter(const char *name_or_path);
 
 /* The checkpoint to load for a privacy-filter name on this host: MLX-only artifacts (no MLX here)
  * become their PyTorch checkpoints, with a warning through the log callback, once per name; any
  * other name is copied unchanged. Fails when out_size is too small. */
-openmed_status openmed_privacy_filter_resolve(const char *name_or_path, char *out, size_t out_size,
-                                              openmed_error *err);
+OPENMED_API openmed_status openmed_privacy_filter_resolve(const char *name_or_path, char *out, size_t out_size,
+                                                          openmed_error *err);
 
 /* The decoder a model is meant for: viterbi for privacy-filter models, argmax otherwise. */
-openmed_label_decoder openmed_model_default_decoder(const struct openmed_model *model);
+OPENMED_API openmed_label_decoder openmed_model_default_decoder(const struct openmed_model *model);
 
 /* "argmax" or "viterbi" (case-insensitive). */
-openmed_status openmed_label_decoder_parse(const char *name, openmed_label_decoder *out, openmed_error *err);
-const char *openmed_label_decoder_name(openmed_label_decoder decoder);
+OPENMED_API openmed_status openmed_label_decoder_parse(const char *name, openmed_label_decoder *out, openmed_error *err);
+OPENMED_API const char *openmed_label_decoder_name(openmed_label_decoder decoder);
 
 /* ---------------------------------------------------------------- registry and hub */
 
@@ -486,20 +500,20 @@ typedef struct openmed_model_info {
 /* Number of models (manifest rows with a repo id). Loads the registry on first use: from
  * $OPENMED_MODELS_MANIFEST if set, else the manifest of the installed or source tree; rows from
  * $OPENMED_EXTRA_MODELS (a JSONL file in the same format) are appended. */
-openmed_status openmed_registry_count(size_t *count, openmed_error *err);
+OPENMED_API openmed_status openmed_registry_count(size_t *count, openmed_error *err);
 
 /* The model at `index` (0 <= index < count), in manifest order. */
-openmed_status openmed_registry_at(size_t index, openmed_model_info *out, openmed_error *err);
+OPENMED_API openmed_status openmed_registry_at(size_t index, openmed_model_info *out, openmed_error *err);
 
 /* Look a model up by registry key or exact repo id; OPENMED_ERR_NOT_FOUND if it is neither. */
-openmed_status openmed_registry_find(const char *name, openmed_model_info *out, openmed_error *err);
+OPENMED_API openmed_status openmed_registry_find(const char *name, openmed_model_info *out, openmed_error *err);
 
 /* Registry names close to a mistyped `name` ("did you mean"), best first: up to max keys (or repo
  * ids, when the name looks like one), within a small edit distance (adjacent swaps count one; case
  * and '-' versus '_' ignored), or starting with the name as a whole word. Offline; *n_out may be 0.
  * The strings point into the registry. */
-openmed_status openmed_registry_suggest(const char *name, const char **out, size_t max, size_t *n_out,
-                                        openmed_error *err);
+OPENMED_API openmed_status openmed_registry_suggest(const char *name, const char **out, size_t max, size_t *n_out,
+                                                    openmed_error *err);
 
 /* Can this engine run a registry model? Judged from its manifest row: the task must be token
  * classification, the formats must include PyTorch weights (ONNX- and MLX-only rows cannot run),
@@ -507,7 +521,7 @@ openmed_status openmed_registry_suggest(const char *name, const char **out, size
  * family, EuroBERT and Qwen cannot). A row without an architecture takes the one all rows of its model line agree on (the
  * name part before the size, e.g. "PubMed" in ...-PubMed-109M). Returns 1 or 0; when 0, `reason`
  * (may be NULL) says why in one line. The model's own config.json still decides at load. */
-int openmed_registry_runnable(const openmed_model_info *info, char *reason, size_t reason_size);
+OPENMED_API int openmed_registry_runnable(const openmed_model_info *info, char *reason, size_t reason_size);
 
 /* Whether a model is available locally, without the network or any hashing. */
 typedef struct openmed_cache_status {
@@ -518,16 +532,16 @@ typedef struct openmed_cache_status {
 
 /* Look a model (path, registry name or repo id) up in the caches openmed_model_fetch uses, at
  * revision "main". Fails only for a name that does not resolve. */
-openmed_status openmed_model_cache_status(const char *name, const openmed_config *cfg, openmed_cache_status *out,
-                                          openmed_error *err);
+OPENMED_API openmed_status openmed_model_cache_status(const char *name, const openmed_config *cfg, openmed_cache_status *out,
+                                                      openmed_error *err);
 
 /* OpenMed's name resolution: an existing local path is returned as is; a registry key or exact
  * repo id gives its repo id; a name without '/' gets cfg->default_org + "/" prepended; "org/name"
  * is used as is. cfg may be NULL (defaults). A name without '/' that is not in the registry but
  * close to a registry name fails with OPENMED_ERR_NOT_FOUND and "did you mean" suggestions,
  * without the network (openmed_model_fetch and openmed_model_load resolve names this way). */
-openmed_status openmed_model_resolve_name(const char *name, const openmed_config *cfg, char *out,
-                                          size_t out_size, openmed_error *err);
+OPENMED_API openmed_status openmed_model_resolve_name(const char *name, const openmed_config *cfg, char *out,
+                                                      size_t out_size, openmed_error *err);
 
 /* Download progress: `file` is the repository path being fetched, `done` and `total` its bytes
  * (total 0 = unknown); called with done == total when a file completes or is already cached. */
@@ -542,9 +556,9 @@ typedef void (*openmed_progress_callback)(const char *file, uint64_t done, uint6
  * OPENMED_SKIP_MODEL_VERIFY is set). Honours HF_ENDPOINT, HF_TOKEN (or cfg->hf_token),
  * HF_HUB_CACHE / HF_HOME (existing caches are reused), and never touches the network when
  * cfg->local_only, OPENMED_OFFLINE or HF_HUB_OFFLINE is set. `progress` may be NULL. */
-openmed_status openmed_model_fetch(const char *name, const char *revision, const openmed_config *cfg,
-                                   openmed_progress_callback progress, void *user_data,
-                                   char *dir_out, size_t dir_size, openmed_error *err);
+OPENMED_API openmed_status openmed_model_fetch(const char *name, const char *revision, const openmed_config *cfg,
+                                               openmed_progress_callback progress, void *user_data,
+                                               char *dir_out, size_t dir_size, openmed_error *err);
 
 /* ---------------------------------------------------------------- PII extraction and de-identification (deid) */
 
@@ -590,8 +604,8 @@ typedef enum openmed_deid_method {
 /* "mask", "remove", "replace", "hash", "shift_dates", "format_preserve" (case-insensitive). OpenMed's
  * "aadhaar_mask" fails with OPENMED_ERR_UNSUPPORTED, anything else with
  * OPENMED_ERR_INVALID_ARGUMENT naming the valid ones. */
-openmed_status openmed_deid_method_parse(const char *name, openmed_deid_method *out, openmed_error *err);
-const char *openmed_deid_method_name(openmed_deid_method method);
+OPENMED_API openmed_status openmed_deid_method_parse(const char *name, openmed_deid_method *out, openmed_error *err);
+OPENMED_API const char *openmed_deid_method_name(openmed_deid_method method);
 
 #define OPENMED_PII_EXTRACT_THRESHOLD 0.5f /* OpenMed's extract_pii default */
 #define OPENMED_DEIDENTIFY_THRESHOLD 0.7f  /* OpenMed's deidentify default */
@@ -605,9 +619,9 @@ typedef struct openmed_policy openmed_policy;
 /* Load a bundled policy by name ("hipaa_safe_harbor", "strict": looked up in $OPENMED_POLICIES_DIR,
  * <prefix>/share/openmed/policies, then the source tree's data/policies) or a policy file (a name
  * with '/' or ending in .json). Unknown keys, classes or actions fail naming the file and key. */
-openmed_status openmed_policy_load(const char *name_or_path, openmed_policy **out, openmed_error *err);
-void openmed_policy_free(openmed_policy *policy);
-const char *openmed_policy_name(const openmed_policy *policy);
+OPENMED_API openmed_status openmed_policy_load(const char *name_or_path, openmed_policy **out, openmed_error *err);
+OPENMED_API void openmed_policy_free(openmed_policy *policy);
+OPENMED_API const char *openmed_policy_name(const openmed_policy *policy);
 
 typedef struct openmed_deid_options {
     openmed_deid_method method;  /* default OPENMED_DEID_MASK (ignored by openmed_pii_extract) */
@@ -644,7 +658,7 @@ typedef struct openmed_deid_options {
 
 /* Deidentify defaults: mask, threshold 0.7, no date shift or seed, sweep on, no mapping, no secret
  * (random per process), no policy, no lists, clinical terms protected. */
-void openmed_deid_options_init(openmed_deid_options *options);
+OPENMED_API void openmed_deid_options_init(openmed_deid_options *options);
 
 /* One detected identifier. Strings are owned by the result. */
 typedef struct openmed_pii_entity {
@@ -693,9 +707,9 @@ typedef struct openmed_deid_result {
  * openmed_deid_result_free). Fails with OPENMED_ERR_INVALID_ARGUMENT for invalid UTF-8 or a NUL
  * byte (naming the byte offset), a threshold outside [0, 1], an unknown method, or model, sweep and
  * deny list all absent; OPENMED_ERR_NUMERIC when the model gives non-finite logits or scores. */
-openmed_status openmed_pii_extract(const struct openmed_model *model, const char *text, size_t len,
-                                   const openmed_deid_options *options, openmed_deid_result **out,
-                                   openmed_error *err);
+OPENMED_API openmed_status openmed_pii_extract(const struct openmed_model *model, const char *text, size_t len,
+                                               const openmed_deid_options *options, openmed_deid_result **out,
+                                               openmed_error *err);
 
 /* openmed_pii_extract, then every entity replaced as the policy (or the method) says (options NULL =
  * openmed_deid_options_init). The output never contains a character of a detected value that was
@@ -703,18 +717,18 @@ openmed_status openmed_pii_extract(const struct openmed_model *model, const char
  * date_shift_days, date_shift_seed or patient_key without shift_dates, patient_key without a
  * secret. On any failure *out is NULL: never a partial or pass-through text. The bundled demo PII
  * model says so once per process through the log. */
-openmed_status openmed_deidentify(const struct openmed_model *model, const char *text, size_t len,
-                                  const openmed_deid_options *options, openmed_deid_result **out,
-                                  openmed_error *err);
+OPENMED_API openmed_status openmed_deidentify(const struct openmed_model *model, const char *text, size_t len,
+                                              const openmed_deid_options *options, openmed_deid_result **out,
+                                              openmed_error *err);
 
-void openmed_deid_result_free(openmed_deid_result *result);
+OPENMED_API void openmed_deid_result_free(openmed_deid_result *result);
 
 /* Undo a de-identification with its mapping (keep_mapping): every placeholder of `mapping` found in
  * `text` (leftmost, longest first) becomes its original; an occurrence key
  * "__openmed_occurrence_v1__:%08d:<placeholder>" applies to that occurrence of the placeholder only.
  * *out is malloc'd and NUL-terminated (free()). Placeholders missing from the text are ignored. */
-openmed_status openmed_reidentify(const char *text, size_t len, const openmed_deid_mapping *mapping,
-                                  size_t n_mapping, char **out, size_t *out_len, openmed_error *err);
+OPENMED_API openmed_status openmed_reidentify(const char *text, size_t len, const openmed_deid_mapping *mapping,
+                                              size_t n_mapping, char **out, size_t *out_len, openmed_error *err);
 
 /* Many texts through the PII model in one pass (how `openmed serve` batches concurrent requests).
  * openmed_pii_pipeline_create makes a pipeline over a PII model set up as openmed_pii_extract runs
@@ -736,10 +750,10 @@ typedef struct openmed_pii_item {
     openmed_error error;                 /* out: the message when status != OPENMED_OK */
 } openmed_pii_item;
 
-openmed_status openmed_pii_pipeline_create(const struct openmed_model *model, int batch_size, openmed_pipeline **out,
-                                           openmed_error *err);
-openmed_status openmed_pii_run_batch(openmed_pipeline *pipeline, openmed_pii_item *items, size_t n,
-                                     openmed_error *err);
+OPENMED_API openmed_status openmed_pii_pipeline_create(const struct openmed_model *model, int batch_size, openmed_pipeline **out,
+                                                       openmed_error *err);
+OPENMED_API openmed_status openmed_pii_run_batch(openmed_pipeline *pipeline, openmed_pii_item *items, size_t n,
+                                                 openmed_error *err);
 /* --- end of PII extraction and de-identification */
 
 #ifdef __cplusplus
