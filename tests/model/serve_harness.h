@@ -226,7 +226,7 @@ static void check_error(const reply *r, long want_status, const char *want_code,
 #define CHECK_ERROR(r, status, code, secret) check_error((r), (status), (code), (secret), __LINE__)
 
 /* The whole log file (malloc'd, "" when missing). */
-static char *read_file(const char *path) {
+static __attribute__((unused)) char *read_file(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) return strdup("");
     fseek(f, 0, SEEK_END);
@@ -240,7 +240,7 @@ static char *read_file(const char *path) {
 }
 
 /* A long text of whole sentences, about `bytes` long (malloc'd), and the same as a JSON body. */
-static char *long_body(size_t bytes) {
+static __attribute__((unused)) char *long_body(size_t bytes) {
     const char *sentence = "The patient was diagnosed with cystic fibrosis and type 2 diabetes mellitus. ";
     size_t sl = strlen(sentence), reps = bytes / sl + 1;
     char *body = malloc(reps * sl + 32);

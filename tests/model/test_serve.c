@@ -153,6 +153,30 @@ int main(void) {
     const char *routes[] = {"/health", "/livez", "/readyz", "/models", "/models/loaded", "/models/unload", "/analyze",
                             "/analyze/batch", "/analyze/batch/stream", "/pii/extract", "/pii/extract/batch",
                             "/pii/deidentify", "/pii/deidentify/batch", "/metrics", "/openapi.json", "/docs"};
+    /* the de-identification fields as the server takes them: methods, keep_year, the bundled policies */
+    const char *schemas[] = {"PIIDeidentifyRequest", "PIIDeidentifyBatchRequest"};
+    const char *deid_fields[] = {"method", "keep_year", "policy", "patient_key", "date_shift_days", "date_shift_seed",
+                                 "date_shift_max_days", "deny_list", "allow_list", "keep_mapping",
+                                 "protect_clinical_terms", "shift_dates", "use_safety_sweep", "confidence_threshold"};
+    for (int s = 0; s < 2; s++) {
+        const cJSON *props = cJSON_GetObjectItem(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "components"), "schemas"), schemas[s]),
+            "properties");
+        for (size_t i = 0; i < sizeof deid_fields / sizeof deid_fields[0]; i++)
+            CHECK_MSG(cJSON_GetObjectItem(props, deid_fields[i]) != NULL, "%s lacks %s", schemas[s], deid_fields[i]);
+        CHECK(!cJSON_GetObjectItem(props, "secret"));
+        char *method = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetObjectItem(props, "method"), "enum"));
+        CHECK_MSG(method && !strcmp(method, "[\"mask\",\"remove\",\"replace\",\"hash\",\"shift_dates\",\"format_preserve\"]"),
+                  "method enum %s", method ? method : "(none)");
+        free(method);
+        const cJSON *keep_year = cJSON_GetObjectItem(props, "keep_year");
+        CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(keep_year, "type")), "boolean") &&
+              !cJSON_GetObjectItem(keep_year, "enum"));
+        char *policy = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetObjectItem(props, "policy"), "enum"));
+        CHECK_MSG(policy && !strcmp(policy, "[\"hipaa_safe_harbor\",\"strict\",null]"), "policy enum %s",
+                  policy ? policy : "(none)");
+        free(policy);
+    }
     const cJSON *paths = cJSON_GetObjectItem(j, "paths");
     CHECK_INT(cJSON_GetArraySize(paths), sizeof routes / sizeof routes[0]);
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
@@ -279,7 +303,9 @@ int main(void) {
         {"/analyze", "{\"text\": \"secret-note-42\", \"group_entities\": true}", "body.group_entities"},
         {"/analyze", "{\"text\": \"secret-note-42\", \"model_name\": \"../etc/passwd\"}", "body.model_name"},
         {"/pii/deidentify", "{\"text\": \"secret-note-42\", \"method\": \"blur\"}", "body.method"},
-        {"/pii/deidentify", "{\"text\": \"secret-note-42\", \"keep_year\": true}", "body.keep_year"},
+        {"/pii/deidentify", "{\"text\": \"secret-note-42\", \"keep_year\": 1}", "body.keep_year"},
+        {"/pii/deidentify", "{\"text\": \"secret-note-42\", \"policy\": \"/etc/openmed/strict.json\"}", "body.policy"},
+        {"/pii/deidentify", "{\"text\": \"secret-note-42\", \"secret\": \"client-key\"}", "body.secret"},
         {"/pii/deidentify", "{\"text\": \"secret-note-42\", \"date_shift_days\": 30}", "body.date_shift_days"},
         {"/pii/deidentify", "{\"text\": \"secret-note-42\", \"policy\": \"hipaa\"}", "body.policy"},
         {"/pii/extract", "{\"text\": \"secret-note-42\", \"lang\": \"xx\"}", "body.lang"},

@@ -156,7 +156,7 @@ int main(void) {
     CHECK(metric(&L, "openmed_service_model_eviction_total") >= 1);
     CHECK_INT(server_stop(&L, SIGTERM), 0);
     char *log = read_file(L.log);
-    CHECK(!strstr(log, "fibrosis") && !strstr(log, "john.smith") && !strstr(log, "secret"));
+    CHECK(!strstr(log, "fibrosis") && !strstr(log, "john.smith") && !strstr(log, "secret-note"));
     free(log);
 
     /* ---- server T: a request past --request-timeout gets 504 and stops; the service goes on */

@@ -66,6 +66,29 @@ int main(void) {
     CHECK(r.deid.method == OPENMED_DEID_SHIFT_DATES && r.deid.date_shift_days == -30 && r.deid.keep_mapping &&
           !r.deid.safety_sweep && r.deid.confidence_threshold == OPENMED_DEIDENTIFY_THRESHOLD);
     om_serve_request_free(&r);
+    /* every option of `openmed pii deidentify` but the key (the server's) and a policy file */
+    CHECK_INT(parse(OM_REQ_PII_DEIDENTIFY, "{\"text\": \"x\", \"method\": \"format_preserve\", \"keep_year\": true, "
+                                           "\"policy\": \"strict\", \"deny_list\": [\"Acme\", \"Zed\"], \"allow_list\": "
+                                           "[\"Boston\"], \"protect_clinical_terms\": false}", 0, &r, &e), 0);
+    CHECK(r.deid.method == OPENMED_DEID_FORMAT_PRESERVE && r.deid.keep_year && r.policy == 1 && !r.threshold_given &&
+          !r.deid.protect_clinical_terms && !r.deid.secret && !r.deid.policy);
+    CHECK(r.deid.n_deny_list == 2 && !strcmp(r.deid.deny_list[1], "Zed") && r.deid.n_allow_list == 1 &&
+          !strcmp(r.deid.allow_list[0], "Boston"));
+    CHECK_STR(om_serve_policy_names[r.policy], "strict");
+    om_serve_request_free(&r);
+    CHECK_INT(parse(OM_REQ_PII_DEIDENTIFY, "{\"text\": \"x\", \"method\": \"shift_dates\", \"patient_key\": \"p-1\", "
+                                           "\"date_shift_max_days\": 30, \"confidence_threshold\": 0.6}", 0, &r, &e), 0);
+    CHECK(r.deid.patient_key && !strcmp(r.deid.patient_key, "p-1") && r.deid.date_shift_max_days == 30 &&
+          r.threshold_given && r.policy == -1 && !r.deid.deny_list && !r.deid.allow_list);
+    om_serve_request_free(&r);
+    CHECK_INT(parse(OM_REQ_PII_DEIDENTIFY, "{\"text\": \"x\", \"shift_dates\": true, \"date_shift_seed\": 42}", 0, &r,
+                    &e), 0);
+    CHECK_STR(r.deid.date_shift_seed, "42");
+    om_serve_request_free(&r);
+    CHECK_INT(parse(OM_REQ_PII_DEIDENTIFY, "{\"text\": \"x\", \"policy\": \"hipaa_safe_harbor\", \"date_shift_days\": 9}",
+                    0, &r, &e), 0); /* the policy decides whether dates shift (the library checks) */
+    CHECK(r.policy == 0 && r.deid.date_shift_days == 9);
+    om_serve_request_free(&r);
     CHECK_INT(parse(OM_REQ_PII_DEIDENTIFY_BATCH, "{\"texts\": [\"a\", \"b c\"], \"method\": \"hash\"}", 0, &r, &e), 0);
     CHECK(r.n_texts == 2 && !strcmp(r.texts[1], "b c") && r.deid.method == OPENMED_DEID_HASH);
     om_serve_request_free(&r);
@@ -161,7 +184,33 @@ int main(void) {
          "body.date_shift_days", "int_type"},
         {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"method\": \"shift_dates\", \"date_shift_days\": 0}",
          "body.date_shift_days", "int_type"},
-        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"keep_year\": true}", "body.keep_year", "unsupported"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"keep_year\": \"yes\"}", "body.keep_year", "bool_type"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"policy\": \"/etc/openmed/p.json\"}", "body.policy", "literal_error"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"policy\": \"strict.json\"}", "body.policy", "literal_error"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"policy\": 1}", "body.policy", "string_type"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"secret\": \"k\"}", "body.secret", "forbidden"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"date_shift_secret\": \"k\"}", "body.date_shift_secret", "forbidden"},
+        {OM_REQ_PII_EXTRACT, "{\"text\": \"ok\", \"deny_list\": [\"a\"]}", "body.deny_list", "extra_forbidden"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"patient_key\": \"p\"}", "body.patient_key", "value_error"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"date_shift_max_days\": 9}", "body.date_shift_max_days",
+         "value_error"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"method\": \"shift_dates\", \"date_shift_max_days\": 0}",
+         "body.date_shift_max_days", "int_type"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"method\": \"shift_dates\", \"date_shift_days\": 36501}",
+         "body.date_shift_days", "int_type"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"method\": \"shift_dates\", \"date_shift_days\": 3, \"patient_key\": "
+                                "\"p\"}", "body.patient_key", "value_error"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"method\": \"shift_dates\", \"date_shift_seed\": \"s\", "
+                                "\"patient_key\": \"p\"}", "body.patient_key", "value_error"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"method\": \"shift_dates\", \"date_shift_seed\": true}",
+         "body.date_shift_seed", "string_type"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"method\": \"shift_dates\", \"patient_key\": \" \"}",
+         "body.patient_key", "string_length"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"deny_list\": \"Acme\"}", "body.deny_list", "list_type"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"allow_list\": [\"a\", \"\"]}", "body.allow_list.1", "string_type"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"deny_list\": [\"a\", 3]}", "body.deny_list.1", "string_type"},
+        {OM_REQ_PII_DEIDENTIFY, "{\"text\": \"ok\", \"protect_clinical_terms\": 0}", "body.protect_clinical_terms",
+         "bool_type"},
         {OM_REQ_UNLOAD, "{\"all\": false}", "body.model_name", "value_error"},
         {OM_REQ_UNLOAD, "{\"text\": \"ok\", \"all\": true}", "body.text", "extra_forbidden"},
     };
@@ -177,7 +226,8 @@ int main(void) {
     const char *seeds[] = {
         "{\"text\": \"secret \\u00e9 \\ud83d\\ude00 text\", \"confidence_threshold\": 0.5, \"model_name\": \"a/b\"}",
         "{\"texts\": [\"secret one\", \"secret two\"], \"aggregation_strategy\": null}",
-        "{\"text\": \"secret\", \"method\": \"shift_dates\", \"date_shift_days\": 12, \"x\": [1, {\"y\": null}]}",
+        "{\"text\": \"secret\", \"method\": \"shift_dates\", \"date_shift_days\": 12, \"deny_list\": [\"ab\"], "
+        "\"allow_list\": [\"c\"], \"x\": [1, {\"y\": null}]}",
     };
     const om_request_kind kinds[] = {OM_REQ_ANALYZE, OM_REQ_ANALYZE_BATCH, OM_REQ_PII_DEIDENTIFY};
     static const char alphabet[] = "{}[]\",:\\u0123456789abcdefnrtl.-+eE \xc3\xa9\xed\xa0\x80\xff";

@@ -53,6 +53,12 @@ static const char *serve_usage =
     "                       and /docs stay open\n"
     "  --insecure           allow a non-loopback --host without an API key\n"
     "  --quiet              no access log (it never holds text, entities or paths)\n"
+    "De-identification\n"
+    "  --secret-file F      the key of hash, replace, format_preserve and patient_key (else $OPENMED_DEID_SECRET,\n"
+    "                       else deid_secret_file in the config file, else a random key for this run, with a\n"
+    "                       warning); requests never carry a key. Requests may name the bundled policies\n"
+    "                       hipaa_safe_harbor and strict, never a file\n"
+    "  --config-path P      the OpenMed config file (default: $OPENMED_CONFIG, else ~/.config/openmed/config.toml)\n"
     "Environment (flags win): OPENMED_SERVICE_BATCH_MAX_SIZE, OPENMED_SERVICE_BATCH_MAX_WAIT_MS,\n"
     "OPENMED_SERVICE_PRELOAD_MODELS, OPENMED_SERVICE_MAX_RESIDENT_MODELS, OPENMED_SERVICE_MAX_TEXT_LENGTH,\n"
     "OPENMED_SERVICE_SHUTDOWN_DRAIN_SECONDS.\n";
@@ -194,6 +200,8 @@ static int parse_args(int argc, char **argv, om_serve_config *c) {
         else if (!strcmp(a, "--pii-model")) c->pii_model = v;
         else if (!strcmp(a, "--preload")) bad = add_list(a, v, c->preload, &c->n_preload, 16);
         else if (!strcmp(a, "--device")) c->device = v;
+        else if (!strcmp(a, "--secret-file")) c->secret_file = v;
+        else if (!strcmp(a, "--config-path")) c->config_path = v;
         else if (!strcmp(a, "--threads")) bad = parse_long(a, v, 0, 1024, &n), c->threads = (int)n;
         else if (!strcmp(a, "--http-threads")) bad = parse_long(a, v, 1, 256, &n), c->http_threads = (int)n;
         else if (!strcmp(a, "--workers")) bad = parse_long(a, v, 1, 64, &n), c->workers = (int)n;
@@ -273,8 +281,14 @@ static int serve(int argc, char **argv, om_serve_config *cp) {
     om_models *models = NULL;
     om_batcher *batcher = NULL;
     om_http *http = NULL;
+    om_serve_deid *deid = NULL;
+    if (om_serve_deid_create(c.secret_file, c.config_path, &deid, why, sizeof why)) {
+        fprintf(stderr, "openmed serve: %s\n", why);
+        return 2;
+    }
     if (om_models_create(&c, &models, why, sizeof why)) {
         fprintf(stderr, "openmed serve: %s\n", why);
+        om_serve_deid_free(deid);
         return 2;
     }
     /* SIGINT and SIGTERM are blocked here and in every thread started below, and taken by sigwait. */
@@ -289,7 +303,7 @@ static int serve(int argc, char **argv, om_serve_config *cp) {
         fprintf(stderr, "openmed serve: cannot start %d batch workers\n", c.workers);
         goto done;
     }
-    if (om_http_start(&c, models, batcher, &http, why, sizeof why)) {
+    if (om_http_start(&c, models, batcher, deid, &http, why, sizeof why)) {
         fprintf(stderr, "openmed serve: %s\n", why);
         goto done;
     }
@@ -314,6 +328,7 @@ done:
     om_http_stop(http);
     om_batcher_free(batcher);
     om_models_free(models);
+    om_serve_deid_free(deid);
     if (rc == 0) fprintf(stderr, "openmed serve: stopped\n");
     return rc;
 }

@@ -2,7 +2,8 @@
  *   serve_http.c (libmicrohttpd: limits, auth, request ids, routes, answers, suspend/resume)
  *   -> serve_request.c (strict JSON, fields) -> serve_models.c (names, loading, LRU)
  *   -> serve_batcher.c (per-model queues, dynamic batches, worker pipelines, cancellation)
- * with serve_errors.c writing the error envelope, serve_metrics.c counting and serve_openapi.c
+ * with serve_deid.c adding the server's key and policies to de-identification requests,
+ * serve_errors.c writing the error envelope, serve_metrics.c counting and serve_openapi.c
  * describing it; cmd_serve.c reads the options and runs the life cycle. */
 #ifndef OM_SERVE_H
 #define OM_SERVE_H
@@ -25,6 +26,8 @@ typedef struct om_serve_config {
     const char *preload[16];   /* names to load before /readyz says ready */
     size_t n_preload;
     const char *device;        /* NULL = resolved as for analyze */
+    const char *secret_file;   /* the de-identification key (NULL: $OPENMED_DEID_SECRET, the config's) */
+    const char *config_path;   /* NULL = the default config file */
     int threads;               /* inference threads per forward pass; 0 = the config's */
     int http_threads;          /* libmicrohttpd's thread pool */
     int workers;               /* batch workers */
@@ -51,6 +54,22 @@ typedef struct om_serve_config {
  * details_json is a JSON value or NULL (null). Returns status. */
 int om_serve_error_body(om_strbuf *out, int status, const char *code, const char *message, const char *details_json,
                         const char *request_id);
+
+/* ---------------------------------------------------------------- de-identification (serve_deid.c) */
+
+typedef struct om_serve_deid om_serve_deid;
+
+/* The key (secret_file, else $OPENMED_DEID_SECRET, else the config file's deid_secret_file; none:
+ * a warning, and the library's random key for this run) and the bundled policies (one that cannot
+ * be loaded: a warning, and 500 for requests naming it). -1 with why when a key source is bad. */
+int om_serve_deid_create(const char *secret_file, const char *config_path, om_serve_deid **out, char *why,
+                         size_t why_size);
+void om_serve_deid_free(om_serve_deid *d);
+int om_serve_deid_has_key(const om_serve_deid *d);
+/* The server's part of a de-identification request's options: the key, the named policy (and with
+ * it the policy's threshold unless the request gave one). -1 with err (422 patient_key without a
+ * server key, 500 an unavailable policy). */
+int om_serve_deid_apply(const om_serve_deid *d, om_serve_request *req, om_request_error *err);
 
 /* ---------------------------------------------------------------- models (serve_models.c) */
 
@@ -174,8 +193,8 @@ const char *om_serve_docs_html(void);
 typedef struct om_http om_http;
 
 /* Start listening; on failure writes why. The printed port is in om_http_port. */
-int om_http_start(const om_serve_config *cfg, om_models *models, om_batcher *batcher, om_http **out, char *why,
-                  size_t why_size);
+int om_http_start(const om_serve_config *cfg, om_models *models, om_batcher *batcher, const om_serve_deid *deid,
+                  om_http **out, char *why, size_t why_size);
 unsigned om_http_port(const om_http *h);
 void om_http_set_ready(om_http *h, int ready);
 /* Refuse new requests (503) and connections; in-flight ones finish. */

@@ -28,6 +28,7 @@ struct om_http {
     const om_serve_config *cfg;
     om_models *models;
     om_batcher *batcher;
+    const om_serve_deid *deid;
     struct MHD_Daemon *d;
     unsigned port;
     int ready, draining;             /* atomics */
@@ -503,6 +504,11 @@ static int dispatch_model_route(om_http *h, request *r) {
     }
     free(r->body); /* the texts now live in the parsed tree */
     r->body = NULL;
+    if ((kind == OM_REQ_PII_DEIDENTIFY || kind == OM_REQ_PII_DEIDENTIFY_BATCH) && om_serve_deid_apply(h->deid, &r->req, &e)) {
+        if (e.status == 422) answer_bad_body(r, &e);
+        else set_error(r, e.status, e.code, e.message, NULL);
+        return 0;
+    }
     if (kind == OM_REQ_UNLOAD) {
         om_model_error me = {0};
         if (om_models_unload(h->models, r->req.model_name, r->req.unload_all, &r->out, &me))
@@ -785,8 +791,8 @@ static void connection_notify(void *cls, struct MHD_Connection *conn, void **soc
 
 /* ---------------------------------------------------------------- life cycle */
 
-int om_http_start(const om_serve_config *cfg, om_models *models, om_batcher *batcher, om_http **out, char *why,
-                  size_t why_size) {
+int om_http_start(const om_serve_config *cfg, om_models *models, om_batcher *batcher, const om_serve_deid *deid,
+                  om_http **out, char *why, size_t why_size) {
     om_http *h = calloc(1, sizeof *h);
     if (!h) {
         snprintf(why, why_size, "out of memory");
@@ -795,6 +801,7 @@ int om_http_start(const om_serve_config *cfg, om_models *models, om_batcher *bat
     h->cfg = cfg;
     h->models = models;
     h->batcher = batcher;
+    h->deid = deid;
     pthread_mutex_init(&h->auth_lock, NULL);
     h->auth_tokens = 10.0;
     h->auth_at = cli_now_seconds();

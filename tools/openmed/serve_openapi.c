@@ -22,13 +22,33 @@
                  "OpenMed's default PII model for the language\"}, \"use_smart_merging\": " BOOL                     \
                  ", \"normalize_accents\": {\"type\": \"boolean\", \"nullable\": true}, \"use_safety_sweep\": {"     \
                  "\"type\": \"boolean\", \"default\": true}"
+#define SHIFT_NOTE "; needs method shift_dates or a policy that shifts dates"
+#define LIST_FIELD(what)                                                                                               \
+    "{\"type\": \"array\", \"maxItems\": 4096, \"items\": {\"type\": \"string\", \"minLength\": 1, \"maxLength\": "  \
+    "256}, \"description\": \"" what "\"}"
 #define DEID_FIELDS                                                                                                    \
     PII_FIELDS ", \"method\": {\"type\": \"string\", \"enum\": [\"mask\", \"remove\", \"replace\", \"hash\", "      \
-               "\"shift_dates\"], \"default\": \"mask\"}, \"keep_year\": {\"type\": \"boolean\", \"enum\": "          \
-               "[false]}, \"shift_dates\": {\"type\": \"boolean\", \"nullable\": true}, \"date_shift_days\": {"      \
-               "\"type\": \"integer\", \"nullable\": true, \"minimum\": -36500, \"maximum\": 36500}, "              \
-               "\"keep_mapping\": {\"type\": \"boolean\", \"default\": false}, \"policy\": {\"type\": \"string\", "  \
-               "\"nullable\": true, \"enum\": [null]}"
+               "\"shift_dates\", \"format_preserve\"], \"default\": \"mask\"}, \"keep_year\": {\"type\": "           \
+               "\"boolean\", \"default\": false, \"description\": \"replace, shift_dates and format_preserve keep "   \
+               "each date's year\"}, \"shift_dates\": {\"type\": \"boolean\", \"nullable\": true, \"description\": " \
+               "\"true means method shift_dates\"}, \"date_shift_days\": {\"type\": \"integer\", \"nullable\": "     \
+               "true, \"minimum\": -36500, \"maximum\": 36500, \"not\": {\"enum\": [0]}, \"description\": \"days "   \
+               "to add to every date" SHIFT_NOTE "; one of date_shift_days, date_shift_seed, patient_key\"}, "       \
+               "\"date_shift_seed\": {\"oneOf\": [{\"type\": \"string\", \"minLength\": 1, \"maxLength\": 256}, {"    \
+               "\"type\": \"integer\"}], \"nullable\": true, \"description\": \"a seed for the shift (OpenMed's "     \
+               "derivation)" SHIFT_NOTE "\"}, \"patient_key\": {\"type\": \"string\", \"nullable\": true, "            \
+               "\"minLength\": 1, \"maxLength\": 256, \"description\": \"the patient's identifier: the shift is "    \
+               "derived from it and the server's key, the same for every document of the patient" SHIFT_NOTE       \
+               "; 422 when the server has no key\"}, \"date_shift_max_days\": {\"type\": \"integer\", \"nullable\": " \
+               "true, \"minimum\": 1, \"maximum\": 36500, \"description\": \"bound of derived shifts (default 365)"  \
+               SHIFT_NOTE "\"}, \"keep_mapping\": {\"type\": \"boolean\", \"default\": false, \"description\": "     \
+               "\"add original_text and mapping {placeholder: original}\"}, \"policy\": {\"type\": \"string\", "     \
+               "\"nullable\": true, \"enum\": [\"hipaa_safe_harbor\", \"strict\", null], \"description\": \"a "      \
+               "bundled policy (never a file); without confidence_threshold the policy's threshold applies\"}, "     \
+               "\"deny_list\": " LIST_FIELD("terms always redacted where they occur as whole words (ASCII case "     \
+                                            "ignored)") ", \"allow_list\": " LIST_FIELD("values never redacted")      \
+               ", \"protect_clinical_terms\": {\"type\": \"boolean\", \"default\": true, \"description\": \"disease " \
+               "and drug terms are never names or places\"}"
 #define TEXT "\"text\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"UTF-8, no NUL\"}"
 #define TEXTS "\"texts\": {\"type\": \"array\", \"minItems\": 1, \"items\": {\"type\": \"string\", \"minLength\": 1}}"
 #define OBJ(req, fields) "{\"type\": \"object\", \"additionalProperties\": false, \"required\": [" req "], \"properties\": {" fields "}}"
@@ -52,7 +72,8 @@ static const char openapi[] =
     " \"info\": {\"title\": \"OpenMed-C REST API\", \"version\": \"" OPENMED_VERSION_STRING "\", \"description\": "
     "\"OpenMed's REST service (routes, fields and error envelope) served by OpenMed-C. Every 4xx/5xx answer is "
     "{error: {code, message, details, request_id}} with the X-Request-ID header. With --api-key, every route but "
-    "/health, /livez, /readyz, /openapi.json and /docs needs Authorization: Bearer KEY.\"},\n"
+    "/health, /livez, /readyz, /openapi.json and /docs needs Authorization: Bearer KEY. De-identification keys "
+    "(hash, replace, format_preserve, patient_key) are the server's (--secret-file): a request never sends one.\"},\n"
     " \"components\": {\"securitySchemes\": {\"bearer\": {\"type\": \"http\", \"scheme\": \"bearer\"}}, \"schemas\": {\n"
     "  \"Error\": {\"type\": \"object\", \"properties\": {\"error\": {\"type\": \"object\", \"required\": [\"code\", "
     "\"message\", \"details\"], \"properties\": {\"code\": {\"type\": \"string\"}, \"message\": {\"type\": \"string\"}, "
@@ -126,8 +147,9 @@ static const char docs[] =
     "finishes</td></tr>\n"
     "<tr><td><code>POST /pii/extract</code></td><td><code>{text, model_name?, lang?, confidence_threshold?, "
     "use_safety_sweep?}</code></td></tr>\n"
-    "<tr><td><code>POST /pii/deidentify</code></td><td><code>{text, method?, keep_mapping?, date_shift_days?, "
-    "...}</code></td></tr>\n"
+    "<tr><td><code>POST /pii/deidentify</code></td><td><code>{text, method?, policy?, keep_year?, keep_mapping?, "
+    "date_shift_days? | date_shift_seed? | patient_key?, date_shift_max_days?, deny_list?, allow_list?, "
+    "protect_clinical_terms?, ...}</code> (the key is the server's)</td></tr>\n"
     "<tr><td><code>POST /pii/extract/batch</code>, <code>/pii/deidentify/batch</code></td><td><code>{texts: [...], "
     "...}</code></td></tr>\n"
     "<tr><td><code>GET /metrics</code></td><td>Prometheus text</td></tr>\n"

@@ -326,6 +326,8 @@ static const struct {
     {"use_fast_tokenizer", F_ANALYZE_EXTRA}, {"lang", F_LANG}, {"use_smart_merging", F_PII_EXTRA},
     {"normalize_accents", F_PII_EXTRA}, {"use_safety_sweep", F_SWEEP}, {"method", F_DEID}, {"keep_year", F_DEID},
     {"shift_dates", F_DEID}, {"date_shift_days", F_DEID}, {"keep_mapping", F_DEID}, {"policy", F_DEID},
+    {"date_shift_max_days", F_DEID}, {"date_shift_seed", F_DEID}, {"patient_key", F_DEID}, {"allow_list", F_DEID},
+    {"deny_list", F_DEID}, {"protect_clinical_terms", F_DEID}, {"secret", F_DEID}, {"date_shift_secret", F_DEID},
     {"all", F_UNLOAD},
 };
 
@@ -502,9 +504,61 @@ static int parse_analyze(om_serve_request *r, om_request_error *err) {
     return 0;
 }
 
+const char *const om_serve_policy_names[OM_SERVE_N_POLICIES] = {"hipaa_safe_harbor", "strict"};
+
+#define MAX_LIST_ENTRIES 4096
+#define MAX_KEY_BYTES 256 /* patient_key, date_shift_seed, a list entry */
+
+/* Optional whole number in [min, max], not 0 when nonzero (absent or null = unchanged). */
+static int get_int(const cJSON *root, const char *key, int min, int max, int nonzero, int *value,
+                   om_request_error *err) {
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!x || cJSON_IsNull(x)) return 0;
+    double d = cJSON_IsNumber(x) ? x->valuedouble : 0;
+    if (!cJSON_IsNumber(x) || d != floor(d) || d < min || d > max || (nonzero && d == 0))
+        return invalid(err, key, "int_type", "must be a %swhole number in [%d, %d]", nonzero ? "non-zero " : "", min,
+                       max);
+    *value = (int)d;
+    return 0;
+}
+
+/* Optional non-blank string of at most MAX_KEY_BYTES bytes. */
+static int get_key_string(const cJSON *root, const char *key, const char **value, om_request_error *err) {
+    if (get_string(root, key, value, err)) return -1;
+    if (*value && (blank(*value) || strlen(*value) > MAX_KEY_BYTES))
+        return invalid(err, key, "string_length", "must be a non-blank string of at most %d bytes", MAX_KEY_BYTES);
+    return 0;
+}
+
+/* deny_list / allow_list: a list of non-blank strings, appended to r->lists from *used on. */
+static int get_list(om_serve_request *r, const char *key, size_t *used, const char *const **items, size_t *n,
+                    om_request_error *err) {
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(r->root, key);
+    if (!a || cJSON_IsNull(a)) return 0;
+    if (!cJSON_IsArray(a)) return invalid(err, key, "list_type", "must be a list of strings");
+    size_t count = (size_t)cJSON_GetArraySize(a);
+    if (count > MAX_LIST_ENTRIES)
+        return invalid(err, key, "too_long", "holds %zu entries, more than the limit of %d", count, MAX_LIST_ENTRIES);
+    *items = r->lists + *used;
+    size_t i = 0;
+    const cJSON *t;
+    cJSON_ArrayForEach(t, a) {
+        char path[64];
+        snprintf(path, sizeof path, "body.%s.%zu", key, i);
+        if (!cJSON_IsString(t) || blank(t->valuestring) || strlen(t->valuestring) > MAX_KEY_BYTES)
+            return invalid_path(err, path, "string_type", "must be a non-blank string of at most %d bytes",
+                                MAX_KEY_BYTES);
+        r->lists[(*used)++] = t->valuestring;
+        i++;
+    }
+    *n = count;
+    return 0;
+}
+
 static int parse_pii(om_serve_request *r, int deidentify, om_request_error *err) {
     const cJSON *root = r->root;
     openmed_deid_options *o = &r->deid;
+    r->threshold_given = cJSON_GetObjectItemCaseSensitive(root, "confidence_threshold") != NULL;
     if (parse_threshold(root, 0, &o->confidence_threshold, err)) return -1;
     if (get_string(root, "lang", &r->lang, err)) return -1;
     if (language_index(r->lang) < 0)
@@ -514,6 +568,12 @@ static int parse_pii(om_serve_request *r, int deidentify, om_request_error *err)
         get_bool(root, "normalize_accents", &b, err))
         return -1;
     if (!deidentify) return 0;
+    const char *forbidden[] = {"secret", "date_shift_secret"};
+    for (int i = 0; i < 2; i++)
+        if (cJSON_GetObjectItemCaseSensitive(root, forbidden[i]))
+            return invalid(err, forbidden[i], "forbidden",
+                           "the key is the server's (--secret-file, OPENMED_DEID_SECRET or the config file); a "
+                           "request never carries it");
     const char *method = NULL, *policy = NULL;
     if (get_string(root, "method", &method, err)) return -1;
     if (method) {
@@ -523,22 +583,63 @@ static int parse_pii(om_serve_request *r, int deidentify, om_request_error *err)
     }
     int shift = -1;
     if (get_bool(root, "shift_dates", &shift, err) || get_bool(root, "keep_mapping", &o->keep_mapping, err) ||
-        unsupported_bool(root, "keep_year", "dates are shifted or replaced whole", err) ||
+        get_bool(root, "keep_year", &o->keep_year, err) ||
+        get_bool(root, "protect_clinical_terms", &o->protect_clinical_terms, err) ||
         get_string(root, "policy", &policy, err))
         return -1;
-    if (policy) return invalid(err, "policy", "unsupported", "is not supported by OpenMed-C yet (no policies)");
+    r->policy = -1;
+    for (int i = 0; policy && i < OM_SERVE_N_POLICIES; i++)
+        if (!strcmp(policy, om_serve_policy_names[i])) r->policy = i;
+    if (policy && r->policy < 0)
+        return invalid(err, "policy", "literal_error",
+                       "must be hipaa_safe_harbor or strict (a bundled policy; a request cannot name a file)");
     if (shift == 1) o->method = OPENMED_DEID_SHIFT_DATES; /* OpenMed's deprecated alias */
     if (shift == 0 && o->method == OPENMED_DEID_SHIFT_DATES)
         return invalid(err, "shift_dates", "value_error", "shift_dates=false conflicts with method='shift_dates'");
-    const cJSON *days = cJSON_GetObjectItemCaseSensitive(root, "date_shift_days");
-    if (days && !cJSON_IsNull(days)) {
-        double d = cJSON_IsNumber(days) ? days->valuedouble : 0;
-        if (!cJSON_IsNumber(days) || d != floor(d) || d == 0 || d < -36500 || d > 36500)
-            return invalid(err, "date_shift_days", "int_type", "must be a non-zero whole number in [-36500, 36500]");
-        if (o->method != OPENMED_DEID_SHIFT_DATES)
-            return invalid(err, "date_shift_days", "value_error", "requires method='shift_dates'");
-        o->date_shift_days = (int)d;
+
+    /* The date shift: one of a number of days, a seed or a patient key; max bounds derived shifts. */
+    if (get_int(root, "date_shift_days", -36500, 36500, 1, &o->date_shift_days, err) ||
+        get_int(root, "date_shift_max_days", 1, 36500, 0, &o->date_shift_max_days, err) ||
+        get_key_string(root, "patient_key", &o->patient_key, err))
+        return -1;
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(root, "date_shift_seed");
+    if (seed && !cJSON_IsNull(seed)) {
+        if (cJSON_IsNumber(seed) && seed->valuedouble == floor(seed->valuedouble) && fabs(seed->valuedouble) < 1e15) {
+            snprintf(r->seed, sizeof r->seed, "%.0f", seed->valuedouble);
+            o->date_shift_seed = r->seed;
+        } else if (get_key_string(root, "date_shift_seed", &o->date_shift_seed, err)) {
+            return -1;
+        } else if (!o->date_shift_seed) {
+            return invalid(err, "date_shift_seed", "string_type", "must be a string or a whole number");
+        }
     }
+    const char *shift_fields[] = {"date_shift_days", "date_shift_seed", "patient_key", "date_shift_max_days"};
+    int given[4] = {o->date_shift_days != 0, o->date_shift_seed != NULL, o->patient_key != NULL,
+                    o->date_shift_max_days != 0};
+    for (int i = 0; i < 4; i++) {
+        /* a policy may shift dates whatever the method: the library checks that case */
+        if (given[i] && o->method != OPENMED_DEID_SHIFT_DATES && r->policy < 0)
+            return invalid(err, shift_fields[i], "value_error", "requires method='shift_dates' (or a policy that shifts dates)");
+        for (int k = 0; k < i && i < 3; k++)
+            if (given[i] && given[k])
+                return invalid(err, shift_fields[i], "value_error", "give one of date_shift_days, date_shift_seed and "
+                                                                    "patient_key");
+    }
+
+    /* deny_list and allow_list share one array of pointers into the tree */
+    const cJSON *dl = cJSON_GetObjectItemCaseSensitive(root, "deny_list");
+    const cJSON *al = cJSON_GetObjectItemCaseSensitive(root, "allow_list");
+    size_t cap = (size_t)(cJSON_IsArray(dl) ? cJSON_GetArraySize(dl) : 0) +
+                 (size_t)(cJSON_IsArray(al) ? cJSON_GetArraySize(al) : 0);
+    if (cap && !(r->lists = malloc(cap * sizeof *r->lists)))
+        return fail(err, 500, "internal_error", "no_memory", NULL, 0, "out of memory");
+    size_t used = 0;
+    const char *const *deny = NULL, *const *allow = NULL;
+    if (get_list(r, "deny_list", &used, &deny, &o->n_deny_list, err) ||
+        get_list(r, "allow_list", &used, &allow, &o->n_allow_list, err))
+        return -1;
+    o->deny_list = o->n_deny_list ? deny : NULL;
+    o->allow_list = o->n_allow_list ? allow : NULL;
     return 0;
 }
 
@@ -552,6 +653,7 @@ int om_serve_request_parse(om_request_kind kind, const char *body, size_t len, c
     out->kind = kind;
     out->lang = "en";
     out->aggregation = OPENMED_AGGREGATION_SIMPLE;
+    out->policy = -1;
     openmed_deid_options_init(&out->deid);
     if (kind == OM_REQ_PII_EXTRACT || kind == OM_REQ_PII_EXTRACT_BATCH)
         out->deid.confidence_threshold = OPENMED_PII_EXTRACT_THRESHOLD;
@@ -591,6 +693,7 @@ bad:
 void om_serve_request_free(om_serve_request *r) {
     if (!r) return;
     cJSON_Delete(r->root);
+    free(r->lists);
     free(r->texts);
     free(r->text_lens);
     memset(r, 0, sizeof *r);

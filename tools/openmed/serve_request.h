@@ -40,7 +40,11 @@ typedef struct om_serve_request {
     openmed_aggregation aggregation; /* default simple; null = none */
     float analyze_threshold;         /* default 0 (keep all) */
     /* PII */
-    openmed_deid_options deid;       /* method, threshold (0.5 extract, 0.7 deidentify), sweep, mapping, shift */
+    openmed_deid_options deid;       /* every option but the key and the policy, which the server sets */
+    int threshold_given;             /* confidence_threshold was in the body */
+    int policy;                      /* index in om_serve_policy_names, -1 = none */
+    const char **lists;              /* deny_list then allow_list entries (deid points into it) */
+    char seed[32];                   /* date_shift_seed given as a whole number */
     /* unload */
     int unload_all;
 } om_serve_request;
@@ -62,6 +66,10 @@ typedef struct om_request_error {
 int om_serve_request_parse(om_request_kind kind, const char *body, size_t len, const om_request_limits *limits,
                            om_serve_request *out, om_request_error *err);
 void om_serve_request_free(om_serve_request *req);
+
+/* The policies a request may name (the bundled ones; a client never names a file of the server). */
+#define OM_SERVE_N_POLICIES 2
+extern const char *const om_serve_policy_names[OM_SERVE_N_POLICIES];
 
 /* Only the strict JSON layer: a cJSON tree of `len` bytes, or NULL with *err (status 400). */
 cJSON *om_json_parse_strict(const char *body, size_t len, om_request_error *err);
