@@ -265,8 +265,9 @@ OPENMED_API int openmed_model_max_length(const openmed_model *model);
 OPENMED_API const openmed_tokenizer *openmed_model_tokenizer(const openmed_model *model);
 
 /* The folder of a model shipped with OpenMed-C: name "disease" (disease NER, the CLI's default) or
- * "pii" (PII detection). Searched in $OPENMED_MODELS_DIR/<folder>, the share/openmed/models folder
- * of the installed tree, then the source tree's models/ (<folder> is "disease-ner" or "pii"; a
+ * "pii" (PII detection). Searched in $OPENMED_MODELS_DIR/<folder>, <prefix>/share/openmed/models of
+ * the tree libopenmed is installed in (found from the library's own file, <prefix>/lib), then the
+ * source tree's models/ (<folder> is "disease-ner" or "pii"; a
  * candidate counts when it holds config.json). Fails with OPENMED_ERR_INVALID_ARGUMENT for another
  * name or a path that does not fit out_size, OPENMED_ERR_NOT_FOUND when no candidate exists. Never
  * touches the network. */
@@ -498,8 +499,9 @@ typedef struct openmed_model_info {
 } openmed_model_info;
 
 /* Number of models (manifest rows with a repo id). Loads the registry on first use: from
- * $OPENMED_MODELS_MANIFEST if set, else the manifest of the installed or source tree; rows from
- * $OPENMED_EXTRA_MODELS (a JSONL file in the same format) are appended. */
+ * $OPENMED_MODELS_MANIFEST if set, else <prefix>/share/openmed/models.jsonl of the tree libopenmed
+ * is installed in, else the source tree's; rows from $OPENMED_EXTRA_MODELS (a JSONL file in the
+ * same format) are appended. */
 OPENMED_API openmed_status openmed_registry_count(size_t *count, openmed_error *err);
 
 /* The model at `index` (0 <= index < count), in manifest order. */

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/install_dir.h"
 
 static const char *const action_names[OM_ACT_N] = {"method", "mask", "remove", "replace", "hash", "shift_dates",
                                                    "format_preserve", "keep", "age_over_89", "zip3"};
@@ -38,16 +39,7 @@ static int bundled_path(const char *name, char *out, size_t size) {
     int n = 0;
     const char *env = getenv("OPENMED_POLICIES_DIR");
     if (env && *env) snprintf(dirs[n++], sizeof dirs[0], "%s", env);
-    char exe[OPENMED_PATH_MAX];
-    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (k > 0) {
-        exe[k] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            snprintf(dirs[n++], sizeof dirs[0], "%.*s/../share/openmed/policies", (int)(sizeof dirs[0] - 40), exe);
-        }
-    }
+    if (om_installed_data("policies", dirs[n], sizeof dirs[0])) n++;
     char src[OPENMED_PATH_MAX];
     if (om_source_root(src, sizeof src)) snprintf(dirs[n++], sizeof dirs[0], "%.*sdata/policies", (int)(sizeof dirs[0] - 20), src);
     for (int i = 0; i < n; i++) {

@@ -18,6 +18,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/install_dir.h"
 #include "core/log.h"
 
 #define MAX_TOKENS 32
@@ -537,7 +538,7 @@ static openmed_status read_manifest(const char *path, openmed_model_info **rows,
 }
 
 /* The manifest: $OPENMED_MODELS_MANIFEST, else <prefix>/share/openmed/models.jsonl next to the
- * running program, else data/registry/models.jsonl of the source tree this file was built from. */
+ * library (core/install_dir.h), else data/registry/models.jsonl of the source tree this file was built from. */
 static openmed_status find_manifest(char *out, size_t size, openmed_error *err) {
     const char *env = getenv("OPENMED_MODELS_MANIFEST");
     if (env && env[0]) {
@@ -546,25 +547,18 @@ static openmed_status find_manifest(char *out, size_t size, openmed_error *err) 
         snprintf(out, size, "%s", env);
         return OPENMED_OK;
     }
-    char exe[OPENMED_PATH_MAX] = "", installed[OPENMED_PATH_MAX + 64] = "", source[OPENMED_PATH_MAX + 64] = "";
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = 0;
-        snprintf(installed, sizeof installed, "%s/../share/openmed/models.jsonl", exe);
-        if (om_file_exists(installed)) {
-            snprintf(out, size, "%s", installed);
+    char installed[OPENMED_PATH_MAX] = "", source[OPENMED_PATH_MAX + 64] = "";
+    if (om_installed_data("models.jsonl", installed, sizeof installed) && om_file_exists(installed)) {
+        snprintf(out, size, "%s", installed);
+        return OPENMED_OK;
+    }
+    char root[OPENMED_PATH_MAX];
+    if (om_source_root(root, sizeof root)) {
+        snprintf(source, sizeof source, "%sdata/registry/models.jsonl", root);
+        if (om_file_exists(source)) {
+            snprintf(out, size, "%s", source);
             return OPENMED_OK;
         }
-    }
-    const char *self = __FILE__, *tail = "src/hub/registry.c";
-    size_t len = strlen(self), tlen = strlen(tail);
-    int root_len = len >= tlen && !strcmp(self + len - tlen, tail) ? (int)(len - tlen) : 0;
-    snprintf(source, sizeof source, "%.*sdata/registry/models.jsonl", root_len, self);
-    if (om_file_exists(source)) {
-        snprintf(out, size, "%s", source);
-        return OPENMED_OK;
     }
     return om_fail(err, OPENMED_ERR_NOT_FOUND,
                    "model registry manifest not found (tried %s and %s); set OPENMED_MODELS_MANIFEST",

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/install_dir.h"
 
 const char *om_bundled_model_folder(const char *which) {
     if (!which) return NULL;
@@ -32,18 +32,8 @@ const char *om_bundled_model_dir(const char *which, char *buf, size_t size) {
     if (!folder || !buf || size == 0) return NULL;
     const char *env = getenv("OPENMED_MODELS_DIR");
     if (env && env[0] && try_dir(env, folder, buf, size)) return buf;
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            char share[4096 + 32];
-            snprintf(share, sizeof share, "%s/../share/openmed/models", exe);
-            if (try_dir(share, folder, buf, size)) return buf;
-        }
-    }
+    char share[4096];
+    if (om_installed_data("models", share, sizeof share) && try_dir(share, folder, buf, size)) return buf;
     char src[4096];
     if (om_source_root(src, sizeof src)) {
         char models[4096 + 8];

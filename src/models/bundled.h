@@ -7,7 +7,7 @@
 /* The folder of a bundled model: which = "disease" (disease NER, the default of `analyze` and
  * `eval`) or "pii" (PII detection). Searched in order:
  *   1. $OPENMED_MODELS_DIR/<folder>
- *   2. <directory of the running program>/../share/openmed/models/<folder> (an installed tree)
+ *   2. <folder of libopenmed>/../share/openmed/models/<folder> (an installed tree; core/install_dir.h)
  *   3. <source tree this file was compiled from>/models/<folder> (a build tree)
  * where <folder> is "disease-ner" or "pii"; a candidate counts when it holds config.json.
  * Writes the path to buf and returns buf, or returns NULL when `which` is unknown, no candidate
