@@ -107,7 +107,8 @@ static void *slow_main(void *arg) {
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const char *args[] = {"--api-key", "test-key-1", "--api-key", "test-key-2", "--preload", "bundled/pii",
-                          "--max-wait-ms", "20", "--max-body-bytes", "262144", "--max-texts", "8", NULL};
+                          "--max-wait-ms", "20", "--max-body-bytes", "262144", "--max-texts", "8",
+                          "--max-batch-bytes", "65536", NULL};
     const char *env[] = {"OPENMED_OFFLINE=1", "HF_HUB_OFFLINE=1", NULL};
     if (server_start(&S, "test_serve", args, env)) return check_finish("test_serve");
     reply r;
@@ -482,7 +483,7 @@ int main(void) {
     reply_free(&r);
 
     /* ---- SIGTERM: the request in flight finishes, a new one is refused, exit 0 */
-    char *slow_body = long_body(60000);
+    char *slow_body = long_body(80000);
     slow_request slow = {slow_body, 0};
     pthread_t slow_th;
     pthread_create(&slow_th, NULL, slow_main, &slow);
@@ -495,6 +496,28 @@ int main(void) {
         reply_free(&m);
     }
     CHECK(in_flight);
+    /* the model is shared, not locked: a short text for it runs on the other worker's pipeline while
+     * the long one is still running */
+    CHECK_INT(post("/analyze", "{\"text\": \"The patient has cystic fibrosis.\"}", &r), 200);
+    reply_free(&r);
+    CHECK_INT(http(&S, "GET", "/models/loaded", NULL, KEY, &r), 200);
+    j = json_of(&r);
+    const cJSON *dm = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "models"), "bundled/disease-ner");
+    /* the long text (over --max-batch-bytes, so never in the short one's batch) still holds the model */
+    CHECK_MSG(cJSON_GetNumberValue(cJSON_GetObjectItem(dm, "active_requests")) == 1,
+              "the short request waited for the long one on the same model: %s", r.body);
+    cJSON_Delete(j);
+    reply_free(&r);
+    int pipelines = 0; /* one per worker over the one model (the long text's may still be being made) */
+    for (t0 = now_s(); pipelines != 2 && now_s() - t0 < 10; usleep(20000)) {
+        CHECK_INT(http(&S, "GET", "/models/loaded", NULL, KEY, &r), 200);
+        j = json_of(&r);
+        dm = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "models"), "bundled/disease-ner");
+        pipelines = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(dm, "pipelines"));
+        cJSON_Delete(j);
+        reply_free(&r);
+    }
+    CHECK_INT(pipelines, 2);
     kill(S.pid, SIGTERM);
     usleep(100000);
     long refused = post("/analyze", "{\"text\": \"secret-note-42 after SIGTERM\"}", &r);

@@ -111,6 +111,8 @@ size_t om_models_count_loaded(om_models *m);
 /* Per-worker pipeline slots of a model (serve_batcher.c keeps its pipelines there, one worker per
  * slot, so no lock is needed; they are freed with the model). */
 openmed_pipeline **om_served_model_pipelines(om_served_model *sm, int worker, uint64_t key);
+/* A worker made a pipeline in one of its slots (counted for /models/loaded). */
+void om_served_model_pipeline_made(om_served_model *sm);
 
 /* ---------------------------------------------------------------- jobs and the batcher */
 

@@ -1,9 +1,12 @@
 /* serve_batcher.c: dynamic batching. Jobs (one text each) wait in their model's queue; a worker
  * takes a model's jobs with equal pipeline options together, up to --max-batch texts and
  * --max-batch-bytes of text, as soon as the batch is full or its first job has waited
- * --max-wait-ms (or at once when no other request is on its way), and runs them with one openmed_pipeline_run (or openmed_pii_run_batch) on its own
- * pipeline for that model. A batch stops between windows once no job in it is still wanted; a
- * reaper drops queued jobs whose client left or whose time ran out. */
+ * --max-wait-ms (or at once when no other request is on its way), and runs them with one
+ * openmed_analyze (or openmed_pii_run_batch) on its own pipeline for that model. Loaded models are
+ * immutable, so the workers run batches of one model at the same time, each on its own pipeline
+ * (scratch memory) over the shared model, with no lock around the forward pass; a model in use is
+ * never unloaded (serve_models.c counts its references). A batch stops between windows once no job
+ * in it is still wanted; a reaper drops queued jobs whose client left or whose time ran out. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +15,6 @@
 #include "clock.h"
 #include "serve.h"
 
-/* Batches of one model that may run at once. The engine caches scratch memory inside some models
- * (bert.c), so two pipelines of one model must not run together; with immutable models this rises
- * to the number of workers. */
-#define MAX_RUNNING_PER_MODEL 1
-
 #define PII_KEY UINT64_MAX /* PII jobs of a model all share one pipeline */
 
 typedef struct model_queue {
@@ -24,7 +22,7 @@ typedef struct model_queue {
     om_served_model *model;
     om_job *head, *tail;
     size_t n;
-    int running;
+    int running; /* batches of this model running now (any number, one per worker at most) */
 } model_queue;
 
 struct om_batcher {
@@ -221,6 +219,7 @@ static void run_batch(om_batcher *b, int worker, om_served_model *sm, om_job **j
             fail_all(jobs, n, st, &err);
             return;
         }
+        om_served_model_pipeline_made(sm);
     }
     batch_ctx ctx = {b, jobs, n};
     openmed_pipeline_set_cancel(*slot, batch_should_stop, &ctx);
@@ -310,7 +309,7 @@ static void *worker_main(void *arg) {
         double now = cli_now_seconds(), wake = 0;
         model_queue *pick = NULL;
         for (model_queue *q = b->queues; q; q = q->next) {
-            if (!q->n || q->running >= MAX_RUNNING_PER_MODEL) continue;
+            if (!q->n) continue;
             double ready_at = q->head->enqueued_at + max_wait;
             int ready = q->n >= (size_t)b->cfg->max_batch || now >= ready_at || b->draining || b->arriving <= 0;
             if (ready && (!pick || q->head->enqueued_at < pick->head->enqueued_at)) pick = q;

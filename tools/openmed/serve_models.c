@@ -34,7 +34,8 @@ struct om_served_model {
     long refs;                        /* requests and jobs holding it */
     uint64_t last_used;
     double loaded_at;
-    pipe_slot *slots;                 /* [workers][PIPE_SLOTS] */
+    pipe_slot *slots;                 /* [workers][PIPE_SLOTS], each row touched by its worker alone */
+    long n_pipes;                     /* atomic: pipelines in the slots (for /models/loaded) */
     int n_workers;
 };
 
@@ -305,9 +306,11 @@ void om_models_release(om_models *m, om_served_model *sm) {
 
 const char *om_served_model_name(const om_served_model *sm) { return sm->name; }
 
-const openmed_model *om_served_model_get(const om_served_model *sm) { return sm->model; }
+const openmed_model *om_served_model_get(const om_served_model *sm) { return __atomic_load_n(&sm->model, __ATOMIC_ACQUIRE); }
 
 openmed_status om_served_model_ensure(om_models *m, om_served_model *sm, openmed_error *err) {
+    /* The hot path: loaded once, the model stays until its last reference goes (the caller holds one). */
+    if (__atomic_load_n(&sm->model, __ATOMIC_ACQUIRE)) return OPENMED_OK;
     pthread_mutex_lock(&m->lock);
     while (sm->loading) pthread_cond_wait(&m->loaded, &m->lock);
     if (sm->model || sm->load_status != OPENMED_OK) {
@@ -339,8 +342,8 @@ openmed_status om_served_model_ensure(om_models *m, om_served_model *sm, openmed
     pthread_mutex_lock(&m->lock);
     sm->loading = 0;
     if (st == OPENMED_OK) {
-        sm->model = model;
         sm->loaded_at = cli_now_seconds();
+        __atomic_store_n(&sm->model, model, __ATOMIC_RELEASE);
     } else {
         /* The library's message may name a cache path: the client gets the status, not the path. */
         sm->load_status = st;
@@ -364,6 +367,7 @@ openmed_pipeline **om_served_model_pipelines(om_served_model *sm, int worker, ui
     if (!pick) {
         for (int i = 0; i < PIPE_SLOTS; i++)
             if (!pick || !slots[i].pipe || (pick->pipe && slots[i].used < pick->used)) pick = &slots[i];
+        if (pick->pipe) __atomic_sub_fetch(&sm->n_pipes, 1, __ATOMIC_RELAXED);
         openmed_pipeline_free(pick->pipe);
         pick->pipe = NULL;
         pick->key = key;
@@ -371,6 +375,8 @@ openmed_pipeline **om_served_model_pipelines(om_served_model *sm, int worker, ui
     pick->used = latest + 1;
     return &pick->pipe;
 }
+
+void om_served_model_pipeline_made(om_served_model *sm) { __atomic_add_fetch(&sm->n_pipes, 1, __ATOMIC_RELAXED); }
 
 int om_models_preload(om_models *m, char *why, size_t why_size) {
     for (size_t i = 0; i < m->cfg->n_preload; i++) {
@@ -409,8 +415,7 @@ void om_models_loaded_json(om_models *m, om_strbuf *out) {
     om_strbuf_puts(out, "], \"models\": {");
     int first = 1;
     for (om_served_model *sm = m->head; sm; sm = sm->next) {
-        int pipes = 0;
-        for (int i = 0; i < sm->n_workers * PIPE_SLOTS; i++) pipes += sm->slots[i].pipe != NULL;
+        long pipes = __atomic_load_n(&sm->n_pipes, __ATOMIC_RELAXED);
         om_strbuf_puts(out, first ? "" : ", ");
         first = 0;
         json_str(out, sm->name);
@@ -420,7 +425,7 @@ void om_models_loaded_json(om_models *m, om_strbuf *out) {
         om_strbuf_puts(out, ", \"model_type\": ");
         if (sm->model) json_str(out, openmed_model_type(sm->model));
         else om_strbuf_puts(out, "null");
-        om_strbuf_printf(out, ", \"active_requests\": %ld, \"pipelines\": %d, \"loaded_seconds_ago\": ", sm->refs, pipes);
+        om_strbuf_printf(out, ", \"active_requests\": %ld, \"pipelines\": %ld, \"loaded_seconds_ago\": ", sm->refs, pipes);
         if (sm->model) om_strbuf_printf(out, "%.1f", now - sm->loaded_at);
         else om_strbuf_puts(out, "null");
         om_strbuf_puts(out, "}");
