@@ -41,4 +41,8 @@ openmed_status cli_read_file(const char *path, size_t max_bytes, char **data, si
  * (openmed_bundled_model_path). */
 const char *cli_bundled_model(const char *which, char *buf, size_t size);
 
+/* What outputs call a bundled model: "bundled/<its folder's name>" ("bundled/pii"), as `openmed
+ * serve` and the Python package name it; written to buf, which is returned. */
+const char *cli_bundled_model_name(const char *folder, char *buf, size_t size);
+
 #endif

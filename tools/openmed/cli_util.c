@@ -100,3 +100,12 @@ const char *cli_bundled_model(const char *which, char *buf, size_t size) {
     openmed_error err;
     return openmed_bundled_model_path(which, buf, size, &err) == OPENMED_OK ? buf : NULL;
 }
+
+const char *cli_bundled_model_name(const char *folder, char *buf, size_t size) {
+    size_t n = strlen(folder);
+    while (n > 1 && folder[n - 1] == '/') n--;
+    size_t start = n;
+    while (start > 0 && folder[start - 1] != '/') start--;
+    snprintf(buf, size, "bundled/%.*s", (int)(n - start), folder + start);
+    return buf;
+}

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "inputs.h"
 #include "output_file.h"
 #include "pii_batch.h"
 #include "pii_json.h"
@@ -19,15 +20,18 @@
 #define SECRET_ENV "OPENMED_DEID_SECRET"
 
 static const char *pii_usage =
-    "usage: openmed pii extract    [--model PATH] [--confidence-threshold X] [--no-sweep] [--json]\n"
-    "                              (TEXT | --input FILE) [--output FILE] [--device D]\n"
-    "       openmed pii deidentify [--model PATH] [--method M] [--policy NAME|FILE.json] [--secret-file F]\n"
+    "usage: openmed pii extract    [--model NAME|PATH] [--confidence-threshold X] [--no-sweep] [--json]\n"
+    "                              (TEXT | - | --input FILE|FOLDER|-) [--lines] [--text-field NAME]\n"
+    "                              [--id-field NAME] [--format json|jsonl|csv] [--output FILE|FOLDER]\n"
+    "                              [--device D] [--config-path P] [--quiet]\n"
+    "       openmed pii deidentify [--model NAME|PATH] [--method M] [--policy NAME|FILE.json] [--secret-file F]\n"
     "                              [--keep-year] [--keep-mapping] [--date-shift-days N | --date-shift-seed S |\n"
     "                              --patient-key K] [--date-shift-max-days N] [--allow V]... [--deny V]...\n"
     "                              [--allow-file F] [--deny-file F] [--no-clinical-protection]\n"
     "                              [--confidence-threshold X] [--no-sweep] [--config-path P] [--quiet]\n"
-    "                              (TEXT | --input FILE|DIR|FILE.jsonl) [--output FILE|DIR] [--json]\n"
-    "       openmed pii reidentify --mapping RESULT.json [TEXT | --input FILE] [--output FILE]\n"
+    "                              (TEXT | - | --input FILE|FOLDER|-) [--lines] [--text-field NAME]\n"
+    "                              [--id-field NAME] [--format json|jsonl|csv] [--json] [--output FILE|FOLDER]\n"
+    "       openmed pii reidentify --mapping RESULT.json [TEXT | - | --input FILE] [--output FILE]\n"
     "\n"
     "extract     finds personal identifiers: the model's entities scoring at least X (default 0.5)\n"
     "            plus a deterministic sweep for e-mails, US phones, SSNs, dates, URLs and MRNs.\n"
@@ -37,15 +41,25 @@ static const char *pii_usage =
     "            JSON: {deidentified_text, pii_entities: [{label, start, end, confidence,\n"
     "            redacted_text, action, hipaa_class, source}], method, timestamp,\n"
     "            num_entities_redacted, metadata}. Other occurrences of a found value are replaced too.\n"
-    "            Many documents: --input DIR (every file; --output DIR gets the de-identified texts,\n"
-    "            or NAME.json results with --json) or --input FILE.jsonl ({\"text\", \"id\"?,\n"
-    "            \"patient_key\"?} per line; --output FILE.jsonl, default standard output, one result\n"
-    "            per line). A failing document is reported on stderr and in place of its result; the\n"
-    "            rest go on; the exit code is then 1. Outputs are written whole or not at all.\n"
     "reidentify  restores the original text: --mapping is a deidentify --keep-mapping result (or a\n"
-    "            {placeholder: original} object); the text is TEXT, --input FILE, or the result's own.\n"
+    "            {placeholder: original} object); the text is TEXT, -, --input FILE, or the result's own.\n"
     "\n"
-    "  --model PATH        model folder (default: the bundled PII model, a demo)\n"
+    "Inputs (as for `openmed analyze`): TEXT; - (standard input); --input a .txt/.md file (one\n"
+    "document), a .jsonl file (one per line: --text-field holds the text (\"text\"), --id-field the id\n"
+    "(\"id\"), a \"patient_key\" keys that record's date shift, other fields are kept), a .csv file (one\n"
+    "per row, the same columns) or a folder (each such file in it, sub-folders too); --lines makes\n"
+    "every line of a text a document. One document gives the result above. Many give one record\n"
+    "each, named by id with the input's other fields in metadata: JSON lines (default), --format csv\n"
+    "(deidentify: a row per document with deidentified_text; extract: a row per entity), or\n"
+    "--format json / --json (one array); the format also follows --output's extension. A folder in\n"
+    "with --output FOLDER gives a folder out with the same file names: each text file's\n"
+    "de-identified text (NAME.json results with --json or for extract), each .jsonl/.csv file's\n"
+    "records in its own format. A document that fails is reported on stderr by id, never with its\n"
+    "text, and recorded in place of its result; the rest go on; the exit code is then 1. Output\n"
+    "files are written whole or not at all. A terminal shows progress with rate and ETA.\n"
+    "\n"
+    "  --model NAME|PATH   registry name, Hugging Face repo id or model folder (default: the bundled PII\n"
+    "                      model, a demo, called bundled/pii in outputs)\n"
     "  --method M          mask ([LABEL], default), remove, replace (fake values), hash (LABEL_ + 16 hex\n"
     "                      of HMAC-SHA256), shift_dates (dates moved by one number of days, the rest\n"
     "                      masked; --shift-dates is the same) or format_preserve (same shape)\n"
@@ -58,17 +72,18 @@ static const char *pii_usage =
     "  --date-shift-days N shift_dates by N days (default: derived, random in [-365, 365] without a seed\n"
     "                      or patient key; metadata.date_shift_days says which)\n"
     "  --patient-key K     shift_dates by a number of days derived from the secret and K: the same for\n"
-    "                      every document of a patient (JSONL records may carry their own patient_key)\n"
+    "                      every document of a patient (JSONL/CSV records may carry their own\n"
+    "                      patient_key, which is never written out)\n"
     "  --date-shift-max-days N  bound of derived shifts (default 365)\n"
     "  --allow V, --deny V values never / always redacted (repeatable; --allow-file, --deny-file: one\n"
     "                      per line)\n"
     "  --no-clinical-protection  let names and places overlap disease and drug terms\n"
+    "  --confidence-threshold X  drop model entities scoring below X (--threshold is the same)\n"
     "  --no-sweep          the model alone, without the structured-identifier sweep\n"
-    "  --input FILE        read the whole file as one text (--input-file is the same; TEXT may also\n"
-    "                      be given as --text TEXT)\n"
-    "  --output FILE       write there (atomically) instead of standard output\n"
+    "  --text TEXT, --input-file F  OpenMed's spellings of TEXT and --input\n"
+    "  --output FILE|FOLDER  write there (atomically) instead of standard output\n"
     "  --device D          cpu, cuda, cuda:N or mps (default: resolved as for analyze)\n"
-    "  --quiet             no progress bar\n";
+    "  --quiet             no progress line\n";
 
 static int usage_error(const char *fmt, const char *arg) {
     fprintf(stderr, "openmed pii: ");
@@ -186,8 +201,22 @@ static int reidentify(const char *mapping_path, const char *text, const char *in
         m[nm].redacted = it->string;
         m[nm++].original = it->valuestring;
     }
-    if (input) {
-        if (cli_read_file(input, MAX_INPUT_BYTES, &file_text, &len, &err) != OPENMED_OK) {
+    if (input) { /* a file or - (standard input), read whole */
+        cli_input in = {input, 0};
+        cli_reader *reader = NULL;
+        cli_docs docs = {0};
+        openmed_status st = cli_reader_open(&reader, &in, 1, NULL, &err);
+        if (st == OPENMED_OK) st = cli_reader_next(reader, &docs, 2, &err);
+        if (st == OPENMED_OK && docs.n != 1)
+            st = cli_fail(&err, OPENMED_ERR_INVALID_ARGUMENT, "%s: reidentify reads one text file (or -)", input);
+        if (st == OPENMED_OK) {
+            file_text = docs.v[0].text;
+            docs.v[0].text = NULL;
+            len = strlen(file_text);
+        }
+        cli_docs_free(&docs);
+        cli_reader_close(reader);
+        if (st != OPENMED_OK) {
             rc = cli_report(&err);
             goto done;
         }
@@ -225,8 +254,9 @@ int cmd_pii(int argc, char **argv) {
     int deidentify = !strcmp(argv[1], "deidentify"), reid = !strcmp(argv[1], "reidentify");
     if (!deidentify && !reid && strcmp(argv[1], "extract") != 0) return usage_error("unknown subcommand '%s'", argv[1]);
     const char *model_path = NULL, *input = NULL, *output = NULL, *device = NULL, *text = NULL, *policy_name = NULL;
-    const char *secret_file = NULL, *config_path = NULL, *mapping = NULL;
+    const char *secret_file = NULL, *config_path = NULL, *mapping = NULL, *format = NULL;
     int json = 0, sweep = 1, method_given = 0, quiet = 0, deid_only = 0;
+    cli_input_options in_opts = {0};
     list allow = {0}, deny = {0};
     openmed_deid_options opts;
     openmed_deid_options_init(&opts);
@@ -264,6 +294,9 @@ int cmd_pii(int argc, char **argv) {
         } else if (!strcmp(a, "--quiet")) {
             quiet = 1;
             takes = 0;
+        } else if (!strcmp(a, "--lines")) {
+            in_opts.lines = 1;
+            takes = 0;
         } else if (a[0] == '-' && a[1] == '-' && !v) {
             rc = usage_error("%s needs a value", a);
             break;
@@ -294,7 +327,17 @@ int cmd_pii(int argc, char **argv) {
                 rc = 2;
                 break;
             }
-        } else if (!strcmp(a, "--confidence-threshold")) {
+        } else if (!strcmp(a, "--text-field") || !strcmp(a, "--field")) {
+            in_opts.text_field = v;
+        } else if (!strcmp(a, "--id-field")) {
+            in_opts.id_field = v;
+        } else if (!strcmp(a, "--format")) {
+            if (strcmp(v, "json") && strcmp(v, "jsonl") && strcmp(v, "csv")) {
+                rc = usage_error("--format expects json, jsonl or csv, got '%s'", v);
+                break;
+            }
+            format = v;
+        } else if (!strcmp(a, "--confidence-threshold") || !strcmp(a, "--threshold")) {
             char *end = NULL;
             double x = strtod(v, &end);
             if (*end || end == v || !(x >= 0.0 && x <= 1.0)) {
@@ -320,6 +363,10 @@ int cmd_pii(int argc, char **argv) {
         } else if (!strcmp(a, "--patient-key")) {
             opts.patient_key = v;
         } else if (!strcmp(a, "--input") || !strcmp(a, "--input-file")) {
+            if (input) {
+                rc = usage_error("give one --input (a file, a folder or - for standard input)%s", "");
+                break;
+            }
             input = v;
         } else if (!strcmp(a, "--text")) {
             if (text) {
@@ -334,6 +381,13 @@ int cmd_pii(int argc, char **argv) {
         } else if (a[0] == '-' && a[1] == '-') {
             rc = usage_error("unknown option %s", a);
             break;
+        } else if (!strcmp(a, "-")) { /* standard input */
+            if (input) {
+                rc = usage_error("give one --input (a file, a folder or - for standard input)%s", "");
+                break;
+            }
+            input = a;
+            takes = 0;
         } else {
             if (text) {
                 rc = usage_error("give one TEXT (quote it) or --input FILE%s", "");
@@ -357,7 +411,7 @@ int cmd_pii(int argc, char **argv) {
         return reidentify(mapping, text, input, output);
     }
     if (mapping) rc = usage_error("--mapping applies to `pii reidentify` only%s", "");
-    else if ((text != NULL) == (input != NULL)) rc = usage_error("give a TEXT or --input FILE (exactly one)%s", "");
+    else if ((text != NULL) == (input != NULL)) rc = usage_error("give a TEXT, - or --input FILE|FOLDER (exactly one)%s", "");
     else if (!deidentify && (method_given || deid_only))
         rc = usage_error("%s applies to `pii deidentify` only", method_given ? "--method" : "that option");
     if (rc) {
@@ -371,16 +425,34 @@ int cmd_pii(int argc, char **argv) {
     opts.deny_list = deny.items;
     opts.n_deny_list = deny.n;
 
+    /* One document (TEXT, -, a text file) gets the single result; a folder, a .jsonl/.csv file,
+     * --lines or --format jsonl|csv gets records, one per document. */
+    cli_input in = input ? (cli_input){input, 0} : (cli_input){text, 1};
+    int many = in_opts.lines || (format && strcmp(format, "json") != 0) ||
+               (input && (cli_is_folder(input) || cli_has_ext(input, ".jsonl") || cli_has_ext(input, ".csv")));
+    int to_folder = many && input && cli_is_folder(input) && output && strcmp(output, "-") != 0 &&
+                    !cli_has_ext(output, ".jsonl") && !cli_has_ext(output, ".csv") && !cli_has_ext(output, ".json");
+    if (to_folder && format) {
+        list_free(&allow);
+        list_free(&deny);
+        return usage_error("--format %s: a folder output keeps each input file's format (give --output FILE for one file)",
+                           format);
+    }
+    in_opts.keep_going = many;
+
     openmed_config cfg;
     openmed_config_init(&cfg);
-    char *secret = NULL, *file_text = NULL;
-    size_t secret_len = 0, len = 0;
+    char *secret = NULL;
+    size_t secret_len = 0;
     openmed_policy *policy = NULL;
     openmed_model *model = NULL;
     openmed_deid_result *r = NULL;
+    cli_reader *reader = NULL;
+    cli_docs docs = {0};
     om_strbuf buf;
     om_strbuf_init(&buf);
-    char bundled[OPENMED_PATH_MAX];
+    char bundled[OPENMED_PATH_MAX], bundled_name[OPENMED_PATH_MAX];
+    const char *model_name = model_path;
     if (openmed_config_load_file(&cfg, config_path, &err) != OPENMED_OK) {
         rc = cli_report(&err);
         goto done;
@@ -399,17 +471,20 @@ int cmd_pii(int argc, char **argv) {
         opts.policy = policy;
         if (!threshold_given) opts.confidence_threshold = 1.0f; /* the policy's threshold rules */
     }
-    if (!model_path && !(model_path = cli_bundled_model("pii", bundled, sizeof bundled))) {
-        fprintf(stderr, "openmed pii: no --model given and this build has no bundled PII model; pass --model PATH "
-                        "(a Hugging Face model folder)\n");
-        rc = 2;
-        goto done;
+    if (!model_path) {
+        if (!(model_path = cli_bundled_model("pii", bundled, sizeof bundled))) {
+            fprintf(stderr, "openmed pii: no --model given and this build has no bundled PII model; pass --model "
+                            "NAME|PATH (a registry name, repo id or model folder)\n");
+            rc = 2;
+            goto done;
+        }
+        model_name = cli_bundled_model_name(bundled, bundled_name, sizeof bundled_name);
     }
     openmed_model_options mo;
     openmed_model_options_init(&mo);
     mo.device = device;
     mo.config = &cfg;
-    /* check the options before loading a model for them */
+    /* check the options and read the input before loading a model for them */
     openmed_deid_options probe = opts;
     probe.method = deidentify ? opts.method : OPENMED_DEID_MASK;
     if ((deidentify ? openmed_deidentify : openmed_pii_extract)(NULL, "", 0, &probe, &r, &err) != OPENMED_OK &&
@@ -419,37 +494,46 @@ int cmd_pii(int argc, char **argv) {
     }
     openmed_deid_result_free(r);
     r = NULL;
+    if (cli_reader_open(&reader, &in, 1, &in_opts, &err) != OPENMED_OK) {
+        rc = cli_report(&err);
+        goto done;
+    }
+    if (cli_reader_skipped(reader))
+        fprintf(stderr, "openmed pii: skipped %zu files in folders (hidden, or not .txt/.md/.jsonl/.csv)\n",
+                cli_reader_skipped(reader));
     if (openmed_model_load(model_path, &mo, &model, &err) != OPENMED_OK) {
         rc = cli_report(&err);
         goto done;
     }
-    if (deidentify && pii_batch_wanted(input)) {
-        pii_batch b = {input, output, model, model_path, &opts, json, quiet};
+    if (many) {
+        pii_format fmt = PII_FORMAT_JSONL;
+        const char *f = format ? format : json ? "json" : "";
+        if (!strcmp(f, "csv") || (!*f && output && cli_has_ext(output, ".csv"))) fmt = PII_FORMAT_CSV;
+        else if (!strcmp(f, "json") || (!*f && output && cli_has_ext(output, ".json"))) fmt = PII_FORMAT_JSON;
+        pii_batch b = {reader, to_folder ? input : NULL, output, fmt, model, model_name, &opts, deidentify,
+                       json, in_opts.lines, quiet};
         rc = pii_batch_run(&b);
         goto done;
     }
-    if (input) {
-        if (cli_read_file(input, MAX_INPUT_BYTES, &file_text, &len, &err) != OPENMED_OK) {
-            rc = cli_report(&err);
-            goto done;
-        }
-        text = file_text;
-    } else {
-        len = strlen(text);
+    if (cli_reader_next(reader, &docs, 1, &err) != OPENMED_OK || docs.n != 1) {
+        rc = cli_report(&err);
+        goto done;
     }
-    openmed_status st = deidentify ? openmed_deidentify(model, text, len, &opts, &r, &err)
-                                   : openmed_pii_extract(model, text, len, &opts, &r, &err);
+    const char *doc_text = docs.v[0].text;
+    size_t len = strlen(doc_text);
+    openmed_status st = deidentify ? openmed_deidentify(model, doc_text, len, &opts, &r, &err)
+                                   : openmed_pii_extract(model, doc_text, len, &opts, &r, &err);
     if (st != OPENMED_OK) {
         rc = cli_report(&err);
         goto done;
     }
-    if (deidentify) om_pii_write_deid_json(&buf, NULL, text, len, model_path, &opts, r, 0);
-    else if (json) om_pii_write_extract_json(&buf, text, len, model_path, r);
+    if (deidentify) om_pii_write_deid_json(&buf, NULL, doc_text, len, model_name, &opts, r, 0);
+    else if (json) om_pii_write_extract_json(&buf, doc_text, len, model_name, r);
     else write_extract_lines(&buf, r);
     if (buf.failed) {
         fprintf(stderr, "openmed pii: out of memory\n");
         rc = 1;
-    } else if (output) {
+    } else if (output && strcmp(output, "-") != 0) {
         rc = cli_write_file_atomic(output, buf.len ? buf.data : "", buf.len) ? 0 : 1;
     } else if (buf.len && fwrite(buf.data, 1, buf.len, stdout) != buf.len) {
         fprintf(stderr, "openmed pii: write failed: %s\n", strerror(errno));
@@ -457,10 +541,11 @@ int cmd_pii(int argc, char **argv) {
     }
 done:
     om_strbuf_free(&buf);
+    cli_docs_free(&docs);
+    cli_reader_close(reader);
     openmed_deid_result_free(r);
     openmed_model_free(model);
     openmed_policy_free(policy);
-    free(file_text);
     free(secret);
     list_free(&allow);
     list_free(&deny);

@@ -23,6 +23,7 @@ void cli_docs_clear(cli_docs *d) {
         free(d->v[i].source);
         cJSON_Delete(d->v[i].id_value);
         cJSON_Delete(d->v[i].fields);
+        free(d->error[i]);
     }
     d->n = 0;
 }
@@ -30,6 +31,7 @@ void cli_docs_clear(cli_docs *d) {
 void cli_docs_free(cli_docs *d) {
     cli_docs_clear(d);
     free(d->v);
+    free(d->error);
     memset(d, 0, sizeof *d);
 }
 
@@ -39,6 +41,9 @@ static int reserve(cli_docs *d) {
     cli_doc *v = realloc(d->v, cap * sizeof *v);
     if (!v) return 0;
     d->v = v;
+    char **e = realloc(d->error, cap * sizeof *e);
+    if (!e) return 0;
+    d->error = e;
     d->cap = cap;
     return 1;
 }
@@ -53,6 +58,7 @@ static openmed_status push(cli_docs *d, const char *id, const char *text, size_t
     }
     cli_doc *doc = &d->v[d->n];
     memset(doc, 0, sizeof *doc);
+    d->error[d->n] = NULL;
     doc->id = strdup(id);
     doc->text = strndup(text, len);
     doc->source = source ? strdup(source) : NULL;
@@ -69,6 +75,26 @@ static openmed_status push(cli_docs *d, const char *id, const char *text, size_t
     }
     d->n++;
     return OPENMED_OK;
+}
+
+/* A document that could not be read (st and err say why): with keep_going it is kept, empty and
+ * carrying the message, and reading goes on; otherwise the read fails with st. Takes ownership of
+ * id_value. */
+static openmed_status tolerate(cli_docs *d, const cli_input_options *o, openmed_status st, const char *id,
+                               const char *source, size_t line, cJSON *id_value, openmed_error *err) {
+    if (st == OPENMED_OK || st == OPENMED_ERR_NO_MEMORY || !o->keep_going || !err) {
+        cJSON_Delete(id_value);
+        return st;
+    }
+    char *why = strdup(err->message);
+    if (!why) {
+        cJSON_Delete(id_value);
+        return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading documents");
+    }
+    st = push(d, id, "", 0, source, line, id_value, NULL, err);
+    if (st == OPENMED_OK) d->error[d->n - 1] = why;
+    else free(why);
+    return st;
 }
 
 /* ---------------------------------------------------------------- checks */
@@ -162,47 +188,56 @@ static char *id_text(const cJSON *v) {
     return cJSON_PrintUnformatted(v);
 }
 
+/* One JSONL record at path:line ("where"). */
+static openmed_status jsonl_record(cli_docs *d, const char *path, size_t line, const char *where, const char *rec,
+                                   size_t len, const cli_input_options *o, openmed_error *err) {
+    const char *text_field = opt(o->text_field, "text"), *id_field = opt(o->id_field, "id");
+    cJSON *obj = cJSON_ParseWithLength(rec, len);
+    if (!cJSON_IsObject(obj)) {
+        cJSON_Delete(obj);
+        return tolerate(d, o, cli_fail(err, OPENMED_ERR_FORMAT, "%s: not a JSON object", where), where, path, line,
+                        NULL, err);
+    }
+    cJSON *idv = cJSON_DetachItemFromObjectCaseSensitive(obj, id_field);
+    if (cJSON_IsNull(idv)) {
+        cJSON_Delete(idv);
+        idv = NULL;
+    }
+    char *id = idv ? id_text(idv) : strdup(where);
+    cJSON *text = cJSON_DetachItemFromObjectCaseSensitive(obj, text_field);
+    openmed_status st;
+    if (!id) st = cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory");
+    else if (!cJSON_IsString(text))
+        st = cli_fail(err, OPENMED_ERR_FORMAT, "%s: no \"%s\" string field (--text-field names another)", where,
+                      text_field);
+    else st = check_text(where, text->valuestring, strlen(text->valuestring), err);
+    if (st == OPENMED_OK) {
+        cJSON *fields = cJSON_GetArraySize(obj) > 0 ? obj : NULL;
+        if (!fields) cJSON_Delete(obj);
+        obj = NULL;
+        st = push(d, id, text->valuestring, strlen(text->valuestring), path, line, idv, fields, err);
+    } else if (id) {
+        st = tolerate(d, o, st, id, path, line, idv, err);
+    } else {
+        cJSON_Delete(idv);
+    }
+    cJSON_Delete(obj);
+    cJSON_Delete(text);
+    free(id);
+    return st;
+}
+
 static openmed_status read_jsonl(cli_docs *d, const char *path, const char *data, size_t size,
                                  const cli_input_options *o, openmed_error *err) {
-    const char *text_field = opt(o->text_field, "text"), *id_field = opt(o->id_field, "id");
     size_t line = 0;
     for (size_t pos = 0; pos < size;) {
         const char *nl = memchr(data + pos, '\n', size - pos);
         size_t end = nl ? (size_t)(nl - data) : size, len = end - pos;
         line++;
         if (!blank(data + pos, len)) {
-            cJSON *obj = cJSON_ParseWithLength(data + pos, len);
-            if (!cJSON_IsObject(obj)) {
-                cJSON_Delete(obj);
-                return cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: not a JSON object", path, line);
-            }
-            cJSON *text = cJSON_DetachItemFromObjectCaseSensitive(obj, text_field);
-            if (!cJSON_IsString(text)) {
-                cJSON_Delete(text);
-                cJSON_Delete(obj);
-                return cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: no string \"%s\" field (--text-field names another)",
-                                path, line, text_field);
-            }
             char where[4096];
             snprintf(where, sizeof where, "%s:%zu", path, line);
-            cJSON *idv = cJSON_DetachItemFromObjectCaseSensitive(obj, id_field);
-            if (cJSON_IsNull(idv)) {
-                cJSON_Delete(idv);
-                idv = NULL;
-            }
-            char *id = idv ? id_text(idv) : strdup(where);
-            cJSON *fields = cJSON_GetArraySize(obj) > 0 ? obj : NULL;
-            if (!fields) cJSON_Delete(obj);
-            openmed_status st = id ? check_text(where, text->valuestring, strlen(text->valuestring), err)
-                                   : cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory");
-            if (st == OPENMED_OK) {
-                st = push(d, id, text->valuestring, strlen(text->valuestring), path, line, idv, fields, err);
-            } else {
-                cJSON_Delete(idv);
-                cJSON_Delete(fields);
-            }
-            free(id);
-            cJSON_Delete(text);
+            openmed_status st = jsonl_record(d, path, line, where, data + pos, len, o, err);
             if (st != OPENMED_OK) return st;
         }
         if (!nl) break;
@@ -296,33 +331,37 @@ static openmed_status read_csv(cli_docs *d, const char *path, const char *data, 
     if (st == OPENMED_OK && text_col == header.n)
         st = cli_fail(err, OPENMED_ERR_FORMAT, "%s: no column \"%s\" in the header (--text-field names another)", path,
                       text_field);
+    if (st != OPENMED_OK) st = tolerate(d, o, st, path, path, 1, NULL, err), pos = size; /* nothing else is readable */
     while (st == OPENMED_OK && pos < size) {
         size_t record_line = line;
+        char where[4096];
+        snprintf(where, sizeof where, "%s:%zu", path, record_line);
         st = csv_record(path, data, size, &pos, &line, &row, err);
-        if (st != OPENMED_OK) break;
+        if (st != OPENMED_OK) { /* the rest of the file cannot be split into records */
+            st = tolerate(d, o, st, where, path, record_line, NULL, err);
+            break;
+        }
         if (row.n == 1 && row.f[0][0] == '\0') { /* a blank line */
             row_free(&row);
             continue;
         }
         if (row.n != header.n) {
-            st = cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: %zu fields, the header has %zu", path, record_line, row.n,
-                          header.n);
-            break;
+            st = cli_fail(err, OPENMED_ERR_FORMAT, "%s: %zu fields, the header has %zu", where, row.n, header.n);
+            st = tolerate(d, o, st, where, path, record_line, NULL, err);
+            row_free(&row);
+            continue;
         }
-        char where[4096];
-        snprintf(where, sizeof where, "%s:%zu", path, record_line);
         st = check_text(where, row.f[text_col], strlen(row.f[text_col]), err);
         int has_id = id_col < header.n && row.f[id_col][0];
-        cJSON *fields = header.n > 1 + (id_col < header.n) ? cJSON_CreateObject() : NULL;
-        for (size_t i = 0; fields && i < header.n; i++)
-            if (i != text_col && i != id_col) cJSON_AddItemToObject(fields, header.f[i], cJSON_CreateString(row.f[i]));
         cJSON *idv = has_id ? cJSON_CreateString(row.f[id_col]) : NULL;
         if (st == OPENMED_OK) {
+            cJSON *fields = header.n > 1 + (id_col < header.n) ? cJSON_CreateObject() : NULL;
+            for (size_t i = 0; fields && i < header.n; i++)
+                if (i != text_col && i != id_col) cJSON_AddItemToObject(fields, header.f[i], cJSON_CreateString(row.f[i]));
             st = push(d, has_id ? row.f[id_col] : where, row.f[text_col], strlen(row.f[text_col]), path, record_line, idv,
                       fields, err);
         } else {
-            cJSON_Delete(idv);
-            cJSON_Delete(fields);
+            st = tolerate(d, o, st, has_id ? row.f[id_col] : where, path, record_line, idv, err);
         }
         row_free(&row);
     }
@@ -333,13 +372,18 @@ static openmed_status read_csv(cli_docs *d, const char *path, const char *data, 
 
 /* ---------------------------------------------------------------- files and folders */
 
-static int has_ext(const char *path, const char *ext) {
+int cli_has_ext(const char *path, const char *ext) {
     size_t a = strlen(path), b = strlen(ext);
     return a > b && !strcasecmp(path + a - b, ext);
 }
 
+int cli_is_folder(const char *path) {
+    struct stat st;
+    return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static int readable_ext(const char *path) {
-    return has_ext(path, ".txt") || has_ext(path, ".md") || has_ext(path, ".jsonl") || has_ext(path, ".csv");
+    return cli_has_ext(path, ".txt") || cli_has_ext(path, ".md") || cli_has_ext(path, ".jsonl") || cli_has_ext(path, ".csv");
 }
 
 static openmed_status read_stdin(char **data, size_t *size, openmed_error *err) {
@@ -380,10 +424,11 @@ static openmed_status read_file(cli_docs *d, const char *path, const cli_input_o
     size_t size = 0;
     openmed_status st = cli_input_check(path, err);
     if (st == OPENMED_OK) st = cli_read_file(path, MAX_INPUT_BYTES, &data, &size, err);
-    if (st != OPENMED_OK) return st;
-    if (has_ext(path, ".jsonl")) st = read_jsonl(d, path, data, size, o, err);
-    else if (has_ext(path, ".csv")) st = read_csv(d, path, data, size, o, err);
+    if (st != OPENMED_OK) return tolerate(d, o, st, path, path, 0, NULL, err);
+    if (cli_has_ext(path, ".jsonl")) st = read_jsonl(d, path, data, size, o, err);
+    else if (cli_has_ext(path, ".csv")) st = read_csv(d, path, data, size, o, err);
     else if ((st = check_text(path, data, size, err)) == OPENMED_OK) st = add_text(d, path, path, data, size, o->lines, err);
+    else st = tolerate(d, o, st, path, path, 0, NULL, err);
     free(data);
     return st;
 }
@@ -544,6 +589,8 @@ openmed_status cli_reader_next(cli_reader *r, cli_docs *batch, size_t max, openm
             continue;
         }
         if (!reserve(batch)) return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading documents");
+        batch->error[batch->n] = r->cur.error[r->cur_pos];
+        r->cur.error[r->cur_pos] = NULL;
         batch->v[batch->n++] = r->cur.v[r->cur_pos];
         memset(&r->cur.v[r->cur_pos++], 0, sizeof r->cur.v[0]);
     }

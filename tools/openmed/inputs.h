@@ -15,7 +15,9 @@
  *                   document (id "SOURCE:LINE")
  *
  * A FIFO, socket or device is refused (reading one may never end), unless it is standard input
- * given as "-". Text must be UTF-8 without NUL bytes; errors name the file and line.
+ * given as "-". Text must be UTF-8 without NUL bytes; errors name the file and line. A document
+ * that fails these checks fails the read, or with keep_going comes back carrying its error so a
+ * batch can report it and go on.
  */
 #ifndef OPENMED_CLI_INPUTS_H
 #define OPENMED_CLI_INPUTS_H
@@ -38,6 +40,8 @@ typedef struct cli_doc {
 
 typedef struct cli_docs {
     cli_doc *v;
+    char **error; /* only with keep_going: error[i] says why v[i] could not be read (it names the file
+                     and line, never holds text; v[i].text is then empty), NULL for a good document */
     size_t n, cap;
 } cli_docs;
 
@@ -48,6 +52,10 @@ typedef struct cli_input_options {
     const char *text_field; /* jsonl key / csv column of the text; NULL = "text" */
     const char *id_field;   /* jsonl key / csv column of the id; NULL = "id" */
     int lines;              /* --lines */
+    int keep_going;         /* a document that cannot be read (bad UTF-8, a JSONL line without its
+                               text, a CSV row of the wrong width, an unreadable file in a folder)
+                               comes back with its `error` set instead of failing the whole read; paths
+                               that do not exist, FIFOs and devices still fail at open */
 } cli_input_options;
 
 /* One thing the user named: a TEXT argument or a path ("-" is standard input). */
@@ -74,5 +82,10 @@ void cli_reader_close(cli_reader *r);
  * OPENMED_ERR_INVALID_ARGUMENT naming the path and what it is, a missing path with
  * OPENMED_ERR_NOT_FOUND. */
 openmed_status cli_input_check(const char *path, openmed_error *err);
+
+/* 1 when path ends in ext (".jsonl"; case ignored). */
+int cli_has_ext(const char *path, const char *ext);
+/* 1 when path names a folder. */
+int cli_is_folder(const char *path);
 
 #endif

@@ -1,267 +1,355 @@
-/* pii_batch.c: many documents through openmed_deidentify: a streaming reader (folder entries in name
- * order, JSONL lines with "text" and optional "id" and "patient_key"), folder or JSONL writers with
- * atomic renames, per-document errors, and the progress bar. */
+/* pii_batch.c: many documents through openmed_pii_extract / openmed_deidentify: output sinks
+ * (temporary file renamed when complete), JSON lines, CSV and JSON array records, folder output
+ * named after the input files, per-document failures, and the progress line. */
 #include "pii_batch.h"
 
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "output_file.h"
 #include "pii_json.h"
+#include "progress.h"
 #include "strbuf.h"
+#include "writers.h"
 
-#define MAX_DOC_BYTES ((size_t)256 << 20)
+#define DOCS_PER_READ 16
 
-static int ends_with(const char *s, const char *tail) {
-    size_t n = strlen(s), t = strlen(tail);
-    return n >= t && !strcmp(s + n - t, tail);
-}
+/* ---------------------------------------------------------------- sinks */
 
-static int is_dir(const char *p) {
-    struct stat st;
-    return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
+enum { SINK_DOC, SINK_JSONL, SINK_CSV, SINK_JSON };
 
-int pii_batch_wanted(const char *input) { return input && (is_dir(input) || ends_with(input, ".jsonl")); }
+/* One output: a file written under a temporary name and renamed when complete, or standard output. */
+typedef struct sink {
+    char *path;       /* the final path, NULL for standard output */
+    char *tmp;        /* where it is written meanwhile */
+    FILE *f;
+    int kind;         /* SINK_DOC: one document's result; the others hold records */
+    size_t records;
+    int doc_failed;   /* SINK_DOC: its document failed, so nothing is kept */
+    int io_failed;
+    cJSON *columns;   /* CSV: the input fields named in the header, once written */
+    om_strbuf pending; /* CSV: failure rows waiting for the header */
+    char *source;     /* folder output: the input file it belongs to */
+    int deidentify;   /* CSV: the columns of de-identification, else of extraction */
+} sink;
 
-/* ---------------------------------------------------------------- reading */
+static void csv_header(sink *s, const cli_doc *doc, om_strbuf *out);
 
-typedef struct doc {
-    char id[512];
-    char *text; /* owned */
-    size_t len;
-    char *patient_key; /* owned, or NULL */
-    char error[OPENMED_ERROR_MESSAGE_MAX]; /* set when the record itself is unusable */
-} doc;
-
-typedef struct source {
-    int jsonl;
-    FILE *f;          /* jsonl */
-    size_t line;
-    char **names;     /* folder entries */
-    size_t n_names, next;
-    const char *dir;
-    size_t total;     /* documents, for the progress bar (JSONL: lines) */
-} source;
-
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static int source_open(source *s, const char *input) {
+static int sink_open(sink *s, const char *path, int kind, int deidentify) {
     memset(s, 0, sizeof *s);
-    if (is_dir(input)) {
-        DIR *d = opendir(input);
-        if (!d) {
-            fprintf(stderr, "openmed pii: cannot read folder %s: %s\n", input, strerror(errno));
-            return 0;
+    s->kind = kind;
+    s->deidentify = deidentify;
+    om_strbuf_init(&s->pending);
+    if (!path) {
+        s->f = stdout;
+    } else {
+        size_t n = strlen(path) + 16;
+        s->path = strdup(path);
+        s->tmp = malloc(n);
+        int fd = -1;
+        if (s->path && s->tmp) {
+            snprintf(s->tmp, n, "%s.tmp.XXXXXX", path);
+            fd = mkstemp(s->tmp);
         }
-        struct dirent *e;
-        size_t cap = 0;
-        while ((e = readdir(d))) {
-            if (e->d_name[0] == '.') continue;
-            char path[OPENMED_PATH_MAX];
-            snprintf(path, sizeof path, "%s/%s", input, e->d_name);
-            struct stat st;
-            if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
-            if (s->n_names == cap) {
-                cap = cap ? cap * 2 : 64;
-                char **grown = realloc(s->names, cap * sizeof *grown);
-                if (!grown) break;
-                s->names = grown;
+        if (fd < 0 || !(s->f = fdopen(fd, "wb"))) {
+            fprintf(stderr, "openmed pii: cannot write %s: %s\n", path, strerror(errno));
+            if (fd >= 0) {
+                close(fd);
+                unlink(s->tmp);
             }
-            if (!(s->names[s->n_names] = strdup(e->d_name))) break;
-            s->n_names++;
-        }
-        closedir(d);
-        qsort(s->names, s->n_names, sizeof *s->names, by_name);
-        s->dir = input;
-        s->total = s->n_names;
-        return 1;
-    }
-    s->jsonl = 1;
-    if (!(s->f = fopen(input, "rb"))) {
-        fprintf(stderr, "openmed pii: cannot read %s: %s\n", input, strerror(errno));
-        return 0;
-    }
-    int c, last = '\n';
-    while ((c = getc(s->f)) != EOF) { /* count records for the progress bar */
-        if (c == '\n' && last != '\n') s->total++;
-        last = c;
-    }
-    if (last != '\n') s->total++;
-    rewind(s->f);
-    return 1;
-}
-
-static void source_close(source *s) {
-    if (s->f) fclose(s->f);
-    for (size_t i = 0; i < s->n_names; i++) free(s->names[i]);
-    free(s->names);
-}
-
-static void doc_clear(doc *d) {
-    free(d->text);
-    free(d->patient_key);
-    memset(d, 0, sizeof *d);
-}
-
-/* The next document; 0 at the end. A record that cannot be read comes back with d->error set. */
-static int source_next(source *s, doc *d) {
-    doc_clear(d);
-    if (!s->jsonl) {
-        if (s->next == s->n_names) return 0;
-        const char *name = s->names[s->next++];
-        snprintf(d->id, sizeof d->id, "%s", name);
-        char path[OPENMED_PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", s->dir, name);
-        openmed_error err = {0};
-        if (cli_read_file(path, MAX_DOC_BYTES, &d->text, &d->len, &err) != OPENMED_OK)
-            snprintf(d->error, sizeof d->error, "%s", err.message);
-        return 1;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    do {
-        n = getline(&line, &cap, s->f);
-        if (n < 0) {
-            free(line);
+            free(s->path);
+            free(s->tmp);
+            s->path = s->tmp = NULL;
             return 0;
         }
-        s->line++;
-    } while (n == 0 || (n == 1 && line[0] == '\n'));
-    snprintf(d->id, sizeof d->id, "%zu", s->line);
-    cJSON *j = cJSON_ParseWithLength(line, (size_t)n);
-    free(line);
-    const cJSON *text = cJSON_GetObjectItemCaseSensitive(j, "text"), *id = cJSON_GetObjectItemCaseSensitive(j, "id");
-    const cJSON *pk = cJSON_GetObjectItemCaseSensitive(j, "patient_key");
-    if (cJSON_IsString(id)) snprintf(d->id, sizeof d->id, "%s", id->valuestring);
-    else if (cJSON_IsNumber(id)) snprintf(d->id, sizeof d->id, "%.17g", id->valuedouble);
-    if (!cJSON_IsObject(j)) snprintf(d->error, sizeof d->error, "line %zu: not a JSON object", s->line);
-    else if (!cJSON_IsString(text)) snprintf(d->error, sizeof d->error, "line %zu: no \"text\" string", s->line);
-    else if (pk && !cJSON_IsString(pk)) snprintf(d->error, sizeof d->error, "line %zu: \"patient_key\" is not a string", s->line);
-    else {
-        d->text = strdup(text->valuestring);
-        d->len = d->text ? strlen(d->text) : 0;
-        if (cJSON_IsString(pk)) d->patient_key = strdup(pk->valuestring);
-        if (!d->text || (cJSON_IsString(pk) && !d->patient_key)) snprintf(d->error, sizeof d->error, "out of memory");
     }
-    cJSON_Delete(j);
+    if (kind == SINK_JSON && fputs("[", s->f) == EOF) s->io_failed = 1;
     return 1;
 }
 
-/* ---------------------------------------------------------------- progress */
+static void sink_put(sink *s, const char *data, size_t n) {
+    if (n && !s->io_failed && fwrite(data, 1, n, s->f) != n) s->io_failed = 1;
+}
 
-static void progress(const pii_batch *b, size_t done, size_t total, size_t failed) {
-    if (b->quiet || !isatty(2) || total == 0) return;
-    int width = 30, fill = (int)(done * (size_t)width / total);
-    fprintf(stderr, "\r\033[Kopenmed pii: [%.*s%*s] %zu/%zu documents%s", fill, "##############################",
-            width - fill, "", done, total, failed ? " (some failed)" : "");
-    if (done == total) fputc('\n', stderr);
-    fflush(stderr);
+/* Finish: a file is kept (renamed into place) when keep is set and everything was written, else
+ * removed. Returns 0 when it was to be kept and could not be. */
+static int sink_close(sink *s, int keep) {
+    if (!s->f) return 1;
+    if (s->kind == SINK_CSV && !s->columns) { /* no readable document came: the header, then the failures */
+        om_strbuf head;
+        om_strbuf_init(&head);
+        csv_header(s, NULL, &head);
+        sink_put(s, head.data, head.len);
+        sink_put(s, s->pending.data, s->pending.len);
+        s->io_failed |= head.failed;
+        om_strbuf_free(&head);
+    }
+    if (s->kind == SINK_JSON) sink_put(s, s->records ? "\n]\n" : "]\n", s->records ? 3 : 2);
+    keep = keep && !(s->kind == SINK_DOC && s->doc_failed);
+    int ok = !s->io_failed && !s->pending.failed;
+    if (s->path) {
+        ok = ok && fflush(s->f) == 0 && fsync(fileno(s->f)) == 0;
+        ok = (fclose(s->f) == 0) && ok;
+        if (keep && ok && rename(s->tmp, s->path) != 0) ok = 0;
+        if (!keep || !ok) unlink(s->tmp);
+    } else {
+        ok = ok && fflush(s->f) == 0;
+    }
+    if (keep && !ok) fprintf(stderr, "openmed pii: cannot write %s: %s\n", s->path ? s->path : "standard output",
+                             strerror(errno ? errno : EIO));
+    free(s->path);
+    free(s->tmp);
+    free(s->source);
+    cJSON_Delete(s->columns);
+    om_strbuf_free(&s->pending);
+    memset(s, 0, sizeof *s);
+    return !keep || ok;
+}
+
+/* ---------------------------------------------------------------- records */
+
+/* The input's fields that an output carries (all but the patient key). */
+static int carried(const cJSON *f) { return strcmp(f->string, OM_PII_PATIENT_KEY_FIELD) != 0; }
+
+/* CSV: the header from the first readable document's fields. */
+static void csv_header(sink *s, const cli_doc *doc, om_strbuf *out) {
+    if (!(s->columns = cJSON_CreateArray())) s->io_failed = 1; /* out of memory: the run fails */
+    om_strbuf_puts(out, "id");
+    const cJSON *f, *fields = doc ? doc->fields : NULL;
+    cJSON_ArrayForEach(f, fields) {
+        if (!carried(f)) continue;
+        cJSON_AddItemToArray(s->columns, cJSON_CreateString(f->string));
+        om_strbuf_puts(out, ",");
+        om_csv_field(out, f->string, strlen(f->string));
+    }
+    om_strbuf_puts(out, s->deidentify ? ",deidentified_text,num_entities_redacted,error\r\n"
+                                   : ",label,start,end,confidence,source,hipaa_class,text,error\r\n");
+}
+
+/* 1 when every carried field of the document has a column in the header (one it lacks is an empty
+ * cell; one the header lacks would be lost). */
+static int csv_fits(const sink *s, const cli_doc *doc) {
+    const cJSON *f;
+    cJSON_ArrayForEach(f, doc->fields) {
+        if (!carried(f)) continue;
+        int found = 0;
+        const cJSON *c;
+        cJSON_ArrayForEach(c, s->columns) found |= !strcmp(c->valuestring, f->string);
+        if (!found) return 0;
+    }
+    return 1;
+}
+
+/* The start of a CSV row: the id and the document's value of each column. */
+static void csv_row_start(const sink *s, const cli_doc *doc, om_strbuf *out) {
+    om_csv_field(out, doc->id, strlen(doc->id));
+    const cJSON *c;
+    cJSON_ArrayForEach(c, s->columns) {
+        om_strbuf_puts(out, ",");
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc->fields, c->valuestring);
+        if (cJSON_IsString(v)) {
+            om_csv_field(out, v->valuestring, strlen(v->valuestring));
+        } else if (v) {
+            char *j = cJSON_PrintUnformatted(v);
+            if (j) om_csv_field(out, j, strlen(j));
+            cJSON_free(j);
+        }
+    }
+}
+
+/* A successful document's record(s) into out. */
+static void write_result(const pii_batch *b, sink *s, const cli_doc *doc, const openmed_deid_options *o,
+                         const openmed_deid_result *r, om_strbuf *out) {
+    size_t len = strlen(doc->text);
+    if (s->kind == SINK_DOC) {
+        if (b->deidentify && !b->json) om_strbuf_put(out, r->deidentified_text, r->deidentified_len);
+        else if (b->deidentify) om_pii_write_deid_json(out, NULL, doc->text, len, b->model_name, o, r, 0);
+        else om_pii_write_extract_json(out, doc->text, len, b->model_name, r);
+    } else if (s->kind == SINK_JSONL || s->kind == SINK_JSON) {
+        if (s->kind == SINK_JSON) om_strbuf_puts(out, s->records ? ",\n" : "\n");
+        if (b->deidentify) om_pii_write_deid_json(out, doc, doc->text, len, b->model_name, o, r, 1);
+        else om_pii_write_extract_doc(out, doc, b->model_name, r, 1);
+        if (s->kind == SINK_JSON && out->len) out->data[--out->len] = '\0'; /* the record's own line break */
+    } else if (b->deidentify) {
+        csv_row_start(s, doc, out);
+        om_strbuf_puts(out, ",");
+        om_csv_field(out, r->deidentified_text, r->deidentified_len);
+        om_strbuf_printf(out, ",%zu,\r\n", r->n_entities);
+    } else {
+        for (size_t i = 0; i < r->n_entities; i++) {
+            const openmed_pii_entity *e = &r->entities[i];
+            csv_row_start(s, doc, out);
+            om_strbuf_puts(out, ",");
+            om_csv_field(out, e->label, strlen(e->label));
+            om_strbuf_printf(out, ",%lld,%lld,", (long long)e->start, (long long)e->end);
+            om_strbuf_float(out, e->confidence);
+            om_strbuf_printf(out, ",%s,%s,", e->source, e->hipaa_class);
+            om_csv_field(out, e->text, strlen(e->text));
+            om_strbuf_puts(out, ",\r\n");
+        }
+    }
+}
+
+/* A failed document's record into out (never its text). */
+static void write_failure(const pii_batch *b, sink *s, const cli_doc *doc, openmed_status st, const char *message,
+                          om_strbuf *out) {
+    if (s->kind == SINK_DOC) {
+        s->doc_failed = 1;
+    } else if (s->kind == SINK_JSONL || s->kind == SINK_JSON) {
+        if (s->kind == SINK_JSON) om_strbuf_puts(out, s->records ? ",\n" : "\n");
+        om_strbuf_puts(out, "{\"id\": ");
+        om_write_doc_id(out, doc);
+        om_strbuf_printf(out, ", \"error\": {\"status\": \"%s\", \"message\": ", openmed_status_name(st));
+        om_strbuf_json_string(out, message, strlen(message));
+        om_strbuf_puts(out, s->kind == SINK_JSON ? "}}" : "}}\n");
+    } else {
+        csv_row_start(s, doc, out);
+        om_strbuf_puts(out, b->deidentify ? ",,," : ",,,,,,,,");
+        om_csv_field(out, message, strlen(message));
+        om_strbuf_puts(out, "\r\n");
+    }
+}
+
+/* ---------------------------------------------------------------- folder output */
+
+/* mkdir -p of the folders above path (path itself excluded). */
+static int make_parents(const char *path) {
+    char *p = strdup(path);
+    if (!p) return 0;
+    int ok = 1;
+    for (char *slash = strchr(p + 1, '/'); ok && slash; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) ok = 0;
+        *slash = '/';
+    }
+    if (!ok) fprintf(stderr, "openmed pii: cannot create the folders of %s: %s\n", path, strerror(errno));
+    free(p);
+    return ok;
+}
+
+/* Open the folder output of an input file: OUTPUT/<its path under the input folder>. */
+static int open_for_source(const pii_batch *b, sink *s, const char *source) {
+    size_t fl = strlen(b->folder);
+    const char *rel = source + fl;
+    if (strncmp(source, b->folder, fl) != 0) rel = strrchr(source, '/') ? strrchr(source, '/') + 1 : source;
+    while (*rel == '/') rel++;
+    int kind = cli_has_ext(source, ".jsonl") ? SINK_JSONL : cli_has_ext(source, ".csv") ? SINK_CSV : SINK_DOC;
+    const char *suffix = "";
+    if (kind == SINK_DOC && b->lines) kind = SINK_JSONL, suffix = ".jsonl"; /* a document per line */
+    else if (kind == SINK_DOC && (b->json || !b->deidentify)) suffix = ".json";
+    size_t n = strlen(b->output) + strlen(rel) + 16;
+    char *path = malloc(n);
+    if (!path) return 0;
+    snprintf(path, n, "%s/%s%s", b->output, rel, suffix);
+    int ok = make_parents(path) && sink_open(s, path, kind, b->deidentify);
+    free(path);
+    if (ok && !(s->source = strdup(source))) ok = 0;
+    return ok;
 }
 
 /* ---------------------------------------------------------------- the run */
 
 int pii_batch_run(const pii_batch *b) {
-    int dir_out = is_dir(b->input);
     int to_stdout = !b->output || !strcmp(b->output, "-");
-    if (dir_out && to_stdout) {
-        fprintf(stderr, "openmed pii: a folder of documents needs --output FOLDER\n");
-        return 2;
-    }
-    if (dir_out && mkdir(b->output, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "openmed pii: cannot create folder %s: %s\n", b->output, strerror(errno));
-        return 2;
-    }
-    if (dir_out && !is_dir(b->output)) {
-        fprintf(stderr, "openmed pii: --output %s is not a folder\n", b->output);
-        return 2;
-    }
-    source src;
-    if (!source_open(&src, b->input)) return 2;
-    /* JSONL output: lines go to a temporary file renamed at the end (or straight to stdout) */
-    FILE *jsonl = NULL;
-    char tmp[OPENMED_PATH_MAX + 16] = "";
-    if (!dir_out && !to_stdout) {
-        snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", b->output);
-        int fd = mkstemp(tmp);
-        if (fd < 0 || !(jsonl = fdopen(fd, "wb"))) {
-            fprintf(stderr, "openmed pii: cannot write %s: %s\n", b->output, strerror(errno));
-            if (fd >= 0) close(fd);
-            source_close(&src);
+    if (b->folder) {
+        if (to_stdout) return 2; /* the caller gives a folder output a path */
+        if (mkdir(b->output, 0700) != 0 && errno != EEXIST) {
+            fprintf(stderr, "openmed pii: cannot create folder %s: %s\n", b->output, strerror(errno));
             return 2;
         }
-    } else if (!dir_out) {
-        jsonl = stdout;
+        struct stat st;
+        if (stat(b->output, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "openmed pii: --output %s is not a folder\n", b->output);
+            return 2;
+        }
     }
-    doc d = {0};
-    size_t done = 0, failed = 0;
-    int io_failed = 0;
+    sink out = {0};
+    int kind = b->format == PII_FORMAT_CSV ? SINK_CSV : b->format == PII_FORMAT_JSON ? SINK_JSON : SINK_JSONL;
+    if (!b->folder && !sink_open(&out, to_stdout ? NULL : b->output, kind, b->deidentify)) return 2;
+
+    cli_progress progress;
+    cli_progress_start(&progress, b->quiet ? 0 : cli_reader_total(b->reader), "documents");
+    cli_docs docs = {0};
     om_strbuf buf;
     om_strbuf_init(&buf);
-    progress(b, 0, src.total, 0);
-    while (!io_failed && source_next(&src, &d)) {
-        openmed_error err = {0};
-        openmed_deid_result *r = NULL;
-        openmed_deid_options o = *b->options;
-        if (d.patient_key) o.patient_key = d.patient_key;
-        openmed_status st = OPENMED_OK;
-        if (d.error[0]) {
-            st = OPENMED_ERR_INVALID_ARGUMENT;
-            snprintf(err.message, sizeof err.message, "%s", d.error);
-        } else {
-            st = openmed_deidentify(b->model, d.text, d.len, &o, &r, &err);
+    size_t done = 0, failed = 0;
+    int io_failed = 0;
+    openmed_error err = {0};
+    while (!io_failed) {
+        if (cli_reader_next(b->reader, &docs, DOCS_PER_READ, &err) != OPENMED_OK) {
+            cli_progress_hide(&progress);
+            fprintf(stderr, "openmed pii: %s\n", err.message);
+            io_failed = 1;
+            break;
         }
-        buf.len = 0;
-        if (st != OPENMED_OK) {
-            failed++;
-            if (!b->quiet && isatty(2)) fputs("\r\033[K", stderr);
-            fprintf(stderr, "openmed pii: document %s failed (%s): %s\n", d.id, openmed_status_name(st), err.message);
-            if (jsonl) { /* the failure is recorded in place of the document, without its text */
-                om_strbuf_puts(&buf, "{\"id\": ");
-                om_strbuf_json_string(&buf, d.id, strlen(d.id));
-                om_strbuf_printf(&buf, ", \"error\": {\"status\": \"%s\", \"message\": ", openmed_status_name(st));
-                om_strbuf_json_string(&buf, err.message, strlen(err.message));
-                om_strbuf_puts(&buf, "}}\n");
+        if (docs.n == 0) break;
+        for (size_t i = 0; i < docs.n && !io_failed; i++) {
+            const cli_doc *doc = &docs.v[i];
+            /* folder output: one sink per input file, in the order they are read */
+            if (b->folder && (!out.f || !doc->source || !out.source || strcmp(out.source, doc->source) != 0)) {
+                if (!sink_close(&out, 1) || !open_for_source(b, &out, doc->source ? doc->source : "-")) {
+                    io_failed = 1;
+                    break;
+                }
             }
-        } else if (jsonl) {
-            om_pii_write_deid_json(&buf, d.id, d.text, d.len, b->model_name, &o, r, 1);
-        } else {
-            char path[OPENMED_PATH_MAX * 2];
-            snprintf(path, sizeof path, "%s/%s%s", b->output, d.id, b->json ? ".json" : "");
-            if (b->json) om_pii_write_deid_json(&buf, NULL, d.text, d.len, b->model_name, &o, r, 0);
-            else om_strbuf_put(&buf, r->deidentified_text, r->deidentified_len);
-            if (buf.failed || !cli_write_file_atomic(path, buf.len ? buf.data : "", buf.len)) failed++;
+            openmed_deid_options o = *b->options;
+            const cJSON *pk = cJSON_GetObjectItemCaseSensitive(doc->fields, OM_PII_PATIENT_KEY_FIELD);
+            openmed_deid_result *r = NULL;
+            openmed_status st = OPENMED_OK;
+            err.message[0] = '\0';
+            if (docs.error[i]) {
+                st = cli_fail(&err, OPENMED_ERR_FORMAT, "%s", docs.error[i]);
+            } else if (pk && !cJSON_IsString(pk)) {
+                st = cli_fail(&err, OPENMED_ERR_FORMAT, "\"%s\" is not a string", OM_PII_PATIENT_KEY_FIELD);
+            } else if (out.kind == SINK_CSV && out.columns && !csv_fits(&out, doc)) {
+                st = cli_fail(&err, OPENMED_ERR_FORMAT,
+                              "it has fields the CSV header (the first document's) lacks; "
+                              "--format jsonl keeps each document's own");
+            } else {
+                /* a record's patient key keys its date shift; other methods have none to key */
+                if (pk && o.method == OPENMED_DEID_SHIFT_DATES) o.patient_key = pk->valuestring;
+                st = b->deidentify ? openmed_deidentify(b->model, doc->text, strlen(doc->text), &o, &r, &err)
+                                   : openmed_pii_extract(b->model, doc->text, strlen(doc->text), &o, &r, &err);
+            }
             buf.len = 0;
+            if (st == OPENMED_OK) {
+                if (out.kind == SINK_CSV && !out.columns) {
+                    csv_header(&out, doc, &buf);
+                    om_strbuf_put(&buf, out.pending.data, out.pending.len);
+                    out.pending.len = 0;
+                }
+                write_result(b, &out, doc, &o, r, &buf);
+            } else {
+                failed++;
+                cli_progress_hide(&progress);
+                fprintf(stderr, "openmed pii: document %s failed (%s): %s\n", doc->id, openmed_status_name(st),
+                        err.message);
+                /* a CSV's failure rows wait for the header a good document gives */
+                write_failure(b, &out, doc, st, err.message,
+                              out.kind == SINK_CSV && !out.columns ? &out.pending : &buf);
+            }
+            openmed_deid_result_free(r);
+            if (buf.failed) {
+                fprintf(stderr, "openmed pii: out of memory writing the output\n");
+                io_failed = 1;
+            }
+            sink_put(&out, buf.data, buf.len);
+            io_failed |= out.io_failed;
+            out.records++;
+            done++;
+            cli_progress_add(&progress, 1);
         }
-        if (jsonl && buf.len && (buf.failed || fwrite(buf.data, 1, buf.len, jsonl) != buf.len)) io_failed = 1;
-        openmed_deid_result_free(r);
-        done++;
-        progress(b, done, src.total > done ? src.total : done, failed);
     }
-    doc_clear(&d);
+    cli_progress_end(&progress);
+    if (!sink_close(&out, !io_failed)) io_failed = 1;
     om_strbuf_free(&buf);
-    source_close(&src);
-    if (jsonl && jsonl != stdout) {
-        int ok = !io_failed && fflush(jsonl) == 0 && fsync(fileno(jsonl)) == 0;
-        ok &= fclose(jsonl) == 0;
-        if (ok && rename(tmp, b->output) != 0) ok = 0;
-        if (!ok) {
-            unlink(tmp);
-            fprintf(stderr, "openmed pii: cannot write %s: %s\n", b->output, strerror(errno));
-            return 1;
-        }
-    } else if (jsonl && (io_failed || fflush(jsonl) != 0)) {
-        fprintf(stderr, "openmed pii: write failed: %s\n", strerror(errno));
-        return 1;
-    }
+    cli_docs_free(&docs);
     if (failed) fprintf(stderr, "openmed pii: %zu of %zu documents failed\n", failed, done);
-    return failed ? 1 : 0;
+    return failed || io_failed ? 1 : 0;
 }

@@ -51,6 +51,13 @@ void cli_progress_add(cli_progress *p, size_t n) {
     if (now - p->last_draw >= 0.1 || p->done >= p->total) draw(p, now);
 }
 
+void cli_progress_hide(cli_progress *p) {
+    if (!p->on) return;
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    p->last_draw = 0;
+}
+
 void cli_progress_end(cli_progress *p) {
     if (!p->on) return;
     if (p->done < p->total) draw(p, cli_now_seconds()); /* a run cut short: show where */

@@ -16,6 +16,8 @@ typedef struct cli_progress {
 
 void cli_progress_start(cli_progress *p, size_t total, const char *unit);
 void cli_progress_add(cli_progress *p, size_t n);
+/* Erase the line (before a message on standard error); the next update draws it again. */
+void cli_progress_hide(cli_progress *p);
 /* Draw the final state and end the line. */
 void cli_progress_end(cli_progress *p);
 

@@ -3,7 +3,7 @@
 
 #include "writers.h"
 
-static void field(om_strbuf *out, const char *s, size_t n) {
+void om_csv_field(om_strbuf *out, const char *s, size_t n) {
     int quote = 0;
     for (size_t i = 0; i < n; i++)
         if (s[i] == '"' || s[i] == ',' || s[i] == '\n' || s[i] == '\r') quote = 1;
@@ -26,19 +26,19 @@ void om_write_csv_header(om_strbuf *out) {
 void om_write_csv_rows(om_strbuf *out, const cli_doc *doc, const openmed_analysis *a, const om_result_info *info) {
     for (size_t i = 0; i < a->n_entities; i++) {
         const openmed_text_entity *e = &a->entities[i];
-        field(out, doc->id, strlen(doc->id));
+        om_csv_field(out, doc->id, strlen(doc->id));
         om_strbuf_puts(out, ",");
-        field(out, e->text, strlen(e->text));
+        om_csv_field(out, e->text, strlen(e->text));
         om_strbuf_puts(out, ",");
-        field(out, e->label, strlen(e->label));
+        om_csv_field(out, e->label, strlen(e->label));
         om_strbuf_puts(out, ",");
         om_strbuf_float(out, e->confidence);
         om_strbuf_printf(out, ",%lld,%lld,", (long long)e->start, (long long)e->end);
         if (e->sentence >= 0) om_strbuf_printf(out, "%lld", (long long)e->sentence);
         om_strbuf_puts(out, ",");
-        field(out, info->model_name, strlen(info->model_name));
+        om_csv_field(out, info->model_name, strlen(info->model_name));
         om_strbuf_puts(out, ",");
-        field(out, info->timestamp, strlen(info->timestamp));
+        om_csv_field(out, info->timestamp, strlen(info->timestamp));
         om_strbuf_printf(out, ",%.6f\r\n", info->processing_time);
     }
 }

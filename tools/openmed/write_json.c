@@ -5,8 +5,7 @@
 #include "text_slice.h"
 #include "writers.h"
 
-/* The document's id as the input gave it (a number stays a number). */
-static void id_value(om_strbuf *out, const cli_doc *doc) {
+void om_write_doc_id(om_strbuf *out, const cli_doc *doc) {
     char *v = doc->id_value ? cJSON_PrintUnformatted(doc->id_value) : NULL;
     if (v) om_strbuf_puts(out, v);
     else om_strbuf_json_string(out, doc->id, strlen(doc->id));
@@ -17,7 +16,7 @@ void om_write_raw(om_strbuf *out, const cli_doc *doc, const openmed_result *r) {
     int grouped = r->aggregation != OPENMED_AGGREGATION_NONE;
     if (doc) {
         om_strbuf_puts(out, "{\"id\": ");
-        id_value(out, doc);
+        om_write_doc_id(out, doc);
         om_strbuf_puts(out, ", \"entities\": ");
     }
     om_strbuf_puts(out, "[");
@@ -64,7 +63,7 @@ openmed_status om_write_analysis_json(om_strbuf *out, const cli_doc *doc, const 
     om_strbuf_puts(out, "{");
     if (doc->id) {
         key(out, indent, 1, 1, "id");
-        id_value(out, doc);
+        om_write_doc_id(out, doc);
         first = 0;
     }
     key(out, indent, 1, first, "text");

@@ -16,6 +16,12 @@ typedef struct om_result_info {
     openmed_aggregation aggregation;
 } om_result_info;
 
+/* The document's id as the input gave it: a JSON string, or a jsonl number as a number. */
+void om_write_doc_id(om_strbuf *out, const cli_doc *doc);
+
+/* One CSV field, quoted (RFC 4180) when it holds a quote, comma or line break. */
+void om_csv_field(om_strbuf *out, const char *s, size_t n);
+
 /* The list of dicts HF's pipeline returns for one text ({entity_group|entity, score, [index,] word,
  * start, end}), then "\n". With doc not NULL: {"id": ID, "entities": [the list]} on one line. */
 void om_write_raw(om_strbuf *out, const cli_doc *doc, const openmed_result *r);
