@@ -48,7 +48,7 @@ static const char *analyze_usage =
     "                           documents); jsonl: one line per document; csv: one row per entity;\n"
     "                           html: one page with highlighted text and a legend\n"
     "  --json                   the same as --format json\n"
-    "  --output FILE            write there instead of standard output (removed again on failure)\n"
+    "  --output FILE            write there instead of standard output (whole or not at all)\n"
     "  --raw                    Hugging Face's pipeline exactly: its list of dicts per document (a lone\n"
     "                           document) or {\"id\", \"entities\"} lines; reads only the first\n"
     "                           model_max_length tokens unless --all-windows\n"
@@ -285,11 +285,11 @@ int cmd_analyze(int argc, char **argv) {
     if (a.raw && a.fmt != FORMAT_JSON) return usage_error("%s", "--raw writes Hugging Face's JSON; drop --format");
 
     /* model_name in outputs: what the user named (registry name, repo id or path) */
-    char bundled[OPENMED_PATH_MAX];
+    char bundled[OPENMED_PATH_MAX], bundled_name[OPENMED_PATH_MAX];
     const char *model_path = a.model, *model_name = a.model;
     if (!model_path) {
         model_path = cli_bundled_model("disease", bundled, sizeof bundled);
-        model_name = "bundled:disease-ner";
+        if (model_path) model_name = cli_bundled_model_name(model_path, bundled_name, sizeof bundled_name);
         if (!model_path) {
             fprintf(stderr, "openmed analyze: no --model given and this build has no bundled disease model; "
                             "pass --model NAME|PATH\n");
@@ -309,7 +309,7 @@ int cmd_analyze(int argc, char **argv) {
     openmed_model *model = NULL;
     openmed_pipeline *pipe = NULL;
     FILE *out = stdout;
-    char resolved[OPENMED_PATH_MAX];
+    char resolved[OPENMED_PATH_MAX], tmp[OPENMED_PATH_MAX + 16];
     if (openmed_config_load_file(&cfg, a.config_path, &err) != OPENMED_OK) {
         rc = cli_report(&err);
         goto done;
@@ -335,20 +335,32 @@ int cmd_analyze(int argc, char **argv) {
         rc = cli_report(&err);
         goto done;
     }
-    if (a.output && !(out = fopen(a.output, "wb"))) {
-        fprintf(stderr, "openmed analyze: cannot write %s: %s\n", a.output, strerror(errno));
-        out = stdout;
-        rc = 1;
-        goto done;
+    /* --output: written under a temporary name and renamed when whole, so it is never half there */
+    if (a.output && strcmp(a.output, "-") != 0) {
+        int fd = -1;
+        if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", a.output) >= (int)sizeof tmp || (fd = mkstemp(tmp)) < 0 ||
+            !(out = fdopen(fd, "wb"))) {
+            fprintf(stderr, "openmed analyze: cannot write %s: %s\n", a.output, strerror(errno));
+            if (fd >= 0) {
+                close(fd);
+                unlink(tmp);
+            }
+            out = stdout;
+            rc = 1;
+            goto done;
+        }
     }
     rc = run(&a, reader, pipe, model_name, out);
 done:
     if (out != stdout) {
-        if (fclose(out) != 0 && rc == 0) {
-            fprintf(stderr, "openmed analyze: cannot write %s: %s\n", a.output, strerror(errno));
-            rc = 1;
+        int ok = rc == 0 && fflush(out) == 0 && fsync(fileno(out)) == 0;
+        ok = fclose(out) == 0 && ok;
+        if (ok && rename(tmp, a.output) != 0) ok = 0;
+        if (!ok) {
+            if (rc == 0) fprintf(stderr, "openmed analyze: cannot write %s: %s\n", a.output, strerror(errno));
+            rc = rc ? rc : 1;
+            unlink(tmp); /* no half-written result */
         }
-        if (rc != 0) unlink(a.output); /* no half-written result */
     }
     openmed_pipeline_free(pipe);
     openmed_model_free(model);
