@@ -194,6 +194,37 @@ static void test_inputs(void) {
     CHECK(strstr(err.message, "missing.txt") != NULL);
     CHECK_INT(docs.n, 0);
 
+    /* keep_going (a batch that reports bad records and goes on): each bad record or file comes
+     * back as a document carrying its error, named by its id where it has one, the rest as read */
+    o.keep_going = 1;
+    bad = (cli_input){put("mixed.jsonl", "{\"id\": \"a\", \"text\": \"ok\"}\n{\"id\": 5, \"txt\": 1}\nnot json\n"
+                                         "{\"text\": \"caf\xe9\"}\n{\"id\": \"e\", \"text\": \"fine\"}\n"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_OK);
+    CHECK_INT(docs.n, 5);
+    if (docs.n == 5) {
+        CHECK(docs.error[0] == NULL && !strcmp(docs.v[0].text, "ok"));
+        CHECK(docs.error[1] && strstr(docs.error[1], "mixed.jsonl:2") && strstr(docs.error[1], "\"text\""));
+        CHECK_STR(docs.v[1].id, "5");
+        CHECK(cJSON_IsNumber(docs.v[1].id_value) && docs.v[1].text[0] == '\0');
+        CHECK(docs.error[2] && strstr(docs.error[2], "not a JSON object") && strstr(docs.v[2].id, "mixed.jsonl:3"));
+        CHECK(docs.error[3] && strstr(docs.error[3], "invalid UTF-8") && !strstr(docs.error[3], "caf"));
+        CHECK(docs.error[4] == NULL && !strcmp(docs.v[4].id, "e"));
+    }
+    bad = (cli_input){put("mixed.csv", "id,text\n1,one\n2,x,y\n3,three\n4,\"never closed\n"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_OK);
+    CHECK_INT(docs.n, 4);
+    if (docs.n == 4) {
+        CHECK(docs.error[0] == NULL && docs.error[2] == NULL && !strcmp(docs.v[2].text, "three"));
+        CHECK(docs.error[1] && strstr(docs.error[1], "mixed.csv:3") && strstr(docs.error[1], "3 fields"));
+        CHECK(docs.error[3] && strstr(docs.error[3], "unterminated"));
+    }
+    bad = (cli_input){put("latin1b.txt", "caf\xe9"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_OK);
+    CHECK(docs.n == 1 && docs.error[0] && strstr(docs.error[0], "byte 3"));
+    bad = (cli_input){missing, 0}; /* a path that is not there still fails the open */
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_NOT_FOUND);
+    o.keep_going = 0;
+
     /* a FIFO is refused, by name and in a folder alike; "-" is standard input */
     char fifo[600];
     snprintf(fifo, sizeof fifo, "%s/pipe.txt", dir);
