@@ -154,6 +154,39 @@ int main(void) {
     snprintf(args, sizeof args, "analyze --model %s --id-field ward --text-field text --input %s --format csv", MODEL, csv);
     CHECK_INT(run(args), 0);
     CHECK(strstr(out_buf, "\r\n3B,") != NULL || !strstr(out_buf, "\r\n")); /* rows (if any) named by the ward */
+    /* OpenMed's own spellings give the same result: --text, --input-file, --output-format dict,
+     * --threshold for --confidence-threshold */
+    snprintf(args, sizeof args, "analyze --model %s --confidence-threshold 0.4 --json --input %s", MODEL, txt);
+    CHECK_INT(run(args), 0);
+    cJSON *want = cJSON_Parse(out_buf);
+    snprintf(args, sizeof args, "analyze --model %s --threshold 0.4 --output-format dict --input-file %s", MODEL, txt);
+    CHECK_INT(run(args), 0);
+    cJSON *alias = cJSON_Parse(out_buf);
+    const char *drop[] = {"timestamp", "processing_time"};
+    for (int k = 0; k < 2; k++) {
+        cJSON_DeleteItemFromObject(want, drop[k]);
+        cJSON_DeleteItemFromObject(alias, drop[k]);
+    }
+    CHECK_MSG(want && cJSON_Compare(want, alias, 1), "%s", out_buf);
+    cJSON_Delete(want);
+    cJSON_Delete(alias);
+    snprintf(args, sizeof args, "analyze --model %s --text \"Aspirin for pain.\"", MODEL);
+    CHECK_INT(run(args), 0);
+    want = cJSON_Parse(out_buf);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(want, "text")), "Aspirin for pain.");
+    cJSON_Delete(want);
+    /* --output is whole or absent: a failing run leaves neither it nor a temporary file */
+    snprintf(line, sizeof line, "%s/result.json", dir);
+    snprintf(args, sizeof args, "analyze --model %s --output %s --input %s", MODEL, line, txt);
+    CHECK_INT(run(args), 0);
+    struct stat sb;
+    CHECK(stat(line, &sb) == 0 && sb.st_size > 0);
+    unlink(line);
+    snprintf(args, sizeof args, "analyze --model %s --stride 32 --aggregation-strategy none --output %s x", MODEL, line);
+    CHECK(run(args) != 0);
+    CHECK(stat(line, &sb) != 0);
+    snprintf(args, sizeof args, "ls %s | grep -q tmp", dir);
+    CHECK(system(args) != 0);
 
     /* A text longer than model_max_length: analyze reads all of it; --raw (HF) only the first
      * window unless --all-windows. */

@@ -47,7 +47,8 @@ static const char *analyze_usage =
     "  --format F               json: OpenMed's AnalyzeResult with \"id\" (default; an array for several\n"
     "                           documents); jsonl: one line per document; csv: one row per entity;\n"
     "                           html: one page with highlighted text and a legend\n"
-    "  --json                   the same as --format json\n"
+    "  --json                   the same as --format json (OpenMed's --output-format dict|json|csv|html\n"
+    "                           is accepted too, as are its --text TEXT and --input-file FILE)\n"
     "  --output FILE            write there instead of standard output (whole or not at all)\n"
     "  --raw                    Hugging Face's pipeline exactly: its list of dicts per document (a lone\n"
     "                           document) or {\"id\", \"entities\"} lines; reads only the first\n"
@@ -138,15 +139,15 @@ static int parse_args(int argc, char **argv, analyze_args *a) {
                 return usage_error("--confidence-threshold expects a number in [0, 1], got '%s'", v);
             a->ao.confidence_threshold = (float)x;
             a->po.threshold = (float)x; /* --raw: HF's own threshold */
-        } else if (!strcmp(o, "--format")) {
-            if (!strcmp(v, "json")) a->fmt = FORMAT_JSON;
+        } else if (!strcmp(o, "--format") || !strcmp(o, "--output-format")) {
+            if (!strcmp(v, "json") || !strcmp(v, "dict")) a->fmt = FORMAT_JSON;
             else if (!strcmp(v, "jsonl")) a->fmt = FORMAT_JSONL;
             else if (!strcmp(v, "csv")) a->fmt = FORMAT_CSV;
             else if (!strcmp(v, "html")) a->fmt = FORMAT_HTML;
             else return usage_error("--format expects json, jsonl, csv or html, got '%s'", v);
-        } else if (!strcmp(o, "--input")) {
+        } else if (!strcmp(o, "--input") || !strcmp(o, "--input-file") || !strcmp(o, "--text")) {
             if (a->n_inputs == MAX_INPUTS) return usage_error("more than %s inputs", "4096");
-            a->inputs[a->n_inputs++] = (cli_input){v, 0};
+            a->inputs[a->n_inputs++] = (cli_input){v, o[2] == 't'};
         } else if (!strcmp(o, "--output")) {
             a->output = v;
         } else if (!strcmp(o, "--device")) {

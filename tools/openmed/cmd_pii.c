@@ -80,7 +80,7 @@ static const char *pii_usage =
     "  --no-clinical-protection  let names and places overlap disease and drug terms\n"
     "  --confidence-threshold X  drop model entities scoring below X (--threshold is the same)\n"
     "  --no-sweep          the model alone, without the structured-identifier sweep\n"
-    "  --text TEXT, --input-file F  OpenMed's spellings of TEXT and --input\n"
+    "  --text TEXT, --input-file F  OpenMed's spellings of TEXT and --input (--output-format: --format)\n"
     "  --output FILE|FOLDER  write there (atomically) instead of standard output\n"
     "  --device D          cpu, cuda, cuda:N or mps (default: resolved as for analyze)\n"
     "  --quiet             no progress line\n";
@@ -331,7 +331,7 @@ int cmd_pii(int argc, char **argv) {
             in_opts.text_field = v;
         } else if (!strcmp(a, "--id-field")) {
             in_opts.id_field = v;
-        } else if (!strcmp(a, "--format")) {
+        } else if (!strcmp(a, "--format") || !strcmp(a, "--output-format")) {
             if (strcmp(v, "json") && strcmp(v, "jsonl") && strcmp(v, "csv")) {
                 rc = usage_error("--format expects json, jsonl or csv, got '%s'", v);
                 break;

@@ -142,7 +142,8 @@ openmed_status cli_input_check(const char *path, openmed_error *err) {
         return cli_fail(err, errno == ENOENT ? OPENMED_ERR_NOT_FOUND : OPENMED_ERR_IO, "%s: %s", path, strerror(errno));
     if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return OPENMED_OK;
     const char *kind = S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket"
-                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "not a regular file";
+                       : S_ISCHR(st.st_mode) ? "a character device" : S_ISBLK(st.st_mode) ? "a block device"
+                                              : "not a regular file";
     return cli_fail(err, OPENMED_ERR_INVALID_ARGUMENT,
                     "%s is %s; give a regular file or folder (or \"-\" to read standard input)", path, kind);
 }
