@@ -131,6 +131,14 @@ int main(void) {
     snprintf(args, sizeof args, "ls -a %s | grep -c tmp > /dev/null", dir);
     CHECK(system(args) != 0); /* no temporary file left */
 
+    /* a first row that fails: its row waits for the header the next row gives, same width */
+    const char *csv2 = path_of("first_bad.csv");
+    write_file(csv2, "id,ward,text\nq1,A,\"bad \xff\"\nq2,B,Call 617-555-0142\n");
+    snprintf(args, sizeof args, "pii deidentify --input %s --format csv --quiet", csv2);
+    CHECK_INT(run(args), 1);
+    CHECK_MSG(!strncmp(out_buf, "id,ward,deidentified_text,num_entities_redacted,error\r\nq1,,,,", 60) &&
+              strstr(out_buf, "first_bad.csv:2: invalid UTF-8 at byte 4\r\nq2,B,Call [PHONE],1,\r\n"), "%s", out_buf);
+
     /* the same to JSON lines on standard output (the default for many documents) */
     snprintf(args, sizeof args, "pii deidentify --input %s", csv);
     CHECK_INT(run(args), 1);
@@ -214,12 +222,25 @@ int main(void) {
     }
     for (int i = 0; i < n; i++) cJSON_Delete(l[i]);
     CHECK(!exists(path_of("out/skip.bin")));
+    /* the input folder as the output would overwrite the notes: refused, nothing written */
+    snprintf(args, sizeof args, "pii deidentify --input %s/in --output %s/in/", dir, dir);
+    CHECK_INT(run(args), 2);
+    CHECK(strstr(out_buf, "is the input folder") != NULL);
+    got = slurp(path_of("in/a.txt"));
+    CHECK(got && strstr(got, "617-555-0142"));
     /* --json: a text file's result as NAME.json */
     snprintf(args, sizeof args, "pii deidentify --json --input %s/in --output %s/outj", dir, dir);
     CHECK_INT(run(args), 1);
     j = cJSON_Parse(slurp(path_of("outj/a.txt.json")) ? slurp(path_of("outj/a.txt.json")) : "");
     CHECK(j && cJSON_GetObjectItem(j, "deidentified_text"));
     cJSON_Delete(j);
+
+    /* a mistyped model name: "did you mean", offline, before any network */
+    setenv("HF_ENDPOINT", "http://127.0.0.1:9", 1);
+    CHECK(run("pii extract --model disease_detction_tiny \"Call 617-555-0142.\"") != 0);
+    CHECK_MSG(strstr(out_buf, "did you mean disease_detection_tiny") && !strstr(out_buf, "127.0.0.1") &&
+              !strstr(out_buf, "617-555"), "%s", out_buf);
+    unsetenv("HF_ENDPOINT");
 
     /* progress: rate and ETA on a terminal, nothing when standard error is a file */
     snprintf(args, sizeof args, "pii deidentify --lines --input %s", two);

@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,18 +35,18 @@ typedef struct sink {
     int doc_failed;   /* SINK_DOC: its document failed, so nothing is kept */
     int io_failed;
     cJSON *columns;   /* CSV: the input fields named in the header, once written */
-    om_strbuf pending; /* CSV: failure rows waiting for the header */
+    cJSON *pending;   /* CSV: failures ([id, message]) that came before the header was known */
     char *source;     /* folder output: the input file it belongs to */
     int deidentify;   /* CSV: the columns of de-identification, else of extraction */
 } sink;
 
 static void csv_header(sink *s, const cli_doc *doc, om_strbuf *out);
+static void csv_failure_row(const sink *s, const char *id, const char *message, om_strbuf *out);
 
 static int sink_open(sink *s, const char *path, int kind, int deidentify) {
     memset(s, 0, sizeof *s);
     s->kind = kind;
     s->deidentify = deidentify;
-    om_strbuf_init(&s->pending);
     if (!path) {
         s->f = stdout;
     } else {
@@ -86,13 +87,12 @@ static int sink_close(sink *s, int keep) {
         om_strbuf_init(&head);
         csv_header(s, NULL, &head);
         sink_put(s, head.data, head.len);
-        sink_put(s, s->pending.data, s->pending.len);
         s->io_failed |= head.failed;
         om_strbuf_free(&head);
     }
     if (s->kind == SINK_JSON) sink_put(s, s->records ? "\n]\n" : "]\n", s->records ? 3 : 2);
     keep = keep && !(s->kind == SINK_DOC && s->doc_failed);
-    int ok = !s->io_failed && !s->pending.failed;
+    int ok = !s->io_failed;
     if (s->path) {
         ok = ok && fflush(s->f) == 0 && fsync(fileno(s->f)) == 0;
         ok = (fclose(s->f) == 0) && ok;
@@ -107,7 +107,7 @@ static int sink_close(sink *s, int keep) {
     free(s->tmp);
     free(s->source);
     cJSON_Delete(s->columns);
-    om_strbuf_free(&s->pending);
+    cJSON_Delete(s->pending);
     memset(s, 0, sizeof *s);
     return !keep || ok;
 }
@@ -130,6 +130,21 @@ static void csv_header(sink *s, const cli_doc *doc, om_strbuf *out) {
     }
     om_strbuf_puts(out, s->deidentify ? ",deidentified_text,num_entities_redacted,error\r\n"
                                    : ",label,start,end,confidence,source,hipaa_class,text,error\r\n");
+    const cJSON *p;
+    cJSON_ArrayForEach(p, s->pending)
+        csv_failure_row(s, cJSON_GetStringValue(cJSON_GetArrayItem(p, 0)), cJSON_GetStringValue(cJSON_GetArrayItem(p, 1)),
+                        out);
+    cJSON_Delete(s->pending);
+    s->pending = NULL;
+}
+
+/* A failed document's row: its id, no values, the message. */
+static void csv_failure_row(const sink *s, const char *id, const char *message, om_strbuf *out) {
+    om_csv_field(out, id ? id : "", id ? strlen(id) : 0);
+    for (int i = 0; i < cJSON_GetArraySize(s->columns); i++) om_strbuf_puts(out, ",");
+    om_strbuf_puts(out, s->deidentify ? ",,," : ",,,,,,,,");
+    om_csv_field(out, message ? message : "", message ? strlen(message) : 0);
+    om_strbuf_puts(out, "\r\n");
 }
 
 /* 1 when every carried field of the document has a column in the header (one it lacks is an empty
@@ -208,11 +223,17 @@ static void write_failure(const pii_batch *b, sink *s, const cli_doc *doc, openm
         om_strbuf_printf(out, ", \"error\": {\"status\": \"%s\", \"message\": ", openmed_status_name(st));
         om_strbuf_json_string(out, message, strlen(message));
         om_strbuf_puts(out, s->kind == SINK_JSON ? "}}" : "}}\n");
+    } else if (!s->columns) { /* the header is not known yet: the row waits for it */
+        if (!s->pending) s->pending = cJSON_CreateArray();
+        cJSON *pair = cJSON_CreateArray();
+        cJSON_AddItemToArray(pair, cJSON_CreateString(doc->id));
+        cJSON_AddItemToArray(pair, cJSON_CreateString(message));
+        if (!s->pending || !pair || !cJSON_AddItemToArray(s->pending, pair)) {
+            cJSON_Delete(pair);
+            s->io_failed = 1; /* out of memory: the run fails rather than lose the row */
+        }
     } else {
-        csv_row_start(s, doc, out);
-        om_strbuf_puts(out, b->deidentify ? ",,," : ",,,,,,,,");
-        om_csv_field(out, message, strlen(message));
-        om_strbuf_puts(out, "\r\n");
+        csv_failure_row(s, doc->id, message, out);
     }
 }
 
@@ -268,6 +289,11 @@ int pii_batch_run(const pii_batch *b) {
             fprintf(stderr, "openmed pii: --output %s is not a folder\n", b->output);
             return 2;
         }
+        char in_real[PATH_MAX], out_real[PATH_MAX];
+        if (realpath(b->folder, in_real) && realpath(b->output, out_real) && !strcmp(in_real, out_real)) {
+            fprintf(stderr, "openmed pii: --output %s is the input folder; its files would be overwritten\n", b->output);
+            return 2;
+        }
     }
     sink out = {0};
     int kind = b->format == PII_FORMAT_CSV ? SINK_CSV : b->format == PII_FORMAT_JSON ? SINK_JSON : SINK_JSONL;
@@ -319,20 +345,14 @@ int pii_batch_run(const pii_batch *b) {
             }
             buf.len = 0;
             if (st == OPENMED_OK) {
-                if (out.kind == SINK_CSV && !out.columns) {
-                    csv_header(&out, doc, &buf);
-                    om_strbuf_put(&buf, out.pending.data, out.pending.len);
-                    out.pending.len = 0;
-                }
+                if (out.kind == SINK_CSV && !out.columns) csv_header(&out, doc, &buf);
                 write_result(b, &out, doc, &o, r, &buf);
             } else {
                 failed++;
                 cli_progress_hide(&progress);
                 fprintf(stderr, "openmed pii: document %s failed (%s): %s\n", doc->id, openmed_status_name(st),
                         err.message);
-                /* a CSV's failure rows wait for the header a good document gives */
-                write_failure(b, &out, doc, st, err.message,
-                              out.kind == SINK_CSV && !out.columns ? &out.pending : &buf);
+                write_failure(b, &out, doc, st, err.message, &buf);
             }
             openmed_deid_result_free(r);
             if (buf.failed) {
