@@ -194,6 +194,27 @@ int main(void) {
     char want[1100];
     snprintf(want, sizeof want, "%s:3", two);
     if (n == 2) CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(l[1], "id")), want);
+    /* documents of a batch share a model pass; each result is what the document alone gives
+     * (scores to float rounding: a packed batch rounds differently) */
+    const char *alone[2] = {"Call 617-555-0142.", "SSN 123-45-6789."};
+    for (int i = 0; i < n && i < 2; i++) {
+        snprintf(args, sizeof args, "pii deidentify \"%s\"", alone[i]);
+        CHECK_INT(run(args), 0);
+        cJSON *one = cJSON_Parse(stdout_only());
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(l[i], "deidentified_text")),
+                  cJSON_GetStringValue(cJSON_GetObjectItem(one, "deidentified_text")));
+        const cJSON *eb = cJSON_GetObjectItem(l[i], "pii_entities"), *es = cJSON_GetObjectItem(one, "pii_entities");
+        CHECK_INT(cJSON_GetArraySize(eb), cJSON_GetArraySize(es));
+        for (int k = 0; k < cJSON_GetArraySize(eb) && k < cJSON_GetArraySize(es); k++) {
+            const cJSON *x = cJSON_GetArrayItem(eb, k), *y = cJSON_GetArrayItem(es, k);
+            CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(x, "label")), cJSON_GetStringValue(cJSON_GetObjectItem(y, "label")));
+            CHECK_INT((int)cJSON_GetNumberValue(cJSON_GetObjectItem(x, "start")), (int)cJSON_GetNumberValue(cJSON_GetObjectItem(y, "start")));
+            CHECK_INT((int)cJSON_GetNumberValue(cJSON_GetObjectItem(x, "end")), (int)cJSON_GetNumberValue(cJSON_GetObjectItem(y, "end")));
+            CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(x, "confidence")),
+                       cJSON_GetNumberValue(cJSON_GetObjectItem(y, "confidence")), 1e-4);
+        }
+        cJSON_Delete(one);
+    }
     for (int i = 0; i < n; i++) cJSON_Delete(l[i]);
 
     /* a folder with a sub-folder in, a folder of the same names out */

@@ -1,4 +1,5 @@
-/* pii_batch.c: many documents through openmed_pii_extract / openmed_deidentify: output sinks
+/* pii_batch.c: many documents through the PII model, a batch per model pass
+ * (openmed_pii_run_batch, each result that of openmed_pii_extract / openmed_deidentify): output sinks
  * (temporary file renamed when complete), JSON lines, CSV and JSON array records, folder output
  * named after the input files, per-document failures, and the progress line. */
 #include "pii_batch.h"
@@ -299,14 +300,23 @@ int pii_batch_run(const pii_batch *b) {
     int kind = b->format == PII_FORMAT_CSV ? SINK_CSV : b->format == PII_FORMAT_JSON ? SINK_JSON : SINK_JSONL;
     if (!b->folder && !sink_open(&out, to_stdout ? NULL : b->output, kind, b->deidentify)) return 2;
 
+    /* one model pass per read batch (openmed_pii_run_batch); each result equals the one-text call's */
+    openmed_pipeline *pipe = NULL;
+    openmed_error err = {0};
+    if (openmed_pii_pipeline_create(b->model, 0, &pipe, &err) != OPENMED_OK) {
+        fprintf(stderr, "openmed pii: %s\n", err.message);
+        sink_close(&out, 0);
+        return 1;
+    }
     cli_progress progress;
     cli_progress_start(&progress, b->quiet ? 0 : cli_reader_total(b->reader), "documents");
     cli_docs docs = {0};
+    openmed_pii_item items[DOCS_PER_READ];
+    openmed_deid_options opts[DOCS_PER_READ];
     om_strbuf buf;
     om_strbuf_init(&buf);
     size_t done = 0, failed = 0;
     int io_failed = 0;
-    openmed_error err = {0};
     while (!io_failed) {
         if (cli_reader_next(b->reader, &docs, DOCS_PER_READ, &err) != OPENMED_OK) {
             cli_progress_hide(&progress);
@@ -315,8 +325,39 @@ int pii_batch_run(const pii_batch *b) {
             break;
         }
         if (docs.n == 0) break;
+        /* each document's own checks and options, then the model over those that passed */
+        memset(items, 0, sizeof items);
+        openmed_pii_item *run_items[DOCS_PER_READ];
+        size_t n_run = 0;
+        for (size_t i = 0; i < docs.n; i++) {
+            const cli_doc *doc = &docs.v[i];
+            openmed_pii_item *it = &items[i];
+            const cJSON *pk = cJSON_GetObjectItemCaseSensitive(doc->fields, OM_PII_PATIENT_KEY_FIELD);
+            opts[i] = *b->options;
+            it->status = OPENMED_OK;
+            if (docs.error[i]) {
+                it->status = cli_fail(&it->error, OPENMED_ERR_FORMAT, "%s", docs.error[i]);
+            } else if (pk && !cJSON_IsString(pk)) {
+                it->status = cli_fail(&it->error, OPENMED_ERR_FORMAT, "\"%s\" is not a string", OM_PII_PATIENT_KEY_FIELD);
+            } else {
+                /* a record's patient key keys its date shift; other methods have none to key */
+                if (pk && opts[i].method == OPENMED_DEID_SHIFT_DATES) opts[i].patient_key = pk->valuestring;
+                it->text = doc->text;
+                it->len = strlen(doc->text);
+                it->options = &opts[i];
+                it->deidentify = b->deidentify;
+                run_items[n_run++] = it;
+            }
+        }
+        if (n_run) {
+            openmed_pii_item packed[DOCS_PER_READ];
+            for (size_t k = 0; k < n_run; k++) packed[k] = *run_items[k];
+            openmed_pii_run_batch(pipe, packed, n_run, &err); /* each item carries its own status */
+            for (size_t k = 0; k < n_run; k++) *run_items[k] = packed[k];
+        }
         for (size_t i = 0; i < docs.n && !io_failed; i++) {
             const cli_doc *doc = &docs.v[i];
+            openmed_pii_item *it = &items[i];
             /* folder output: one sink per input file, in the order they are read */
             if (b->folder && (!out.f || !doc->source || !out.source || strcmp(out.source, doc->source) != 0)) {
                 if (!sink_close(&out, 1) || !open_for_source(b, &out, doc->source ? doc->source : "-")) {
@@ -324,37 +365,22 @@ int pii_batch_run(const pii_batch *b) {
                     break;
                 }
             }
-            openmed_deid_options o = *b->options;
-            const cJSON *pk = cJSON_GetObjectItemCaseSensitive(doc->fields, OM_PII_PATIENT_KEY_FIELD);
-            openmed_deid_result *r = NULL;
-            openmed_status st = OPENMED_OK;
-            err.message[0] = '\0';
-            if (docs.error[i]) {
-                st = cli_fail(&err, OPENMED_ERR_FORMAT, "%s", docs.error[i]);
-            } else if (pk && !cJSON_IsString(pk)) {
-                st = cli_fail(&err, OPENMED_ERR_FORMAT, "\"%s\" is not a string", OM_PII_PATIENT_KEY_FIELD);
-            } else if (out.kind == SINK_CSV && out.columns && !csv_fits(&out, doc)) {
-                st = cli_fail(&err, OPENMED_ERR_FORMAT,
-                              "it has fields the CSV header (the first document's) lacks; "
-                              "--format jsonl keeps each document's own");
-            } else {
-                /* a record's patient key keys its date shift; other methods have none to key */
-                if (pk && o.method == OPENMED_DEID_SHIFT_DATES) o.patient_key = pk->valuestring;
-                st = b->deidentify ? openmed_deidentify(b->model, doc->text, strlen(doc->text), &o, &r, &err)
-                                   : openmed_pii_extract(b->model, doc->text, strlen(doc->text), &o, &r, &err);
+            if (it->status == OPENMED_OK && out.kind == SINK_CSV && out.columns && !csv_fits(&out, doc)) {
+                it->status = cli_fail(&it->error, OPENMED_ERR_FORMAT,
+                                      "it has fields the CSV header (the first document's) lacks; "
+                                      "--format jsonl keeps each document's own");
             }
             buf.len = 0;
-            if (st == OPENMED_OK) {
+            if (it->status == OPENMED_OK) {
                 if (out.kind == SINK_CSV && !out.columns) csv_header(&out, doc, &buf);
-                write_result(b, &out, doc, &o, r, &buf);
+                write_result(b, &out, doc, &opts[i], it->result, &buf);
             } else {
                 failed++;
                 cli_progress_hide(&progress);
-                fprintf(stderr, "openmed pii: document %s failed (%s): %s\n", doc->id, openmed_status_name(st),
-                        err.message);
-                write_failure(b, &out, doc, st, err.message, &buf);
+                fprintf(stderr, "openmed pii: document %s failed (%s): %s\n", doc->id, openmed_status_name(it->status),
+                        it->error.message);
+                write_failure(b, &out, doc, it->status, it->error.message, &buf);
             }
-            openmed_deid_result_free(r);
             if (buf.failed) {
                 fprintf(stderr, "openmed pii: out of memory writing the output\n");
                 io_failed = 1;
@@ -365,11 +391,13 @@ int pii_batch_run(const pii_batch *b) {
             done++;
             cli_progress_add(&progress, 1);
         }
+        for (size_t i = 0; i < docs.n; i++) openmed_deid_result_free(items[i].result);
     }
     cli_progress_end(&progress);
     if (!sink_close(&out, !io_failed)) io_failed = 1;
     om_strbuf_free(&buf);
     cli_docs_free(&docs);
+    openmed_pipeline_free(pipe);
     if (failed) fprintf(stderr, "openmed pii: %zu of %zu documents failed\n", failed, done);
     return failed || io_failed ? 1 : 0;
 }
