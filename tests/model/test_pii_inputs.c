@@ -102,7 +102,7 @@ int main(void) {
     j = cJSON_Parse(out_buf);
     CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "entities")), 0);
     cJSON_Delete(j);
-    snprintf(args, sizeof args, "pii extract --json --no-sweep --confidence-threshold 1.0 --input %s", note);
+    snprintf(args, sizeof args, "pii extract --json --no-sweep --confidence-threshold 1.0 --threads 1 --input %s", note);
     CHECK_INT(run(args), 0);
     j = cJSON_Parse(out_buf);
     CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "entities")), 0);

@@ -23,7 +23,7 @@ static const char *pii_usage =
     "usage: openmed pii extract    [--model NAME|PATH] [--confidence-threshold X] [--no-sweep] [--json]\n"
     "                              (TEXT | - | --input FILE|FOLDER|-) [--lines] [--text-field NAME]\n"
     "                              [--id-field NAME] [--format json|jsonl|csv] [--output FILE|FOLDER]\n"
-    "                              [--device D] [--config-path P] [--quiet]\n"
+    "                              [--device D] [--threads N] [--config-path P] [--quiet]\n"
     "       openmed pii deidentify [--model NAME|PATH] [--method M] [--policy NAME|FILE.json] [--secret-file F]\n"
     "                              [--keep-year] [--keep-mapping] [--date-shift-days N | --date-shift-seed S |\n"
     "                              --patient-key K] [--date-shift-max-days N] [--allow V]... [--deny V]...\n"
@@ -83,6 +83,7 @@ static const char *pii_usage =
     "  --text TEXT, --input-file F  OpenMed's spellings of TEXT and --input (--output-format: --format)\n"
     "  --output FILE|FOLDER  write there (atomically) instead of standard output\n"
     "  --device D          cpu, cuda, cuda:N or mps (default: resolved as for analyze)\n"
+    "  --threads N         CPU threads (default: the config's, else all cores)\n"
     "  --quiet             no progress line\n";
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -255,7 +256,7 @@ int cmd_pii(int argc, char **argv) {
     if (!deidentify && !reid && strcmp(argv[1], "extract") != 0) return usage_error("unknown subcommand '%s'", argv[1]);
     const char *model_path = NULL, *input = NULL, *output = NULL, *device = NULL, *text = NULL, *policy_name = NULL;
     const char *secret_file = NULL, *config_path = NULL, *mapping = NULL, *format = NULL;
-    int json = 0, sweep = 1, method_given = 0, quiet = 0, deid_only = 0;
+    int json = 0, sweep = 1, method_given = 0, quiet = 0, deid_only = 0, threads = 0;
     cli_input_options in_opts = {0};
     list allow = {0}, deny = {0};
     openmed_deid_options opts;
@@ -376,6 +377,14 @@ int cmd_pii(int argc, char **argv) {
             text = v;
         } else if (!strcmp(a, "--output")) {
             output = v;
+        } else if (!strcmp(a, "--threads")) {
+            char *end = NULL;
+            long n = strtol(v, &end, 10);
+            if (*end || end == v || n < 0 || n > 4096) {
+                rc = usage_error("--threads expects an integer in [0, 4096], got '%s'", v);
+                break;
+            }
+            threads = (int)n;
         } else if (!strcmp(a, "--device")) {
             device = v;
         } else if (a[0] == '-' && a[1] == '-') {
@@ -483,6 +492,7 @@ int cmd_pii(int argc, char **argv) {
     openmed_model_options mo;
     openmed_model_options_init(&mo);
     mo.device = device;
+    mo.num_threads = threads;
     mo.config = &cfg;
     /* check the options and read the input before loading a model for them */
     openmed_deid_options probe = opts;
