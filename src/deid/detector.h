@@ -36,7 +36,14 @@ enum {
     OM_SRC_MODEL = 1u << 0,  /* the PII model: threshold applied, spans widened to whole words */
     OM_SRC_SWEEP = 1u << 1,  /* structured-identifier patterns (sweep.c) */
     OM_SRC_DENY = 1u << 2,   /* the caller's deny list */
-    /* bits 3..14: further detectors (context rules, name lists, validators) */
+    /* bits 3..8: further detectors (context rules, name lists) */
+    OM_SRC_ACCOUNT = 1u << 9,   /* payment cards (Luhn) and IBANs (mod 97): detect_account.c */
+    OM_SRC_NETWORK = 1u << 10,  /* IPv4/IPv6, URLs of any scheme, bare domains, e-mail: detect_network.c */
+    OM_SRC_PHONE = 1u << 11,    /* national and international phone shapes: detect_phone.c */
+    OM_SRC_LABELLED = 1u << 12, /* values after a label (MRN, DOB, Acct, Member ID, Fax, ZIP, ...)
+                                   and identifier-shaped codes: detect_labelled.c */
+    OM_SRC_ADDRESS = 1u << 13,  /* street addresses and postal codes in address context: detect_address.c */
+    /* bit 14: free */
     OM_SRC_REPEAT = 1u << 15 /* another occurrence of a value found elsewhere (not a detector) */
 };
 
@@ -65,6 +72,15 @@ extern const size_t om_n_detectors;
 openmed_status om_detect_model(const om_detect_input *in, om_span_list *out, openmed_error *err);
 openmed_status om_detect_sweep(const om_detect_input *in, om_span_list *out, openmed_error *err);
 openmed_status om_detect_deny(const om_detect_input *in, om_span_list *out, openmed_error *err);
+openmed_status om_detect_account(const om_detect_input *in, om_span_list *out, openmed_error *err);
+openmed_status om_detect_network(const om_detect_input *in, om_span_list *out, openmed_error *err);
+openmed_status om_detect_phone(const om_detect_input *in, om_span_list *out, openmed_error *err);
+openmed_status om_detect_labelled(const om_detect_input *in, om_span_list *out, openmed_error *err);
+openmed_status om_detect_address(const om_detect_input *in, om_span_list *out, openmed_error *err);
+
+/* Append the span [start, end) with `label` and `score` (source is set by om_detect_all). */
+openmed_status om_detect_push(om_span_list *out, size_t start, size_t end, const char *label, float score,
+                              openmed_error *err);
 
 /* Run every detector in order over the view; their spans are appended to `out`. */
 openmed_status om_detect_all(const om_detect_input *in, om_span_list *out, openmed_error *err);

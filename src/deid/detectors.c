@@ -1,4 +1,6 @@
 /* detectors.c: the table of detectors, run in order over the detection view (detector.h). */
+#include <stdio.h>
+
 #include "core/error.h"
 #include "deid/detector.h"
 #include "deid/sweep.h"
@@ -7,12 +9,25 @@ const om_detector om_detectors[] = {
     {"model", OM_SRC_MODEL, om_detect_model},
     {"sweep", OM_SRC_SWEEP, om_detect_sweep},
     {"deny", OM_SRC_DENY, om_detect_deny},
+    /* structured identifiers, validated where a check exists (they run with the sweep) */
+    {"account", OM_SRC_ACCOUNT, om_detect_account},
+    {"network", OM_SRC_NETWORK, om_detect_network},
+    {"phone", OM_SRC_PHONE, om_detect_phone},
+    {"labelled", OM_SRC_LABELLED, om_detect_labelled},
+    {"address", OM_SRC_ADDRESS, om_detect_address},
 };
 const size_t om_n_detectors = sizeof om_detectors / sizeof om_detectors[0];
 
 openmed_status om_detect_sweep(const om_detect_input *in, om_span_list *out, openmed_error *err) {
     if (!in->options->safety_sweep) return OPENMED_OK;
     return om_pii_sweep(in->view->text, in->view->len, out, err);
+}
+
+openmed_status om_detect_push(om_span_list *out, size_t start, size_t end, const char *label, float score,
+                              openmed_error *err) {
+    om_pii_span s = {start, end, "", score, 0};
+    snprintf(s.label, sizeof s.label, "%s", label);
+    return om_span_list_push(out, &s, err);
 }
 
 openmed_status om_detect_all(const om_detect_input *in, om_span_list *out, openmed_error *err) {

@@ -268,7 +268,9 @@ static int replace_date(const om_surrogate_ctx *ctx, rng *r, const char *s, size
 
 /* ---------------------------------------------------------------- the methods */
 
-typedef enum kind { K_NAME, K_EMAIL, K_URL, K_DATE, K_STREET, K_CITY, K_ORG, K_CARD, K_CHARS } kind;
+/* K_CARD: account numbers (cards keep a valid Luhn digit); K_TOKENS: every letter and digit changes
+ * (IP addresses: "fe80::abcd"); K_CHARS: the letters and digits of tokens holding a digit */
+typedef enum kind { K_NAME, K_EMAIL, K_URL, K_DATE, K_STREET, K_CITY, K_ORG, K_CARD, K_TOKENS, K_CHARS } kind;
 
 static kind kind_of(const char *label) {
     switch (om_label_class(label)) {
@@ -280,6 +282,7 @@ static kind kind_of(const char *label) {
     case OM_PHI_STATE: return K_CITY;
     case OM_PHI_ORGANIZATION: return K_ORG;
     case OM_PHI_ACCOUNT: return K_CARD;
+    case OM_PHI_IP: return K_TOKENS;
     default: return K_CHARS;
     }
 }
@@ -296,7 +299,8 @@ openmed_status om_pii_surrogate(const om_surrogate_ctx *ctx, const char *label, 
     kind k = kind_of(label);
     if (k == K_NAME) return name(ctx, label, v, n, attempt, out, err);
     rng r;
-    static const char *const kind_names[] = {"name", "email", "url", "date", "street", "city", "org", "card", "chars"};
+    static const char *const kind_names[] = {"name", "email", "url", "date", "street", "city", "org", "card", "tokens",
+                                             "chars"};
     openmed_status st = rng_seed(&r, ctx->key, kind_names[k], v, n, attempt, err);
     if (st != OPENMED_OK) return st;
     char buf[160];
@@ -321,17 +325,20 @@ openmed_status om_pii_surrogate(const om_surrogate_ctx *ctx, const char *label, 
         snprintf(buf, sizeof buf, "https://www.example.org/r/%04x%04x", rng_below(&r, 65536), rng_below(&r, 65536));
         om_buf_puts(out, buf);
         return OPENMED_OK;
-    case K_DATE:
-        if (replace_date(ctx, &r, v, n, out)) return OPENMED_OK;
+    case K_DATE: /* a date written in words it cannot read ("13 juillet 1970") loses its words too */
+        if (replace_date(ctx, &r, v, n, out) || replace_chars(&r, v, n, 1, out)) return OPENMED_OK;
         break;
     case K_CARD: {
-        size_t from = out->len;
-        if (replace_chars(&r, v, n, 0, out)) {
+        size_t from = out->len; /* letters too: an IBAN's bank code ("ABNA") */
+        if (replace_chars(&r, v, n, 1, out)) {
             fix_luhn(out, from);
             return OPENMED_OK;
         }
         break;
     }
+    case K_TOKENS:
+        if (replace_chars(&r, v, n, 1, out)) return OPENMED_OK;
+        break;
     case K_NAME:
     case K_CHARS:
         break;
@@ -352,7 +359,7 @@ openmed_status om_pii_format_preserve(const om_surrogate_ctx *ctx, const char *l
     openmed_status st = rng_seed(&r, ctx->key, "shape", v, n, attempt, err);
     if (st != OPENMED_OK) return st;
     size_t from = out->len;
-    if (k == K_DATE && replace_date(ctx, &r, v, n, out)) return OPENMED_OK;
+    if (k == K_DATE && (replace_date(ctx, &r, v, n, out) || replace_chars(&r, v, n, 1, out))) return OPENMED_OK;
     if (k == K_EMAIL || k == K_URL) {
         /* keep the scheme ("https://"), '@', '.', '/', and the top-level domain */
         const char *at = memchr(v, '@', n);
@@ -379,7 +386,7 @@ openmed_status om_pii_format_preserve(const om_surrogate_ctx *ctx, const char *l
         }
         return OPENMED_OK;
     }
-    if (replace_chars(&r, v, n, 0, out)) {
+    if (replace_chars(&r, v, n, k == K_CARD || k == K_TOKENS, out)) {
         if (k == K_CARD) fix_luhn(out, from);
         return OPENMED_OK;
     }

@@ -63,10 +63,10 @@ static void test_sweep(void) {
     openmed_error err = {0};
     CHECK(om_pii_sweep(note, strlen(note), &hits, &err) == OPENMED_OK);
     struct { const char *label, *text; } want[] = {
-        {"DATE", "03/14/2021"}, {"DATE", "2021-03-14"}, {"EMAIL", "john.smith@mercy-hospital.org"},
-        {"PHONE", "(617) 555-0142"}, {"PHONE", "617-555-0199"}, {"SSN", "123-45-6789"},
+        {"DATE", "03/14/2021"}, {"DATE", "2021-03-14"},
+        {"SSN", "123-45-6789"},
         {"ID_NUM", "MRN: 00482913"}, {"DATE", "March 3, 2021"},
-        {"URL", "https://portal.example-health.com/patient/4821"}, {"DATE", "14 February 2020"},
+        {"DATE", "14 February 2020"},
         {"ID_NUM", "MRN#7734120"}, {"DATE", "Oct. 2"}, {"SSN", "SSN#123456789"}};
     for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
         int found = 0;
@@ -87,14 +87,11 @@ static void test_sweep(void) {
     CHECK_INT(hits.n, 0);
     om_span_list_free(&hits);
 
-    /* longer numbers are not SSNs or phones, a URL loses its trailing full stop */
+    /* longer numbers are not SSNs or phones (e-mail and URLs are the network detector's:
+     * test_deid_structured) */
     const char *edges = "id 1123-45-67890 and 617-555-01429; see www.example.org/a. SSN 1234567890";
     CHECK(om_pii_sweep(edges, strlen(edges), &hits, &err) == OPENMED_OK);
-    CHECK_INT(hits.n, 1);
-    if (hits.n == 1) {
-        CHECK_STR(hits.items[0].label, "URL");
-        CHECK_INT(hits.items[0].end, strlen(edges) - 16);
-    }
+    CHECK_INT(hits.n, 0);
     om_span_list_free(&hits);
 }
 
@@ -109,7 +106,7 @@ static void test_merge_and_overlaps(void) {
         CHECK_INT(r->n_entities, 2);
         if (r->n_entities == 2) {
             CHECK_STR(r->entities[1].text, "(617) 555-0142");
-            CHECK_STR(r->entities[1].source, "model+sweep");
+            CHECK_STR(r->entities[1].source, "model+phone");
             CHECK_NEAR(r->entities[1].confidence, 0.9, 1e-6);
             CHECK_STR(r->entities[0].source, "model");
         }
@@ -212,12 +209,15 @@ static void test_code_points(void) {
     openmed_error err = {0};
     CHECK(openmed_pii_extract(NULL, t, strlen(t), NULL, &r, &err) == OPENMED_OK);
     if (r) {
-        CHECK_INT(r->n_entities, 1); /* the sweep reads ASCII addresses only */
-        if (r->n_entities == 1) {
-            CHECK_STR(r->entities[0].text, "x@y.org");
-            CHECK_INT(r->entities[0].start, 31);
-            CHECK_INT(r->entities[0].end, 38);
-            CHECK(r->entities[0].redacted_text == NULL);
+        CHECK_INT(r->n_entities, 2); /* e-mail addresses in any script */
+        if (r->n_entities == 2) {
+            CHECK_STR(r->entities[0].text, "zo\xc3\xab@ex\xc3\xa4mple.org");
+            CHECK_INT(r->entities[0].start, 12);
+            CHECK_INT(r->entities[0].end, 27);
+            CHECK_STR(r->entities[1].text, "x@y.org");
+            CHECK_INT(r->entities[1].start, 31);
+            CHECK_INT(r->entities[1].end, 38);
+            CHECK(r->entities[1].redacted_text == NULL);
         }
         CHECK(r->deidentified_text == NULL);
     }

@@ -1,0 +1,416 @@
+/* detect_address.c: street addresses and postal codes. Streets in the shapes of several
+ * languages: a house number then street words and a suffix ("12 Oak Street", "5 Rue ...", "Apt 4"),
+ * a street word then a number ("Calle Mayor 5", "ul. Kwiatowa 12/3", "Rua das Flores, 123",
+ * "ул. Сенная, д. 81"), one word ending in a street suffix then a number ("Hauptstraße 12",
+ * "Storgatan 8", "Nørregade 3"), post office boxes; after a word for an address ("Address:",
+ * "| Address |", "lives at", "moved to", "Adresse", ...) the whole first part of the address
+ * whatever its words. After a street (this detector's or the model's), the city and the postal code
+ * that follow on its line; anywhere, a postal code after a state code ("MA 02115", ", ON K1A 0B1"). */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "deid/detector.h"
+#include "deid/labels.h"
+#include "deid/regex.h"
+
+#define NUM "\\d{1,6}[A-Za-z]?(?:[-/]\\d{1,5}[A-Za-z]?)?"
+#define WORD "\\p{L}[\\p{L}\\p{M}'’.-]*"
+#define SP "[ \\t]+"
+
+/* Suffixes whose word before a house number is hardly anything else in a note. */
+#define STRONG_SUFFIX                                                                                   \
+    "street|st|avenue|ave|av|road|rd|boulevard|blvd|lane|ln|drive|dr|terrace|terr|circle|cir|parkway|pkwy|" \
+    "highway|hwy|crescent|turnpike|tpke|expressway|expy|freeway|fwy|plaza|court"
+/* Suffixes that are ordinary words too ("6 minute walk"): capitalised words or an address context. */
+#define WEAK_SUFFIX                                                                                      \
+    "ct|pl|place|way|square|sq|close|row|trail|trl|pike|alley|aly|loop|path|run|walk|mews|gardens?|grove|"     \
+    "rise|parade|esplanade|circuit|crossing|xing|point|ridge|heights|hts|hill|view|vista|bypass|causeway|"     \
+    "route|rte|park|green|gate|wharf|yard|quay|hollow|manor|meadows?|estates?|junction|landing|pass|plains?|" \
+    "ranch|springs?|station|summit|valley|village|villas?|ville|creek|brook|harbou?r|haven|isle|island|knolls?|" \
+    "lake|lakes|mill|mills|mount|mountain|orchard|oval|overpass|underpass|port|prairie|ramp|rapids?|rest|"   \
+    "river|shoals?|shores?|skyway|spur|stravenue|stream|throughway|trace|track|trafficway|tunnel|union|"      \
+    "viaduct|views|walks|wall|well|wells|cove|cliffs?|camp|canyon|cape|center|centre|club|common|corners?|"    \
+    "course|courts|dale|dam|divide|extension|falls?|ferry|fields?|flats?|ford|forest|forge|fork|forks|fort|" \
+    "garden|glen|groves|inlet|keys?|light|lights|lock|locks|lodge|motorway|neck|pines?|points|radial|roads|"  \
+    "streets|squares|terraces|branch|bridge|burg|bypass|fall|loaf|mall|mission|ways|subway|ramble|rue"
+#define SECONDARY                                                                                       \
+    "(?:,?[ \\t]+(?:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building|#|no|piso|puerta|"      \
+    "depto|dpto|interior|int|edif|appartamento|piano|scala|interno|app|étage|etage|bte|boîte|bus|lgh|"    \
+    "lok|m|kv|кв|д|корп|стр|wohnung|whg|stock|og|tür|door)\\.?[ \\t]*#?[ \\t]*\\d{1,5}[A-Za-z]?\\b)*"
+#define PRE_UNIT "(?:(?:flat|unit|apt|apartment|suite|level|studio|shop|lot|room|floor)[ \\t]+\\d{1,5}[A-Za-z]?,?[ \\t]+)?"
+/* Words that start a street name, before it (French, Spanish, Italian, Portuguese, Polish, Romanian,
+ * Czech, Russian, Dutch, German, Turkish, ...). */
+#define PREFIX                                                                                            \
+    "rue|avenue|av|ave|avda|avenida|boulevard|bd|bld|blvd|chemin|ch|allée|allee|impasse|imp|place|quai|"   \
+    "rte|voie|sentier|calle|c/|paseo|pº|pza|camino|carrera|cra|"                                          \
+    "calzada|callejón|callejon|cerrada|circuito|circunvalación|privada|prolongación|andador|peatonal|"      \
+    "ampliación|ronda|rambla|travesía|travesia|glorieta|acceso|pasaje|viale|v\\.le|piazza|"               \
+    "p\\.zza|p\\.za|vicolo|contrada|rotonda|incrocio|stretto|canale|rua|"                                 \
+    /* words of English too: capitalised only */                                                         \
+    "(?-i:Via|VIA|Place|PLACE|Route|ROUTE|Square|SQUARE|Passage|PASSAGE|Cours|Plaza|PLAZA|Diagonal|Corso|" \
+    "Largo|Borgo|Strada|STRADA|Acceso|ACCESO)|"                                                          \
+    "travessa|tv|praça|praca|pça|alameda|estrada|rodovia|ladeira|vereda|passarela|núcleo|nucleo|"          \
+    "estação|estacao|quadra|setor|conjunto|residencial|condomínio|condominio|sítio|sitio|chácara|chacara|" \
+    "vila|viela|lagoa|favela|fazenda|esplanada|jardim|loteamento|morro|trecho|distrito|feira|"             \
+    "aeroporto|colônia|colonia|parque|ulica|aleja|plac|osiedle|skwer|"                                     \
+    "strada|str|bulevardul|calea|șoseaua|soseaua|aleea|piața|piata|intrarea|splaiul|náměstí|namesti|nám|" \
+    "nábřeží|třída|trida|ulice|ул|улица|пр|пр-т|проспект|пер|переулок|ш|шоссе|наб|набережная|бульвар|"   \
+    "б-р|пл|площадь|проезд|sokak|cadde|caddesi|bulvar|bulvarı|mahallesi|"                                 \
+    /* short abbreviations only with their dot */                                                         \
+    "(?:c|r|cl|ch|tv|ul|al|pl|os|sk|cd|av|bd|sok|cad|mah|str)\\.(?=\\s)"
+/* One word ending in a street suffix (German, Dutch, Scandinavian, Finnish, Hungarian, ...). */
+#define GLUED_SUFFIX                                                                                      \
+    "straße|strasse|str\\.|gasse|allee|platz|chaussee|damm|ufer|steig|pfad|weg|markt|straat|laan|gracht|" \
+    "plein|kade|singel|dijk|steeg|gatan|vägen|vagen|gränd|grand|stigen|torget|backen|gata|veien|vegen|"    \
+    "stien|vej|gade|stræde|straede|allé|plads|torv|katu|kuja|polku|kaari|väylä|vayla|bulevardi|raitti|"    \
+    "rinne|penger|ranta|tie|utca|út|tér|körút|köz|sétány|rakpart|sor|ulica|cesta|trg"
+#define SUFFIX_WORD "utca|u\\.|út|tér|körút|köz|sor|sétány|rakpart|caddesi|cad\\.|cd\\.|sokak|sk\\.|sok\\.|bulvarı|" \
+    "straße|strasse|str\\.|gasse|allee|weg|platz|ring|damm|ufer|laan|straat|plein|gade|vej|gata|gatan|vägen|trg"
+
+typedef struct shape {
+    const char *what;
+    int kind;  /* 0: number first, 1: prefix first, 2: glued suffix, 3: suffix word, 4: PO box */
+    int words; /* the group of the street's words, checked for stop words (0: none) */
+    om_regex re;
+} shape;
+
+static shape shapes[] = {
+    {"street (number first)", 0, 2,
+     {"(?<![\\w.,/-])" PRE_UNIT "(" NUM ")" SP "((?:" WORD "" SP "){1,4}?)(" STRONG_SUFFIX "|" WEAK_SUFFIX ")\\b\\.?" SECONDARY,
+      PCRE2_CASELESS | PCRE2_UCP, NULL}},
+    {"street (number, prefix)", 1, 2,
+     {"(?<![\\w.,/-])(" NUM "),?" SP "(?:" PREFIX ")\\.?" SP "((?:" WORD "" SP "){0,4}" WORD ")" SECONDARY,
+      PCRE2_CASELESS | PCRE2_UCP, NULL}},
+    {"street (prefix first)", 1, 1,
+     {"(?<![\\w])(?:" PREFIX ")\\.?" SP "((?:" WORD "" SP "){0,5}?" WORD ")[ \\t]*,?[ \\t]*(?:(?:nr|no|n[°º]|nº|#|д)\\.?[ \\t]*)?"
+      "(" NUM ")(?![\\w])" SECONDARY,
+      PCRE2_CASELESS | PCRE2_UCP, NULL}},
+    {"street (glued suffix)", 2, 0,
+     {"(?<![\\w-])(?:" WORD "-){0,4}\\p{L}[\\p{L}\\p{M}-]*?(?:" GLUED_SUFFIX ")[ \\t]*,?[ \\t]*(" NUM ")\\.?(?![\\w])" SECONDARY,
+      PCRE2_CASELESS | PCRE2_UCP, NULL}},
+    {"street (suffix word)", 3, 0,
+     {"(?<![\\w])(?:" WORD "" SP "){1,3}(?:" SUFFIX_WORD ")[ \\t]*(?:no[ \\t]*:?[ \\t]*)?(" NUM ")\\.?(?![\\w])" SECONDARY,
+      PCRE2_CASELESS | PCRE2_UCP, NULL}},
+    {"PO box", 4, 0,
+     {"(?<![\\w])(?:p\\.?\\s?o\\.?\\s?box|post" SP "office" SP "box|postfach|apartado(?:" SP "de" SP "correos)?|"
+      "caixa" SP "postal|casella" SP "postale|bo[îi]te" SP "postale|postboks|box)[ \\t]*#?[ \\t]*\\d{1,6}(?![\\w])",
+      PCRE2_CASELESS | PCRE2_UCP, NULL}},
+};
+
+/* Words that never stand between a house number and a street suffix ("2 years down the road"). */
+static const char *const stopwords[] = {
+    "the", "a", "an", "of", "to", "and", "or", "in", "on", "at", "for", "with", "by", "from", "per", "times", "time",
+    "x", "day", "days", "week", "weeks", "month", "months", "year", "years", "hour", "hours", "hr", "hrs", "minute",
+    "minutes", "min", "mins", "second", "seconds", "mile", "miles", "km", "block", "blocks", "mg", "ml", "mcg", "g",
+    "kg", "lb", "lbs", "units", "unit", "tablet", "tablets", "tabs", "pills", "puffs", "drops", "doses", "dose",
+    "more", "less", "than", "about", "over", "under", "every", "each", "daily", "twice", "once", "down", "up", "her",
+    "his", "their", "my", "your", "our", "this", "that", "these", "those", "was", "were", "is", "are", "be", "been",
+    "has", "have", "had", "not", "no", "yes", "patient", "patients", "pt", "point", "steps", "step", "feet", "foot",
+    "ft", "meters", "meter", "m", "cm", "mm", "inch", "inches", "level", "levels", "stairs", "flights", "flight",
+    "out", "into", "onto", "off", "back", "left", "right", "side", "then", "also", "but", "as", "it", "he", "she",
+    "they", "we", "i", "you", "him", "them", "all", "any", "some", "other", "another", "one", "two", "three",
+    "four", "five", "six", "seven", "eight", "nine", "ten", "first", "last", "next", "previous", "prior", "after",
+    "before", "during", "since", "until", "vs", "beats", "bpm", "mmhg", "percent", "scale", "test", "tests"};
+
+static int is_stopword(const char *w, size_t n) {
+    for (size_t i = 0; i < sizeof stopwords / sizeof stopwords[0]; i++)
+        if (strlen(stopwords[i]) == n && !strncasecmp(stopwords[i], w, n)) return 1;
+    return 0;
+}
+
+/* Words for a flat, floor or unit of a building, before or after the street ("Flat 9", "Apt 4"). */
+static int is_unit_word(const char *w, size_t n) {
+    static const char *const units[] = {"flat", "unit", "apt", "apartment", "suite", "ste", "level", "studio", "shop",
+                                        "lot", "room", "floor", "fl", "bldg", "building", "piso", "puerta", "depto",
+                                        "dpto", "interior", "int", "edif", "appartamento", "piano", "interno", "app",
+                                        "étage", "etage", "bte", "lgh", "wohnung", "whg", "stock", "tür", "door", "#"};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strlen(units[i]) == n && !strncasecmp(units[i], w, n)) return 1;
+    return 0;
+}
+
+static int is_word_byte(unsigned char c) { return isalnum(c) || c >= 0x80 || c == '\'' || c == '-' || c == '.'; }
+
+/* The words of [a, b) (letters): none a stop word; *capitalised set when each starts upper case
+ * and not every word is all capitals. */
+static int words_ok(const char *t, size_t a, size_t b, int *capitalised) {
+    int cap = 1, lower_seen = 0, any = 0;
+    for (size_t i = a; i < b;) {
+        while (i < b && !is_word_byte((unsigned char)t[i])) i++;
+        size_t s = i;
+        while (i < b && is_word_byte((unsigned char)t[i])) i++;
+        size_t e = i;
+        while (e > s && t[e - 1] == '.') e--;
+        if (e <= s) continue;
+        any = 1;
+        if (is_stopword(t + s, e - s)) return 0;
+        unsigned char c0 = (unsigned char)t[s];
+        if (c0 < 0x80 && !isupper(c0)) cap = 0;
+        for (size_t k = s + 1; k < e; k++) lower_seen |= islower((unsigned char)t[k]) != 0;
+    }
+    *capitalised = any && cap && lower_seen;
+    return 1;
+}
+
+static int suffix_is_strong(const char *s, size_t n) {
+    static const char *const strong[] = {"street", "st", "avenue", "ave", "av", "road", "rd", "boulevard", "blvd",
+                                         "lane", "ln", "drive", "dr", "terrace", "terr", "circle", "cir", "parkway",
+                                         "pkwy", "highway", "hwy", "crescent", "turnpike", "tpke", "expressway",
+                                         "expy", "freeway", "fwy", "plaza", "court"};
+    for (size_t i = 0; i < sizeof strong / sizeof strong[0]; i++)
+        if (strlen(strong[i]) == n && !strncasecmp(strong[i], s, n)) return 1;
+    return 0;
+}
+
+typedef struct addr_ctx {
+    om_span_list *out;
+    const shape *sh;
+} addr_ctx;
+
+static openmed_status shape_hit(const char *t, size_t n, const om_regex_match *m, void *ctx, openmed_error *err) {
+    (void)n;
+    addr_ctx *a = ctx;
+    size_t e = m->end;
+    while (e > m->start && (t[e - 1] == ',' || t[e - 1] == ' ')) e--;
+    int capitalised = 0;
+    if (a->sh->words) {
+        size_t g = a->sh->words;
+        if (g < m->n_groups && m->groups[2 * g] != PCRE2_UNSET &&
+            !words_ok(t, m->groups[2 * g], m->groups[2 * g + 1], &capitalised))
+            return OPENMED_OK;
+    }
+    if (a->sh->kind == 0) {
+        /* groups: 1 number, 2 words, 3 suffix */
+        size_t s0 = m->groups[6], s1 = m->groups[7];
+        int strong = suffix_is_strong(t + s0, s1 - s0);
+        int suffix_cap = isupper((unsigned char)t[s0]) && (s1 - s0 < 2 || islower((unsigned char)t[s0 + 1]));
+        /* short abbreviations in capitals are other things ("2 head CT", "3 PT"); weak suffixes need
+         * capitalised words */
+        if (s1 - s0 <= 2 && !suffix_cap && !(islower((unsigned char)t[s0]) && strong)) return OPENMED_OK;
+        if (!strong && !(capitalised && suffix_cap)) return OPENMED_OK;
+    }
+    size_t s = m->start;
+    if (a->sh->kind == 3) /* "and Kossuth utca 12": leading stop words are not the street's */
+        for (;;) {
+            size_t w = s;
+            while (w < e && is_word_byte((unsigned char)t[w])) w++;
+            if (w == s || !is_stopword(t + s, w - s)) break;
+            while (w < e && t[w] == ' ') w++;
+            s = w;
+        }
+    return om_detect_push(a->out, s, e, "STREET_ADDRESS", 0.9f, err);
+}
+
+/* ---------------------------------------------------------------- address context */
+
+static om_regex cue_re = {
+    "(?<![\\w])(?:(?:home|street|mailing|postal|current|permanent|billing|residential|patient)?\\s*address(?:e|e?s)?|"
+    "addr|adresse|anschrift|wohnadresse|direcci[óo]n|domicilio|indirizzo|endere[çc]o|morada|adres|adress|osoite|"
+    "c[íi]m|adresa|adres[ăa]|adresi|адрес|地址|住所|lives\\s+at|living\\s+at|resides\\s+at|residing\\s+at|"
+    "resident\\s+of|located\\s+at|moved\\s+to|relocated\\s+to|lives\\s+on|wohnt\\s+in|habite\\s+au|vive\\s+en)"
+    "(?![\\w])(?:\\s*(?:is|was|:|\\||\\t|-|=))*\\s*",
+    PCRE2_CASELESS | PCRE2_UCP, NULL};
+
+/* the end of the segment starting at i: before ',', ';', '|', a tab, a line end, '(' or a sentence
+ * end (". " after a word of 3+ letters) */
+static size_t segment_end(const char *t, size_t n, size_t i, size_t limit) {
+    size_t e = i;
+    while (e < n && e - i < limit && !strchr(",;|\t\n(", t[e])) {
+        if (t[e] == '.' && (e + 1 == n || t[e + 1] == ' ' || t[e + 1] == '\n')) {
+            size_t w = e;
+            while (w > i && isalpha((unsigned char)t[w - 1])) w--;
+            if (e - w >= 4) break;
+        }
+        e++;
+    }
+    return e;
+}
+
+static int count_digits(const char *t, size_t a, size_t b) {
+    int d = 0;
+    for (size_t i = a; i < b; i++) d += isdigit((unsigned char)t[i]) != 0;
+    return d;
+}
+
+static size_t trim_right(const char *t, size_t a, size_t b) {
+    while (b > a && strchr(" .:-", t[b - 1])) b--;
+    return b;
+}
+
+/* A secondary part alone ("Apt. 4", "д. 81", "349", "nº 5", "S/N"): joins the street before it. */
+static om_regex secondary_re = {
+    "^\\s*(?:(?:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building|no|nr|n[°º]|nº|#|piso|puerta|"
+    "depto|dpto|interior|int|edif|appartamento|piano|app|étage|bte|lgh|д|кв|корп|стр|s/n|wohnung|whg)\\.?\\s*#?\\s*)?"
+    "(?:\\d{1,5}[A-Za-z]?(?:[-/]\\d{1,5}[A-Za-z]?)?|s/n)\\.?\\s*$",
+    PCRE2_CASELESS | PCRE2_UCP, NULL};
+
+static openmed_status found_hit(const char *t, size_t n, const om_regex_match *m, void *ctx, openmed_error *err) {
+    (void)t, (void)n, (void)m, (void)err;
+    *(int *)ctx = 1;
+    return OPENMED_OK;
+}
+
+static openmed_status matches(om_regex *re, const char *what, const char *t, size_t a, size_t b, int *yes,
+                              openmed_error *err) {
+    *yes = 0;
+    return om_regex_each(re, what, t + a, b - a, found_hit, yes, err);
+}
+
+static openmed_status cue_hit(const char *t, size_t n, const om_regex_match *m, void *ctx, openmed_error *err) {
+    om_span_list *out = ctx;
+    size_t s = m->end;
+    if (s >= n || t[s] == '\n') return OPENMED_OK;
+    size_t e = segment_end(t, n, s, 80);
+    /* a lone number ("49, avenue ...") or a street then a lone number ("Rua X, 349", "ул. X, д. 81",
+     * "..., Apt 5") joins the next segment */
+    for (int joins = 0; joins < 2 && e < n && t[e] == ','; joins++) {
+        size_t ns = e + 1, ne = segment_end(t, n, ns, 60);
+        int lone = 0, here = 0;
+        openmed_status st = matches(&secondary_re, "address part", t, ns, ne, &lone, err);
+        if (st == OPENMED_OK) st = matches(&secondary_re, "address part", t, s, e, &here, err);
+        if (st != OPENMED_OK) return st;
+        if (!lone && !here) break;
+        e = ne;
+    }
+    e = trim_right(t, s, e);
+    if (e <= s || !count_digits(t, s, e)) return OPENMED_OK;
+    /* the street is the words up to its house number (no stop word among them: "Boston in 2010" is
+     * no street) and, after the number, the words up to a stop word ("12 oak street with her
+     * family", "via roma 12 since May") */
+    size_t i = s, number_end = 0;
+    int words = 0, named = 0; /* named: a word of the street's name seen ("Level 5 0 Ritter Ramble") */
+    while (i < e) {
+        while (i < e && t[i] == ' ') i++;
+        size_t w = i;
+        while (i < e && t[i] != ' ') i++;
+        if (i == w) break;
+        size_t we = i;
+        while (we > w && strchr(".,:;", t[we - 1])) we--;
+        if (++words > 10) return OPENMED_OK;
+        if (count_digits(t, w, i)) {
+            number_end = i;
+            if (named) { /* a number after the street's words ends it, with a unit after it ("5 Piso 6") */
+                size_t u = i;
+                while (u < e && t[u] == ' ') u++;
+                size_t ue = u;
+                while (ue < e && t[ue] != ' ') ue++;
+                size_t v = ue;
+                while (v < e && t[v] == ' ') v++;
+                size_t ve = v;
+                while (ve < e && t[ve] != ' ') ve++;
+                size_t uw = ue;
+                while (uw > u && t[uw - 1] == '.') uw--;
+                if (uw > u && is_unit_word(t + u, uw - u) && count_digits(t, v, ve)) number_end = ve;
+                break;
+            }
+            continue;
+        }
+        if (we > w && is_stopword(t + w, we - w) && !(w == s && is_unit_word(t + w, we - w))) {
+            if (!number_end) return OPENMED_OK;
+            break;
+        }
+        if (!(w == s && is_unit_word(t + w, we - w))) named = 1;
+        if (number_end) number_end = i; /* words after a leading number: "12 Oak Street" */
+    }
+    if (!number_end) return OPENMED_OK;
+    e = trim_right(t, s, number_end);
+    /* a street part after a comma ("Rua X, 349", "ул. X, д. 81") stays with it */
+    if (e < s) return OPENMED_OK;
+    return om_detect_push(out, s, e, "STREET_ADDRESS", 0.9f, err);
+}
+
+/* ---------------------------------------------------------------- postal codes and cities */
+
+#define POSTAL                                                                                                \
+    "(?:\\d{5}(?:[- ]\\d{4})?|\\d{5}-\\d{3}|[A-Z]\\d[A-Z] ?\\d[A-Z]\\d|[A-Z]{1,2}\\d[A-Z\\d]? ?\\d[A-Z]{2}|"   \
+    "\\d{4} ?[A-Z]{2}|\\d{2}-\\d{3}|\\d{4}-\\d{3}|\\d{3} \\d{2}|\\d{2} \\d{3}|\\d{3}-\\d{4}|[A-Z]{1,2}-\\d{4,5}|" \
+    "\\d{6}|\\d{4})"
+
+/* the postal code and the city after a street, on its line (or at the start of the next) */
+static om_regex tail_re = {
+    "^(?:\\s*,\\s*|\\s+|\\s*\\n\\s*)(?:(" POSTAL ")(?![\\w]|-\\d)\\s*,?\\s*((?:\\p{L}[\\p{L}\\p{M}'’.-]*[ -]?){1,4})?|"
+    "((?:\\p{L}[\\p{L}\\p{M}'’.()-]*[ -]?){1,5}?)(?:\\s*,\\s*|\\s+)(?:(?:[A-Z]{2,3}|\\p{L}[\\p{L} ]{2,20})\\s*,?\\s+)?"
+    "(" POSTAL ")(?![\\w]|-\\d))",
+    PCRE2_CASELESS | PCRE2_UCP, NULL};
+
+typedef struct tail_ctx {
+    om_span_list *out;
+    size_t base;
+} tail_ctx;
+
+static openmed_status tail_hit(const char *t, size_t n, const om_regex_match *m, void *ctx, openmed_error *err) {
+    (void)t, (void)n;
+    tail_ctx *c = ctx;
+    const size_t *g = m->groups;
+    openmed_status st = OPENMED_OK;
+    size_t pg = g[2] != PCRE2_UNSET ? 1 : 4, cg = g[2] != PCRE2_UNSET ? 2 : 3;
+    if (pg < m->n_groups && g[2 * pg] != PCRE2_UNSET)
+        st = om_detect_push(c->out, c->base + g[2 * pg], c->base + g[2 * pg + 1], "ZIPCODE", 0.9f, err);
+    if (st == OPENMED_OK && cg < m->n_groups && g[2 * cg] != PCRE2_UNSET && g[2 * cg + 1] > g[2 * cg]) {
+        size_t a = c->base + g[2 * cg], b = c->base + g[2 * cg + 1];
+        /* "Berlin or": the city ends before a stop word */
+        for (;;) {
+            while (b > a && strchr(" -.,", t[b - c->base - 1])) b--;
+            size_t w = b;
+            while (w > a && t[w - c->base - 1] != ' ') w--;
+            if (w == a || !is_stopword(t + w - c->base, b - w)) break;
+            b = w;
+        }
+        if (b > a) st = om_detect_push(c->out, a, b, "CITY", 0.85f, err);
+    }
+    return st;
+}
+
+/* a postal code after a state or province code: "MA 02115", ", ma 02115-1234", "ON K1A 0B1" */
+static om_regex state_zip_re = {
+    "(?:(?<=,)\\s*|(?<![\\w]))(?i:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|"
+    "NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT)"
+    "\\.?,?\\s+\\K(" POSTAL ")(?![\\w]|-\\d)",
+    PCRE2_UCP, NULL};
+
+static openmed_status state_zip_hit(const char *t, size_t n, const om_regex_match *m, void *ctx, openmed_error *err) {
+    (void)n;
+    /* the state code in lower case counts only after a comma (", ma 02115"): "in 12345" is no ZIP */
+    size_t k = m->start;
+    while (k > 0 && (t[k - 1] == ' ' || t[k - 1] == ',' || t[k - 1] == '.')) k--;
+    size_t s0 = k >= 2 ? k - 2 : 0;
+    int upper = isupper((unsigned char)t[s0]) && isupper((unsigned char)t[s0 + 1]);
+    size_t c = s0;
+    while (c > 0 && t[c - 1] == ' ') c--;
+    if (!upper && !(c > 0 && t[c - 1] == ',')) return OPENMED_OK;
+    /* four digits after a state code are a year more often than a postal code ("IN 2019", "et AL., 2019",
+     * "IN 2018 BY") */
+    if (count_digits(t, m->start, m->end) == 4 &&
+        (m->end - m->start == 4 || !strncmp(t + m->start, "19", 2) || !strncmp(t + m->start, "20", 2)))
+        return OPENMED_OK;
+    return om_detect_push(ctx, m->start, m->end, "ZIPCODE", 0.9f, err);
+}
+
+openmed_status om_detect_address(const om_detect_input *in, om_span_list *out, openmed_error *err) {
+    if (!in->options->safety_sweep) return OPENMED_OK;
+    const char *t = in->view->text;
+    size_t n = in->view->len;
+    openmed_status st = OPENMED_OK;
+    size_t first = out->n;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0] && st == OPENMED_OK; s++) {
+        addr_ctx a = {out, &shapes[s]};
+        st = om_regex_each(&shapes[s].re, shapes[s].what, t, n, shape_hit, &a, err);
+    }
+    if (st == OPENMED_OK) st = om_regex_each(&cue_re, "address cue", t, n, cue_hit, out, err);
+    /* after every street (these and the model's): the postal code and the city */
+    size_t streets = out->n;
+    for (size_t k = 0; k < streets + in->found->n && st == OPENMED_OK; k++) {
+        const om_pii_span *sp = k < streets ? &out->items[k] : &in->found->items[k - streets];
+        if (k < first) continue;
+        if (k >= streets && !om_label_is_street(sp->label)) continue;
+        if (k < streets && strcmp(sp->label, "STREET_ADDRESS")) continue;
+        size_t a = sp->end, b = a;
+        int lines = 0;
+        while (b < n && b - a < 120 && !(t[b] == '\n' && ++lines > 1) && t[b] != '|' && t[b] != '\t') b++;
+        tail_ctx c = {out, a};
+        st = om_regex_each(&tail_re, "postal code", t + a, b - a, tail_hit, &c, err);
+    }
+    if (st == OPENMED_OK) st = om_regex_each(&state_zip_re, "state and ZIP", t, n, state_zip_hit, out, err);
+    return st;
+}
