@@ -15,7 +15,8 @@
 #include "deid/regex.h"
 
 #define NUM "\\d{1,6}[A-Za-z]?(?:[-/]\\d{1,5}[A-Za-z]?)?"
-#define WORD "\\p{L}[\\p{L}\\p{M}'’.-]*"
+/* Words are bounded (40 characters) so that a pattern costs a constant at each position: linear in the text. */
+#define WORD "\\p{L}[\\p{L}\\p{M}'’.-]{0,40}"
 #define SP "[ \\t]+"
 
 /* Suffixes whose word before a house number is hardly anything else in a note. */
@@ -87,7 +88,7 @@ static shape shapes[] = {
       "(" NUM ")(?![\\w])" SECONDARY,
       PCRE2_CASELESS | PCRE2_UCP, NULL}},
     {"street (glued suffix)", 2, 0,
-     {"(?<![\\w-])(?:" WORD "-){0,4}\\p{L}[\\p{L}\\p{M}-]*?(?:" GLUED_SUFFIX ")[ \\t]*,?[ \\t]*(" NUM ")\\.?(?![\\w])" SECONDARY,
+     {"(?<![\\w-])(?:\\p{L}[\\p{L}\\p{M}'’.]{0,40}-){0,4}\\p{L}[\\p{L}\\p{M}]{0,40}?(?:" GLUED_SUFFIX ")[ \\t]*,?[ \\t]*(" NUM ")\\.?(?![\\w])" SECONDARY,
       PCRE2_CASELESS | PCRE2_UCP, NULL}},
     {"street (suffix word)", 3, 0,
      {"(?<![\\w])(?:" WORD "" SP "){1,3}(?:" SUFFIX_WORD ")[ \\t]*(?:no[ \\t]*:?[ \\t]*)?(" NUM ")\\.?(?![\\w])" SECONDARY,
@@ -327,10 +328,13 @@ static openmed_status cue_hit(const char *t, size_t n, const om_regex_match *m, 
     "\\d{4} ?[A-Z]{2}|\\d{2}-\\d{3}|\\d{4}-\\d{3}|\\d{3} \\d{2}|\\d{2} \\d{3}|\\d{3}-\\d{4}|[A-Z]{1,2}-\\d{4,5}|" \
     "\\d{6}|\\d{4})"
 
-/* the postal code and the city after a street, on its line (or at the start of the next) */
+/* the postal code and the city after a street, on its line (or at the start of the next); city words
+ * are joined by one space or hyphen, so each text has one reading (no backtracking blow-up) */
+#define CITY_WORD "\\p{L}[\\p{L}\\p{M}'’.()]{0,40}"
+#define CITY CITY_WORD "(?:[ -]" CITY_WORD "){0,4}"
 static om_regex tail_re = {
-    "^(?:\\s*,\\s*|\\s+|\\s*\\n\\s*)(?:(" POSTAL ")(?![\\w]|-\\d)\\s*,?\\s*((?:\\p{L}[\\p{L}\\p{M}'’.-]*[ -]?){1,4})?|"
-    "((?:\\p{L}[\\p{L}\\p{M}'’.()-]*[ -]?){1,5}?)(?:\\s*,\\s*|\\s+)(?:(?:[A-Z]{2,3}|\\p{L}[\\p{L} ]{2,20})\\s*,?\\s+)?"
+    "^(?:\\s*,\\s*|\\s+|\\s*\\n\\s*)(?:(" POSTAL ")(?![\\w]|-\\d)\\s*,?\\s*(" CITY ")?|"
+    "(" CITY ")(?:\\s*,\\s*|\\s+)(?:(?:[A-Z]{2,3}|\\p{L}[\\p{L} ]{2,20})\\s*,?\\s+)?"
     "(" POSTAL ")(?![\\w]|-\\d))",
     PCRE2_CASELESS | PCRE2_UCP, NULL};
 
