@@ -301,9 +301,11 @@ typedef enum openmed_label_decoder {
 
 /* Which part of a text longer than model_max_length tokens is read. */
 typedef enum openmed_long_text {
-    OPENMED_LONG_TEXT_HF = 0,         /* exactly transformers 5.x: the first window without stride; with
-                                         stride, overlapping windows over the first model_max_length tokens */
-    OPENMED_LONG_TEXT_ALL_WINDOWS = 1 /* windows over the whole text (consecutive without stride) */
+    OPENMED_LONG_TEXT_HF = 0,         /* opt-in, exactly transformers 5.x: the first window without stride
+                                         (the rest of the text is not read); with stride, overlapping
+                                         windows over the first model_max_length tokens */
+    OPENMED_LONG_TEXT_ALL_WINDOWS = 1 /* the default: windows over the whole text (consecutive without
+                                         stride, overlapping by the stride with one) */
 } openmed_long_text;
 
 typedef struct openmed_pipeline_options {
@@ -314,7 +316,7 @@ typedef struct openmed_pipeline_options {
     size_t n_ignore_labels;
     float threshold;                 /* drop entities scoring below this; default 0 */
     openmed_label_decoder decoder;   /* default argmax */
-    openmed_long_text long_text;     /* default OPENMED_LONG_TEXT_HF */
+    openmed_long_text long_text;     /* default OPENMED_LONG_TEXT_ALL_WINDOWS (the whole text) */
 } openmed_pipeline_options;
 
 OPENMED_API void openmed_pipeline_options_init(openmed_pipeline_options *options);

@@ -31,5 +31,5 @@ void openmed_pipeline_options_init(openmed_pipeline_options *o) {
     o->n_ignore_labels = 0;
     o->threshold = 0.0f;
     o->decoder = OPENMED_DECODER_ARGMAX;
-    o->long_text = OPENMED_LONG_TEXT_HF;
+    o->long_text = OPENMED_LONG_TEXT_ALL_WINDOWS; /* the whole text, as OpenMed and the CLI */
 }

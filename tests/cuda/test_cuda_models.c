@@ -134,6 +134,7 @@ static void check_model(om_backend *cpu, om_backend *gpu, const char *name) {
     openmed_pipeline_options po;
     openmed_pipeline_options_init(&po);
     po.batch_size = 4;
+    po.long_text = OPENMED_LONG_TEXT_HF; /* compared with transformers' goldens */
     if (openmed_pipeline_create(mc, &po, &pc, &err) == OPENMED_OK && openmed_pipeline_create(mg, &po, &pg, &err) == OPENMED_OK) {
         openmed_result *rc = NULL, *rg = NULL;
         s = openmed_pipeline_run(pc, w.texts, (size_t)w.n, &rc, &err);

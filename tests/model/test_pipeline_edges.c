@@ -126,6 +126,33 @@ int main(void) {
         openmed_results_free(r, n);
         openmed_pipeline_free(p);
 
+        /* The defaults (options NULL, or openmed_pipeline_options_init) read the whole long text,
+         * exactly as the explicit whole-text mode; HF's opt-in mode stops after its first window. */
+        {
+            openmed_pipeline_options dflt;
+            openmed_pipeline_options_init(&dflt);
+            CHECK_INT(dflt.long_text, OPENMED_LONG_TEXT_ALL_WINDOWS);
+            openmed_pipeline *pd = NULL;
+            openmed_error err = {0};
+            CHECK_MSG(openmed_pipeline_create(m, NULL, &pd, &err) == OPENMED_OK, "%s", err.message);
+            openmed_pipeline *pa = make(m, OPENMED_AGGREGATION_SIMPLE, -1, 8, OPENMED_LONG_TEXT_ALL_WINDOWS);
+            openmed_pipeline *ph = make(m, OPENMED_AGGREGATION_SIMPLE, -1, 8, OPENMED_LONG_TEXT_HF);
+            const char *one[] = {long_text};
+            openmed_result *rd = pd ? run(pd, one, 1) : NULL, *ra = run(pa, one, 1), *rh = run(ph, one, 1);
+            if (rd && ra && rh) {
+                CHECK(rd[0].n_windows > 10);
+                CHECK(last_end(&rd[0]) > (int64_t)(long_len - slen));
+                CHECK(same_results(rd, ra, 1));
+                CHECK(rh[0].n_entities > 0 && rd[0].n_entities > 10 * rh[0].n_entities);
+            }
+            openmed_results_free(rd, rd ? 1 : 0);
+            openmed_results_free(ra, ra ? 1 : 0);
+            openmed_results_free(rh, rh ? 1 : 0);
+            openmed_pipeline_free(pd);
+            openmed_pipeline_free(pa);
+            openmed_pipeline_free(ph);
+        }
+
         /* HF stride: overlapping windows over the first model_max_length tokens only. */
         p = make(m, OPENMED_AGGREGATION_SIMPLE, 32, 8, OPENMED_LONG_TEXT_HF);
         r = run(p, texts, n);

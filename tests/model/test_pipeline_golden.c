@@ -94,6 +94,7 @@ static void run_model(const char *name) {
         po.aggregation = runs[k].aggregation;
         po.stride = runs[k].stride;
         po.batch_size = 8;
+        po.long_text = OPENMED_LONG_TEXT_HF; /* the goldens are transformers' own outputs */
         openmed_pipeline *p = NULL;
         st = openmed_pipeline_create(model, &po, &p, &err);
         CHECK_MSG(st == OPENMED_OK, "%s %s: %s", name, runs[k].key, err.message);
@@ -117,6 +118,7 @@ static void run_model(const char *name) {
         openmed_pipeline_options po;
         openmed_pipeline_options_init(&po);
         po.batch_size = bs;
+        po.long_text = OPENMED_LONG_TEXT_HF;
         openmed_pipeline *p = NULL;
         st = openmed_pipeline_create(model, &po, &p, &err);
         CHECK_MSG(st == OPENMED_OK, "%s batch: %s", name, err.message);
