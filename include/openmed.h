@@ -11,11 +11,19 @@
  *     success err is left untouched. The library never prints and never exits; diagnostics go
  *     through the log callback (openmed_log_set).
  *   - Objects come in create/free pairs. A loaded model is immutable and may be shared by many
- *     threads; a pipeline owns per-request scratch memory and is used by one thread at a time.
+ *     threads with no lock; a pipeline owns its working memory (laid out by the model's family for
+ *     each batch, allocated on first use, grown to the largest batch and then reused) and is used
+ *     by one thread at a time: give each thread its own.
+ *   - CPU threads: a pipeline's ops and GEMMs run on the OpenMP team of the thread that calls it,
+ *     with openmed_model_options.num_threads threads, else the config's, else OpenMP's default
+ *     (OMP_NUM_THREADS, else every core). The OpenMP runtime is loaded with the first CPU model;
+ *     when the program has set neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT and runs no OpenMP of its
+ *     own, OMP_WAIT_POLICY=passive is set in the environment first, so idle workers sleep instead
+ *     of spinning on cores that other work needs.
  *   - Text is UTF-8. Offsets are [start, end) in Unicode code points of the caller's text.
  *   - Clinical text and entities are never written to the log.
  *
- * Usage (see tools/openmed/ for complete programs):
+ * Usage (examples/analyze.c is a complete small program; tools/openmed/ the CLI):
  *
  *     openmed_config cfg;
  *     openmed_error err;
@@ -114,7 +122,8 @@ typedef struct openmed_config {
     int local_only;                   /* or-ed with OPENMED_OFFLINE */
     char default_org[128];            /* default "OpenMed" */
     openmed_dtype dtype;              /* default auto */
-    int num_threads;                  /* 0 = all cores; default $OPENMED_NUM_THREADS */
+    int num_threads;                  /* CPU threads, 0 = OpenMP's default (see openmed_model_options);
+                                         default $OPENMED_NUM_THREADS */
     char config_path[OPENMED_PATH_MAX]; /* the file the values came from, "" if none */
     char deid_secret_file[OPENMED_PATH_MAX]; /* a file holding the de-identification secret key
                                                 (key deid_secret_file; "~/" expanded), "" if none */
@@ -236,7 +245,11 @@ typedef struct openmed_model_options {
                                      resolve from config / environment / probes (openmed_device_resolve) */
     const openmed_config *config; /* NULL = openmed_config_init() defaults (environment included) */
     openmed_dtype dtype;          /* OPENMED_DTYPE_AUTO = the config's, then the device policy */
-    int num_threads;              /* CPU worker threads; 0 = the config's (0 there = all cores) */
+    int num_threads;              /* CPU threads of this model's ops and GEMMs (--threads in the CLI);
+                                     0 = the config's num_threads; 0 there = OpenMP's default for the
+                                     loading thread: $OMP_NUM_THREADS, else every core of the process's
+                                     affinity mask. A count given here applies to this model's GEMMs
+                                     only; the calling thread's OpenMP setting is restored after each. */
 } openmed_model_options;
 
 OPENMED_API void openmed_model_options_init(openmed_model_options *options);

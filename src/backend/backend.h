@@ -204,7 +204,7 @@ struct om_backend {
 };
 
 /* Create the backend for a resolved device name ("cpu", "cuda", "cuda:1", "mps").
- * num_threads: cpu worker threads (0 = all cores). Fails with OPENMED_ERR_DEVICE naming the device
+ * num_threads: cpu threads (0 = OpenMP's default: OMP_NUM_THREADS, else the available cores). Fails with OPENMED_ERR_DEVICE naming the device
  * and why it is unavailable. */
 openmed_status om_backend_create(const char *device, int num_threads, om_backend **out, openmed_error *err);
 void om_backend_destroy(om_backend *be);

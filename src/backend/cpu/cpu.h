@@ -5,10 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <oneapi/dnnl/dnnl_types.h>
+
 #include "backend/backend.h"
 
 typedef struct om_cpu_ctx {
-    int num_threads;
+    int num_threads;   /* threads of every parallel op and GEMM of this backend */
+    int threads_given; /* num_threads was asked for (options, --threads, config): GEMMs use it; else
+                          they run with OpenMP's own count, which num_threads then equals */
 } om_cpu_ctx;
 
 /* --- thread pool (cpu_threads.c): the OpenMP team oneDNN already runs on, so our ops and the
@@ -18,12 +22,26 @@ typedef struct om_cpu_ctx {
  * runs inline when n is below `grain` or only one thread is available. */
 typedef void (*om_cpu_range_fn)(void *ctx, int64_t begin, int64_t end);
 void om_cpu_parallel_for(int num_threads, int64_t n, int64_t grain, om_cpu_range_fn fn, void *ctx);
-/* Make oneDNN's own OpenMP regions started from this thread use num_threads threads. */
-void om_cpu_set_gemm_threads(int num_threads);
-/* Number of threads the pool can use on this machine (cores available to the process). */
+/* Make oneDNN's OpenMP regions started from this thread use num_threads threads until the matching
+ * om_cpu_gemm_threads_restore(returned value): the caller's own OpenMP setting is left as it was.
+ * num_threads <= 0, or equal to the current count, changes nothing. */
+int om_cpu_gemm_threads_push(int num_threads);
+void om_cpu_gemm_threads_restore(int saved);
+/* The thread count when none is asked for: OpenMP's own for this thread (OMP_NUM_THREADS, or what
+ * the program set with omp_set_num_threads), else the cores available to the process. */
 int om_cpu_default_threads(void);
 /* 1 when the OpenMP runtime was found (threads are real). */
 int om_cpu_threads_available(void);
+
+/* --- GEMM (cpu_gemm.c): oneDNN's sgemm, loaded when the first CPU backend opens. */
+/* Load oneDNN (and the OpenMP runtime it uses) once; OPENMED_ERR_DEVICE when it cannot be. */
+openmed_status om_cpu_gemm_load(openmed_error *err);
+/* The loaded oneDNN (its dependencies, libgomp among them, resolve through it), or NULL. */
+void *om_cpu_gemm_library(void);
+/* dnnl_sgemm (row-major C = alpha op(A) op(B) + beta C); dnnl_runtime_error when oneDNN is missing. */
+dnnl_status_t om_cpu_sgemm(char transa, char transb, dnnl_dim_t M, dnnl_dim_t N, dnnl_dim_t K, float alpha,
+                           const float *A, dnnl_dim_t lda, const float *B, dnnl_dim_t ldb, float beta, float *C,
+                           dnnl_dim_t ldc);
 
 /* --- instruction sets (cpu_isa.c) */
 enum {

@@ -7,7 +7,6 @@
  * and the band is narrow, rows are computed directly over their band instead (memory O(L * band),
  * so a long document under sliding-window attention never needs an L x L matrix). */
 #include <math.h>
-#include <oneapi/dnnl/dnnl.h>
 #include <stdlib.h>
 
 #include "backend/cpu/cpu.h"
@@ -27,7 +26,7 @@ static int attend_one(const om_attention_args *a, int s, int h, float *S) {
     const float *k = a->k + start * a->k_stride + (int64_t)kvh * a->head_dim;
     const float *v = a->v + start * a->v_stride + (int64_t)kvh * a->head_dim;
     float *o = a->out + start * a->out_stride + (int64_t)h * a->head_dim;
-    if (dnnl_sgemm('N', 'T', L, L, a->head_dim, a->scale, q, a->q_stride, k, a->k_stride, 0.0f, S, L) != dnnl_success)
+    if (om_cpu_sgemm('N', 'T', L, L, a->head_dim, a->scale, q, a->q_stride, k, a->k_stride, 0.0f, S, L) != dnnl_success)
         return 0;
     const float *bias = NULL;
     if (a->bias) {
@@ -64,7 +63,7 @@ static int attend_one(const om_attention_args *a, int s, int h, float *S) {
         float inv = 1.0f / sum;
         for (int64_t j = lo; j <= hi; j++) row[j] *= inv;
     }
-    return dnnl_sgemm('N', 'N', L, a->head_dim, L, 1.0f, S, L, v, a->v_stride, 0.0f, o, a->out_stride) == dnnl_success;
+    return om_cpu_sgemm('N', 'N', L, a->head_dim, L, 1.0f, S, L, v, a->v_stride, 0.0f, o, a->out_stride) == dnnl_success;
 }
 
 /* Dot product with 8 partial sums (kept in float like the sgemm path). */

@@ -106,6 +106,8 @@ static void cpu_release_vector(om_backend *be, const float *p) {}
 openmed_status om_cpu_backend_open(int num_threads, om_backend **out, openmed_error *err) {
     *out = NULL;
     if (num_threads < 0) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "cpu: num_threads %d is negative", num_threads);
+    openmed_status st = om_cpu_gemm_load(err);
+    if (st != OPENMED_OK) return st;
     om_backend *be = calloc(1, sizeof *be);
     om_cpu_ctx *ctx = calloc(1, sizeof *ctx);
     if (!be || !ctx) {
@@ -113,6 +115,7 @@ openmed_status om_cpu_backend_open(int num_threads, om_backend **out, openmed_er
         free(ctx);
         return om_fail(err, OPENMED_ERR_NO_MEMORY, "cpu: cannot allocate the backend");
     }
+    ctx->threads_given = num_threads > 0;
     ctx->num_threads = num_threads > 0 ? num_threads : om_cpu_default_threads();
     be->name = "cpu";
     be->ctx = ctx;

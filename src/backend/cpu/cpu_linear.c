@@ -1,5 +1,4 @@
 /* cpu_linear.c: y = act(x . W^T + bias) on the CPU: oneDNN's sgemm plus a bias/activation epilogue. */
-#include <oneapi/dnnl/dnnl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,7 +61,8 @@ openmed_status om_cpu_linear(om_backend *be, float *y, int64_t y_stride, const f
         }
     }
     int threads = om_cpu_threads(be);
-    om_cpu_set_gemm_threads(threads);
+    const om_cpu_ctx *ctx = be->ctx;
+    int saved_threads = om_cpu_gemm_threads_push(ctx->threads_given ? threads : 0);
     /* Bias without activation: start y as the bias rows (a cheap serial copy) and let the GEMM
      * accumulate onto it, which saves a parallel pass (and its barrier) over y. */
     int prefilled = 0;
@@ -71,9 +71,10 @@ openmed_status om_cpu_linear(om_backend *be, float *y, int64_t y_stride, const f
         accumulate = 1;
         prefilled = 1;
     }
-    dnnl_status_t st = separate ? dnnl_sgemm('N', 'T', M, N, K, 1.0f, x, x_stride, W, K, 0.0f, t, N)
-                                : dnnl_sgemm('N', 'T', M, N, K, 1.0f, x, x_stride, W, K, accumulate ? 1.0f : 0.0f, y,
+    dnnl_status_t st = separate ? om_cpu_sgemm('N', 'T', M, N, K, 1.0f, x, x_stride, W, K, 0.0f, t, N)
+                                : om_cpu_sgemm('N', 'T', M, N, K, 1.0f, x, x_stride, W, K, accumulate ? 1.0f : 0.0f, y,
                                              y_stride);
+    om_cpu_gemm_threads_restore(saved_threads);
     free(converted);
     if (st != dnnl_success) {
         free(t);

@@ -4,7 +4,8 @@
  * leave two sets of spinning threads fighting for the cores, so the elementwise, normalization and
  * attention ops start their parallel regions on the same libgomp team, through its documented ABI
  * entry points, looked up at run time in the libgomp that oneDNN loaded (the library is not
- * compiled with -fopenmp). Without libgomp everything runs on the calling thread. */
+ * compiled with -fopenmp; cpu_gemm.c loads oneDNN). Without libgomp everything runs on the calling
+ * thread. The thread count is OpenMP's own unless one is given (om_cpu_gemm_threads_push). */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -19,13 +20,24 @@ static gomp_parallel_fn gomp_parallel;
 static omp_get_int_fn omp_thread_num;
 static omp_get_int_fn omp_team_size;
 static omp_set_int_fn omp_set_threads;
+static omp_get_int_fn omp_max_threads;
 static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
 
+/* A symbol of the OpenMP runtime: the program's own when it has one, else the one oneDNN loaded
+ * (cpu_gemm.c opens it locally, so it is reached through oneDNN's handle). */
+static void *omp_symbol(void *dnnl, const char *name) {
+    void *p = dlsym(RTLD_DEFAULT, name);
+    return p || !dnnl ? p : dlsym(dnnl, name);
+}
+
 static void resolve(void) {
-    gomp_parallel = (gomp_parallel_fn)dlsym(RTLD_DEFAULT, "GOMP_parallel");
-    omp_thread_num = (omp_get_int_fn)dlsym(RTLD_DEFAULT, "omp_get_thread_num");
-    omp_team_size = (omp_get_int_fn)dlsym(RTLD_DEFAULT, "omp_get_num_threads");
-    omp_set_threads = (omp_set_int_fn)dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+    void *dnnl = om_cpu_gemm_library(); /* loads oneDNN and libgomp first */
+    gomp_parallel = (gomp_parallel_fn)omp_symbol(dnnl, "GOMP_parallel");
+    omp_thread_num = (omp_get_int_fn)omp_symbol(dnnl, "omp_get_thread_num");
+    omp_team_size = (omp_get_int_fn)omp_symbol(dnnl, "omp_get_num_threads");
+    omp_set_threads = (omp_set_int_fn)omp_symbol(dnnl, "omp_set_num_threads");
+    omp_max_threads = (omp_get_int_fn)omp_symbol(dnnl, "omp_get_max_threads");
+    if (!omp_set_threads || !omp_max_threads) omp_set_threads = NULL, omp_max_threads = NULL;
     if (!gomp_parallel || !omp_thread_num || !omp_team_size) gomp_parallel = NULL;
 }
 
@@ -34,7 +46,7 @@ int om_cpu_threads_available(void) {
     return gomp_parallel != NULL;
 }
 
-int om_cpu_default_threads(void) {
+static int cores_available(void) {
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) == 0) {
         int n = CPU_COUNT(&set);
@@ -44,9 +56,26 @@ int om_cpu_default_threads(void) {
     return n > 0 ? (int)n : 1;
 }
 
-void om_cpu_set_gemm_threads(int num_threads) {
+int om_cpu_default_threads(void) {
     pthread_once(&resolve_once, resolve);
-    if (omp_set_threads) omp_set_threads(num_threads > 0 ? num_threads : 1);
+    if (omp_max_threads) {
+        int n = omp_max_threads(); /* libgomp: OMP_NUM_THREADS, else the cores of the affinity mask */
+        if (n > 0) return n;
+    }
+    return cores_available();
+}
+
+int om_cpu_gemm_threads_push(int num_threads) {
+    pthread_once(&resolve_once, resolve);
+    if (num_threads <= 0 || !omp_set_threads) return 0;
+    int current = omp_max_threads();
+    if (current == num_threads) return 0;
+    omp_set_threads(num_threads);
+    return current;
+}
+
+void om_cpu_gemm_threads_restore(int saved) {
+    if (saved > 0 && omp_set_threads) omp_set_threads(saved);
 }
 
 typedef struct range_job {

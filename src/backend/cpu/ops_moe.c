@@ -7,7 +7,6 @@
  * in slot order afterwards, so the output is deterministic whatever the thread count. Tokens are
  * processed in blocks to bound the scratch memory. */
 #include <math.h>
-#include <oneapi/dnnl/dnnl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +115,7 @@ static void moe_experts_range(void *p, int64_t begin, int64_t end) {
         int64_t n = job->first[e + 1] - job->first[e];
         for (int64_t r = 0; r < n; r++) memcpy(X + r * D, job->x + (pairs[r] / job->k) * D, (size_t)D * sizeof(float));
         const float *W1 = expert_matrix(&ex->gate_up, e, D, w1buf);
-        if (dnnl_sgemm('N', 'N', n, 2 * F, D, 1.0f, X, D, W1, 2 * F, 0.0f, H, 2 * F) != dnnl_success) {
+        if (om_cpu_sgemm('N', 'N', n, 2 * F, D, 1.0f, X, D, W1, 2 * F, 0.0f, H, 2 * F) != dnnl_success) {
             job->failed = 1;
             break;
         }
@@ -132,7 +131,7 @@ static void moe_experts_range(void *p, int64_t begin, int64_t end) {
             }
         }
         const float *W2 = expert_matrix(&ex->down, e, F, w2buf);
-        if (dnnl_sgemm('N', 'N', n, D, F, 1.0f, H, F, W2, D, 0.0f, O, D) != dnnl_success) {
+        if (om_cpu_sgemm('N', 'N', n, D, F, 1.0f, H, F, W2, D, 0.0f, O, D) != dnnl_success) {
             job->failed = 1;
             break;
         }
