@@ -26,7 +26,7 @@ static const char *sentences[] = {
 };
 #define N_SENTENCES (sizeof sentences / sizeof sentences[0])
 #define LONG_BATCH 4
-#define LONG_SENTENCES 12 /* ~150 words, ~170 tokens per note */
+#define LONG_SENTENCES 12 /* ~150 words, ~190 tokens per note */
 
 typedef struct worker {
     const openmed_model *model;
