@@ -193,10 +193,10 @@ static const char *check_value(const key_spec *k, const value *v) {
         return NULL; /* OpenMed keeps ints/bools for string fields too; we keep the text */
     case K_BOOL:
         return v->kind == V_BOOL ? NULL : "true or false";
-    case K_INT_POSITIVE:
-        return v->kind == V_INT && v->integer > 0 ? NULL : "an integer > 0";
+    case K_INT_POSITIVE: /* counts, kept in an int */
+        return v->kind == V_INT && v->integer > 0 && v->integer <= INT_MAX ? NULL : "an integer > 0 (at most 2147483647)";
     case K_INT_NONNEG:
-        return v->kind == V_INT && v->integer >= 0 ? NULL : "an integer >= 0";
+        return v->kind == V_INT && v->integer >= 0 && v->integer <= INT_MAX ? NULL : "an integer >= 0 (at most 2147483647)";
     case K_NUM_NONNEG:
         return (v->kind == V_INT || v->kind == V_FLOAT) && v->number >= 0 ? NULL : "a number >= 0";
     case K_NUM_POSITIVE:

@@ -467,6 +467,10 @@ static openmed_status row_from_json(const cJSON *row, openmed_model_info *m, con
                                     openmed_error *err) {
     memset(m, 0, sizeof *m);
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(row, "param_count");
+    /* a count past int64 cannot be converted (undefined behaviour), so it is a bad row, not a model */
+    if (cJSON_IsNumber(params) && !(params->valuedouble < 9223372036854775808.0))
+        return om_fail(err, OPENMED_ERR_FORMAT, "%s:%d: param_count %g is out of range", file, line,
+                       params->valuedouble);
     m->param_count = cJSON_IsNumber(params) && params->valuedouble > 0 ? (int64_t)params->valuedouble : 0;
     m->repo_id = json_string(row, "repo_id");
     m->family = json_string(row, "family");
@@ -484,6 +488,27 @@ static openmed_status row_from_json(const cJSON *row, openmed_model_info *m, con
         !m->formats || !m->license || !m->reproducibility_hash || !m->released || !m->size_category)
         return om_fail(err, OPENMED_ERR_NO_MEMORY, "%s:%d: out of memory", file, line);
     return OPENMED_OK;
+}
+
+/* The strings one row owns (a row filled halfway is freed the same way: unset fields are NULL). */
+static void free_row(openmed_model_info *m) {
+    free((char *)m->aliases);
+    free((char *)m->repo_id);
+    free((char *)m->family);
+    free((char *)m->task);
+    free((char *)m->languages);
+    free((char *)m->architecture);
+    free((char *)m->base_model);
+    free((char *)m->formats);
+    free((char *)m->license);
+    free((char *)m->size_category);
+    free((char *)m->reproducibility_hash);
+    free((char *)m->released);
+}
+
+static void free_rows(openmed_model_info *rows, size_t n) {
+    for (size_t i = 0; i < n; i++) free_row(&rows[i]);
+    free(rows);
 }
 
 /* Parse one JSONL manifest and append its rows to `rows`. */
@@ -528,6 +553,7 @@ static openmed_status read_manifest(const char *path, openmed_model_info **rows,
         st = row_from_json(row, &(*rows)[*nrows], path, line, err);
         cJSON_Delete(row);
         if (st) {
+            free_row(&(*rows)[*nrows]);
             free(data);
             return st;
         }
@@ -565,24 +591,6 @@ static openmed_status find_manifest(char *out, size_t size, openmed_error *err) 
                    installed[0] ? installed : "<prefix>/share/openmed/models.jsonl", source);
 }
 
-static void free_rows(openmed_model_info *rows, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        openmed_model_info *m = &rows[i];
-        free((char *)m->aliases);
-        free((char *)m->repo_id);
-        free((char *)m->family);
-        free((char *)m->task);
-        free((char *)m->languages);
-        free((char *)m->architecture);
-        free((char *)m->base_model);
-        free((char *)m->formats);
-        free((char *)m->license);
-        free((char *)m->size_category);
-        free((char *)m->reproducibility_hash);
-        free((char *)m->released);
-    }
-    free(rows);
-}
 
 static void clear_locked(void) {
     free_rows(R.rows, R.nrows);
