@@ -194,6 +194,34 @@ def deid_seeds():
         put("fuzz_deidentify", "text%d-pipeline" % i, bytes([0x40, 0]) + t.encode())
 
 
+def serve_request_seeds():
+    """First byte: the route (om_request_kind; 0x80 = tight limits), then the body."""
+    ANALYZE, BATCH, PII, PII_BATCH, DEID, DEID_BATCH, UNLOAD = range(7)
+    bodies = [
+        (ANALYZE, "analyze", '{"text": "Cystic fibrosis and metformin 500 mg.", "model_name": "disease_detection_tiny", '
+                             '"aggregation_strategy": "first", "confidence_threshold": 0.25, "keep_alive": "5m"}'),
+        (ANALYZE, "analyze-null-agg", '{"text":"a\\u00e9\\ud83d\\ude00\\"\\/","aggregation_strategy":null,'
+                                      '"confidence_threshold":null,"sentence_detection":false}'),
+        (BATCH, "analyze-batch", '{"texts": ["first note", "second note \\u2014 more"], "group_entities": false}'),
+        (PII, "pii-extract", '{"text": "John Smith, MRN 4482913", "lang": "de", "use_safety_sweep": true}'),
+        (PII_BATCH, "pii-extract-batch", '{"texts": ["Call 555-201-3344", "jane@example.org"], "confidence_threshold": 1}'),
+        (DEID, "deid-shift", '{"text": "Seen 03/14/2021", "method": "shift_dates", "date_shift_days": -30, '
+                             '"keep_mapping": true, "keep_year": false}'),
+        (DEID_BATCH, "deid-batch-hash", '{"texts": ["a", "b c"], "method": "hash", "shift_dates": false, "policy": null}'),
+        (UNLOAD, "unload-all", '{"all": true}'),
+        (UNLOAD, "unload-name", '{"model_name": "pii_detection", "keep_alive": 0}'),
+        (ANALYZE | 0x80, "analyze-tight", '{"text": "more than eight characters"}'),
+        (BATCH | 0x80, "batch-tight", '{"texts": ["a", "b", "c"]}'),
+        (ANALYZE, "bad-duplicate", '{"text": "x", "text": "y"}'),
+        (ANALYZE, "bad-trailing", '{"text": "x"} []'),
+        (DEID, "bad-extra", '{"text": "x", "Weird Key!": 1, "date_shift_days": 1.5}'),
+        (ANALYZE, "deep", '{"text": "x", "keep_alive": ' + "[" * 70 + "]" * 70 + "}"),
+    ]
+    for kind, name, body in bodies:
+        put("fuzz_serve_request", name, bytes([kind]) + body.encode())
+    put("fuzz_serve_request", "bad-utf8", bytes([ANALYZE]) + b'{"text": "\xed\xa0\x80 \xc0\xaf"}')
+
+
 if __name__ == "__main__":
     safetensors_seeds()
     config_seeds()
@@ -201,3 +229,4 @@ if __name__ == "__main__":
     toml_seeds()
     manifest_seeds()
     deid_seeds()
+    serve_request_seeds()
