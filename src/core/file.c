@@ -38,7 +38,8 @@ openmed_status om_open_regular(const char *path, FILE **out, openmed_error *err)
     if (!f) {
         int e = errno;
         close(fd);
-        return om_fail(err, OPENMED_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+        return om_fail(err, e == ENOMEM ? OPENMED_ERR_NO_MEMORY : OPENMED_ERR_IO, "%s: cannot open: %s", path,
+                       strerror(e));
     }
     *out = f;
     return OPENMED_OK;

@@ -1,9 +1,37 @@
 /* json.c: optional cJSON values and JSON string literals. */
 #include "core/json.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "core/utf8.h"
+
+static _Thread_local int json_alloc_failed;
+
+static void *json_malloc(size_t n) {
+    void *p = malloc(n);
+    if (!p) json_alloc_failed = 1;
+    return p;
+}
+
+static void json_free(void *p) { free(p); }
+
+static void json_hooks_install(void) {
+    cJSON_Hooks hooks = {json_malloc, json_free};
+    cJSON_InitHooks(&hooks);
+}
+
+cJSON *om_json_parse(const char *text, size_t len, const char **end, int *out_of_memory) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, json_hooks_install);
+    json_alloc_failed = 0;
+    const char *stop = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &stop, 0);
+    if (end) *end = stop;
+    if (out_of_memory) *out_of_memory = !root && json_alloc_failed;
+    return root;
+}
 
 int om_json_bool(const cJSON *o, const char *key, int dflt) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);

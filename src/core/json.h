@@ -8,6 +8,13 @@
 
 #include "core/buf.h"
 
+/* cJSON_ParseWithLengthOpts (require_null_terminated 0) that also tells why it failed: NULL with
+ * *out_of_memory = 1 when an allocation failed, 0 when the text is not JSON (*end then points near
+ * the fault). cJSON's allocator hooks are set once, process-wide, to malloc/free wrappers that note
+ * a failure per thread; a program that installs its own hooks afterwards only loses that
+ * distinction (its failures read as bad text). */
+cJSON *om_json_parse(const char *text, size_t len, const char **end, int *out_of_memory);
+
 /* o[key] when it is a boolean, else dflt. */
 int om_json_bool(const cJSON *o, const char *key, int dflt);
 

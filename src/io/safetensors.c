@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/json.h"
 #include "core/utf8.h"
 
 #define OM_ST_MAX_HEADER 100000000ull       /* the reference reader's MAX_HEADER_SIZE */
@@ -189,7 +190,9 @@ static openmed_status open_shard(const char *path, om_st_shard *shard, om_st_ten
     if (lead == n || hdr[lead] != '{')
         return om_fail(err, OPENMED_ERR_FORMAT, "%s: safetensors header is not a JSON object", path);
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts((const char *)hdr, (size_t)n, &end, 0);
+    int oom = 0;
+    cJSON *root = om_json_parse((const char *)hdr, (size_t)n, &end, &oom);
+    if (oom) return om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: out of memory parsing the safetensors header", path);
     if (!root) return om_fail(err, OPENMED_ERR_FORMAT, "%s: safetensors header is not valid JSON", path);
     for (const char *p = end; p < (const char *)hdr + n; p++)
         if (!is_json_ws((unsigned char)*p)) {
@@ -201,7 +204,6 @@ static openmed_status open_shard(const char *path, om_st_shard *shard, om_st_ten
         return om_fail(err, OPENMED_ERR_FORMAT, "%s: safetensors header is not a JSON object", path);
     }
     size_t count = (size_t)cJSON_GetArraySize(root);
-    int oom = 0;
     const char *dup = first_duplicate_key(root, count, &oom);
     if (oom || dup) {
         openmed_status s = oom ? om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: out of memory", path)
@@ -437,8 +439,10 @@ static openmed_status open_index(om_safetensors *st, const char *dir, const char
         free(text);
         return om_fail(err, OPENMED_ERR_FORMAT, "%s: not valid UTF-8 or contains an escaped NUL", index_path);
     }
-    cJSON *root = cJSON_ParseWithLength(text, size);
+    int oom = 0;
+    cJSON *root = om_json_parse(text, size, NULL, &oom);
     free(text);
+    if (oom) return om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: out of memory parsing it", index_path);
     const cJSON *map = root ? cJSON_GetObjectItemCaseSensitive(root, "weight_map") : NULL;
     if (!cJSON_IsObject(map)) {
         cJSON_Delete(root);
@@ -450,7 +454,6 @@ static openmed_status open_index(om_safetensors *st, const char *dir, const char
         cJSON_Delete(root);
         return om_fail(err, OPENMED_ERR_IO, "%s: cannot resolve: %s", dir, strerror(errno));
     }
-    int oom = 0;
     const char *dup = first_duplicate_key(map, (size_t)cJSON_GetArraySize(map), &oom);
     if (dup || oom) {
         s = dup ? om_fail(err, OPENMED_ERR_FORMAT, "%s: tensor \"%.128s\" listed twice in weight_map", index_path, dup)

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/json.h"
 #include "core/num.h"
 #include "core/log.h"
 #include "hub/hub.h"
@@ -61,12 +62,17 @@ static int str_ptr_cmp(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* A key that appears twice in obj (cJSON keeps both), or NULL. Sorting keeps it n log n. */
-static const char *duplicate_key(const cJSON *obj) {
+/* A key that appears twice in obj (cJSON keeps both), or NULL; *oom = 1 when the check could not
+ * be made for lack of memory. Sorting keeps it n log n. */
+static const char *duplicate_key(const cJSON *obj, int *oom) {
+    *oom = 0;
     int n = obj ? cJSON_GetArraySize(obj) : 0;
     if (n < 2) return NULL;
     const char **names = malloc((size_t)n * sizeof *names);
-    if (!names) return NULL;
+    if (!names) {
+        *oom = 1;
+        return NULL;
+    }
     int i = 0;
     for (const cJSON *c = obj->child; c && i < n; c = c->next) names[i++] = c->string ? c->string : "";
     qsort(names, (size_t)i, sizeof *names, str_ptr_cmp);
@@ -128,7 +134,9 @@ static openmed_status parse_labels(om_model_config *cfg, openmed_error *err) {
     if (id2label && !cJSON_IsNull(id2label)) {
         if (!cJSON_IsObject(id2label))
             return om_fail(err, OPENMED_ERR_CONFIG, "%s: field \"id2label\" must be an object", cfg->path);
-        const char *dup = duplicate_key(id2label);
+        int oom = 0;
+        const char *dup = duplicate_key(id2label, &oom);
+        if (oom) return om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: out of memory checking id2label", cfg->path);
         if (dup) return om_fail(err, OPENMED_ERR_CONFIG, "%s: id2label key \"%.32s\" appears twice", cfg->path, dup);
         n = cJSON_GetArraySize(id2label);
         if (n < 1 || n > OM_MAX_LABELS)
@@ -245,8 +253,10 @@ openmed_status om_model_config_parse(const char *path, om_model_config *cfg, cJS
         return om_fail(err, OPENMED_ERR_CONFIG, "%s: contains a NUL byte or nests deeper than %d levels", path,
                        OM_CONFIG_MAX_DEPTH);
     }
-    cJSON *json = cJSON_ParseWithLength(body, body_len);
+    int oom = 0;
+    cJSON *json = om_json_parse(body, body_len, NULL, &oom);
     free(text);
+    if (oom) return om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: out of memory parsing it", path);
     if (!json || !cJSON_IsObject(json)) {
         cJSON_Delete(json);
         return om_fail(err, OPENMED_ERR_CONFIG, "%s: not a valid JSON object", path);
@@ -257,9 +267,10 @@ openmed_status om_model_config_parse(const char *path, om_model_config *cfg, cJS
         om_model_config_free(cfg, json);
         return om_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory");
     }
-    const char *dup = duplicate_key(json);
-    if (dup) {
-        s = om_fail(err, OPENMED_ERR_CONFIG, "%s: key \"%.64s\" appears twice", path, dup);
+    const char *dup = duplicate_key(json, &oom);
+    if (oom || dup) {
+        s = oom ? om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: out of memory checking its keys", path)
+                : om_fail(err, OPENMED_ERR_CONFIG, "%s: key \"%.64s\" appears twice", path, dup);
         om_model_config_free(cfg, json);
         return s;
     }

@@ -120,7 +120,8 @@ openmed_status om_postprocessor_parse(om_postprocessor *p, const cJSON *j, openm
 void om_postprocessor_free(om_postprocessor *p) {
     if (!p) return;
     for (size_t i = 0; i < p->nsingle; i++) {
-        for (size_t q = 0; q < p->single[i].count; q++) free(p->single[i].tokens[q]);
+        for (size_t q = 0; p->single[i].tokens && q < p->single[i].count; q++) /* NULL: its allocation failed */
+            free(p->single[i].tokens[q]);
         free(p->single[i].tokens);
         free(p->single[i].ids);
     }

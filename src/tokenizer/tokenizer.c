@@ -107,7 +107,9 @@ openmed_status om_tokenizer_load_json(const char *json, size_t json_len, const c
     *out = NULL;
     if (!name) name = "tokenizer.json";
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(json, json_len, &end, 0);
+    int oom = 0;
+    cJSON *root = om_json_parse(json, json_len, &end, &oom);
+    if (oom) return om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: out of memory parsing it", name);
     if (!root) {
         size_t at = end ? (size_t)(end - json) : 0;
         return om_fail(err, OPENMED_ERR_FORMAT, "%s: malformed or truncated JSON near byte %zu", name, at);
@@ -215,7 +217,9 @@ static void sync_class_options(om_tokenizer *tok, const cJSON *c) {
 
 openmed_status om_tokenizer_apply_config(om_tokenizer *tok, const char *config_json, const char *name,
                                          openmed_error *err) {
-    cJSON *c = cJSON_Parse(config_json);
+    int oom = 0;
+    cJSON *c = om_json_parse(config_json, strlen(config_json), NULL, &oom);
+    if (oom) return om_fail(err, OPENMED_ERR_NO_MEMORY, "%s: out of memory parsing it", name);
     if (!c || !cJSON_IsObject(c)) {
         cJSON_Delete(c);
         return om_fail(err, OPENMED_ERR_FORMAT, "%s: malformed JSON", name);
@@ -287,7 +291,9 @@ static openmed_status load_vocab_txt(const char *dir, const char *config, om_tok
     if (!t) { free(text); return om_fail(err, OPENMED_ERR_NO_MEMORY, "tokenizer"); }
     st = om_wordpiece_from_vocab_txt(&t->model, text, size, path, err);
     free(text);
-    cJSON *c = config ? cJSON_Parse(config) : NULL;
+    int oom = 0;
+    cJSON *c = config ? om_json_parse(config, strlen(config), NULL, &oom) : NULL;
+    if (!st && oom) st = om_fail(err, OPENMED_ERR_NO_MEMORY, "%s/tokenizer_config.json: out of memory parsing it", dir);
     if (!st && config && !cJSON_IsObject(c)) st = om_fail(err, OPENMED_ERR_FORMAT, "%s/tokenizer_config.json: malformed JSON", dir);
     int lower = om_json_bool(c, "do_lower_case", 1);
     int chinese = om_json_bool(c, "tokenize_chinese_chars", 1);
@@ -333,9 +339,10 @@ static openmed_status load_vocab_txt(const char *dir, const char *config, om_tok
     char *extra = NULL;
     if (!st) st = read_optional(dir, "added_tokens.json", &extra, err);
     if (!st && extra) {
-        cJSON *a = cJSON_Parse(extra);
+        cJSON *a = om_json_parse(extra, strlen(extra), NULL, &oom);
         const cJSON *e;
-        if (!cJSON_IsObject(a)) st = om_fail(err, OPENMED_ERR_FORMAT, "%s/added_tokens.json: malformed JSON", dir);
+        if (oom) st = om_fail(err, OPENMED_ERR_NO_MEMORY, "%s/added_tokens.json: out of memory parsing it", dir);
+        else if (!cJSON_IsObject(a)) st = om_fail(err, OPENMED_ERR_FORMAT, "%s/added_tokens.json: malformed JSON", dir);
         cJSON_ArrayForEach(e, a) {
             if (st) break;
             if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble >= OM_MAX_TOKEN_ID)
