@@ -383,9 +383,9 @@ static openmed_status check_space(const char *dir, const char *file, uint64_t ne
 static openmed_status write_failed(const char *tmp, const char *file, int e, openmed_error *err) {
     unlink(tmp); /* a half file helps nobody on a full disk */
     if (e == ENOSPC || e == EDQUOT || e == EFBIG)
-        return om_fail(err, OPENMED_ERR_IO, "writing %s: disk full (%s); the partial file was removed, free some space "
-                       "or set cache_dir to another disk",
-                       tmp, strerror(e));
+        return om_fail(err, OPENMED_ERR_IO, "writing %s (%s): disk full (%s); the partial file was removed, free some "
+                       "space or set cache_dir to another disk",
+                       file, tmp, strerror(e));
     return om_fail(err, OPENMED_ERR_IO, "writing %s for %s: %s; the partial file was removed", tmp, file, strerror(e));
 }
 

@@ -270,7 +270,7 @@ static void test_garbage(void) {
 }
 
 /* A write that fails (here: a file size limit standing in for a full disk) is an I/O error naming
- * the file; the part already written is removed (test_hub_faults does a real ENOSPC), and the
+ * the file; the part already written is removed (test_disk_full does a real ENOSPC), and the
  * next pull fetches it whole. */
 static void test_write_failure(void) {
     openmed_config cfg;
