@@ -32,8 +32,10 @@ cp "$prefix/share/openmed/policies/strict.json" "$prefix/share/openmed/policies/
 
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 cc=${CC:-cc}
+# Set by the tests' CMake for sanitized builds: a consumer of a sanitized library carries the runtime.
+extra=${OM_CONSUMER_CFLAGS:-}
 # shellcheck disable=SC2046
-$cc -std=c11 -Wall -Wextra -Werror "$src/tests/install/installed_data.c" $(pkg-config --cflags --libs openmed) \
+$cc -std=c11 -Wall -Wextra -Werror $extra "$src/tests/install/installed_data.c" $(pkg-config --cflags --libs openmed) \
   -Wl,-rpath,"$prefix/lib" -o "$tmp/installed_data"
 "$tmp/installed_data" "$prefix" "$marker_repo" "install_check_$$"
 
@@ -49,12 +51,12 @@ run_example() { # name binary: the example must load the installed model and fin
 }
 
 # shellcheck disable=SC2046
-$cc -std=c11 -Wall -Wextra -Werror "$src/examples/analyze.c" $(pkg-config --cflags --libs openmed) \
+$cc -std=c11 -Wall -Wextra -Werror $extra "$src/examples/analyze.c" $(pkg-config --cflags --libs openmed) \
   -Wl,-rpath,"$prefix/lib" -o "$tmp/analyze_pc"
 run_example pkg-config "$tmp/analyze_pc"
 
 cmake -S "$src/examples" -B "$tmp/examples" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_C_COMPILER_LAUNCHER= >"$tmp/cmake.log" 2>&1 || { cat "$tmp/cmake.log"; exit 1; }
+  -DCMAKE_C_COMPILER_LAUNCHER= -DCMAKE_C_FLAGS="$extra" >"$tmp/cmake.log" 2>&1 || { cat "$tmp/cmake.log"; exit 1; }
 cmake --build "$tmp/examples" >>"$tmp/cmake.log" 2>&1 || { cat "$tmp/cmake.log"; exit 1; }
 run_example cmake "$tmp/examples/analyze"
 
