@@ -221,7 +221,10 @@ static size_t segment_end(const char *t, size_t n, size_t i, size_t limit) {
         if (t[e] == '.' && (e + 1 == n || t[e + 1] == ' ' || t[e + 1] == '\n')) {
             size_t w = e;
             while (w > i && isalpha((unsigned char)t[w - 1])) w--;
-            if (e - w >= 4) break;
+            size_t next = e + 1;
+            while (next < n && t[next] == ' ') next++;
+            /* "Edif. 600", "Apt. 4": a unit's abbreviation before a number is no sentence end */
+            if (e - w >= 4 && !(is_unit_word(t + w, e - w) && next < n && isdigit((unsigned char)t[next]))) break;
         }
         e++;
     }
@@ -291,18 +294,22 @@ static openmed_status cue_hit(const char *t, size_t n, const om_regex_match *m, 
         if (++words > 10) return OPENMED_OK;
         if (count_digits(t, w, i)) {
             number_end = i;
-            if (named) { /* a number after the street's words ends it, with a unit after it ("5 Piso 6") */
+            if (named) { /* a number after the street's words ends it, with units after it ("5 Piso 6",
+                          * "372 Edif. 600 , Depto. 193") */
                 size_t u = i;
-                while (u < e && t[u] == ' ') u++;
-                size_t ue = u;
-                while (ue < e && t[ue] != ' ') ue++;
-                size_t v = ue;
-                while (v < e && t[v] == ' ') v++;
-                size_t ve = v;
-                while (ve < e && t[ve] != ' ') ve++;
-                size_t uw = ue;
-                while (uw > u && t[uw - 1] == '.') uw--;
-                if (uw > u && is_unit_word(t + u, uw - u) && count_digits(t, v, ve)) number_end = ve;
+                for (;;) {
+                    while (u < e && (t[u] == ' ' || t[u] == ',')) u++;
+                    size_t ue = u;
+                    while (ue < e && t[ue] != ' ') ue++;
+                    size_t v = ue;
+                    while (v < e && t[v] == ' ') v++;
+                    size_t ve = v;
+                    while (ve < e && t[ve] != ' ' && t[ve] != ',') ve++;
+                    size_t uw = ue;
+                    while (uw > u && t[uw - 1] == '.') uw--;
+                    if (!(uw > u && is_unit_word(t + u, uw - u) && count_digits(t, v, ve))) break;
+                    number_end = u = ve;
+                }
                 break;
             }
             continue;
