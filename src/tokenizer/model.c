@@ -141,7 +141,7 @@ static void cache_put(om_word_cache *c, uint64_t h, const char *s, size_t len, c
     c->key_len[i] = (uint16_t)len;
     c->tok_off[i] = (uint32_t)c->ntoks;
     c->tok_count[i] = (uint16_t)n;
-    memcpy(c->toks + c->ntoks, toks, n * sizeof *toks);
+    if (n) memcpy(c->toks + c->ntoks, toks, n * sizeof *toks); /* a word of no tokens: toks may be NULL */
     c->ntoks += n;
     c->used++;
 }
