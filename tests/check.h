@@ -7,8 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static int check_failures;
-static int check_count;
+/* Atomic: tests check from several threads at once (test_shared_model under ThreadSanitizer). */
+static _Atomic int check_failures;
+static _Atomic int check_count;
 
 #define CHECK(cond)                                                                   \
     do {                                                                              \

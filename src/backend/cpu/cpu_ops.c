@@ -34,8 +34,15 @@ static inline __attribute__((always_inline)) void gelu_block16(float *b) {
 }
 
 /* Exact-erf GELU in blocks of 16 (a fixed trip count the -O2 vectorizer accepts; no-trapping-math
- * lets it turn the clamps into min/max), compiled for AVX2+FMA and baseline x86-64, picked at load. */
-__attribute__((optimize("no-trapping-math"), target_clones("arch=haswell", "default")))
+ * lets it turn the clamps into min/max), compiled for AVX2+FMA and baseline x86-64, picked at load.
+ * ThreadSanitizer builds keep the baseline only: the clone's ifunc resolver runs during relocation,
+ * before the TSan runtime has started, and its instrumented entry crashes the program. */
+#if defined(__SANITIZE_THREAD__)
+#define OM_GELU_CLONES
+#else
+#define OM_GELU_CLONES , target_clones("arch=haswell", "default")
+#endif
+__attribute__((optimize("no-trapping-math") OM_GELU_CLONES))
 static void gelu_erf_inplace(float *x, int64_t n) {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) gelu_block16(x + i);

@@ -78,6 +78,19 @@ void om_cpu_gemm_threads_restore(int saved) {
     if (saved > 0 && omp_set_threads) omp_set_threads(saved);
 }
 
+/* libgomp hands the job to its workers and joins them through its own futexes, which ThreadSanitizer
+ * (libgomp is not instrumented) cannot see; in TSan builds the hand-off and the join are declared to
+ * it, so the accesses of our ops on either side are checked with the right ordering. */
+#if defined(__SANITIZE_THREAD__)
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define OM_TSAN_ACQUIRE(p) __tsan_acquire(p)
+#define OM_TSAN_RELEASE(p) __tsan_release(p)
+#else
+#define OM_TSAN_ACQUIRE(p) ((void)(p))
+#define OM_TSAN_RELEASE(p) ((void)(p))
+#endif
+
 typedef struct range_job {
     om_cpu_range_fn fn;
     void *ctx;
@@ -87,6 +100,7 @@ typedef struct range_job {
 
 static void range_worker(void *p) {
     const range_job *job = p;
+    OM_TSAN_ACQUIRE(p);
     /* The team may be smaller than asked (nested regions run on one thread): stride over parts. */
     int team = omp_team_size();
     int64_t chunk = (job->n + job->parts - 1) / job->parts;
@@ -95,6 +109,7 @@ static void range_worker(void *p) {
         if (end > job->n) end = job->n;
         if (begin < end) job->fn(job->ctx, begin, end);
     }
+    OM_TSAN_RELEASE(p);
 }
 
 void om_cpu_parallel_for(int num_threads, int64_t n, int64_t grain, om_cpu_range_fn fn, void *ctx) {
@@ -108,5 +123,7 @@ void om_cpu_parallel_for(int num_threads, int64_t n, int64_t grain, om_cpu_range
         return;
     }
     range_job job = {fn, ctx, n, parts};
+    OM_TSAN_RELEASE(&job);
     gomp_parallel(range_worker, &job, (unsigned)parts, 0);
+    OM_TSAN_ACQUIRE(&job);
 }
