@@ -10,7 +10,7 @@ the real `openmed pii deidentify` on each, and reports:
 
 Usage (from the repository root, after building):
   /usr/bin/python3 bench/phi_bench.py --data /work/shared/data [--split tune|heldout|train|valid]
-      [--variants 3] [--seed 1] [--openmed build/bin/openmed] [--model DIR] [--jobs 2]
+      [--variants 3] [--seed 1] [--names faker|heldout] [--openmed build/bin/openmed] [--model DIR] [--jobs 2]
       [--json out.json] [--save DIR] [--show-misses N]
 The 'heldout' split (the second half of the ACI valid notes) is for reporting only: --show-misses
 and --save refuse it, so tuning never looks at it."""
@@ -127,6 +127,8 @@ def main():
     ap.add_argument("--split", default="tune", choices=["tune", "heldout", "train", "valid"])
     ap.add_argument("--variants", type=int, default=3, help="documents per note")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--names", default="faker", choices=["faker", "heldout"],
+                    help="person names from Faker's locales (default) or only names off the detector's name list")
     ap.add_argument("--openmed", default="build/bin/openmed")
     ap.add_argument("--model", help="PII model folder (default: the bundled one)")
     ap.add_argument("--jobs", type=int, default=1)
@@ -136,7 +138,7 @@ def main():
     a = ap.parse_args()
     if a.split in ("heldout", "valid") and (a.save or a.show_misses):
         sys.exit("phi_bench: the heldout notes are for the final numbers only; tune on 'tune' or 'train'")
-    docs = phi_plant.make_docs(a.data, a.split, a.seed, a.variants)
+    docs = phi_plant.make_docs(a.data, a.split, a.seed, a.variants, a.names)
     if a.save:
         with open(a.save, "w", encoding="utf-8") as f:
             for d in docs:
@@ -146,7 +148,8 @@ def main():
         results = list(ex.map(lambda d: run_one(a, d, tmp), docs))
     seconds = time.time() - t0
     by, misses, fp, words, verbatim = score(docs, results)
-    print(f"split {a.split}, seed {a.seed}, {a.variants} variants per note, model {a.model or 'bundled'}")
+    print(f"split {a.split}, seed {a.seed}, {a.variants} variants per note, names {a.names}, "
+          f"model {a.model or 'bundled'}")
     print(report(by, fp, words, verbatim, len(docs), seconds))
     if a.show_misses:
         print("\nmissed values (context):")
@@ -157,7 +160,7 @@ def main():
     if a.json:
         tot = by["type"]
         names = tot.get("NAME", [0, 0])
-        out = {"split": a.split, "seed": a.seed, "variants": a.variants, "documents": len(docs),
+        out = {"split": a.split, "seed": a.seed, "variants": a.variants, "names": a.names, "documents": len(docs),
                "names_planted": names[0], "names_survived": names[0] - names[1],
                "structured_planted": sum(v[0] for k, v in tot.items() if k != "NAME"),
                "structured_survived": sum(v[0] - v[1] for k, v in tot.items() if k != "NAME"),

@@ -3,15 +3,21 @@ identifiers planted in many shapes. Each document is a header (form, table, caps
 note (the patient's names from the metadata and the note's own 'Dr. X' and full dates replaced by
 fakes, keeping their case; extra sentences with identifiers and clinical distractors inserted
 between paragraphs) and a footer (signatures). Values come from Faker (Debian python3-fake-factory)
-in several locales; cards are Luhn-valid, IBANs have valid mod-97 check digits.
+in several locales; cards are Luhn-valid, IBANs have valid mod-97 check digits. With
+names="heldout" every person name is drawn instead from the Faker locales the detector's name list
+leaves out (scripts/gen_person_names.py HELDOUT_LOCALES), minus any name on the list anyway: names
+the detector has never seen, so only its context rules can find them.
 
 Every planted value is recorded with its code-point span, type, shape (the context it was planted
 in) and case (normal, lower, upper); the note's own words and the clinical terms are recorded
 too, for the precision side. Nothing here is PHI: the notes are synthetic role-play encounters and
 all values are fake."""
 import csv
+import functools
+import os
 import random
 import re
+import sys
 
 from faker import Faker
 
@@ -79,11 +85,27 @@ def iban_ok(iban):
     return int(conv) % 97 == 1
 
 
-class Values:
-    """Fake values for one document, from one locale (and en_US for US-only kinds)."""
+@functools.lru_cache(maxsize=None)
+def unlisted_names():
+    """(first names, last names) of the held-out Faker locales that are not on the detector's name
+    list (sorted, so draws are reproducible)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+    import gen_person_names as g
+    first, last = g.name_list()
+    listed = set(first) | set(last)
+    out = ([], [])
+    for loc in g.HELDOUT_LOCALES:
+        for i, names in enumerate(g.locale_names(loc)):
+            out[i].extend(n for n in names if g.words(n) and not set(g.words(n)) & listed)
+    return tuple(sorted(set(x)) for x in out)
 
-    def __init__(self, rng, locale):
-        self.r, self.locale = rng, locale
+
+class Values:
+    """Fake values for one document, from one locale (and en_US for US-only kinds); person names
+    from the same locale, or with names="heldout" from names off the detector's list."""
+
+    def __init__(self, rng, locale, names="faker"):
+        self.r, self.locale, self.names = rng, locale, names
         self.f = Faker(locale)
         self.f.seed_instance(rng.randrange(1 << 30))
         self.us = Faker("en_US")
@@ -93,9 +115,13 @@ class Values:
         return re.sub(r"\s+", " ", s).strip()
 
     def first(self):
+        if self.names == "heldout":
+            return self.r.choice(unlisted_names()[0])
         return self.clean(self.f.first_name())
 
     def last(self):
+        if self.names == "heldout":
+            return self.r.choice(unlisted_names()[1])
         return self.clean(self.f.last_name())
 
     def date(self, year_lo=1990, year_hi=2024):
@@ -498,15 +524,16 @@ def clinical_terms(data, meta):
     return terms
 
 
-def make_docs(data, split, seed, variants):
+def make_docs(data, split, seed, variants, names="faker"):
     """The benchmark documents: `variants` per note of the split, each {id, text, items, words,
-    terms, case, locale}."""
+    terms, case, locale}; names: "faker" (person names from the document's locale) or "heldout"
+    (names off the detector's list)."""
     docs = []
     for ni, (note, meta, enc) in enumerate(read_notes(data, split)):
         for k in range(variants):
             r = random.Random(f"{seed}:{split}:{enc}:{k}")
             locale = r.choice(LOCALES)
-            v = Values(r, locale)
+            v = Values(r, locale, names)
             patient = (v.first(), v.last())
             case = r.choices(["normal", "lower", "upper", "caps_header"], [50, 25, 10, 15])[0]
             doc = Doc("lower" if case == "lower" else "upper" if case == "upper" else "normal")

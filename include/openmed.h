@@ -655,7 +655,9 @@ typedef struct openmed_deid_options {
                                     for every document of that patient; needs `secret` */
     int date_shift_max_days;     /* max of derived offsets, 1..36500; 0 (default) = |date_shift_days|
                                     with a patient_key, else 365 */
-    int safety_sweep;            /* 1 (default): add the deterministic structured-identifier sweep */
+    int safety_sweep;            /* 1 (default): add the deterministic detectors: the structured-identifier
+                                    sweep and the person-name rules (titles, form fields, signatures,
+                                    "patient X", a name list) */
     int keep_mapping;            /* 1: fill `mapping` and number repeated placeholders
                                     ("[FIRST_NAME]", "[FIRST_NAME_2]", ...); default 0 */
     const unsigned char *secret; /* the key of hash, replace, format_preserve and patient_key (bytes,

@@ -36,7 +36,8 @@ enum {
     OM_SRC_MODEL = 1u << 0,  /* the PII model: threshold applied, spans widened to whole words */
     OM_SRC_SWEEP = 1u << 1,  /* structured-identifier patterns (sweep.c) */
     OM_SRC_DENY = 1u << 2,   /* the caller's deny list */
-    /* bits 3..8: further detectors (context rules, name lists) */
+    OM_SRC_NAMES = 1u << 3,  /* person names: name contexts, the name list, names found repeated (detect_names.c) */
+    /* bits 4..8: free */
     OM_SRC_ACCOUNT = 1u << 9,   /* payment cards (Luhn) and IBANs (mod 97): detect_account.c */
     OM_SRC_NETWORK = 1u << 10,  /* IPv4/IPv6, URLs of any scheme, bare domains, e-mail: detect_network.c */
     OM_SRC_PHONE = 1u << 11,    /* national and international phone shapes: detect_phone.c */
@@ -77,6 +78,7 @@ openmed_status om_detect_network(const om_detect_input *in, om_span_list *out, o
 openmed_status om_detect_phone(const om_detect_input *in, om_span_list *out, openmed_error *err);
 openmed_status om_detect_labelled(const om_detect_input *in, om_span_list *out, openmed_error *err);
 openmed_status om_detect_address(const om_detect_input *in, om_span_list *out, openmed_error *err);
+openmed_status om_detect_names(const om_detect_input *in, om_span_list *out, openmed_error *err);
 
 /* Append the span [start, end) with `label` and `score` (source is set by om_detect_all). */
 openmed_status om_detect_push(om_span_list *out, size_t start, size_t end, const char *label, float score,

@@ -15,6 +15,8 @@ const om_detector om_detectors[] = {
     {"phone", OM_SRC_PHONE, om_detect_phone},
     {"labelled", OM_SRC_LABELLED, om_detect_labelled},
     {"address", OM_SRC_ADDRESS, om_detect_address},
+    /* person names, last: they build on the names and values found before */
+    {"names", OM_SRC_NAMES, om_detect_names},
 };
 const size_t om_n_detectors = sizeof om_detectors / sizeof om_detectors[0];
 

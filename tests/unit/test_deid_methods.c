@@ -307,18 +307,19 @@ static void test_policies(void) {
     CHECK_MSG(openmed_policy_load("strict", &strict, &err) == OPENMED_OK, "%s", err.message);
     if (!hipaa || !strict) return;
     CHECK_STR(openmed_policy_name(hipaa), "hipaa_safe_harbor");
-    const char *t = "Ann Lee, 45, her father 92, ZIP 02139 (old 03601), Texas, seen by Bo Chen (score 0.6).";
+    /* "Quill Grey": common words in no name context, so only the model's score decides */
+    const char *t = "Ann Lee, 45, her father 92, ZIP 02139 (old 03601), Texas, Quill Grey (score 0.6).";
     openmed_entity e[] = {ent("PERSON", t, "Ann Lee", 0, 0.95f),  ent("AGE", t, "45", 0, 0.9f),
                           ent("AGE", t, "92", 0, 0.9f),           ent("ZIPCODE", t, "02139", 0, 0.9f),
                           ent("ZIPCODE", t, "03601", 0, 0.9f),    ent("STATE", t, "Texas", 0, 0.9f),
-                          ent("PERSON", t, "Bo Chen", 0, 0.6f)};
+                          ent("PERSON", t, "Quill Grey", 0, 0.6f)};
     openmed_deid_options o;
     options(&o, OPENMED_DEID_MASK, key_a);
     o.policy = hipaa;
     openmed_deid_result *r = run(t, e, 7, &o);
     if (r) {
         CHECK_STR(r->deidentified_text,
-                  "[PERSON], 45, her father 90+, ZIP 021** (old 000**), Texas, seen by Bo Chen (score 0.6).");
+                  "[PERSON], 45, her father 90+, ZIP 021** (old 000**), Texas, Quill Grey (score 0.6).");
         CHECK_STR(r->entities[1].action, "keep");
         CHECK_STR(r->entities[2].action, "age_over_89");
         CHECK_STR(r->entities[1].hipaa_class, "ages");
@@ -332,7 +333,7 @@ static void test_policies(void) {
     r = run(t, e, 7, &o);
     if (r) {
         CHECK_MSG(!strstr(r->deidentified_text, ", 45,") && !strstr(r->deidentified_text, "Texas") &&
-                  !strstr(r->deidentified_text, "Bo Chen") && !strstr(r->deidentified_text, "02139"),
+                  !strstr(r->deidentified_text, "Quill Grey") && !strstr(r->deidentified_text, "02139"),
                   "%s", r->deidentified_text);
         CHECK_NEAR(r->confidence_threshold, 0.5, 1e-6);
         CHECK(r->safety_sweep);

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Writes src/deid/person_names.inc: the name list of the name detector (detect_names.c) and the
+common English words it never takes for a name without a name context.
+
+  - person_first_names, person_last_names: the first and last names of Faker's person providers
+    (MIT/Expat licence, Copyright 2012 Daniele Faraglia; Debian package python3-fake-factory) in
+    every locale except HELDOUT_LOCALES, lower-cased, one word each (multi-word names are split,
+    particles such as "de" or "van" dropped);
+  - common_words: the lower-case words of SCOWL (Kevin Atkinson's Spell Checker Oriented Word Lists,
+    Debian package scowl; permissive licence, see data/NOTICE), english-words and american-words
+    sizes 10 to 50, possessives dropped. A listed name that is also a common word ("will", "grant",
+    "brown") is ambiguous: the detector redacts it only in a name context. The single words of the
+    clinical terms (src/deid/clinical_terms.inc: "dysphagia", "gerd") count as common words too,
+    unless they are names;
+  - known_words: the rarer words of SCOWL (sizes 55 to 70, "dysphagia", "erythema") that are
+    neither common words nor names: in lower-case or all-capitals text, a weak name context
+    ("accompanied by X") does not take them for names.
+
+HELDOUT_LOCALES are left out on purpose: bench/phi_plant.py --names heldout draws planted names
+from them (minus any name that is in this list), so the benchmark also measures the detector on
+names it has never seen. Run again to rebuild the file byte for byte:
+
+    python3 scripts/gen_person_names.py
+"""
+import importlib
+import os
+import re
+import sys
+
+FAKER_PERSON = "/usr/lib/python3/dist-packages/faker/providers/person"
+SCOWL = "/usr/share/dict/scowl"
+HELDOUT_LOCALES = ("et_EE", "lt_LT", "lv_LV", "sl_SI", "id_ID", "tw_GH")
+SCOWL_SIZES = (10, 20, 35, 40, 50)
+KNOWN_SIZES = (55, 60, 70)
+PARTICLES = {"de", "del", "della", "der", "den", "des", "di", "da", "das", "do", "dos", "du", "la", "le", "van",
+             "von", "ten", "ter", "bin", "binti", "al", "el", "ibn", "y", "e", "i", "zu", "af", "av", "st"}
+
+
+def names_of(values):
+    if isinstance(values, dict):
+        values = list(values.keys())
+    return [v for v in values if isinstance(v, str)]
+
+
+def locale_names(locale):
+    """(first names, last names) of one Faker person locale."""
+    sys.path.insert(0, "/usr/lib/python3/dist-packages")
+    p = importlib.import_module(f"faker.providers.person.{locale}").Provider
+    first, last = [], []
+    for attr in ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary"):
+        first += names_of(getattr(p, attr, ()) or ())
+    for attr in ("last_names", "last_names_male", "last_names_female"):
+        last += names_of(getattr(p, attr, ()) or ())
+    return first, last
+
+
+def words(name):
+    """The lower-case words of a name, particles and single letters dropped."""
+    out = []
+    for w in re.split(r"[\s\-]+", name.strip()):
+        w = w.strip(".,()").lower()
+        if len(w) >= 2 and w not in PARTICLES and all(c.isalpha() or c in "'’" for c in w):
+            out.append(w)
+    return out
+
+
+def person_locales():
+    return sorted(d for d in os.listdir(FAKER_PERSON)
+                  if os.path.isdir(os.path.join(FAKER_PERSON, d)) and not d.startswith("_"))
+
+
+def name_list():
+    first, last = set(), set()
+    for loc in person_locales():
+        if loc in HELDOUT_LOCALES:
+            continue
+        f, l = locale_names(loc)
+        for n in f:
+            first.update(words(n))
+        for n in l:
+            last.update(words(n))
+    return sorted(first), sorted(last)
+
+
+def clinical_words(names):
+    terms = re.findall(r'"([^"]*)"', open("src/deid/clinical_terms.inc", encoding="utf-8").read())
+    return {w for t in terms for w in re.findall(r"[^\W\d_]{3,}", t) if w not in names}
+
+
+def scowl(sizes):
+    out = set()
+    for kind in ("english-words", "american-words"):
+        for size in sizes:
+            path = f"{SCOWL}/{kind}.{size}"
+            if not os.path.exists(path):
+                continue
+            for w in open(path, encoding="latin-1" if size > 90 else "utf-8"):
+                w = w.strip()
+                if w.endswith("'s"):
+                    continue
+                if w and w == w.lower() and w.isalpha():
+                    out.add(w)
+    return out
+
+
+def common_words(names=frozenset()):
+    return sorted(clinical_words(names) | scowl(SCOWL_SIZES))
+
+
+def c_array(name, values):
+    out = [f"static const char *const {name}[] = {{"]
+    line = "   "
+    for v in values:
+        item = ' "' + v.replace("\\", "\\\\").replace('"', '\\"') + '",'
+        if len(line) + len(item) > 110:
+            out.append(line)
+            line = "   "
+        line += item
+    out.append(line)
+    out.append("};")
+    return out
+
+
+def main():
+    first, last = name_list()
+    common = common_words(set(first) | set(last))
+    out = ["/* person_names.inc: generated by scripts/gen_person_names.py from Faker's person providers (MIT/Expat",
+           " * licence, Copyright 2012 Daniele Faraglia) and SCOWL's English word lists (Kevin Atkinson); do not",
+           " * edit. Names and words are lower case. */"]
+    out += c_array("person_first_names", first)
+    out += c_array("person_last_names", last)
+    out += c_array("common_words", common)
+    known = sorted(scowl(KNOWN_SIZES) - set(common) - set(first) - set(last))
+    out += c_array("known_words", known)
+    with open("src/deid/person_names.inc", "w", encoding="utf-8") as f:
+        f.write("\n".join(out) + "\n")
+    amb = len((set(first) | set(last)) & set(common))
+    print(f"{len(first)} first names, {len(last)} last names ({amb} also common words), {len(common)} common words, "
+          f"{len(known)} known words")
+
+
+if __name__ == "__main__":
+    main()

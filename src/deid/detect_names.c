@@ -1,0 +1,668 @@
+/* detect_names.c: the person-name detector: name contexts (titles, form fields and table cells,
+ * signatures and credentials, "patient X", relatives, "X is a 45-year-old"), names next to names
+ * already found, a compiled-in name list (person_names.inc) for names without a context, and every
+ * other occurrence in the document of a name found, in any case.
+ *
+ * The text is read as words: runs of letters and marks, joined across an apostrophe or hyphen
+ * followed by a letter ("O'Brien", "Smith-Jones"). A word's kind decides what a context may take:
+ *   - a function word ("the", "and", "he"), a title, a credential ("MD") is never a name;
+ *   - a listed name that is not a common English word ("maria", "kowalski") is a name anywhere,
+ *     in any case, unless an eponym's head noun follows ("Parkinson disease", "Foley catheter");
+ *   - a listed name that is a common word ("will", "grant", "brown") is a name only in a context;
+ *   - any other word is a name only in a context, and only when it is not a common word, or it is
+ *     written as a name (capitalised, or in capitals on a line that has lower case) after a strong
+ *     context (a title, a form field).
+ * Linear in the text: each rule looks at a bounded number of words around one word. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <utf8proc.h>
+#include <pthread.h>
+
+#include "core/error.h"
+#include "deid/detector.h"
+#include "deid/labels.h"
+#include "deid/person_names.inc"
+#include "deid/strmap.h"
+
+#define MAX_KEY 64    /* bytes of a lower-cased word looked up in the lists */
+#define MAX_NAME 4    /* words a context takes after it (initials and particles not counted) */
+
+/* ---------------------------------------------------------------- the lists */
+
+enum { LIST_FIRST = 1, LIST_LAST = 2, LIST_COMMON = 4, LIST_KNOWN = 8 };
+
+static om_strmap lists; /* lower-case word -> LIST_* bits */
+static int lists_ok;
+static pthread_once_t lists_once = PTHREAD_ONCE_INIT;
+
+static int add_list(const char *const *words, size_t n, size_t bit) {
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(words[i]), v = 0;
+        om_strmap_get(&lists, words[i], len, &v);
+        if (!om_strmap_put(&lists, words[i], len, v | bit)) return 0;
+    }
+    return 1;
+}
+
+static void load_lists(void) {
+#define N(a) (sizeof a / sizeof a[0])
+    lists_ok = add_list(person_first_names, N(person_first_names), LIST_FIRST) &&
+               add_list(person_last_names, N(person_last_names), LIST_LAST) &&
+               add_list(common_words, N(common_words), LIST_COMMON) && add_list(known_words, N(known_words), LIST_KNOWN);
+#undef N
+}
+
+static int in_set(const char *const *set, const char *key, size_t n) {
+    for (; *set; set++)
+        if (strlen(*set) == n && !memcmp(*set, key, n)) return 1;
+    return 0;
+}
+
+/* Words that are never names, though a name list may hold some of them. */
+static const char *const function_words[] = {
+    "a", "an", "the", "and", "or", "nor", "but", "of", "to", "in", "on", "at", "for", "with", "by", "from", "into",
+    "onto", "as", "is", "are", "was", "were", "be", "been", "being", "am", "has", "have", "had", "do", "does", "did",
+    "he", "she", "it", "they", "we", "you", "i", "me", "him", "her", "his", "hers", "its", "their", "them", "our",
+    "us", "your", "my", "mine", "this", "that", "these", "those", "who", "whom", "whose", "which", "what", "not",
+    "no", "yes", "if", "then", "than", "so", "per", "via", "re", "cc", "about", "after", "before", "over", "under",
+    "up", "out", "off", "all", "any", "some", "each", "both", "also", "today", "here", "there", "when", "where",
+    "while", "because", "would", "can", "could", "should", "might", "must", "shall", "patient",
+    "patients", "pt", "name", "names", "dob", "mrn", "ssn", "date", "age", "sex", "male", "female", "man", "woman",
+    "year", "years", "old", "yo", "day", "days", "week", "weeks", "month", "months", "unknown", "none", "na", "ii",
+    "iii", "iv", "mother", "father", "son", "daughter", "wife", "husband", "brother", "sister", "child", "baby",
+    "infant", "boy", "girl", "gentleman", "lady", "currently", "now", "still", "again", "who", "she's", "he's",
+    "presents", "reports", "states", "denies", NULL};
+/* Months and days: names too ("April", "June"), but only in a context, never before a number. */
+static const char *const calendar_words[] = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", NULL};
+static const char *const titles[] = {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "doctor", "sir",
+                                     "dame", "rev", "mister", "madam", "mme", "mlle", "herr", "frau", "sr", "sra",
+                                     "srta", "dra", NULL};
+static const char *const credentials[] = {
+    "md", "do", "rn", "np", "pa", "pac", "ma", "phd", "dds", "dmd", "lpn", "cna", "crna", "mph", "msn", "bsn",
+    "dpm", "od", "pharmd", "aprn", "fnp", "dnp", "mbbs", "frcp", "facp", "facs", "lcsw", "pt", "dpt", "ot", "otr",
+    "slp", "rd", "cnm", "cns", "mba", "jr", "sr", "ii", "iii", "iv", "esq", NULL};
+/* Name particles: inside a name ("Ludwig van Beethoven"), never a name alone. */
+static const char *const particles[] = {"de", "del", "della", "der", "den", "des", "di", "da", "das", "do", "dos",
+                                        "du", "la", "le", "van", "von", "ten", "ter", "bin", "binti", "al", "el",
+                                        "ibn", "y", NULL};
+/* Head nouns that make the word before them an eponym ("Crohn disease", "Foley catheter"). */
+static const char *const eponym_heads[] = {
+    "disease", "diseases", "syndrome", "syndromes", "sign", "signs", "test", "tests", "testing", "maneuver",
+    "maneuvers", "manoeuvre", "catheter", "catheters", "palsy", "phenomenon", "lymphoma", "thyroiditis",
+    "fracture", "fractures", "criteria", "score", "scale", "classification", "procedure", "operation", "repair",
+    "tube", "stockings", "ulcer", "ulcers", "node", "nodes", "reflex", "reflexes", "law", "sarcoma", "tumor",
+    "tumour", "anemia", "anaemia", "disorder", "ataxia", "dystrophy", "chorea", "contracture", "cyst", "hernia",
+    "incision", "position", "technique", "method", "solution", "stain", "body", "bodies", "cell", "cells", "duct",
+    "canal", "space", "triad", "pouch", "equation", "formula", "index", "staging", "gland", "glands", "angle",
+    "line", "point", "effect", "bag", "view", "rule", "rules", "dementia", "encephalopathy", "esophagus", "loop",
+    "tear", "lesion", "lesions", "nodule", "nodules", "murmur", "ratio", "variant", "type", "neuroma",
+    "neuralgia", "deformity", "contraction", "contractions", "block", "pump", "device", "valve", "shunt", NULL};
+/* Words before which the next words are a person's name (a form label, at a line's start, before
+ * ':', a tab or a table cell's '|'); several words are joined by one space. */
+static const char *const strong_labels[] = {
+    "name", "patient", "patient name", "pt", "pt name", "re", "client", "client name", "full name", "member",
+    "member name", "subject", "resident", "guarantor", "insured", "policy holder", "legal name",
+    "preferred name", "emergency contact", "contact", "contact name", "next of kin", "nok", "spouse", "guardian",
+    "parent", "caregiver", "provider", "physician", "attending", "attending physician", "referring physician",
+    "referring provider", "referred by", "pcp", "primary care physician", "primary care provider", "surgeon",
+    "doctor", "nurse", "author", "signed", "signed by", "electronically signed by", "dictated by",
+    "transcribed by", "reviewed by", "cc", "interpreter", "attn", "attention", "to", "from", "sender",
+    "recipient", "responsible party", "family member", "witness", "scribe", "resident physician", "fellow",
+    "np", "pa", "rn", "md", "consultant", "consulting physician", "ordering physician", "ordering provider",
+    "performed by", "seen by", "mother name", "father name", "mother", "father", NULL};
+/* Phrases after which, on one line, a person's name follows (no ':' needed): signatures first (a
+ * name written as one is taken even when it is a common word: "Transcribed by Ants Sarap"). */
+static const char *const signed_by[] = {
+    "signed by", "electronically signed by", "dictated by", "transcribed by", "reviewed by", "examined by",
+    "referred by", "taken by", "performed by", "interpreted by", "cc", "attn", NULL};
+static const char *const name_before[] = {
+    "seen by", "seen with", "accompanied by", "discussed with", "spoke with", "spoke to", "called", "told", "asked", "advised", "instructed", "informed",
+    "reminded", "counseled", "counselled", "patient", "pt", "daughter", "son", "husband", "wife", "mother",
+    "father", "brother", "sister", "spouse", "partner", "friend", "caregiver", "guardian", "niece", "nephew",
+    "grandson", "granddaughter", "grandmother", "grandfather", "aunt", "uncle", "cousin", "fiance", "fiancee",
+    "boyfriend", "girlfriend", "contact", "interpreter", "cc", "attn", NULL};
+
+/* ---------------------------------------------------------------- words */
+
+enum { SH_LOWER, SH_CAP, SH_UPPER, SH_INITIAL, SH_OTHER };
+enum {
+    W_FUNCTION = 1 << 0, W_TITLE = 1 << 1, W_CRED = 1 << 2, W_PARTICLE = 1 << 3, W_EPONYM = 1 << 4,
+    W_DIGIT = 1 << 5,   /* touches a digit ("MR1234") */
+    W_SIGNAL = 1 << 6,  /* written as a name: capitalised, or in capitals on a line with lower case */
+    W_NAME = 1 << 7,    /* taken for a name */
+    W_CALENDAR = 1 << 8, /* a month or a day */
+    W_CASED = 1 << 9,    /* its case says something: the text is in mixed case and so is its line */
+    W_FOUND = 1 << 10    /* inside a span of a detector before this one (already redacted) */
+};
+
+typedef struct word {
+    size_t b, e;         /* bytes of the view */
+    unsigned char poss;  /* bytes of a possessive "'s" ending it (not part of the name) */
+    unsigned char shape;
+    unsigned char list;  /* LIST_* bits of its lower-case form */
+    unsigned short kind; /* W_* bits */
+    size_t line;         /* index of its line */
+} word;
+
+typedef struct names_ctx {
+    const char *t;
+    size_t n;
+    word *w;
+    size_t nw;
+    om_strmap found; /* lower-case words found as names -> 1 when also a common word */
+    char (*keys)[MAX_KEY]; /* lower-case forms without a possessive "'s"; "" when too long */
+    unsigned char *key_len;
+} names_ctx;
+
+static utf8proc_int32_t cp_at(const char *s, size_t n, size_t i, size_t *len) {
+    utf8proc_int32_t c = -1;
+    utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &c);
+    *len = k > 0 ? (size_t)k : 1;
+    return k > 0 ? c : -1;
+}
+
+static int is_letter(utf8proc_int32_t c) {
+    if (c < 0) return 0;
+    utf8proc_category_t k = utf8proc_category(c);
+    return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_ME;
+}
+
+static int is_digit_cp(utf8proc_int32_t c) { return c >= '0' && c <= '9'; }
+
+static int is_apostrophe(utf8proc_int32_t c) { return c == '\'' || c == 0x2019; }
+
+/* The lower-case form of [b, e) into key; its length, 0 when it does not fit. */
+static size_t lower_key(const char *t, size_t b, size_t e, char *key) {
+    size_t o = 0, len;
+    for (size_t i = b; i < e; i += len) {
+        utf8proc_int32_t c = cp_at(t, e, i, &len);
+        if (c == 0x2019) c = '\'';
+        utf8proc_uint8_t buf[4];
+        utf8proc_ssize_t k = utf8proc_encode_char(utf8proc_tolower(c), buf);
+        if (k <= 0 || o + (size_t)k >= MAX_KEY) return 0;
+        memcpy(key + o, buf, (size_t)k);
+        o += (size_t)k;
+    }
+    key[o] = 0;
+    return o;
+}
+
+static unsigned lookup(const char *key, size_t n) {
+    size_t v = 0;
+    if (n && om_strmap_get(&lists, key, n, &v)) return (unsigned)v;
+    return 0;
+}
+
+/* List bits of a word: the whole word, else without a possessive "'s", else its hyphenated parts
+ * (a name, or common, only if every part is: "Garcia-Lopez", not "Smith-Magenis"). */
+static unsigned word_list(const char *key, size_t n) {
+    unsigned v = lookup(key, n);
+    if (v) return v;
+    if (n > 2 && key[n - 2] == '\'' && key[n - 1] == 's') return lookup(key, n - 2);
+    if (!memchr(key, '-', n)) return 0;
+    unsigned names = LIST_FIRST | LIST_LAST, common = LIST_COMMON;
+    for (size_t i = 0; i < n;) {
+        const char *dash = memchr(key + i, '-', n - i);
+        size_t j = dash ? (size_t)(dash - key) : n;
+        unsigned p = lookup(key + i, j - i);
+        if (!(p & (LIST_FIRST | LIST_LAST))) names = 0;
+        if (!(p & LIST_COMMON)) common = 0;
+        i = j + 1;
+    }
+    return names | common;
+}
+
+static openmed_status read_words(names_ctx *c, openmed_error *err) {
+    const char *t = c->t;
+    size_t n = c->n, cap = 0, len, line = 0;
+    for (size_t i = 0; i < n;) {
+        utf8proc_int32_t ch = cp_at(t, n, i, &len);
+        if (ch == '\n') line++;
+        if (!is_letter(ch)) {
+            i += len;
+            continue;
+        }
+        size_t b = i, letters = 0, upper = 0, lower = 0, first_upper = 0;
+        for (;;) {
+            ch = cp_at(t, n, i, &len);
+            if (is_letter(ch)) {
+                utf8proc_category_t k = utf8proc_category(ch);
+                if (letters == 0) first_upper = k == UTF8PROC_CATEGORY_LU || k == UTF8PROC_CATEGORY_LT;
+                upper += k == UTF8PROC_CATEGORY_LU || k == UTF8PROC_CATEGORY_LT;
+                lower += k == UTF8PROC_CATEGORY_LL;
+                letters += k <= UTF8PROC_CATEGORY_LO;
+                i += len;
+                continue;
+            }
+            if ((is_apostrophe(ch) || ch == '-') && i + len < n) { /* joined only before a letter */
+                size_t l2;
+                if (is_letter(cp_at(t, n, i + len, &l2))) {
+                    i += len;
+                    continue;
+                }
+            }
+            break;
+        }
+        if (c->nw == cap) {
+            cap = cap ? cap * 2 : 256;
+            word *w = realloc(c->w, cap * sizeof *w);
+            char(*keys)[MAX_KEY] = realloc(c->keys, cap * sizeof *keys);
+            unsigned char *kl = realloc(c->key_len, cap);
+            if (w) c->w = w;
+            if (keys) c->keys = keys;
+            if (kl) c->key_len = kl;
+            if (!w || !keys || !kl) return om_fail(err, OPENMED_ERR_NO_MEMORY, "pii names: out of memory");
+        }
+        word *w = &c->w[c->nw];
+        memset(w, 0, sizeof *w);
+        w->b = b;
+        w->e = i;
+        w->line = line;
+        w->shape = letters == 1 ? SH_INITIAL
+                   : upper == letters ? SH_UPPER
+                   : lower == letters ? SH_LOWER
+                   : first_upper ? SH_CAP
+                                 : SH_OTHER;
+        size_t dl;
+        if ((b > 0 && is_digit_cp(t[b - 1])) || (i < n && is_digit_cp(cp_at(t, n, i, &dl)))) w->kind |= W_DIGIT;
+        char *key = c->keys[c->nw];
+        size_t kn = lower_key(t, b, i, key);
+        if (kn > 2 && key[kn - 2] == '\'' && key[kn - 1] == 's') { /* "Smith's": the name is "Smith" */
+            w->poss = (unsigned char)(t[i - 2] == '\'' ? 2 : 4);
+            key[kn -= 2] = 0;
+        }
+        c->key_len[c->nw] = (unsigned char)kn;
+        if (kn) {
+            w->list = (unsigned char)word_list(key, kn);
+            if (in_set(function_words, key, kn)) w->kind |= W_FUNCTION;
+            if (in_set(titles, key, kn)) w->kind |= W_TITLE;
+            if (in_set(credentials, key, kn)) w->kind |= W_CRED;
+            if (in_set(particles, key, kn)) w->kind |= W_PARTICLE;
+            if (in_set(eponym_heads, key, kn)) w->kind |= W_EPONYM;
+            if (in_set(calendar_words, key, kn)) w->kind |= W_CALENDAR;
+        }
+        c->nw++;
+    }
+    /* case means something in a text in mixed case (not one lower-cased or in capitals), on a
+       line with lower case (not a header in capitals) */
+    size_t caps = 0, lowers = 0;
+    for (size_t k = 0; k < c->nw; k++) {
+        caps += c->w[k].shape == SH_CAP;
+        lowers += c->w[k].shape == SH_LOWER;
+    }
+    int cased = caps * 20 >= c->nw && lowers * 4 >= c->nw; /* sentences start with capitals */
+    for (size_t k = 0; k < c->nw;) {
+        size_t end = k, has_lower = 0;
+        while (end < c->nw && c->w[end].line == c->w[k].line) has_lower |= c->w[end++].shape == SH_LOWER;
+        for (size_t j = k; j < end; j++) {
+            word *w = &c->w[j];
+            if (w->shape == SH_CAP || (w->shape == SH_UPPER && has_lower)) w->kind |= W_SIGNAL;
+            if (cased && has_lower) w->kind |= W_CASED;
+        }
+        k = end;
+    }
+    return OPENMED_OK;
+}
+
+/* ---------------------------------------------------------------- what lies between words */
+
+/* The bytes between word k - 1 and word k (k >= 1). */
+static const char *gap(const names_ctx *c, size_t k, size_t *len) {
+    *len = c->w[k].b - c->w[k - 1].e;
+    return c->t + c->w[k - 1].e;
+}
+
+/* Can words k - 1 and k belong to one name? One or two spaces between them ("John Smith"), a period
+ * after an initial or a title ("J. Smith"), or with `comma` a comma ("Smith, John"). */
+static int joins(const names_ctx *c, size_t k, int comma) {
+    if (k == 0 || k >= c->nw || c->w[k].line != c->w[k - 1].line) return 0;
+    size_t n;
+    const char *g = gap(c, k, &n);
+    size_t i = 0;
+    if (i < n && g[i] == '.' && (c->w[k - 1].shape == SH_INITIAL || (c->w[k - 1].kind & W_TITLE))) i++;
+    else if (comma && i < n && g[i] == ',') i++;
+    size_t spaces = 0;
+    while (i < n && g[i] == ' ') i++, spaces++;
+    return i == n && spaces >= 1 && spaces <= (n == spaces ? 1 : 2);
+}
+
+/* Is word k the first of its line, with only spaces, bullets or a table's '|' before it? */
+static int line_start(const names_ctx *c, size_t k) {
+    size_t i = c->w[k].b;
+    while (i > 0) {
+        char ch = c->t[i - 1];
+        if (ch == '\n') return 1;
+        if (!strchr(" \t|*-#>", ch) && (unsigned char)ch < 0x80) return 0;
+        if ((unsigned char)ch >= 0x80) { /* a bullet "•" (E2 80 A2) */
+            if (i >= 3 && !memcmp(c->t + i - 3, "\xE2\x80\xA2", 3)) {
+                i -= 3;
+                continue;
+            }
+            return 0;
+        }
+        i--;
+    }
+    return 1;
+}
+
+/* Does the phrase (words joined by one space) end at word `last` (so it starts at last - words + 1)? */
+static size_t phrase_at(const names_ctx *c, size_t last, const char *const *set) {
+    size_t best = 0;
+    for (const char *const *p = set; *p; p++) {
+        size_t words = 1;
+        for (const char *q = *p; *q; q++) words += *q == ' ';
+        if (words > last + 1) continue;
+        size_t first = last + 1 - words, at = 0, ok = 1;
+        for (size_t k = first; k <= last && ok; k++) {
+            if (k > first && (c->w[k].line != c->w[k - 1].line || c->w[k].b - c->w[k - 1].e != 1)) ok = 0;
+            size_t kl = c->key_len[k];
+            if (!kl || strncmp(*p + at, c->keys[k], kl) != 0) ok = 0;
+            at += kl;
+            if (ok && k < last) ok = (*p)[at++] == ' ';
+        }
+        if (ok && (*p)[at] == 0 && words > best) best = words;
+    }
+    return best;
+}
+
+/* ---------------------------------------------------------------- which words may be names */
+
+/* What a context says of the words after (or before) it:
+ *   CTX_WEAK    "patient X", "his wife, X", "X is a 45-year-old": a name if not a common word, or a
+ *               listed name written as one;
+ *   CTX_SIGNED  "signed by X": as CTX_WEAK, and common words written as names;
+ *   CTX_STRONG  a title, a credential, a form label: the first word is a name whatever it is (not a
+ *               function word); the next ones as for CTX_WEAK, or common words written as names;
+ *   CTX_FIELD   the value of a name field ("Patient Name: will brown"): every word to the field's end. */
+enum { CTX_WEAK, CTX_SIGNED, CTX_STRONG, CTX_FIELD };
+
+static int never_name(const word *w) {
+    return (w->kind & (W_FUNCTION | W_TITLE | W_DIGIT | W_CRED)) || w->shape == SH_OTHER;
+}
+
+static int is_common(const word *w) { return (w->list & LIST_COMMON) || (w->kind & W_CALENDAR); }
+
+/* A listed name that is not a common word: a name wherever it stands (length 3 or more), but in
+ * mixed-case text only written as a name and not as an acronym ("GERD"). */
+static int sure_name(const word *w) {
+    if (!(w->list & (LIST_FIRST | LIST_LAST)) || is_common(w) || never_name(w) || w->e - w->b < 3 ||
+        w->shape == SH_INITIAL)
+        return 0;
+    if (!(w->kind & W_CASED)) return 1;
+    return w->shape == SH_CAP || (w->shape == SH_UPPER && w->e - w->b > 4);
+}
+
+/* May word w, the pos-th of a name, be a name after a context of this strength? */
+static int may_be_name(const word *w, size_t pos, int strength) {
+    if (never_name(w)) return 0;
+    if (w->shape == SH_INITIAL) return strength != CTX_WEAK || (pos > 0 && (w->kind & W_SIGNAL));
+    if (strength == CTX_FIELD || (strength == CTX_STRONG && pos == 0)) return 1;
+    if (sure_name(w)) return 1;
+    /* in mixed-case text a name is written as one */
+    if (!is_common(w)) {
+        if (w->kind & W_SIGNAL) return 1;
+        if (w->kind & W_CASED) return 0;   /* lower case in mixed-case text */
+        return !(w->list & LIST_KNOWN);    /* caseless text: not a rarer English word */
+    }
+    /* a common word: a name only when written as one, and in capitals only when a listed name */
+    if (!(w->kind & W_SIGNAL)) return 0;
+    int listed = (w->list & (LIST_FIRST | LIST_LAST)) != 0;
+    if (w->shape == SH_UPPER && !listed) return 0;
+    return strength != CTX_WEAK || listed;
+}
+
+static int key_is(const names_ctx *c, size_t k, const char *s) {
+    size_t n = strlen(s);
+    return c->key_len[k] == n && !memcmp(c->keys[k], s, n);
+}
+
+/* Is word k an eponym: an eponym's head noun follows, maybe after "and X" ("Apley and McMurray
+ * tests"), or a number ("May 5")? */
+static int eponym(const names_ctx *c, size_t k) {
+    if (k + 1 >= c->nw) return 0;
+    if (c->w[k + 1].kind & W_EPONYM) return 1;
+    return (key_is(c, k + 1, "and") || key_is(c, k + 1, "or")) && k + 3 < c->nw && (c->w[k + 3].kind & W_EPONYM);
+}
+
+/* Take the name that starts at word k: up to MAX_NAME words that may be names, joined as a name is
+ * (titles, initials and particles inside it pass); `comma` lets one comma in ("Smith, John").
+ * Returns the number of words marked. */
+static size_t take_forward(names_ctx *c, size_t k, int strength, int comma) {
+    size_t taken = 0, marked = 0;
+    while (k < c->nw && (c->w[k].kind & W_TITLE)) { /* "Name: Dr. Jane Doe" */
+        if (k + 1 >= c->nw || !joins(c, k + 1, 0)) return 0;
+        k++;
+    }
+    for (size_t j = k; j < c->nw && taken < MAX_NAME; j++) {
+        word *w = &c->w[j];
+        if (j > k && !joins(c, j, comma)) break;
+        if (j > k && c->t[c->w[j - 1].e] == ',') {
+            if (w->kind & W_CRED) break; /* "Smith, MD" */
+            comma = 0;                   /* one comma at most */
+        }
+        if ((w->kind & W_PARTICLE) && w->shape != SH_CAP && j > k && j + 1 < c->nw && joins(c, j + 1, 0) &&
+            may_be_name(&c->w[j + 1], taken, strength)) {
+            w->kind |= W_NAME; /* "van" of "Ludwig van Beethoven" */
+            continue;
+        }
+        if ((w->kind & W_CALENDAR) && j + 1 < c->nw && is_digit_cp(c->t[w->e + (c->t[w->e] == ' ')])) break;
+        if (!may_be_name(w, taken, strength)) break;
+        w->kind |= W_NAME;
+        marked++;
+        if (w->shape != SH_INITIAL) taken++;
+    }
+    return marked;
+}
+
+/* Take the name that ends at word k, going back (signatures "John Smith, MD", "X is a 45-year-old"). */
+static size_t take_backward(names_ctx *c, size_t k, int strength) {
+    size_t taken = 0, marked = 0;
+    for (size_t j = k + 1; j-- > 0 && taken < 3;) {
+        word *w = &c->w[j];
+        if (j < k && !joins(c, j + 1, 0)) break;
+        if (!may_be_name(w, taken, strength)) break;
+        w->kind |= W_NAME;
+        marked++;
+        if (w->shape != SH_INITIAL) taken++;
+    }
+    return marked;
+}
+
+/* ---------------------------------------------------------------- the rules */
+
+/* Does `word` look like "NN-year-old", "NN year old", "NN yo" starting right after word k? */
+static int age_follows(const names_ctx *c, size_t k) {
+    size_t i = c->w[k].e;
+    while (i < c->n && c->t[i] == ' ') i++;
+    if (i >= c->n || !is_digit_cp(c->t[i])) return 0;
+    for (size_t j = k + 1; j < c->nw && j <= k + 2; j++) {
+        size_t kl = c->key_len[j];
+        if ((kl == 4 && !memcmp(c->keys[j], "year", 4)) || (kl == 2 && !memcmp(c->keys[j], "yo", 2)) ||
+            (kl == 8 && !memcmp(c->keys[j], "year-old", 8)) || (kl == 5 && !memcmp(c->keys[j], "month", 5)))
+            return 1;
+    }
+    return 0;
+}
+
+/* Labels whose value is a name and nothing else: their field is taken whole (CTX_FIELD). */
+static const char *const name_fields[] = {
+    "name", "patient", "patient name", "pt", "pt name", "re", "full name", "client name", "member name",
+    "legal name", "contact name", "signed by", "electronically signed by", "emergency contact",
+    "next of kin", "nok", "spouse", "guardian", "parent", "caregiver", "interpreter", "attending",
+    "attending physician", "referring physician", "referring provider", "pcp", "primary care physician",
+    "dictated by", "transcribed by", "reviewed by", "mother name", "father name", NULL};
+
+static void context_rules(names_ctx *c) {
+    for (size_t k = 0; k < c->nw; k++) {
+        word *w = &c->w[k];
+        /* titles: "Dr. Smith", "MRS. JONES", "dr smith"; without a period, "doctor", "miss" and a
+           title in capitals in mixed-case text ("MS flare") only before a word that may be a name */
+        if ((w->kind & W_TITLE) && k + 1 < c->nw && joins(c, k + 1, 0)) {
+            int dotted = c->t[w->e] == '.';
+            int plain = w->e - w->b <= 3 && !(w->shape == SH_UPPER && (w->kind & W_CASED));
+            take_forward(c, k + 1, dotted || plain ? CTX_STRONG : CTX_WEAK, 0);
+        }
+        /* form fields and table cells: "Patient Name: X", "| Patient | X |", "Patient\tX", "RE: X" */
+        size_t label = phrase_at(c, k, strong_labels);
+        if (label && line_start(c, k + 1 - label) && k + 1 < c->nw && c->w[k + 1].line == w->line) {
+            size_t i = w->e, end = c->w[k + 1].b;
+            int sep = 0, bar = 0;
+            for (; i < end; i++) {
+                char ch = c->t[i];
+                if (ch == ':' || ch == '\t' || ch == '#') sep = 1;
+                else if (ch == '|') bar++, sep = 1;
+                else if (ch != ' ') break;
+            }
+            int field = phrase_at(c, k, name_fields) == label;
+            if (i == end && sep && bar <= 1) take_forward(c, k + 1, field ? CTX_FIELD : CTX_STRONG, 1);
+        }
+        /* phrases before a name on the same line: "signed by X", "patient X", "his wife, X" */
+        int signed_phrase = phrase_at(c, k, signed_by) != 0;
+        if ((signed_phrase || phrase_at(c, k, name_before)) && k + 1 < c->nw && c->w[k + 1].line == w->line) {
+            size_t i = w->e, end = c->w[k + 1].b;
+            while (i < end && (c->t[i] == ' ' || c->t[i] == ',' || c->t[i] == ':')) i++;
+            if (i == end && end - w->e <= 3) take_forward(c, k + 1, signed_phrase ? CTX_SIGNED : CTX_WEAK, 0);
+        }
+        /* credentials: "John Smith, MD", "ade santoso, rn." (not "Boston, MA 02118") */
+        if ((w->kind & W_CRED) && k > 0 && c->w[k - 1].line == w->line && !(w->kind & W_DIGIT)) {
+            size_t n;
+            const char *g = gap(c, k, &n);
+            size_t after = w->e;
+            while (after < c->n && c->t[after] == ' ') after++;
+            int zip_next = after < c->n && is_digit_cp(c->t[after]);
+            if (n >= 2 && n <= 3 && g[0] == ',' && g[n - 1] == ' ' && !zip_next) take_backward(c, k - 1, CTX_STRONG);
+        }
+        /* "X is a 45-year-old", "X is a pleasant 45-year-old" */
+        if (key_is(c, k, "is") && k > 0 && k + 2 < c->nw && (key_is(c, k + 1, "a") || key_is(c, k + 1, "an")) &&
+            c->w[k - 1].line == w->line && w->b - c->w[k - 1].e == 1) {
+            size_t j = k + 1;
+            if (!age_follows(c, j) && age_follows(c, j + 1)) j++;
+            if (age_follows(c, j)) take_backward(c, k - 1, CTX_STRONG);
+        }
+        /* a signature line: "— Jane Doe", "-- Jane Doe" */
+        if (line_start(c, k)) {
+            size_t i = w->b;
+            while (i > 0 && c->t[i - 1] == ' ') i--;
+            int dash = (i >= 3 && !memcmp(c->t + i - 3, "\xE2\x80\x94", 3)) || (i >= 2 && !memcmp(c->t + i - 2, "--", 2));
+            if (dash) take_forward(c, k, CTX_STRONG, 0);
+        }
+    }
+}
+
+static int in_found(const names_ctx *c, size_t k, size_t *common) {
+    return c->key_len[k] && om_strmap_get(&c->found, c->keys[k], c->key_len[k], common);
+}
+
+/* Names next to names: a word joined to a name found (by the model or a rule) that is a listed
+ * name, a name found elsewhere in the text, or a word that may be a name written as one. */
+static void neighbours(names_ctx *c) {
+    for (int pass = 0; pass < 2; pass++) /* forward, then backward */
+        for (size_t s = 0; s < c->nw; s++) {
+            size_t k = pass ? c->nw - 1 - s : s, common;
+            if (!(c->w[k].kind & W_NAME)) continue;
+            size_t j = pass ? k - 1 : k + 1;
+            if (pass ? k == 0 : j >= c->nw) continue;
+            if (!joins(c, pass ? k : j, 0) || (c->w[j].kind & W_NAME)) continue;
+            word *x = &c->w[j];
+            if (never_name(x) || eponym(c, j)) continue;
+            if (sure_name(x) || in_found(c, j, &common) ||
+                (may_be_name(x, 1, CTX_WEAK) && (x->kind & (W_SIGNAL | W_CASED)) != W_CASED) ||
+                (x->shape == SH_INITIAL && (x->kind & W_SIGNAL) && !pass))
+                x->kind |= W_NAME;
+        }
+}
+
+enum { FOUND_COMMON = 1, FOUND_BEFORE = 2 };
+
+/* Every other occurrence of a name found, in any case (a common word only where written as a name),
+ * and listed names anywhere; never an eponym. A name only earlier detectors found is left to
+ * repeats.c where it finds it (as written, capitalised, in capitals): only its lower-case
+ * occurrences are added here. */
+static openmed_status gazetteer_and_repeats(names_ctx *c, openmed_error *err) {
+    for (size_t k = 0; k < c->nw; k++) {
+        const word *w = &c->w[k];
+        if (!(w->kind & W_NAME) || w->shape == SH_INITIAL || never_name(w) || !c->key_len[k] || w->e - w->b < 3 ||
+            (w->kind & W_PARTICLE))
+            continue;
+        size_t v = 0;
+        in_found(c, k, &v);
+        if ((w->kind & W_FOUND) && w->shape != SH_LOWER) v |= FOUND_BEFORE; /* repeats.c needs a capital */
+        v = (v & ~(size_t)FOUND_COMMON) | (is_common(w) ? FOUND_COMMON : 0);
+        if (!om_strmap_put(&c->found, c->keys[k], c->key_len[k], v))
+            return om_fail(err, OPENMED_ERR_NO_MEMORY, "pii names: out of memory");
+    }
+    for (size_t k = 0; k < c->nw; k++) {
+        word *w = &c->w[k];
+        size_t v;
+        if ((w->kind & (W_NAME | W_FOUND)) || never_name(w) || eponym(c, k)) continue;
+        if (in_found(c, k, &v)) {
+            if ((v & FOUND_BEFORE) && w->shape != SH_LOWER) continue;
+            if (!(v & FOUND_COMMON) || (w->kind & W_SIGNAL)) w->kind |= W_NAME;
+        } else if (sure_name(w)) {
+            w->kind |= W_NAME;
+        }
+    }
+    return OPENMED_OK;
+}
+
+/* Mark the words inside spans found before as found, and those of name spans (the model's
+ * FIRST_NAME, LAST_NAME, ...) as names. */
+static void mark_found(names_ctx *c, const om_span_list *found) {
+    if (!found) return;
+    for (size_t s = 0; s < found->n; s++) {
+        const om_pii_span *sp = &found->items[s];
+        int name = om_label_class(sp->label) == OM_PHI_NAME && !(sp->source & OM_SRC_DENY);
+        /* the words inside the span: binary search for the first word ending after its start */
+        size_t lo = 0, hi = c->nw;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (c->w[mid].e <= sp->start) lo = mid + 1;
+            else hi = mid;
+        }
+        for (size_t k = lo; k < c->nw && c->w[k].b < sp->end; k++) {
+            c->w[k].kind |= W_FOUND;
+            if (name && !never_name(&c->w[k])) c->w[k].kind |= W_NAME;
+        }
+    }
+}
+
+openmed_status om_detect_names(const om_detect_input *in, om_span_list *out, openmed_error *err) {
+    if (!in->options->safety_sweep) return OPENMED_OK;
+    pthread_once(&lists_once, load_lists);
+    if (!lists_ok) return om_fail(err, OPENMED_ERR_NO_MEMORY, "pii names: out of memory loading the name list");
+    names_ctx c = {in->view->text, in->view->len, NULL, 0, {0}, NULL, NULL};
+    openmed_status st = read_words(&c, err);
+    if (st == OPENMED_OK) {
+        mark_found(&c, in->found);
+        context_rules(&c);
+        neighbours(&c);
+        st = gazetteer_and_repeats(&c, err);
+    }
+    if (st == OPENMED_OK) neighbours(&c);
+    /* one span per run of name words joined as a name is, but not over what is found already */
+    for (size_t k = 0; k < c.nw && st == OPENMED_OK;) {
+        if ((c.w[k].kind & (W_NAME | W_FOUND)) != W_NAME) {
+            k++;
+            continue;
+        }
+        size_t j = k + 1;
+        while (j < c.nw && (c.w[j].kind & (W_NAME | W_FOUND)) == W_NAME && !c.w[j - 1].poss && joins(&c, j, 1)) j++;
+        size_t v;
+        if (j == k + 1 && c.w[k].shape != SH_LOWER && in_found(&c, k, &v) && (v & FOUND_BEFORE)) {
+            k = j; /* repeats.c finds it with the earlier detector's label */
+            continue;
+        }
+        om_pii_span s = {c.w[k].b, c.w[j - 1].e - c.w[j - 1].poss, "PERSON", 0.9f, OM_SRC_NAMES};
+        st = om_span_list_push(out, &s, err);
+        k = j;
+    }
+    om_strmap_free(&c.found);
+    free(c.w);
+    free(c.keys);
+    free(c.key_len);
+    return st;
+}
