@@ -578,6 +578,14 @@ static void neighbours(names_ctx *c) {
 
 enum { FOUND_COMMON = 1, FOUND_BEFORE = 2 };
 
+/* Is word k after a preposition of place ("moved to Boston", "lives in Dallas")? A listed name there
+ * without a name context is more likely a place. */
+static int place_before(const names_ctx *c, size_t k) {
+    static const char *const prepositions[] = {"in", "to", "from", "near", "at", "of", NULL};
+    return c->w[k - 1].line == c->w[k].line && c->w[k].b - c->w[k - 1].e == 1 &&
+           in_set(prepositions, c->keys[k - 1], c->key_len[k - 1]);
+}
+
 /* Every other occurrence of a name found, in any case (a common word only where written as a name),
  * and listed names anywhere; never an eponym. A name only earlier detectors found is left to
  * repeats.c where it finds it (as written, capitalised, in capitals): only its lower-case
@@ -602,7 +610,7 @@ static openmed_status gazetteer_and_repeats(names_ctx *c, openmed_error *err) {
         if (in_found(c, k, &v)) {
             if ((v & FOUND_BEFORE) && w->shape != SH_LOWER) continue;
             if (!(v & FOUND_COMMON) || (w->kind & W_SIGNAL)) w->kind |= W_NAME;
-        } else if (sure_name(w)) {
+        } else if (sure_name(w) && !(k > 0 && place_before(c, k))) {
             w->kind |= W_NAME;
         }
     }
