@@ -36,7 +36,9 @@ int om_cpu_threads_available(void);
 /* --- GEMM (cpu_gemm.c): oneDNN's sgemm, loaded when the first CPU backend opens. */
 /* Load oneDNN (and the OpenMP runtime it uses) once; OPENMED_ERR_DEVICE when it cannot be. */
 openmed_status om_cpu_gemm_load(openmed_error *err);
-/* The loaded oneDNN (its dependencies, libgomp among them, resolve through it), or NULL. */
+/* A handle for dlsym() that reaches oneDNN and its dependencies, libgomp among them: the dlopen()ed
+ * library, or RTLD_DEFAULT where oneDNN is linked at start (ASan builds), or NULL when it could not be
+ * loaded (dlsym then finds only what the program itself has). */
 void *om_cpu_gemm_library(void);
 /* dnnl_sgemm (row-major C = alpha op(A) op(B) + beta C); dnnl_runtime_error when oneDNN is missing. */
 dnnl_status_t om_cpu_sgemm(char transa, char transb, dnnl_dim_t M, dnnl_dim_t N, dnnl_dim_t K, float alpha,

@@ -8,8 +8,12 @@
  * texts and long batches alike (README, Embedding). So oneDNN, and with it libgomp, is dlopen()ed
  * when the first CPU backend opens: when the process has not loaded libgomp already and neither
  * OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set, OMP_WAIT_POLICY=passive is set just before. A program
- * that sets either variable, or runs its own OpenMP first, keeps its choice. */
+ * that sets either variable, or runs its own OpenMP first, keeps its choice.
+ *
+ * ASan builds (OM_DNNL_LINKED, CMakeLists.txt) link oneDNN at start and call it directly:
+ * LeakSanitizer cannot scan the thread-local storage of a dlopen()ed oneDNN. */
 #include <dlfcn.h>
+#include <oneapi/dnnl/dnnl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +34,11 @@ static sgemm_fn sgemm;
 static char load_error[512];
 
 static void load(void) {
+#ifdef OM_DNNL_LINKED
+    dnnl_handle = RTLD_DEFAULT;
+    sgemm = dnnl_sgemm;
+    return;
+#endif
     void *gomp = dlopen("libgomp.so.1", RTLD_LAZY | RTLD_NOLOAD);
     if (gomp)
         dlclose(gomp); /* already running: its settings are the program's */
