@@ -109,7 +109,11 @@ typedef enum openmed_dtype {
     OPENMED_DTYPE_AUTO = 0, /* float32 on cpu and mps; see openmed_dtype_resolve */
     OPENMED_DTYPE_FLOAT32 = 1,
     OPENMED_DTYPE_FLOAT16 = 2,
-    OPENMED_DTYPE_BFLOAT16 = 3
+    OPENMED_DTYPE_BFLOAT16 = 3, /* cpu: linear layers in bf16 with float32 accumulation where the CPU has
+                                   AVX-512 (else float32, with a warning) */
+    OPENMED_DTYPE_INT8 = 4      /* cpu only: linear layers of the encoder quantized dynamically (int8 weights
+                                   per output channel, activations per token); embeddings, norms, attention
+                                   and the classifier stay float32 */
 } openmed_dtype;
 
 /* The fields of OpenMed's OpenMedConfig that this backend uses, plus dtype and num_threads.

@@ -37,6 +37,7 @@ size_t om_dtype_size(om_dtype dt) {
     case OM_F32: return 4;
     case OM_F16: return 2;
     case OM_BF16: return 2;
+    case OM_I8: return 1;
     }
     return 0;
 }

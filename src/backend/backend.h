@@ -33,7 +33,8 @@ typedef enum om_act {
  * Returns 0 and sets *out, or -1 for an unknown name. */
 int om_act_parse(const char *name, om_act *out);
 
-typedef enum om_dtype { OM_F32 = 0, OM_F16 = 1, OM_BF16 = 2 } om_dtype;
+/* Storage dtypes of weights; OM_I8 is a compute dtype only (set_precision: int8 linear layers). */
+typedef enum om_dtype { OM_F32 = 0, OM_F16 = 1, OM_BF16 = 2, OM_I8 = 3 } om_dtype;
 
 size_t om_dtype_size(om_dtype dt);
 
@@ -43,6 +44,10 @@ enum {
      * ulp of exact and the same on every CPU (cpu). For models whose outputs amplify rounding
      * (the privacy filter's routing and sinks); costs ~2-3x a float GEMM. Other backends may ignore it. */
     OM_WEIGHT_PRECISE = 1u << 0,
+    /* A linear map inside the encoder layers (attention projections, feed-forward): the cpu backend
+     * stores it at the reduced compute precision of set_precision (int8, bf16). Embedding tables,
+     * classifier heads and tables sliced by row never carry it, so they stay float32. */
+    OM_WEIGHT_LAYER = 1u << 1,
 };
 
 /* A weight matrix [rows, cols] (PyTorch nn.Linear layout: rows = out features, cols = in features)
@@ -195,11 +200,15 @@ struct om_backend {
     openmed_status (*moe_experts)(om_backend *be, float *y, const float *x, int64_t M, const int32_t *expert_ids,
                                   const float *weights, int k, const om_moe_experts *experts, openmed_error *err);
 
-    /* --- precision (cuda): the compute dtype of linear layers. NULL on backends that compute in
-     * float32 only (cpu). OM_F32, the default: IEEE float32 everywhere, the same numbers as cpu.
-     * OM_F16 / OM_BF16: float32 weights prepared afterwards are stored in that dtype, and linear
+    /* --- precision: the compute dtype of linear layers. NULL on backends that compute in float32
+     * only. OM_F32, the default: IEEE float32 everywhere. Call before prepare_weight.
+     * cuda: OM_F16 / OM_BF16: float32 weights prepared afterwards are stored in that dtype, and linear
      * rounds its input to the weight's 16-bit dtype for tensor-core GEMMs with float32 accumulation
-     * (norms, softmax, attention and the residual stream stay float32). Call before prepare_weight. */
+     * (norms, softmax, attention and the residual stream stay float32).
+     * cpu: OM_I8 (dynamic quantization: int8 weights per output channel, activations u8 per token)
+     * and OM_BF16 (bf16 weights and inputs, float32 accumulation), for OM_WEIGHT_LAYER weights only;
+     * fails with OPENMED_ERR_UNSUPPORTED where oneDNN has no such matmul for the CPU (bf16 needs
+     * AVX-512), and OM_F16 is refused the same way. */
     openmed_status (*set_precision)(om_backend *be, om_dtype compute, openmed_error *err);
 };
 

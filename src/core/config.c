@@ -71,7 +71,7 @@ void om_config_apply_env(openmed_config *cfg) {
     if (threads && om_parse_int(threads, 0, 4096, &n)) cfg->num_threads = (int)n;
 }
 
-static const char *const dtype_names[] = {"auto", "float32", "float16", "bfloat16"};
+static const char *const dtype_names[] = {"auto", "float32", "float16", "bfloat16", "int8"};
 
 const char *openmed_dtype_name(openmed_dtype dtype) {
     if ((int)dtype < 0 || (size_t)dtype >= sizeof dtype_names / sizeof dtype_names[0]) return "unknown";
@@ -95,8 +95,9 @@ openmed_status openmed_dtype_parse(const char *text, openmed_dtype *out, openmed
     if (!strcmp(buf, "fp32") || !strcmp(buf, "float")) *out = OPENMED_DTYPE_FLOAT32;
     else if (!strcmp(buf, "fp16") || !strcmp(buf, "half")) *out = OPENMED_DTYPE_FLOAT16;
     else if (!strcmp(buf, "bf16")) *out = OPENMED_DTYPE_BFLOAT16;
+    else if (!strcmp(buf, "qint8") || !strcmp(buf, "i8")) *out = OPENMED_DTYPE_INT8;
     else
         return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT,
-                       "unknown dtype '%s' (expected auto, float32, float16 or bfloat16)", text);
+                       "unknown dtype '%s' (expected auto, float32, float16, bfloat16 or int8)", text);
     return OPENMED_OK;
 }

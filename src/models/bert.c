@@ -81,7 +81,7 @@ static openmed_status load_qkv(loader *L, bert_layer *l, int64_t H, const char *
         return s;
     }
     /* both calls take ownership of the host buffer, also when they fail */
-    if ((s = om_params_host_weight(L->p, &l->qkv, w, 3 * H, H, err)) != OPENMED_OK) {
+    if ((s = om_params_host_weight(L->p, &l->qkv, w, 3 * H, H, OM_WEIGHT_LAYER, err)) != OPENMED_OK) {
         free(bias);
         return om_fail_prefix(err, s, "tensor \"%s\"", names[0]);
     }
@@ -138,13 +138,13 @@ static openmed_status load_layer(loader *L, const om_model_config *cfg, int i, b
     snprintf(qkv_fmt, sizeof qkv_fmt, "%%s%s.%%d.%s", n->root, n->qkv);
     openmed_status s;
     if ((s = load_qkv_named(L, l, H, qkv_fmt, i, err)) ||
-        (s = om_params_weight(L->p, &o->attn_out, H, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->attn_out)) ||
+        (s = om_params_layer_weight(L->p, &o->attn_out, H, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->attn_out)) ||
         (s = om_params_vector(L->p, &o->attn_out_b, H, err, "%s%s.%d.%s.bias", p, n->root, i, n->attn_out)) ||
         (s = om_params_vector(L->p, &o->ln1_g, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->ln1)) ||
         (s = om_params_vector(L->p, &o->ln1_b, H, err, "%s%s.%d.%s.bias", p, n->root, i, n->ln1)) ||
-        (s = om_params_weight(L->p, &o->inter, I, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->inter)) ||
+        (s = om_params_layer_weight(L->p, &o->inter, I, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->inter)) ||
         (s = om_params_vector(L->p, &o->inter_b, I, err, "%s%s.%d.%s.bias", p, n->root, i, n->inter)) ||
-        (s = om_params_weight(L->p, &o->out, H, I, err, "%s%s.%d.%s.weight", p, n->root, i, n->out)) ||
+        (s = om_params_layer_weight(L->p, &o->out, H, I, err, "%s%s.%d.%s.weight", p, n->root, i, n->out)) ||
         (s = om_params_vector(L->p, &o->out_b, H, err, "%s%s.%d.%s.bias", p, n->root, i, n->out)) ||
         (s = om_params_vector(L->p, &o->ln2_g, H, err, "%s%s.%d.%s.weight", p, n->root, i, n->ln2)) ||
         (s = om_params_vector(L->p, &o->ln2_b, H, err, "%s%s.%d.%s.bias", p, n->root, i, n->ln2)))

@@ -157,7 +157,7 @@ static openmed_status deberta_pos_heads(deberta_weights *w, om_backend *be, cons
         for (int r = 0; r < w->n_rel; r++)
             memcpy(head + (size_t)r * w->head_dim, host + (size_t)r * w->all_head + (size_t)h * w->head_dim,
                    (size_t)w->head_dim * sizeof *head);
-        if ((s = om_params_host_weight(&w->params, &(*out)[h], head, w->n_rel, w->head_dim, err))) goto done;
+        if ((s = om_params_host_weight(&w->params, &(*out)[h], head, w->n_rel, w->head_dim, 0, err))) goto done;
     }
 done:
     if (dev) be->free(be, dev);

@@ -68,13 +68,10 @@ static openmed_status to_dtype(const om_st_tensor *t, om_dtype *out, openmed_err
     }
 }
 
-openmed_status om_params_weight(om_params *p, om_weight *w, int64_t rows, int64_t cols, openmed_error *err,
-                                const char *fmt, ...) {
+static openmed_status weight_v(om_params *p, om_weight *w, unsigned hints, int64_t rows, int64_t cols,
+                               openmed_error *err, const char *fmt, va_list ap) {
     char name[512];
-    va_list ap;
-    va_start(ap, fmt);
     const om_st_tensor *t = find_v(p, name, sizeof name, fmt, ap);
-    va_end(ap);
     if (!t) return om_fail(err, OPENMED_ERR_FORMAT, "model.safetensors: missing tensor %s", name);
     if (t->ndim != 2)
         return om_fail(err, OPENMED_ERR_FORMAT, "%s: tensor %s has %d dimensions; expected 2", t->file, name, t->ndim);
@@ -91,6 +88,7 @@ openmed_status om_params_weight(om_params *p, om_weight *w, int64_t rows, int64_
     w->data = t->data;
     w->rows = t->shape[0];
     w->cols = t->shape[1];
+    w->hints = hints;
     if (push((void ***)&p->weights, &p->n_weights, &p->cap_weights, w))
         return om_fail(err, OPENMED_ERR_NO_MEMORY, "loading tensor %s: out of memory", name);
     s = p->be->prepare_weight(p->be, w, 0, err);
@@ -99,6 +97,24 @@ openmed_status om_params_weight(om_params *p, om_weight *w, int64_t rows, int64_
         return om_fail_prefix(err, s, "preparing tensor %s", name);
     }
     return OPENMED_OK;
+}
+
+openmed_status om_params_weight(om_params *p, om_weight *w, int64_t rows, int64_t cols, openmed_error *err,
+                                const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    openmed_status s = weight_v(p, w, 0, rows, cols, err, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+openmed_status om_params_layer_weight(om_params *p, om_weight *w, int64_t rows, int64_t cols, openmed_error *err,
+                                      const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    openmed_status s = weight_v(p, w, OM_WEIGHT_LAYER, rows, cols, err, fmt, ap);
+    va_end(ap);
+    return s;
 }
 
 static float half_to_float(uint16_t h) {
@@ -192,7 +208,7 @@ openmed_status om_params_vector_opt(om_params *p, const float **out, int64_t n, 
 }
 
 openmed_status om_params_host_weight(om_params *p, om_weight *w, float *host, int64_t rows, int64_t cols,
-                                     openmed_error *err) {
+                                     unsigned hints, openmed_error *err) {
     if (push(&p->host, &p->n_host, &p->cap_host, host)) {
         free(host);
         return om_fail(err, OPENMED_ERR_NO_MEMORY, "computed weight [%lld, %lld]: out of memory", (long long)rows,
@@ -203,6 +219,7 @@ openmed_status om_params_host_weight(om_params *p, om_weight *w, float *host, in
     w->dtype = OM_F32;
     w->rows = rows;
     w->cols = cols;
+    w->hints = hints;
     if (push((void ***)&p->weights, &p->n_weights, &p->cap_weights, w))
         return om_fail(err, OPENMED_ERR_NO_MEMORY, "computed weight [%lld, %lld]: out of memory", (long long)rows,
                        (long long)cols);

@@ -42,6 +42,11 @@ int om_params_has(const om_params *p, const char *fmt, ...) __attribute__((forma
 openmed_status om_params_weight(om_params *p, om_weight *w, int64_t rows, int64_t cols, openmed_error *err,
                                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* The same for a linear map inside the encoder layers (hint OM_WEIGHT_LAYER: the backend may keep
+ * it at a reduced compute precision, int8 or bf16). Never for embeddings, heads or sliced tables. */
+openmed_status om_params_layer_weight(om_params *p, om_weight *w, int64_t rows, int64_t cols, openmed_error *err,
+                                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
 /* A 1-D tensor of n floats (f32, f16 or bf16 on disk) as backend memory in float32. */
 openmed_status om_params_vector(om_params *p, const float **out, int64_t n, openmed_error *err, const char *fmt,
                                 ...) __attribute__((format(printf, 5, 6)));
@@ -51,9 +56,9 @@ openmed_status om_params_vector_opt(om_params *p, const float **out, int64_t n, 
                                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* A weight computed at load time: `host` ([rows, cols] float32, malloc'd) becomes owned by p
- * and stays alive as long as p (a backend may use it in place). */
+ * and stays alive as long as p (a backend may use it in place). hints: OM_WEIGHT_* (backend.h). */
 openmed_status om_params_host_weight(om_params *p, om_weight *w, float *host, int64_t rows, int64_t cols,
-                                     openmed_error *err);
+                                     unsigned hints, openmed_error *err);
 
 /* A 2-D tensor [rows, cols] copied to a malloc'd float32 host array that the caller frees
  * (for tables a family transforms at load time). */

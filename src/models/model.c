@@ -448,20 +448,27 @@ openmed_status openmed_model_load(const char *name_or_path, const openmed_model_
     openmed_dtype dtype = options->dtype != OPENMED_DTYPE_AUTO ? options->dtype
                           : cfg->dtype != OPENMED_DTYPE_AUTO    ? cfg->dtype
                                                                 : choice.dtype;
-    if (strcmp(choice.resolved, "cpu") == 0 && dtype != OPENMED_DTYPE_AUTO && dtype != OPENMED_DTYPE_FLOAT32)
-        OM_WARN("dtype %s requested: the cpu backend computes in float32 (half-precision weights are "
-                "converted once at load)",
-                openmed_dtype_name(dtype));
+    int on_cpu = strcmp(choice.resolved, "cpu") == 0;
+    if (dtype == OPENMED_DTYPE_INT8 && !on_cpu)
+        return om_fail(err, OPENMED_ERR_UNSUPPORTED, "loading model %s: dtype int8 runs on the cpu device only, not %s",
+                       dir, choice.resolved);
+    if (on_cpu && dtype == OPENMED_DTYPE_FLOAT16)
+        OM_WARN("dtype float16 requested: the cpu backend computes in float32 (half-precision weights are "
+                "converted once at load)");
     int threads = options->num_threads > 0 ? options->num_threads : cfg->num_threads;
     om_backend *be = NULL;
     s = om_backend_create(choice.resolved, threads, &be, err);
     if (s != OPENMED_OK) return om_fail_prefix(err, s, "loading model %s (device requested by %s)", dir,
                                                openmed_device_source_name(choice.source));
-    if (dtype == OPENMED_DTYPE_FLOAT16 || dtype == OPENMED_DTYPE_BFLOAT16) {
-        if (be->set_precision) /* before weights are prepared, so they are stored for that precision */
-            s = be->set_precision(be, dtype == OPENMED_DTYPE_FLOAT16 ? OM_F16 : OM_BF16, err);
-        else if (strcmp(choice.resolved, "cpu") != 0)
-            OM_WARN("dtype %s requested: the %s backend computes in float32", openmed_dtype_name(dtype), be->name);
+    if (dtype == OPENMED_DTYPE_INT8 || dtype == OPENMED_DTYPE_BFLOAT16 || (!on_cpu && dtype == OPENMED_DTYPE_FLOAT16)) {
+        om_dtype compute = dtype == OPENMED_DTYPE_INT8 ? OM_I8 : dtype == OPENMED_DTYPE_FLOAT16 ? OM_F16 : OM_BF16;
+        /* before weights are prepared, so they are stored for that precision */
+        if (be->set_precision) s = be->set_precision(be, compute, err);
+        else OM_WARN("dtype %s requested: the %s backend computes in float32", openmed_dtype_name(dtype), be->name);
+        if (s == OPENMED_ERR_UNSUPPORTED && on_cpu && dtype == OPENMED_DTYPE_BFLOAT16) {
+            OM_WARN("dtype bfloat16 requested: this CPU has no bf16 matmul (AVX-512 needed); computing in float32");
+            s = OPENMED_OK;
+        }
         if (s != OPENMED_OK) {
             om_backend_destroy(be);
             return om_fail_prefix(err, s, "loading model %s", dir);

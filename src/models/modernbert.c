@@ -146,15 +146,15 @@ static openmed_status modernbert_load_layer(modernbert_weights *w, int l, int at
     if (l > 0 && ((s = om_params_vector(p, &L->attn_norm_g, D, err, "model.layers.%d.attn_norm.weight", l)) ||
                   (norm_bias && (s = om_params_vector(p, &L->attn_norm_b, D, err, "model.layers.%d.attn_norm.bias", l)))))
         return s;
-    if ((s = om_params_weight(p, &L->wqkv, 3 * D, D, err, "model.layers.%d.attn.Wqkv.weight", l)) ||
+    if ((s = om_params_layer_weight(p, &L->wqkv, 3 * D, D, err, "model.layers.%d.attn.Wqkv.weight", l)) ||
         (attn_bias && (s = om_params_vector(p, &L->wqkv_b, 3 * D, err, "model.layers.%d.attn.Wqkv.bias", l))) ||
-        (s = om_params_weight(p, &L->wo, D, D, err, "model.layers.%d.attn.Wo.weight", l)) ||
+        (s = om_params_layer_weight(p, &L->wo, D, D, err, "model.layers.%d.attn.Wo.weight", l)) ||
         (attn_bias && (s = om_params_vector(p, &L->wo_b, D, err, "model.layers.%d.attn.Wo.bias", l))) ||
         (s = om_params_vector(p, &L->mlp_norm_g, D, err, "model.layers.%d.mlp_norm.weight", l)) ||
         (norm_bias && (s = om_params_vector(p, &L->mlp_norm_b, D, err, "model.layers.%d.mlp_norm.bias", l))) ||
-        (s = om_params_weight(p, &L->wi, 2 * I, D, err, "model.layers.%d.mlp.Wi.weight", l)) ||
+        (s = om_params_layer_weight(p, &L->wi, 2 * I, D, err, "model.layers.%d.mlp.Wi.weight", l)) ||
         (mlp_bias && (s = om_params_vector(p, &L->wi_b, 2 * I, err, "model.layers.%d.mlp.Wi.bias", l))) ||
-        (s = om_params_weight(p, &L->wo_mlp, D, I, err, "model.layers.%d.mlp.Wo.weight", l)) ||
+        (s = om_params_layer_weight(p, &L->wo_mlp, D, I, err, "model.layers.%d.mlp.Wo.weight", l)) ||
         (mlp_bias && (s = om_params_vector(p, &L->wo_mlp_b, D, err, "model.layers.%d.mlp.Wo.bias", l))))
         return s;
     return OPENMED_OK;

@@ -6,19 +6,19 @@ openmed_status om_post_ln_layer_load(om_params *p, om_post_ln_layer *L, const ch
     const char *pre = prefix;
     om_post_ln_out *P = &L->post;
     openmed_status s;
-    if ((s = om_params_weight(p, &L->q, A, D, err, "%s.%d.attention.self.%s.weight", pre, l, qkv_names[0])) ||
+    if ((s = om_params_layer_weight(p, &L->q, A, D, err, "%s.%d.attention.self.%s.weight", pre, l, qkv_names[0])) ||
         (s = om_params_vector(p, &L->q_b, A, err, "%s.%d.attention.self.%s.bias", pre, l, qkv_names[0])) ||
-        (s = om_params_weight(p, &L->k, A, D, err, "%s.%d.attention.self.%s.weight", pre, l, qkv_names[1])) ||
+        (s = om_params_layer_weight(p, &L->k, A, D, err, "%s.%d.attention.self.%s.weight", pre, l, qkv_names[1])) ||
         (s = om_params_vector(p, &L->k_b, A, err, "%s.%d.attention.self.%s.bias", pre, l, qkv_names[1])) ||
-        (s = om_params_weight(p, &L->v, A, D, err, "%s.%d.attention.self.%s.weight", pre, l, qkv_names[2])) ||
+        (s = om_params_layer_weight(p, &L->v, A, D, err, "%s.%d.attention.self.%s.weight", pre, l, qkv_names[2])) ||
         (s = om_params_vector(p, &L->v_b, A, err, "%s.%d.attention.self.%s.bias", pre, l, qkv_names[2])) ||
-        (s = om_params_weight(p, &P->attn_out, D, A, err, "%s.%d.attention.output.dense.weight", pre, l)) ||
+        (s = om_params_layer_weight(p, &P->attn_out, D, A, err, "%s.%d.attention.output.dense.weight", pre, l)) ||
         (s = om_params_vector(p, &P->attn_out_b, D, err, "%s.%d.attention.output.dense.bias", pre, l)) ||
         (s = om_params_vector(p, &P->ln1_g, D, err, "%s.%d.attention.output.LayerNorm.weight", pre, l)) ||
         (s = om_params_vector(p, &P->ln1_b, D, err, "%s.%d.attention.output.LayerNorm.bias", pre, l)) ||
-        (s = om_params_weight(p, &P->inter, I, D, err, "%s.%d.intermediate.dense.weight", pre, l)) ||
+        (s = om_params_layer_weight(p, &P->inter, I, D, err, "%s.%d.intermediate.dense.weight", pre, l)) ||
         (s = om_params_vector(p, &P->inter_b, I, err, "%s.%d.intermediate.dense.bias", pre, l)) ||
-        (s = om_params_weight(p, &P->out, D, I, err, "%s.%d.output.dense.weight", pre, l)) ||
+        (s = om_params_layer_weight(p, &P->out, D, I, err, "%s.%d.output.dense.weight", pre, l)) ||
         (s = om_params_vector(p, &P->out_b, D, err, "%s.%d.output.dense.bias", pre, l)) ||
         (s = om_params_vector(p, &P->ln2_g, D, err, "%s.%d.output.LayerNorm.weight", pre, l)) ||
         (s = om_params_vector(p, &P->ln2_b, D, err, "%s.%d.output.LayerNorm.bias", pre, l)))

@@ -190,8 +190,11 @@ static void test_dtype_parse(void) {
     CHECK_INT(dt, OPENMED_DTYPE_BFLOAT16);
     CHECK_INT(openmed_dtype_parse("float16", &dt, &err), OPENMED_OK);
     CHECK_INT(dt, OPENMED_DTYPE_FLOAT16);
-    CHECK_INT(openmed_dtype_parse("int8", &dt, &err), OPENMED_ERR_INVALID_ARGUMENT);
-    CHECK(strstr(err.message, "int8") != NULL);
+    CHECK_INT(openmed_dtype_parse("int8", &dt, &err), OPENMED_OK);
+    CHECK_INT(dt, OPENMED_DTYPE_INT8);
+    CHECK_STR(openmed_dtype_name(OPENMED_DTYPE_INT8), "int8");
+    CHECK_INT(openmed_dtype_parse("int4", &dt, &err), OPENMED_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "int4") != NULL && strstr(err.message, "int8") != NULL);
     CHECK_STR(openmed_dtype_name(OPENMED_DTYPE_FLOAT32), "float32");
 }
 

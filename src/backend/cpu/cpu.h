@@ -13,7 +13,15 @@ typedef struct om_cpu_ctx {
     int num_threads;   /* threads of every parallel op and GEMM of this backend */
     int threads_given; /* num_threads was asked for (options, --threads, config): GEMMs use it; else
                           they run with OpenMP's own count, which num_threads then equals */
+    om_dtype compute;  /* set_precision: OM_F32 (default), OM_I8 or OM_BF16 for OM_WEIGHT_LAYER weights */
 } om_cpu_ctx;
+
+/* What prepare_weight made for a weight (om_weight.backend_private), NULL when it is used in place. */
+typedef struct om_cpu_packed om_cpu_packed;
+typedef struct om_cpu_prepared {
+    float *f32;             /* an owned float32 copy (data points at it), or NULL */
+    om_cpu_packed *reduced; /* int8 / bf16 packed copy that linear uses instead of data, or NULL */
+} om_cpu_prepared;
 
 /* --- thread pool (cpu_threads.c): the OpenMP team oneDNN already runs on, so our ops and the
  * GEMM share one set of threads and never oversubscribe the cores. */
@@ -92,6 +100,20 @@ openmed_status om_cpu_glu(om_backend *be, float *y, const float *x, int64_t M, i
                           openmed_error *err);
 openmed_status om_cpu_attention(om_backend *be, const om_attention_args *a, openmed_error *err);
 openmed_status om_cpu_rope(om_backend *be, const om_rope_args *a, openmed_error *err);
+
+/* --- reduced precision (cpu_reduced.c): int8 / bf16 linear layers on oneDNN's matmul */
+/* Quantize (int8) or round (bf16) w, read from w->data in w->dtype, into the layout oneDNN's matmul
+ * chose for this CPU. OPENMED_ERR_UNSUPPORTED where oneDNN has no such matmul here. */
+openmed_status om_cpu_pack_weight(const om_weight *w, om_dtype compute, om_cpu_packed **out, openmed_error *err);
+void om_cpu_packed_free(om_cpu_packed *p);
+size_t om_cpu_packed_bytes(const om_cpu_packed *p);
+/* linear (backend.h semantics) with a packed weight. */
+openmed_status om_cpu_linear_reduced(om_backend *be, float *y, int64_t y_stride, const float *x, int64_t x_stride,
+                                     const om_cpu_packed *p, const float *bias, int64_t M, om_act act, int accumulate,
+                                     openmed_error *err);
+/* Whether oneDNN has a matmul for compute (OM_I8, OM_BF16) on this CPU, and its implementation name
+ * ("brg:avx512_core_vnni", "gemm:jit", ...) written to impl. */
+openmed_status om_cpu_reduced_probe(om_dtype compute, char *impl, size_t size, openmed_error *err);
 
 /* --- double-precision accumulation (cpu_f64.c): weights hinted OM_WEIGHT_PRECISE and precise
  * attention. Results do not depend on the instruction set beyond baseline vs FMA. */

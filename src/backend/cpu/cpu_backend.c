@@ -69,11 +69,26 @@ static openmed_status cpu_copy(om_backend *be, void *dst, const void *src, size_
 
 static openmed_status cpu_synchronize(om_backend *be, openmed_error *err) { return OPENMED_OK; }
 
-/* Float32 weights that are 4-byte aligned stay in place (the mmap); others become an owned,
- * aligned float32 copy, except with keep_dtype where f16/bf16 stay as stored and linear converts. */
+/* OM_WEIGHT_LAYER weights under a reduced compute dtype are packed for it (data stays as given, for
+ * readers of the float weights). Otherwise float32 weights that are 4-byte aligned stay in place (the
+ * mmap); others become an owned, aligned float32 copy, except with keep_dtype where f16/bf16 stay as
+ * stored and linear converts. */
 static openmed_status cpu_prepare_weight(om_backend *be, om_weight *w, int keep_dtype, openmed_error *err) {
     w->backend_private = NULL;
     if (w->rows < 0 || w->cols < 0) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "cpu: weight with negative shape");
+    const om_cpu_ctx *ctx = be->ctx;
+    if ((w->hints & OM_WEIGHT_LAYER) && !(w->hints & OM_WEIGHT_PRECISE) && ctx->compute != OM_F32 && w->rows > 0 &&
+        w->cols > 0) {
+        om_cpu_prepared *prep = calloc(1, sizeof *prep);
+        if (!prep) return om_fail(err, OPENMED_ERR_NO_MEMORY, "cpu: out of memory preparing a weight");
+        openmed_status s = om_cpu_pack_weight(w, ctx->compute, &prep->reduced, err);
+        if (s != OPENMED_OK) {
+            free(prep);
+            return s;
+        }
+        w->backend_private = prep;
+        return OPENMED_OK;
+    }
     int aligned = ((uintptr_t)w->data % 4) == 0;
     if (w->dtype == OM_F32 && aligned) return OPENMED_OK;
     if (w->dtype != OM_F32 && keep_dtype && ((uintptr_t)w->data % 2) == 0) return OPENMED_OK;
@@ -81,20 +96,42 @@ static openmed_status cpu_prepare_weight(om_backend *be, om_weight *w, int keep_
     if (__builtin_mul_overflow((size_t)w->rows, (size_t)w->cols, &n) || n > SIZE_MAX / sizeof(float))
         return om_fail(err, OPENMED_ERR_NO_MEMORY, "cpu: weight [%lld, %lld] too large", (long long)w->rows,
                        (long long)w->cols);
+    om_cpu_prepared *prep = calloc(1, sizeof *prep);
     float *copy = cpu_alloc(be, n * sizeof(float));
-    if (!copy)
+    if (!prep || !copy) {
+        free(prep);
+        free(copy);
         return om_fail(err, OPENMED_ERR_NO_MEMORY, "cpu: cannot allocate %zu bytes for a weight", n * sizeof(float));
+    }
     om_cpu_to_f32(copy, w->data, w->dtype, (int64_t)n);
     w->data = copy;
     w->dtype = OM_F32;
-    w->backend_private = copy;
+    prep->f32 = copy;
+    w->backend_private = prep;
     return OPENMED_OK;
 }
 
 static void cpu_release_weight(om_backend *be, om_weight *w) {
-    if (!w) return;
-    free(w->backend_private);
+    if (!w || !w->backend_private) return;
+    om_cpu_prepared *prep = w->backend_private;
+    free(prep->f32);
+    om_cpu_packed_free(prep->reduced);
+    free(prep);
     w->backend_private = NULL;
+}
+
+static openmed_status cpu_set_precision(om_backend *be, om_dtype compute, openmed_error *err) {
+    om_cpu_ctx *ctx = be->ctx;
+    if (compute == OM_F32) {
+        ctx->compute = OM_F32;
+        return OPENMED_OK;
+    }
+    if (compute != OM_I8 && compute != OM_BF16)
+        return om_fail(err, OPENMED_ERR_UNSUPPORTED, "cpu: no %s compute (float32, int8 or bf16)",
+                       compute == OM_F16 ? "float16" : "such");
+    openmed_status s = om_cpu_reduced_probe(compute, NULL, 0, err);
+    if (s == OPENMED_OK) ctx->compute = compute;
+    return s;
 }
 
 static const float *cpu_prepare_vector(om_backend *be, const float *host, int64_t n, openmed_error *err) {
@@ -117,6 +154,7 @@ openmed_status om_cpu_backend_open(int num_threads, om_backend **out, openmed_er
     }
     ctx->threads_given = num_threads > 0;
     ctx->num_threads = num_threads > 0 ? num_threads : om_cpu_default_threads();
+    ctx->compute = OM_F32;
     be->name = "cpu";
     be->ctx = ctx;
     be->destroy = cpu_destroy;
@@ -129,6 +167,7 @@ openmed_status om_cpu_backend_open(int num_threads, om_backend **out, openmed_er
     be->release_weight = cpu_release_weight;
     be->prepare_vector = cpu_prepare_vector;
     be->release_vector = cpu_release_vector;
+    be->set_precision = cpu_set_precision;
     be->linear = om_cpu_linear;
     be->layernorm = om_cpu_layernorm;
     be->rmsnorm = om_cpu_rmsnorm;

@@ -1,0 +1,467 @@
+/* cpu_reduced.c: linear layers in reduced precision on oneDNN's matmul: int8 (dynamic quantization)
+ * and bf16. Weights are quantized or rounded and packed into the layout the matmul chose, once, at
+ * load; activations are converted per call. oneDNN picks its kernels (AVX2, AVX-512 VNNI, AVX-512
+ * BF16, AMX) at run time; ONEDNN_MAX_CPU_ISA caps them.
+ *
+ * int8: weights symmetric per output channel, w[n, k] ~ sw[n] * qw[n, k] (qw in [-127, 127], or
+ * [-63, 63] where the CPU has no VNNI: the AVX2 / AVX-512F u8 x s8 kernels add pairs of products in
+ * saturating 16-bit lanes, 255 * 63 * 2 fits, 255 * 127 * 2 does not). Activations asymmetric u8 per
+ * token (row): x[m, k] ~ sx[m] * (qx[m, k] - zx[m]), the row's range widened to hold 0. oneDNN's
+ * u8 x s8 -> s32 matmul runs without attributes: in oneDNN 2.6 run-time output scales or source zero
+ * points send it to its slow gemm path (about 4x slower, measured), so the per-token scale and zero
+ * point are applied in the epilogue here: y = sx[m] sw[n] (acc[m, n] - zx[m] sum_k qw[n, k]) + b[n].
+ *
+ * bf16: weights rounded to bf16 once; activations rounded to bf16 by a oneDNN reorder per call;
+ * products accumulate in float32. */
+#include <oneapi/dnnl/dnnl.h>
+#include <dlfcn.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/cpu/cpu.h"
+#include "core/error.h"
+
+struct om_cpu_packed {
+    om_dtype compute; /* OM_I8 or OM_BF16 */
+    int64_t N, K;
+    dnnl_memory_desc_t layout; /* the weights' packed layout, [K, N] as oneDNN's matmul sees them */
+    void *data;
+    float *scale;    /* int8: sw[n] */
+    int32_t *colsum; /* int8: sum_k qw[n, k] */
+};
+
+/* Rows are padded to a multiple of this, so a pipeline's many batch shapes reuse few primitives
+ * (oneDNN caches them by shape; a new shape costs a JIT compile of ~1-15 ms). */
+#define ROW_ALIGN 16
+/* The row count the packed layout is chosen for; the same layout serves every row count. */
+#define LAYOUT_ROWS 1024
+
+/* oneDNN is loaded at run time (cpu_gemm.c): its matmul and reorder entry points are looked up
+ * in that library once. */
+static __typeof__(&dnnl_engine_create) p_dnnl_engine_create;
+static __typeof__(&dnnl_get_effective_cpu_isa) p_dnnl_get_effective_cpu_isa;
+static __typeof__(&dnnl_matmul_desc_init) p_dnnl_matmul_desc_init;
+static __typeof__(&dnnl_memory_create) p_dnnl_memory_create;
+static __typeof__(&dnnl_memory_desc_get_size) p_dnnl_memory_desc_get_size;
+static __typeof__(&dnnl_memory_desc_init_by_strides) p_dnnl_memory_desc_init_by_strides;
+static __typeof__(&dnnl_memory_desc_init_by_tag) p_dnnl_memory_desc_init_by_tag;
+static __typeof__(&dnnl_memory_destroy) p_dnnl_memory_destroy;
+static __typeof__(&dnnl_primitive_attr_create) p_dnnl_primitive_attr_create;
+static __typeof__(&dnnl_primitive_attr_destroy) p_dnnl_primitive_attr_destroy;
+static __typeof__(&dnnl_primitive_attr_set_scratchpad_mode) p_dnnl_primitive_attr_set_scratchpad_mode;
+static __typeof__(&dnnl_primitive_create) p_dnnl_primitive_create;
+static __typeof__(&dnnl_primitive_desc_create) p_dnnl_primitive_desc_create;
+static __typeof__(&dnnl_primitive_desc_destroy) p_dnnl_primitive_desc_destroy;
+static __typeof__(&dnnl_primitive_desc_query) p_dnnl_primitive_desc_query;
+static __typeof__(&dnnl_primitive_desc_query_md) p_dnnl_primitive_desc_query_md;
+static __typeof__(&dnnl_primitive_destroy) p_dnnl_primitive_destroy;
+static __typeof__(&dnnl_primitive_execute) p_dnnl_primitive_execute;
+static __typeof__(&dnnl_reorder_primitive_desc_create) p_dnnl_reorder_primitive_desc_create;
+static __typeof__(&dnnl_stream_create) p_dnnl_stream_create;
+static __typeof__(&dnnl_stream_destroy) p_dnnl_stream_destroy;
+static __typeof__(&dnnl_stream_wait) p_dnnl_stream_wait;
+
+static int resolve_dnnl(void) {
+    void *h = om_cpu_gemm_library();
+    if (!h) return 0;
+    if (!(p_dnnl_engine_create = (__typeof__(&dnnl_engine_create))dlsym(h, "dnnl_engine_create"))) return 0;
+    if (!(p_dnnl_get_effective_cpu_isa = (__typeof__(&dnnl_get_effective_cpu_isa))dlsym(h, "dnnl_get_effective_cpu_isa"))) return 0;
+    if (!(p_dnnl_matmul_desc_init = (__typeof__(&dnnl_matmul_desc_init))dlsym(h, "dnnl_matmul_desc_init"))) return 0;
+    if (!(p_dnnl_memory_create = (__typeof__(&dnnl_memory_create))dlsym(h, "dnnl_memory_create"))) return 0;
+    if (!(p_dnnl_memory_desc_get_size = (__typeof__(&dnnl_memory_desc_get_size))dlsym(h, "dnnl_memory_desc_get_size"))) return 0;
+    if (!(p_dnnl_memory_desc_init_by_strides = (__typeof__(&dnnl_memory_desc_init_by_strides))dlsym(h, "dnnl_memory_desc_init_by_strides"))) return 0;
+    if (!(p_dnnl_memory_desc_init_by_tag = (__typeof__(&dnnl_memory_desc_init_by_tag))dlsym(h, "dnnl_memory_desc_init_by_tag"))) return 0;
+    if (!(p_dnnl_memory_destroy = (__typeof__(&dnnl_memory_destroy))dlsym(h, "dnnl_memory_destroy"))) return 0;
+    if (!(p_dnnl_primitive_attr_create = (__typeof__(&dnnl_primitive_attr_create))dlsym(h, "dnnl_primitive_attr_create"))) return 0;
+    if (!(p_dnnl_primitive_attr_destroy = (__typeof__(&dnnl_primitive_attr_destroy))dlsym(h, "dnnl_primitive_attr_destroy"))) return 0;
+    if (!(p_dnnl_primitive_attr_set_scratchpad_mode = (__typeof__(&dnnl_primitive_attr_set_scratchpad_mode))dlsym(h, "dnnl_primitive_attr_set_scratchpad_mode"))) return 0;
+    if (!(p_dnnl_primitive_create = (__typeof__(&dnnl_primitive_create))dlsym(h, "dnnl_primitive_create"))) return 0;
+    if (!(p_dnnl_primitive_desc_create = (__typeof__(&dnnl_primitive_desc_create))dlsym(h, "dnnl_primitive_desc_create"))) return 0;
+    if (!(p_dnnl_primitive_desc_destroy = (__typeof__(&dnnl_primitive_desc_destroy))dlsym(h, "dnnl_primitive_desc_destroy"))) return 0;
+    if (!(p_dnnl_primitive_desc_query = (__typeof__(&dnnl_primitive_desc_query))dlsym(h, "dnnl_primitive_desc_query"))) return 0;
+    if (!(p_dnnl_primitive_desc_query_md = (__typeof__(&dnnl_primitive_desc_query_md))dlsym(h, "dnnl_primitive_desc_query_md"))) return 0;
+    if (!(p_dnnl_primitive_destroy = (__typeof__(&dnnl_primitive_destroy))dlsym(h, "dnnl_primitive_destroy"))) return 0;
+    if (!(p_dnnl_primitive_execute = (__typeof__(&dnnl_primitive_execute))dlsym(h, "dnnl_primitive_execute"))) return 0;
+    if (!(p_dnnl_reorder_primitive_desc_create = (__typeof__(&dnnl_reorder_primitive_desc_create))dlsym(h, "dnnl_reorder_primitive_desc_create"))) return 0;
+    if (!(p_dnnl_stream_create = (__typeof__(&dnnl_stream_create))dlsym(h, "dnnl_stream_create"))) return 0;
+    if (!(p_dnnl_stream_destroy = (__typeof__(&dnnl_stream_destroy))dlsym(h, "dnnl_stream_destroy"))) return 0;
+    if (!(p_dnnl_stream_wait = (__typeof__(&dnnl_stream_wait))dlsym(h, "dnnl_stream_wait"))) return 0;
+    return 1;
+}
+
+static dnnl_engine_t engine;
+static dnnl_status_t engine_status = dnnl_runtime_error;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+
+static void engine_create(void) {
+    engine_status = resolve_dnnl() ? p_dnnl_engine_create(&engine, dnnl_cpu, 0) : dnnl_runtime_error;
+}
+
+static openmed_status need_engine(openmed_error *err) {
+    pthread_once(&engine_once, engine_create);
+    if (engine_status != dnnl_success)
+        return om_fail(err, OPENMED_ERR_INTERNAL, "cpu: cannot create the oneDNN CPU engine (status %d)",
+                       (int)engine_status);
+    return OPENMED_OK;
+}
+
+static const char *compute_name(om_dtype c) { return c == OM_I8 ? "int8" : "bf16"; }
+
+/* 1 where oneDNN's int8 kernels multiply u8 x s8 without 16-bit saturation (VNNI). */
+static int int8_full_range(void) {
+    dnnl_cpu_isa_t isa = p_dnnl_get_effective_cpu_isa();
+    return (isa & dnnl_cpu_isa_avx512_core_vnni) == dnnl_cpu_isa_avx512_core_vnni;
+}
+
+/* The matmul [M, K] x [K, N] -> [M, N] for compute c: weights in `layout` (NULL: let oneDNN choose),
+ * dense source and destination, user-managed scratchpad. */
+static dnnl_status_t matmul_pd(om_dtype c, int64_t M, int64_t K, int64_t N, const dnnl_memory_desc_t *layout,
+                               dnnl_primitive_desc_t *pd) {
+    dnnl_memory_desc_t src, wei, dst;
+    dnnl_data_type_t sdt = c == OM_I8 ? dnnl_u8 : dnnl_bf16, wdt = c == OM_I8 ? dnnl_s8 : dnnl_bf16;
+    dnnl_status_t st;
+    if ((st = p_dnnl_memory_desc_init_by_tag(&src, 2, (dnnl_dims_t){M, K}, sdt, dnnl_ab)) != dnnl_success ||
+        (st = p_dnnl_memory_desc_init_by_tag(&dst, 2, (dnnl_dims_t){M, N}, c == OM_I8 ? dnnl_s32 : dnnl_f32,
+                                           dnnl_ab)) != dnnl_success)
+        return st;
+    if (layout) wei = *layout;
+    else if ((st = p_dnnl_memory_desc_init_by_tag(&wei, 2, (dnnl_dims_t){K, N}, wdt, dnnl_format_tag_any)) != dnnl_success)
+        return st;
+    dnnl_matmul_desc_t desc;
+    if ((st = p_dnnl_matmul_desc_init(&desc, &src, &wei, NULL, &dst)) != dnnl_success) return st;
+    dnnl_primitive_attr_t attr;
+    if ((st = p_dnnl_primitive_attr_create(&attr)) != dnnl_success) return st;
+    st = p_dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (st == dnnl_success) st = p_dnnl_primitive_desc_create(pd, &desc, attr, engine, NULL);
+    p_dnnl_primitive_attr_destroy(attr);
+    return st;
+}
+
+/* Reorder src (memory desc + handle) into dst (desc + handle) with oneDNN. */
+static dnnl_status_t reorder(const dnnl_memory_desc_t *smd, void *s, const dnnl_memory_desc_t *dmd, void *d,
+                             dnnl_stream_t stream) {
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t prim = NULL;
+    dnnl_memory_t ms = NULL, md = NULL;
+    dnnl_status_t st = p_dnnl_reorder_primitive_desc_create(&pd, smd, engine, dmd, engine, NULL);
+    if (st == dnnl_success) st = p_dnnl_primitive_create(&prim, pd);
+    if (st == dnnl_success) st = p_dnnl_memory_create(&ms, smd, engine, s);
+    if (st == dnnl_success) st = p_dnnl_memory_create(&md, dmd, engine, d);
+    if (st == dnnl_success) {
+        dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, ms}, {DNNL_ARG_TO, md}};
+        st = p_dnnl_primitive_execute(prim, stream, 2, args);
+    }
+    if (st == dnnl_success) st = p_dnnl_stream_wait(stream);
+    p_dnnl_memory_destroy(ms);
+    p_dnnl_memory_destroy(md);
+    p_dnnl_primitive_destroy(prim);
+    p_dnnl_primitive_desc_destroy(pd);
+    return st;
+}
+
+void om_cpu_packed_free(om_cpu_packed *p) {
+    if (!p) return;
+    free(p->data);
+    free(p->scale);
+    free(p->colsum);
+    free(p);
+}
+
+size_t om_cpu_packed_bytes(const om_cpu_packed *p) {
+    if (!p) return 0;
+    size_t n = p_dnnl_memory_desc_get_size(&p->layout);
+    if (p->compute == OM_I8) n += (size_t)p->N * (sizeof(float) + sizeof(int32_t));
+    return n;
+}
+
+openmed_status om_cpu_pack_weight(const om_weight *w, om_dtype compute, om_cpu_packed **out, openmed_error *err) {
+    *out = NULL;
+    if (compute != OM_I8 && compute != OM_BF16)
+        return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "cpu: cannot pack a weight for compute dtype %d", (int)compute);
+    openmed_status s = need_engine(err);
+    if (s != OPENMED_OK) return s;
+    const int64_t N = w->rows, K = w->cols;
+    const size_t esize = om_dtype_size(w->dtype);
+    om_cpu_packed *p = calloc(1, sizeof *p);
+    float *row = malloc((size_t)K * sizeof(float));
+    void *plain = malloc((size_t)N * (size_t)K * (compute == OM_I8 ? 1 : sizeof(float)));
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_stream_t stream = NULL;
+    dnnl_status_t st = dnnl_success;
+    if (!p || !row || !plain || (compute == OM_I8 && (!(p->scale = malloc((size_t)N * sizeof(float))) ||
+                                                      !(p->colsum = malloc((size_t)N * sizeof(int32_t)))))) {
+        s = om_fail(err, OPENMED_ERR_NO_MEMORY, "cpu: out of memory packing a [%lld, %lld] weight for %s",
+                    (long long)N, (long long)K, compute_name(compute));
+        goto done;
+    }
+    p->compute = compute;
+    p->N = N;
+    p->K = K;
+    if (compute == OM_I8) {
+        const float qmax = int8_full_range() ? 127.0f : 63.0f;
+        int8_t *q = plain;
+        for (int64_t n = 0; n < N; n++) {
+            om_cpu_to_f32(row, (const unsigned char *)w->data + (size_t)n * (size_t)K * esize, w->dtype, K);
+            float amax = 0.0f;
+            for (int64_t k = 0; k < K; k++) amax = fmaxf(amax, fabsf(row[k]));
+            float scale = amax > 0.0f && isfinite(amax) ? amax / qmax : 1.0f, inv = 1.0f / scale;
+            int32_t sum = 0;
+            for (int64_t k = 0; k < K; k++) {
+                float v = nearbyintf(row[k] * inv);
+                v = v > qmax ? qmax : v < -qmax ? -qmax : v;
+                q[n * K + k] = (int8_t)v;
+                sum += (int32_t)v;
+            }
+            p->scale[n] = scale;
+            p->colsum[n] = sum;
+        }
+    } else {
+        float *f = plain;
+        for (int64_t n = 0; n < N; n++)
+            om_cpu_to_f32(f + n * K, (const unsigned char *)w->data + (size_t)n * (size_t)K * esize, w->dtype, K);
+    }
+    /* the layout the matmul wants, then the weights reordered into it ([N, K] row-major is [K, N] "ba") */
+    dnnl_memory_desc_t plain_md;
+    if ((st = matmul_pd(compute, LAYOUT_ROWS, K, N, NULL, &pd)) != dnnl_success ||
+        (st = p_dnnl_memory_desc_init_by_tag(&plain_md, 2, (dnnl_dims_t){K, N}, compute == OM_I8 ? dnnl_s8 : dnnl_f32,
+                                           dnnl_ba)) != dnnl_success)
+        goto dnnl_failed;
+    p->layout = *p_dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    size_t bytes = p_dnnl_memory_desc_get_size(&p->layout);
+    if (posix_memalign(&p->data, 64, bytes ? bytes : 64) != 0) {
+        p->data = NULL;
+        s = om_fail(err, OPENMED_ERR_NO_MEMORY, "cpu: out of memory packing a [%lld, %lld] weight for %s",
+                    (long long)N, (long long)K, compute_name(compute));
+        goto done;
+    }
+    if ((st = p_dnnl_stream_create(&stream, engine, dnnl_stream_default_flags)) != dnnl_success ||
+        (st = reorder(&plain_md, plain, &p->layout, p->data, stream)) != dnnl_success)
+        goto dnnl_failed;
+    goto done;
+dnnl_failed:
+    s = om_fail(err, st == dnnl_unimplemented ? OPENMED_ERR_UNSUPPORTED : OPENMED_ERR_INTERNAL,
+                "cpu: oneDNN cannot pack a [%lld, %lld] weight for %s matmul on this CPU (status %d)", (long long)N,
+                (long long)K, compute_name(compute), (int)st);
+done:
+    if (stream) p_dnnl_stream_destroy(stream);
+    if (pd) p_dnnl_primitive_desc_destroy(pd);
+    free(row);
+    free(plain);
+    if (s != OPENMED_OK) om_cpu_packed_free(p);
+    else *out = p;
+    return s;
+}
+
+openmed_status om_cpu_reduced_probe(om_dtype compute, char *impl, size_t size, openmed_error *err) {
+    openmed_status s = need_engine(err);
+    if (s != OPENMED_OK) return s;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t st = matmul_pd(compute, 128, 768, 768, NULL, &pd);
+    if (st != dnnl_success)
+        return om_fail(err, OPENMED_ERR_UNSUPPORTED, "cpu: oneDNN has no %s matmul for this CPU (%s; status %d)",
+                       compute_name(compute), compute == OM_BF16 ? "bf16 needs AVX-512" : "int8", (int)st);
+    const char *name = NULL;
+    if (impl && size) {
+        if (p_dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success || !name) name = "?";
+        snprintf(impl, size, "%s", name);
+    }
+    p_dnnl_primitive_desc_destroy(pd);
+    return OPENMED_OK;
+}
+
+/* --- per call */
+
+typedef struct quant_job {
+    const float *x;
+    int64_t x_stride, K;
+    uint8_t *q; /* [Mp, K] */
+    float *sx;
+    int32_t *zx;
+} quant_job;
+
+/* The row kernels are compiled for AVX2 and AVX-512 too (picked at load by the dynamic linker), as
+ * the elementwise ops of cpu_ops.c; every version rounds the same way. */
+#define OM_ROW_KERNEL                                                                                         \
+    __attribute__((optimize("O3", "no-trapping-math", "fp-contract=off"),                                       \
+                   target_clones("arch=x86-64-v4", "arch=haswell", "default")))
+
+OM_ROW_KERNEL static void row_range(const float *x, int64_t K, float *lo_out, float *hi_out) {
+    float lo = 0.0f, hi = 0.0f;
+    for (int64_t k = 0; k < K; k++) {
+        lo = x[k] < lo ? x[k] : lo;
+        hi = x[k] > hi ? x[k] : hi;
+    }
+    *lo_out = lo;
+    *hi_out = hi;
+}
+
+OM_ROW_KERNEL static void row_quantize(const float *x, int64_t K, float inv, float zp, uint8_t *q) {
+    for (int64_t k = 0; k < K; k++) {
+        float v = x[k] * inv + (zp + 0.5f);
+        v = v < 0.0f ? 0.0f : v;
+        v = v > 255.0f ? 255.0f : v;
+        q[k] = (uint8_t)(int32_t)v; /* truncation of v + 0.5: round half up */
+    }
+}
+
+static void quant_rows(void *arg, int64_t begin, int64_t end) {
+    const quant_job *j = arg;
+    for (int64_t m = begin; m < end; m++) {
+        const float *x = j->x + m * j->x_stride;
+        float lo, hi;
+        row_range(x, j->K, &lo, &hi);
+        float scale = (hi - lo) / 255.0f;
+        if (!(scale > 0.0f) || !isfinite(scale)) scale = 1.0f; /* all zeros (or non-finite: caught downstream) */
+        float inv = 1.0f / scale, zp = nearbyintf(-lo * inv);
+        zp = zp < 0.0f ? 0.0f : zp > 255.0f ? 255.0f : zp;
+        row_quantize(x, j->K, inv, zp, j->q + m * j->K);
+        j->sx[m] = scale;
+        j->zx[m] = (int32_t)zp;
+    }
+}
+
+typedef struct epi_job {
+    float *y;
+    int64_t y_stride, N;
+    const void *t; /* the matmul's [Mp, N]: int32 (int8) or float (bf16) */
+    const om_cpu_packed *p;
+    const float *sx;
+    const int32_t *zx;
+    const float *bias;
+    om_act act;
+    int accumulate;
+} epi_job;
+
+/* out[n] = sx sw[n] (acc[n] - zx colsum[n]) + bias[n] */
+OM_ROW_KERNEL static void row_dequantize(float *out, const int32_t *acc, int64_t N, float sx, int32_t zx,
+                                         const float *sw, const int32_t *colsum, const float *bias) {
+    if (bias)
+        for (int64_t n = 0; n < N; n++) out[n] = sx * sw[n] * (float)(acc[n] - zx * colsum[n]) + bias[n];
+    else
+        for (int64_t n = 0; n < N; n++) out[n] = sx * sw[n] * (float)(acc[n] - zx * colsum[n]);
+}
+
+OM_ROW_KERNEL static void row_add_bias(float *out, const float *v, int64_t N, const float *bias) {
+    if (bias)
+        for (int64_t n = 0; n < N; n++) out[n] = v[n] + bias[n];
+    else
+        memcpy(out, v, (size_t)N * sizeof(float));
+}
+
+OM_ROW_KERNEL static void row_accumulate(float *y, const float *v, int64_t N) {
+    for (int64_t n = 0; n < N; n++) y[n] += v[n];
+}
+
+/* Row m of the result is built in y, or, when accumulating onto y, in a small local block per
+ * stretch of the row (never in place over the int32 accumulators), then the activation and the sum. */
+#define EPI_BLOCK 512
+static void epilogue_rows(void *arg, int64_t begin, int64_t end) {
+    const epi_job *j = arg;
+    const int64_t N = j->N;
+    const om_cpu_packed *p = j->p;
+    float block[EPI_BLOCK];
+    for (int64_t m = begin; m < end; m++) {
+        float *y = j->y + m * j->y_stride;
+        if (!j->accumulate) {
+            if (p->compute == OM_I8)
+                row_dequantize(y, (const int32_t *)j->t + m * N, N, j->sx[m], j->zx[m], p->scale, p->colsum, j->bias);
+            else
+                row_add_bias(y, (const float *)j->t + m * N, N, j->bias);
+            om_cpu_act_inplace(y, N, j->act);
+            continue;
+        }
+        for (int64_t n0 = 0; n0 < N; n0 += EPI_BLOCK) {
+            int64_t nb = N - n0 < EPI_BLOCK ? N - n0 : EPI_BLOCK;
+            const float *bias = j->bias ? j->bias + n0 : NULL;
+            if (p->compute == OM_I8)
+                row_dequantize(block, (const int32_t *)j->t + m * N + n0, nb, j->sx[m], j->zx[m], p->scale + n0,
+                               p->colsum + n0, bias);
+            else
+                row_add_bias(block, (const float *)j->t + m * N + n0, nb, bias);
+            om_cpu_act_inplace(block, nb, j->act);
+            row_accumulate(y + n0, block, nb);
+        }
+    }
+}
+
+openmed_status om_cpu_linear_reduced(om_backend *be, float *y, int64_t y_stride, const float *x, int64_t x_stride,
+                                     const om_cpu_packed *p, const float *bias, int64_t M, om_act act, int accumulate,
+                                     openmed_error *err) {
+    const int64_t N = p->N, K = p->K, Mp = (M + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
+    const size_t src_bytes = (size_t)Mp * (size_t)K * (p->compute == OM_I8 ? 1 : 2); /* u8 or bf16 */
+    const size_t dst_bytes = (size_t)Mp * (size_t)N * 4;
+    openmed_status s = need_engine(err);
+    if (s != OPENMED_OK) return s;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t prim = NULL;
+    dnnl_stream_t stream = NULL;
+    dnnl_memory_t msrc = NULL, mwei = NULL, mdst = NULL, mscr = NULL;
+    unsigned char *buf = NULL;
+    int saved_threads = 0, pushed = 0;
+    dnnl_status_t st = matmul_pd(p->compute, Mp, K, N, &p->layout, &pd);
+    if (st != dnnl_success) goto dnnl_failed;
+    const dnnl_memory_desc_t *scr_md = p_dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t scr_bytes = scr_md ? p_dnnl_memory_desc_get_size(scr_md) : 0;
+    /* one block: source [Mp, K], destination [Mp, N], scratchpad, per-row scale and zero point */
+    size_t off_dst = (src_bytes + 63) / 64 * 64, off_scr = off_dst + (dst_bytes + 63) / 64 * 64,
+           off_sx = off_scr + (scr_bytes + 63) / 64 * 64, off_zx = off_sx + (size_t)Mp * sizeof(float),
+           total = off_zx + (size_t)Mp * sizeof(int32_t);
+    if (posix_memalign((void **)&buf, 64, total) != 0) {
+        buf = NULL;
+        s = om_fail(err, OPENMED_ERR_NO_MEMORY, "cpu: out of memory for a %s linear (M=%lld N=%lld K=%lld)",
+                    compute_name(p->compute), (long long)M, (long long)N, (long long)K);
+        goto done;
+    }
+    int threads = om_cpu_threads(be);
+    saved_threads = om_cpu_gemm_threads_push(((const om_cpu_ctx *)be->ctx)->threads_given ? threads : 0);
+    pushed = 1;
+    if ((st = p_dnnl_stream_create(&stream, engine, dnnl_stream_default_flags)) != dnnl_success) goto dnnl_failed;
+    float *sx = (float *)(buf + off_sx);
+    int32_t *zx = (int32_t *)(buf + off_zx);
+    const size_t src_row = (size_t)K * (p->compute == OM_I8 ? 1 : 2);
+    if (Mp > M) memset(buf + (size_t)M * src_row, 0, (size_t)(Mp - M) * src_row); /* padding rows */
+    if (p->compute == OM_I8) {
+        quant_job qj = {x, x_stride, K, buf, sx, zx};
+        om_cpu_parallel_for(threads, M, (16384 + K - 1) / K, quant_rows, &qj);
+    } else {
+        dnnl_memory_desc_t from, to;
+        if ((st = p_dnnl_memory_desc_init_by_strides(&from, 2, (dnnl_dims_t){M, K}, dnnl_f32, (dnnl_dims_t){x_stride, 1})) !=
+                dnnl_success ||
+            (st = p_dnnl_memory_desc_init_by_tag(&to, 2, (dnnl_dims_t){M, K}, dnnl_bf16, dnnl_ab)) != dnnl_success ||
+            (st = reorder(&from, (void *)x, &to, buf, stream)) != dnnl_success)
+            goto dnnl_failed;
+    }
+    if ((st = p_dnnl_primitive_create(&prim, pd)) != dnnl_success ||
+        (st = p_dnnl_memory_create(&msrc, p_dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), engine, buf)) !=
+            dnnl_success ||
+        (st = p_dnnl_memory_create(&mwei, &p->layout, engine, p->data)) != dnnl_success ||
+        (st = p_dnnl_memory_create(&mdst, p_dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), engine,
+                                 buf + off_dst)) != dnnl_success ||
+        (scr_md && (st = p_dnnl_memory_create(&mscr, scr_md, engine, buf + off_scr)) != dnnl_success))
+        goto dnnl_failed;
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, msrc}, {DNNL_ARG_WEIGHTS, mwei}, {DNNL_ARG_DST, mdst},
+                              {DNNL_ARG_SCRATCHPAD, mscr}};
+    if ((st = p_dnnl_primitive_execute(prim, stream, mscr ? 4 : 3, args)) != dnnl_success ||
+        (st = p_dnnl_stream_wait(stream)) != dnnl_success)
+        goto dnnl_failed;
+    epi_job ej = {y, y_stride, N, buf + off_dst, p, sx, zx, bias, act, accumulate};
+    om_cpu_parallel_for(threads, M, (16384 + N - 1) / N, epilogue_rows, &ej);
+    goto done;
+dnnl_failed:
+    s = om_fail(err, OPENMED_ERR_INTERNAL, "cpu: oneDNN %s matmul failed (status %d) for M=%lld N=%lld K=%lld",
+                compute_name(p->compute), (int)st, (long long)M, (long long)N, (long long)K);
+done:
+    if (pushed) om_cpu_gemm_threads_restore(saved_threads);
+    p_dnnl_memory_destroy(msrc);
+    p_dnnl_memory_destroy(mwei);
+    p_dnnl_memory_destroy(mdst);
+    p_dnnl_memory_destroy(mscr);
+    if (prim) p_dnnl_primitive_destroy(prim);
+    if (pd) p_dnnl_primitive_desc_destroy(pd);
+    if (stream) p_dnnl_stream_destroy(stream);
+    free(buf);
+    return s;
+}
