@@ -377,6 +377,14 @@ OPENMED_API void openmed_pipeline_set_cancel(openmed_pipeline *pipeline, openmed
 
 OPENMED_API void openmed_results_free(openmed_result *results, size_t n_results);
 
+/* One forward pass of the model on token ids, without tokenizer or post-processing (benchmarks,
+ * parity checks): n_windows windows of window_len ids each (ids[w * window_len + t]; every token
+ * real, no padding), packed into one batch in the pipeline's working memory. logits receives
+ * [n_windows * window_len, num_labels] float32. Ids outside the vocabulary and windows longer than
+ * the position table fail with OPENMED_ERR_INVALID_ARGUMENT. */
+openmed_status openmed_pipeline_forward(openmed_pipeline *pipeline, const int32_t *ids, size_t n_windows,
+                                        size_t window_len, float *logits, openmed_error *err);
+
 /* Code-point offsets to bytes: writes the byte offset of each code point of `len` bytes of UTF-8
  * to byte_of[0..n) and byte_of[n] = len, and n to *n_codepoints; byte_of must hold len + 1
  * entries. Entity [start, end) in code points is then bytes [byte_of[start], byte_of[end]).

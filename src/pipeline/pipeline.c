@@ -23,6 +23,23 @@ static openmed_status forward_model(void *ctx, const om_batch *batch, float *log
     return om_model_forward(p->model, &p->ws, batch, logits, NULL, err);
 }
 
+openmed_status openmed_pipeline_forward(openmed_pipeline *p, const int32_t *ids, size_t n_windows, size_t window_len,
+                                        float *logits, openmed_error *err) {
+    if (!p || (!ids && n_windows && window_len) || (!logits && n_windows && window_len))
+        return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "openmed_pipeline_forward: NULL pipeline, ids or logits");
+    if (n_windows > INT32_MAX || window_len > INT32_MAX || (window_len && n_windows > INT32_MAX / window_len))
+        return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "openmed_pipeline_forward: %zu windows of %zu tokens is too many",
+                       n_windows, window_len);
+    if (!n_windows || !window_len) return OPENMED_OK;
+    int32_t *cu = malloc((n_windows + 1) * sizeof *cu);
+    if (!cu) return om_fail(err, OPENMED_ERR_NO_MEMORY, "openmed_pipeline_forward: out of memory");
+    for (size_t w = 0; w <= n_windows; w++) cu[w] = (int32_t)(w * window_len);
+    om_batch batch = {ids, cu, (int)n_windows, (int64_t)(n_windows * window_len)};
+    openmed_status s = om_model_forward(p->model, &p->ws, &batch, logits, NULL, err);
+    free(cu);
+    return s;
+}
+
 const om_analyzer *om_pipeline_analyzer(const openmed_pipeline *p) { return &p->core; }
 
 void openmed_pipeline_free(openmed_pipeline *p) {

@@ -20,7 +20,7 @@ static const char *analyze_usage =
     "                       [--no-sentences] [--no-medical-tokens] [--aggregation-strategy S]\n"
     "                       [--decoder argmax|viterbi] [--batch-size N] [--stride N]\n"
     "                       [--raw [--all-windows | --hf-windows]] [--device D] [--threads N]\n"
-    "                       [--config-path P] [--quiet]\n"
+    "                       [--dtype D] [--config-path P] [--quiet]\n"
     "\n"
     "Finds entities as OpenMed's analyze_text does: sentences packed into chunks, model spans\n"
     "remapped onto whole medical words, ends extended to word ends (see README).\n"
@@ -54,7 +54,8 @@ static const char *analyze_usage =
     "                           document) or {\"id\", \"entities\"} lines; reads only the first\n"
     "                           model_max_length tokens unless --all-windows\n"
     "  --quiet                  no progress line (it only shows on a terminal anyway)\n"
-    "Device: --device cpu|cuda|cuda:N|mps, --threads N, --config-path P (OpenMed config file).\n";
+    "Device: --device cpu|cuda|cuda:N|mps, --threads N, --config-path P (OpenMed config file),\n"
+    "--dtype float32|float16|bfloat16|int8 (the compute dtype; int8 on cpu only).\n";
 
 static int usage_error(const char *fmt, const char *arg) {
     fprintf(stderr, "openmed analyze: ");
@@ -87,6 +88,7 @@ typedef struct analyze_args {
     openmed_pipeline_options po;
     openmed_analyze_options ao;
     int raw, threads, decoder_given, long_text_given, quiet;
+    openmed_dtype dtype;
     format fmt;
 } analyze_args;
 
@@ -132,6 +134,8 @@ static int parse_args(int argc, char **argv, analyze_args *a) {
             if (parse_int(o, v, 1, 1 << 20, &a->po.batch_size)) return 2;
         } else if (!strcmp(o, "--threads")) {
             if (parse_int(o, v, 0, 4096, &a->threads)) return 2;
+        } else if (!strcmp(o, "--dtype")) {
+            if (openmed_dtype_parse(v, &a->dtype, &err) != OPENMED_OK) return cli_report(&err) + 1;
         } else if (!strcmp(o, "--confidence-threshold") || !strcmp(o, "--threshold")) {
             char *end = NULL;
             double x = strtod(v, &end);
@@ -327,6 +331,7 @@ int cmd_analyze(int argc, char **argv) {
     mo.device = a.device;
     mo.config = &cfg;
     mo.num_threads = a.threads;
+    mo.dtype = a.dtype;
     if (openmed_model_load(model_path, &mo, &model, &err) != OPENMED_OK) {
         rc = cli_report(&err);
         goto done;

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_synthetic.h"
 #include "clock.h"
 #include "cli.h"
 #include "inputs.h"
@@ -17,12 +18,17 @@ static const char *bench_usage =
     "usage: openmed bench [--model NAME|PATH] --input FILE|FOLDER|- [--lines] [--text-field NAME]\n"
     "                     [--batch-size N] [--threads N] [--json] [--raw [--all-windows]]\n"
     "                     [--aggregation-strategy S] [--stride N] [--device D] [--config-path P]\n"
+    "                     [--dtype float32|bfloat16|int8]\n"
+    "       openmed bench [--model NAME|PATH] --synthetic BxS [--runs N] [--threads N] [--dtype D] [--json]\n"
     "\n"
     "Loads the model (default: the bundled disease model), analyzes every document of the input\n"
     "once as `openmed analyze` does (--raw: Hugging Face's pipeline alone) and reports load time,\n"
     "texts/s, tokens/s (tokens the model read) and peak resident memory. Inputs are read as by\n"
     "`openmed analyze`: a .txt/.md file is one document (--lines: one per line), .jsonl and .csv\n"
-    "one per record (--text-field names the key or column, default \"text\"), a folder each file.\n";
+    "one per record (--text-field names the key or column, default \"text\"), a folder each file.\n"
+    "--synthetic BxS: the forward pass alone on B windows of S real tokens (no padding), one\n"
+    "warm-up then --runs timed passes (default 5); reports tokens_per_s (median) and peak RSS.\n"
+    "--dtype: the compute dtype (cpu: int8 and bfloat16 for the encoder's linear layers).\n";
 
 static int parse_int(const char *flag, const char *v, long min, long max, int *out) {
     char *end = NULL;
@@ -38,7 +44,8 @@ static int parse_int(const char *flag, const char *v, long min, long max, int *o
 
 int cmd_bench(int argc, char **argv) {
     const char *model_path = NULL, *input = NULL, *device = NULL, *config_path = NULL;
-    int json = 0, threads = 0, raw = 0;
+    int json = 0, threads = 0, raw = 0, synth_windows = 0, synth_seq = 0, runs = 5;
+    openmed_dtype dtype = OPENMED_DTYPE_AUTO;
     cli_input_options in = {0};
     openmed_pipeline_options po;
     openmed_pipeline_options_init(&po);
@@ -75,7 +82,16 @@ int cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--device")) device = v;
         else if (!strcmp(a, "--config-path")) config_path = v;
         else if (!strcmp(a, "--text-field") || !strcmp(a, "--field")) in.text_field = v;
-        else if (!strcmp(a, "--batch-size")) {
+        else if (!strcmp(a, "--dtype")) {
+            if (openmed_dtype_parse(v, &dtype, &err) != OPENMED_OK) return cli_report(&err) + 1;
+        } else if (!strcmp(a, "--synthetic")) {
+            if (cli_parse_synthetic(v, &synth_windows, &synth_seq)) {
+                fprintf(stderr, "openmed bench: --synthetic expects BxS (e.g. 8x128), got '%s'\n", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--runs")) {
+            if (parse_int(a, v, 1, 10000, &runs)) return 2;
+        } else if (!strcmp(a, "--batch-size")) {
             if (parse_int(a, v, 1, 1 << 20, &po.batch_size)) return 2;
         } else if (!strcmp(a, "--threads")) {
             if (parse_int(a, v, 0, 4096, &threads)) return 2;
@@ -88,8 +104,12 @@ int cmd_bench(int argc, char **argv) {
             return 2;
         }
     }
-    if (!input) {
-        fprintf(stderr, "openmed bench: --input FILE is required\n\n%s", bench_usage);
+    if (!input && !synth_windows) {
+        fprintf(stderr, "openmed bench: --input FILE or --synthetic BxS is required\n\n%s", bench_usage);
+        return 2;
+    }
+    if (input && synth_windows) {
+        fprintf(stderr, "openmed bench: give --input or --synthetic, not both\n");
         return 2;
     }
     char bundled[OPENMED_PATH_MAX];
@@ -100,6 +120,18 @@ int cmd_bench(int argc, char **argv) {
                             "pass --model PATH\n");
             return 2;
         }
+    }
+    if (synth_windows) {
+        openmed_config scfg;
+        openmed_config_init(&scfg);
+        openmed_model_options smo;
+        openmed_model_options_init(&smo);
+        smo.device = device;
+        smo.config = &scfg;
+        smo.num_threads = threads;
+        smo.dtype = dtype;
+        if (openmed_config_load_file(&scfg, config_path, &err) != OPENMED_OK) return cli_report(&err);
+        return cli_bench_synthetic(model_path, &smo, synth_windows, synth_seq, runs, json);
     }
     cli_reader *reader = NULL;
     cli_docs docs = {0};
@@ -126,6 +158,7 @@ int cmd_bench(int argc, char **argv) {
     mo.device = device;
     mo.config = &cfg;
     mo.num_threads = threads;
+    mo.dtype = dtype;
     if (openmed_config_load_file(&cfg, config_path, &err) != OPENMED_OK ||
         openmed_model_load(model_path, &mo, &model, &err) != OPENMED_OK ||
         openmed_pipeline_create(model, &po, &pipe, &err) != OPENMED_OK) {

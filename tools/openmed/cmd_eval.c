@@ -13,7 +13,8 @@
 static void usage(FILE *out) {
     fprintf(out,
             "usage: openmed eval [--model PATH] (--conll FILE | --spans FILE.jsonl) [--json]\n"
-            "                    [--aggregation-strategy S] [--batch-size N]\n\n"
+            "                    [--aggregation-strategy S] [--batch-size N] [--threads N]\n"
+            "                    [--dtype float32|bfloat16|int8]\n\n"
             "Strict entity-level precision, recall and F1 (an entity counts when its start, end and\n"
             "label equal a gold entity's; labels compare case-insensitively), overall and per label.\n"
             "  --model PATH   model folder or name (default: the bundled disease model)\n"
@@ -21,6 +22,7 @@ static void usage(FILE *out) {
             "                 is its tokens joined by single spaces\n"
             "  --spans FILE   {\"text\", \"spans\": [{\"start\", \"end\", \"label\"}]} per line\n"
             "  --json         print {\"precision\", \"recall\", \"f1\", \"per_label\"}\n"
+            "  --dtype D      compute dtype (int8 and bfloat16: the encoder's linear layers, cpu)\n"
             "Texts longer than the model's window are read in full (consecutive windows).\n");
 }
 
@@ -102,7 +104,8 @@ static void print_table(const om_eval *ev, const char *model, size_t n_docs) {
 
 int cmd_eval(int argc, char **argv) {
     const char *model_path = NULL, *conll = NULL, *spans = NULL, *aggregation = "simple";
-    int json = 0, batch_size = 8;
+    int json = 0, batch_size = 8, threads = 0;
+    openmed_dtype dtype = OPENMED_DTYPE_AUTO;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;
@@ -119,6 +122,17 @@ int cmd_eval(int argc, char **argv) {
             spans = argv[++i];
         } else if (!strcmp(a, "--aggregation-strategy") && has_value) {
             aggregation = argv[++i];
+        } else if (!strcmp(a, "--dtype") && has_value) {
+            openmed_error derr;
+            if (openmed_dtype_parse(argv[++i], &dtype, &derr) != OPENMED_OK) return cli_report(&derr) + 1;
+        } else if (!strcmp(a, "--threads") && has_value) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 0 || v > 4096) {
+                fprintf(stderr, "openmed eval: --threads must be an integer from 0 to 4096\n");
+                return 2;
+            }
+            threads = (int)v;
         } else if (!strcmp(a, "--batch-size") && has_value) {
             char *end;
             long v = strtol(argv[++i], &end, 10);
@@ -167,7 +181,11 @@ int cmd_eval(int argc, char **argv) {
     openmed_model *model = NULL;
     openmed_pipeline *pipe = NULL;
     int rc = 0;
-    if (openmed_model_load(model_path, NULL, &model, &err) != OPENMED_OK ||
+    openmed_model_options mo;
+    openmed_model_options_init(&mo);
+    mo.dtype = dtype;
+    mo.num_threads = threads;
+    if (openmed_model_load(model_path, &mo, &model, &err) != OPENMED_OK ||
         openmed_pipeline_create(model, &popt, &pipe, &err) != OPENMED_OK) {
         rc = cli_report(&err);
     } else {

@@ -23,12 +23,13 @@ static const char *pii_usage =
     "usage: openmed pii extract    [--model NAME|PATH] [--confidence-threshold X] [--no-sweep] [--json]\n"
     "                              (TEXT | - | --input FILE|FOLDER|-) [--lines] [--text-field NAME]\n"
     "                              [--id-field NAME] [--format json|jsonl|csv] [--output FILE|FOLDER]\n"
-    "                              [--device D] [--threads N] [--config-path P] [--quiet]\n"
+    "                              [--device D] [--threads N] [--dtype D] [--config-path P] [--quiet]\n"
     "       openmed pii deidentify [--model NAME|PATH] [--method M] [--policy NAME|FILE.json] [--secret-file F]\n"
     "                              [--keep-year] [--keep-mapping] [--date-shift-days N | --date-shift-seed S |\n"
     "                              --patient-key K] [--date-shift-max-days N] [--allow V]... [--deny V]...\n"
     "                              [--allow-file F] [--deny-file F] [--no-clinical-protection]\n"
     "                              [--confidence-threshold X] [--no-sweep] [--config-path P] [--quiet]\n"
+    "                              [--device D] [--dtype float32|bfloat16|int8]\n"
     "                              (TEXT | - | --input FILE|FOLDER|-) [--lines] [--text-field NAME]\n"
     "                              [--id-field NAME] [--format json|jsonl|csv] [--json] [--output FILE|FOLDER]\n"
     "       openmed pii reidentify --mapping RESULT.json [TEXT | - | --input FILE] [--output FILE]\n"
@@ -263,6 +264,7 @@ int cmd_pii(int argc, char **argv) {
     openmed_deid_options_init(&opts);
     if (!deidentify) opts.confidence_threshold = OPENMED_PII_EXTRACT_THRESHOLD;
     int threshold_given = 0, rc = 0;
+    openmed_dtype dtype = OPENMED_DTYPE_AUTO;
     openmed_error err = {0};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -387,6 +389,11 @@ int cmd_pii(int argc, char **argv) {
             threads = (int)n;
         } else if (!strcmp(a, "--device")) {
             device = v;
+        } else if (!strcmp(a, "--dtype")) {
+            if (openmed_dtype_parse(v, &dtype, &err) != OPENMED_OK) {
+                rc = cli_report(&err) + 1;
+                break;
+            }
         } else if (a[0] == '-' && a[1] == '-') {
             rc = usage_error("unknown option %s", a);
             break;
@@ -494,6 +501,7 @@ int cmd_pii(int argc, char **argv) {
     mo.device = device;
     mo.num_threads = threads;
     mo.config = &cfg;
+    mo.dtype = dtype;
     /* check the options and read the input before loading a model for them */
     openmed_deid_options probe = opts;
     probe.method = deidentify ? opts.method : OPENMED_DEID_MASK;

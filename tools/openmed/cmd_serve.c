@@ -30,6 +30,7 @@ static const char *serve_usage =
     "  --max-models N       models kept loaded; the least recently used idle one goes first (4)\n"
     "  --device D           cpu, cuda, cuda:N or mps (default: resolved as for analyze)\n"
     "  --threads N          threads per forward pass (default: the config's, else all cores)\n"
+    "  --dtype D            compute dtype of every model: float32, float16, bfloat16, int8 (cpu only)\n"
     "Batching\n"
     "  --workers N          batch workers (2)\n"
     "  --max-batch N        texts per model batch (16)\n"
@@ -203,6 +204,13 @@ static int parse_args(int argc, char **argv, om_serve_config *c) {
         else if (!strcmp(a, "--secret-file")) c->secret_file = v;
         else if (!strcmp(a, "--config-path")) c->config_path = v;
         else if (!strcmp(a, "--threads")) bad = parse_long(a, v, 0, 1024, &n), c->threads = (int)n;
+        else if (!strcmp(a, "--dtype")) {
+            openmed_error derr;
+            if (openmed_dtype_parse(v, &c->dtype, &derr) != OPENMED_OK) {
+                fprintf(stderr, "openmed serve: %s\n", derr.message);
+                bad = 1;
+            }
+        }
         else if (!strcmp(a, "--http-threads")) bad = parse_long(a, v, 1, 256, &n), c->http_threads = (int)n;
         else if (!strcmp(a, "--workers")) bad = parse_long(a, v, 1, 64, &n), c->workers = (int)n;
         else if (!strcmp(a, "--max-batch")) bad = parse_long(a, v, 1, 1024, &n), c->max_batch = (int)n;

@@ -29,6 +29,7 @@ typedef struct om_serve_config {
     const char *secret_file;   /* the de-identification key (NULL: $OPENMED_DEID_SECRET, the config's) */
     const char *config_path;   /* NULL = the default config file */
     int threads;               /* inference threads per forward pass; 0 = the config's */
+    openmed_dtype dtype;       /* compute dtype of every model; auto = the config's */
     int http_threads;          /* libmicrohttpd's thread pool */
     int workers;               /* batch workers */
     int max_batch;             /* texts per batch */

@@ -326,6 +326,7 @@ openmed_status om_served_model_ensure(om_models *m, om_served_model *sm, openmed
     openmed_model_options_init(&mo);
     mo.device = m->cfg->device;
     mo.num_threads = m->cfg->threads;
+    mo.dtype = m->cfg->dtype;
     openmed_model *model = NULL;
     openmed_error e = {0};
     double t0 = cli_now_seconds();
