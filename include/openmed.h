@@ -382,8 +382,8 @@ OPENMED_API void openmed_results_free(openmed_result *results, size_t n_results)
  * real, no padding), packed into one batch in the pipeline's working memory. logits receives
  * [n_windows * window_len, num_labels] float32. Ids outside the vocabulary and windows longer than
  * the position table fail with OPENMED_ERR_INVALID_ARGUMENT. */
-openmed_status openmed_pipeline_forward(openmed_pipeline *pipeline, const int32_t *ids, size_t n_windows,
-                                        size_t window_len, float *logits, openmed_error *err);
+OPENMED_API openmed_status openmed_pipeline_forward(openmed_pipeline *pipeline, const int32_t *ids, size_t n_windows,
+                                                    size_t window_len, float *logits, openmed_error *err);
 
 /* Code-point offsets to bytes: writes the byte offset of each code point of `len` bytes of UTF-8
  * to byte_of[0..n) and byte_of[n] = len, and n to *n_codepoints; byte_of must hold len + 1
