@@ -1,6 +1,8 @@
 /* cpu_backend.c: the CPU backend object: host memory, weight preparation and the op vtable. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "backend/cpu/cpu.h"
 #include "core/error.h"
@@ -69,6 +71,21 @@ static openmed_status cpu_copy(om_backend *be, void *dst, const void *src, size_
 
 static openmed_status cpu_synchronize(om_backend *be, openmed_error *err) { return OPENMED_OK; }
 
+/* The float weights a packed copy replaces are only read again by readers of `data` (none on the hot
+ * path): let the kernel reclaim their pages now (file-backed pages of the mapping are dropped and
+ * re-read on demand; MADV_PAGEOUT never changes contents), so int8's resident memory is the packed
+ * copy, not both. */
+static void release_source_pages(const om_weight *w) {
+#ifdef MADV_PAGEOUT
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t begin = (uintptr_t)w->data, end = begin + (uintptr_t)(w->rows * w->cols) * om_dtype_size(w->dtype);
+    uintptr_t first = (begin + (uintptr_t)page - 1) & ~((uintptr_t)page - 1), last = end & ~((uintptr_t)page - 1);
+    if (page > 0 && last > first) (void)madvise((void *)first, last - first, MADV_PAGEOUT);
+#else
+    (void)w;
+#endif
+}
+
 /* OM_WEIGHT_LAYER weights under a reduced compute dtype are packed for it (data stays as given, for
  * readers of the float weights). Otherwise float32 weights that are 4-byte aligned stay in place (the
  * mmap); others become an owned, aligned float32 copy, except with keep_dtype where f16/bf16 stay as
@@ -87,6 +104,7 @@ static openmed_status cpu_prepare_weight(om_backend *be, om_weight *w, int keep_
             return s;
         }
         w->backend_private = prep;
+        release_source_pages(w);
         return OPENMED_OK;
     }
     int aligned = ((uintptr_t)w->data % 4) == 0;
