@@ -65,8 +65,8 @@ static __typeof__(&dnnl_stream_destroy) p_dnnl_stream_destroy;
 static __typeof__(&dnnl_stream_wait) p_dnnl_stream_wait;
 
 static int resolve_dnnl(void) {
-    void *h = om_cpu_gemm_library();
-    if (!h) return 0;
+    if (om_cpu_gemm_load(NULL) != OPENMED_OK) return 0;
+    void *h = om_cpu_gemm_library(); /* RTLD_DEFAULT (NULL) where oneDNN is linked at start */
     if (!(p_dnnl_engine_create = (__typeof__(&dnnl_engine_create))dlsym(h, "dnnl_engine_create"))) return 0;
     if (!(p_dnnl_get_effective_cpu_isa = (__typeof__(&dnnl_get_effective_cpu_isa))dlsym(h, "dnnl_get_effective_cpu_isa"))) return 0;
     if (!(p_dnnl_matmul_desc_init = (__typeof__(&dnnl_matmul_desc_init))dlsym(h, "dnnl_matmul_desc_init"))) return 0;
