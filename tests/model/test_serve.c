@@ -522,7 +522,10 @@ int main(void) {
     usleep(100000);
     long refused = post("/analyze", "{\"text\": \"secret-note-42 after SIGTERM\"}", &r);
     CHECK_MSG(refused == 503 || refused == -1, "a request after SIGTERM got %ld", refused);
-    if (refused == 503) CHECK_ERROR(&r, 503, "shutting_down", "secret-note-42");
+    if (refused == 503) {
+        CHECK_ERROR(&r, 503, "shutting_down", "secret-note-42");
+        CHECK(reply_header_value(&r, "Retry-After", header, sizeof header) && atoi(header) >= 1);
+    }
     reply_free(&r);
     pthread_join(slow_th, NULL);
     CHECK_MSG(slow.status == 200, "the request in flight at SIGTERM got %ld", slow.status);

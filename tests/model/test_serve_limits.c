@@ -87,6 +87,40 @@ int main(void) {
         CHECK_INT(server_stop(&ins, SIGTERM), 0);
     }
 
+    /* ---- API keys from OPENMED_API_KEY (comma-separated) and --api-key-file (one a line, # comments),
+     * as Authorization: Bearer or X-API-Key; the probes stay open */
+    {
+        char key_file[512];
+        snprintf(key_file, sizeof key_file, "%s/test_serve_limits.keys", OM_BINARY_DIR);
+        FILE *f = fopen(key_file, "w");
+        fprintf(f, "# service keys\nfile-key-1\n\n");
+        fclose(f);
+        server A;
+        const char *a_args[] = {"--api-key-file", key_file, "--quiet", NULL};
+        const char *a_env[] = {"OPENMED_API_KEY=env-key-1,env-key-2", NULL};
+        if (server_start(&A, "test_serve_limits_keys", a_args, a_env) == 0) {
+            const char *ok[][2] = {{"Authorization: Bearer env-key-1", NULL}, {"Authorization: Bearer env-key-2", NULL},
+                                   {"Authorization: Bearer file-key-1", NULL}, {"X-API-Key: env-key-2", NULL}};
+            for (int i = 0; i < 4; i++) {
+                CHECK_MSG(http(&A, "GET", "/models/loaded", NULL, ok[i], &r) == 200, "%s: %ld", ok[i][0], r.status);
+                reply_free(&r);
+            }
+            const char *bad[][2] = {{"Authorization: Bearer env-key-1,env-key-2", NULL},
+                                    {"Authorization: Bearer # service keys", NULL},
+                                    {"Authorization: Bearer file-key-", NULL}, {"Authorization: Basic ZW52LWtleS0x", NULL}};
+            for (int i = 0; i < 4; i++) {
+                CHECK_MSG(http(&A, "GET", "/models/loaded", NULL, bad[i], &r) == 401, "%s: %ld", bad[i][0], r.status);
+                reply_free(&r);
+            }
+            CHECK_INT(http(&A, "GET", "/livez", NULL, NULL, &r), 200);
+            reply_free(&r);
+            CHECK_INT(http(&A, "GET", "/readyz", NULL, NULL, &r), 200);
+            reply_free(&r);
+            CHECK_INT(server_stop(&A, SIGTERM), 0);
+        }
+        unlink(key_file);
+    }
+
     /* ---- server L: small limits, one worker, the disease model ready */
     server L;
     const char *args[] = {"--max-connections", "3", "--queue-limit", "2", "--workers", "1", "--idle-timeout", "1",
