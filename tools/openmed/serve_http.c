@@ -604,16 +604,18 @@ static int dispatch_model_route(om_http *h, request *r) {
             pthread_mutex_unlock(&r->lock);
             return 0;
         }
-        r->refs++;
+        r->refs++; /* the response's, dropped by stream_free */
         r->answered = r->queued = 1;
         r->status = 200;
+        /* libmicrohttpd calls stream_read holding the response's mutex, and stream_read takes the
+         * request's lock: queue the response (which takes that mutex) without the request's lock. */
+        pthread_mutex_unlock(&r->lock);
         MHD_add_response_header(resp, "Content-Type", "application/x-ndjson");
         MHD_add_response_header(resp, "X-Request-ID", r->id);
         MHD_add_response_header(resp, "Cache-Control", "no-store");
         MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
         MHD_queue_response(r->conn, 200, resp);
         MHD_destroy_response(resp);
-        pthread_mutex_unlock(&r->lock);
         return 1;
     }
     MHD_suspend_connection(r->conn); /* resumed by the last job to finish (or by a timeout) */
