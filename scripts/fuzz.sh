@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fuzz.sh SECONDS [TARGET...]: build the libFuzzer targets (clang, ASan+UBSan, build-fuzz/) and run
 # each fuzz_<topic> for SECONDS, one after another, from its seeds in fuzz/corpus/fuzz_<topic>/.
-# New inputs go to build-fuzz/fuzz/corpus/, crashes to build-fuzz/fuzz/crashes/ (never into the
+# Each target's CPU time (user + system, what fuzzing hours count) is printed after it. New inputs go to build-fuzz/fuzz/corpus/, crashes to build-fuzz/fuzz/crashes/ (never into the
 # repository); a crash stops the run with a non-zero exit. Runs niced: the machine is shared.
 # Environment: FUZZ_JOBS (build jobs, default 2), FUZZ_NICE (default 15).
 set -euo pipefail
@@ -20,7 +20,8 @@ status=0
 for t in "${targets[@]}"; do
   mkdir -p "$build/fuzz/corpus/$t"
   echo "== $t: ${seconds}s"
-  if ! ASAN_OPTIONS=detect_leaks=1 nice -n "${FUZZ_NICE:-15}" "$build/fuzz/$t" -max_total_time="$seconds" \
+  TIMEFORMAT="$t: %U s user + %S s system CPU in %R s wall"
+  if ! time ASAN_OPTIONS=detect_leaks=1 nice -n "${FUZZ_NICE:-15}" "$build/fuzz/$t" -max_total_time="$seconds" \
       -timeout=25 -rss_limit_mb=2560 -print_final_stats=1 -artifact_prefix="$build/fuzz/crashes/$t-" \
       "$build/fuzz/corpus/$t" "fuzz/corpus/$t" 2>"$build/fuzz/$t.log"; then
     echo "$t: FAILED (see $build/fuzz/$t.log and $build/fuzz/crashes/)"
