@@ -18,6 +18,8 @@ static const char *const planted[] = {
     "https://portal.mercyhealth.org/records/88231", "415.555.0199",
     "03/14/1962", "March 3, 2021", "2020-11-05"}; /* dates last: shift_dates may keep their years */
 static const size_t n_values = 6;
+/* a fixed key: with a random one a surrogate can by chance hold another planted value's digits */
+static const char secret[] = "model test key";
 
 static const char *note =
     "Patient John Smith (DOB 03/14/1962), MRN: 00482913, was seen by Dr. Emily Carter on March 3, 2021. "
@@ -102,6 +104,8 @@ int main(void) {
                 openmed_deid_options_init(&o);
                 o.method = (openmed_deid_method)m;
                 o.keep_mapping = mapping;
+                o.secret = (const unsigned char *)secret;
+                o.secret_len = strlen(secret);
                 openmed_deid_result *r = NULL;
                 CHECK_MSG(openmed_deidentify(model, text, strlen(text), &o, &r, &err) == OPENMED_OK, "%s", err.message);
                 if (!r) continue;
