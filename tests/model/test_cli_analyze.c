@@ -150,10 +150,24 @@ int main(void) {
     CHECK(run(args) != 0);
     CHECK(strstr(out_buf, "is a FIFO") != NULL);
     unlink(fifo);
-    /* one flag vocabulary: pii takes --confidence-threshold, --json and the same input kinds */
+    /* every format carries the id and the input's other fields: CSV a column per field (the .md
+     * file's rows leave it empty), HTML the fields beside the id, --raw a "metadata" object */
+    snprintf(args, sizeof args, "analyze --model %s --format csv --confidence-threshold 1 --input %s", MODEL, folder);
+    CHECK_INT(run(args), 0);
+    CHECK_MSG(strstr(out_buf, "id,ward,text,label,confidence,start,end,sentence_index,model_name,timestamp,"
+                              "processing_time\r\n") != NULL, "%s", out_buf);
+    CHECK_MSG(strstr(out_buf, "notes/a.md,,,,,,,,") && strstr(out_buf, "\r\nrow-7,3B,,,,,,,"), "%s", out_buf);
+    snprintf(args, sizeof args, "analyze --model %s --format html --input %s", MODEL, folder);
+    CHECK_INT(run(args), 0);
+    CHECK(strstr(out_buf, "<h2>row-7</h2>") && strstr(out_buf, "<dt>ward</dt><dd>3B</dd>"));
+    snprintf(args, sizeof args, "analyze --model %s --raw --input %s", MODEL, folder);
+    CHECK_INT(run(args), 0);
+    CHECK_MSG(strstr(out_buf, "{\"id\": \"row-7\", \"entities\": [") && strstr(out_buf, "], \"metadata\": {\"ward\": \"3B\"}}\n"),
+              "%s", out_buf);
+    /* --id-field names another column: the "id" column then travels as a field (renamed in CSV) */
     snprintf(args, sizeof args, "analyze --model %s --id-field ward --text-field text --input %s --format csv", MODEL, csv);
     CHECK_INT(run(args), 0);
-    CHECK(strstr(out_buf, "\r\n3B,") != NULL || !strstr(out_buf, "\r\n")); /* rows (if any) named by the ward */
+    CHECK_MSG(strncmp(out_buf, "id,input_id,text,label,", 23) == 0 && strstr(out_buf, "\r\n3B,row-7,"), "%s", out_buf);
     /* OpenMed's own spellings give the same result: --text, --input-file, --output-format dict,
      * --threshold for --confidence-threshold */
     snprintf(args, sizeof args, "analyze --model %s --confidence-threshold 0.4 --json --input %s", MODEL, txt);

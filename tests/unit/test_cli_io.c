@@ -288,15 +288,25 @@ static void test_writers(void) {
     CHECK(strncmp(s.data, "{\"text\": ", 9) == 0);
     om_strbuf_free(&s);
 
-    /* CSV: the id first, quoting */
-    om_write_csv_header(&s);
-    om_write_csv_rows(&s, &doc, &a, &info);
-    CHECK(strncmp(s.data, "id,text,label,confidence,start,end,sentence_index,model_name,timestamp,processing_time\r\n",
-                  88) == 0);
-    CHECK(strstr(s.data, "\r\nnote-1,Tom,PER,0.9912345,0,3,0,disease_detection_tiny,2026-01-01T00:00:00.000000,"
-                         "0.250000\r\n") != NULL);
-    CHECK(strstr(s.data, "\r\nnote-1,caf\xc3\xa9 & flu,DISEASE,0.5,13,23,0,") != NULL);
+    /* CSV: the id first, the input's fields as columns (one of ours renamed, a missing one empty),
+     * quoting, and a document without entities still named by a row */
+    cJSON *names = cJSON_Parse("[\"site\", \"sentence_count\", \"label\", \"ward\"]");
+    cJSON_AddItemToObject(fields, "label", cJSON_CreateString("a,b"));
+    om_write_csv_header(&s, names);
+    om_write_csv_rows(&s, names, &doc, &a, &info);
+    CHECK_MSG(strncmp(s.data, "id,site,sentence_count,input_label,ward,text,label,confidence,start,end,sentence_index,"
+                              "model_name,timestamp,processing_time\r\n", 119) == 0, "%s", s.data);
+    CHECK_MSG(strstr(s.data, "\r\nnote-1,A,99,\"a,b\",,Tom,PER,0.9912345,0,3,0,disease_detection_tiny,"
+                             "2026-01-01T00:00:00.000000,0.250000\r\n") != NULL, "%s", s.data);
+    CHECK(strstr(s.data, "\r\nnote-1,A,99,\"a,b\",,caf\xc3\xa9 & flu,DISEASE,0.5,13,23,0,") != NULL);
     om_strbuf_free(&s);
+    openmed_analysis none = a;
+    none.n_entities = 0;
+    om_write_csv_rows(&s, names, &doc, &none, &info);
+    CHECK_STR(s.data, "note-1,A,99,\"a,b\",,,,,,,,disease_detection_tiny,2026-01-01T00:00:00.000000,0.250000\r\n");
+    om_strbuf_free(&s);
+    cJSON_DeleteItemFromObject(fields, "label");
+    cJSON_Delete(names);
 
     /* raw: HF's list alone, or with its id */
     openmed_entity he = {"DISEASE", "asthma", 0.5f, 25, 31, -1};
@@ -306,6 +316,7 @@ static void test_writers(void) {
     om_strbuf_free(&s);
     om_write_raw(&s, &doc, &hr);
     CHECK(strncmp(s.data, "{\"id\": 7, \"entities\": [{\"entity_group\"", 38) == 0);
+    CHECK(strstr(s.data, "\"end\": 31}], \"metadata\": {\"site\": \"A\", \"sentence_count\": 99}}\n") != NULL);
     om_strbuf_free(&s);
 
     /* HTML: one page, escaped text with line breaks kept, a legend with counts, the model */
@@ -321,6 +332,7 @@ static void test_writers(void) {
                          "&lt;b&gt;, ") != NULL);
     CHECK(strstr(s.data, "caf\xc3\xa9 &amp; flu<span class=\"tag\">DISEASE</span></mark>.\n<mark class=\"c1\"") != NULL);
     CHECK(strstr(s.data, "<h2>note-1</h2>") != NULL);
+    CHECK(strstr(s.data, "<dl class=\"fields\"><dt>site</dt><dd>A</dd><dt>sentence_count</dt><dd>99</dd></dl>") != NULL);
     size_t sections = 0;
     for (const char *p = s.data; (p = strstr(p, "<section")); p++) sections++;
     CHECK_INT(sections, 1);

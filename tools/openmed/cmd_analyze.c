@@ -45,7 +45,8 @@ static const char *analyze_usage =
     "  --stride N               overlap of the windows of a text longer than one (HF semantics)\n"
     "Output:\n"
     "  --format F               json: OpenMed's AnalyzeResult with \"id\" (default; an array for several\n"
-    "                           documents); jsonl: one line per document; csv: one row per entity;\n"
+    "                           documents); jsonl: one line per document; csv: one row per entity (a\n"
+    "                           document without any: one row), the input's other fields as columns;\n"
     "                           html: one page with highlighted text and a legend\n"
     "  --json                   the same as --format json (OpenMed's --output-format dict|json|csv|html\n"
     "                           is accepted too, as are its --text TEXT and --input-file FILE)\n"
@@ -186,6 +187,7 @@ typedef struct writer {
     om_html_page page;
     size_t written; /* documents */
     int many;       /* several documents */
+    const cJSON *field_names; /* CSV: the input's other fields, a column each */
 } writer;
 
 static openmed_status write_doc(writer *w, const cli_doc *doc, const openmed_analysis *an, const openmed_result *raw,
@@ -200,7 +202,7 @@ static openmed_status write_doc(writer *w, const cli_doc *doc, const openmed_ana
     } else if (a->fmt == FORMAT_JSONL) {
         st = om_write_analysis_json(&w->buf, doc, an, info, 0, err);
     } else if (a->fmt == FORMAT_CSV) {
-        om_write_csv_rows(&w->buf, doc, an, info);
+        om_write_csv_rows(&w->buf, w->field_names, doc, an, info);
     } else {
         st = om_html_page_add(&w->page, doc, an, err);
     }
@@ -227,11 +229,12 @@ static int run(const analyze_args *a, cli_reader *reader, openmed_pipeline *pipe
     memset(&w, 0, sizeof w);
     w.a = a;
     w.many = cli_reader_total(reader) != 1;
+    w.field_names = cli_reader_field_names(reader);
     om_strbuf_init(&w.buf);
     om_html_page_init(&w.page);
     cli_progress progress;
     cli_progress_start(&progress, a->quiet ? 0 : cli_reader_total(reader), "documents");
-    if (!a->raw && a->fmt == FORMAT_CSV) om_write_csv_header(&w.buf);
+    if (!a->raw && a->fmt == FORMAT_CSV) om_write_csv_header(&w.buf, w.field_names);
     size_t batch_docs = (size_t)a->po.batch_size * 4;
     cli_docs docs = {0};
     const char **texts = malloc(batch_docs * sizeof *texts);

@@ -448,6 +448,7 @@ struct cli_reader {
     size_t n_src, cap_src;
     cli_input_options o;
     size_t total, skipped;
+    cJSON *field_names; /* the documents' other fields, each name once, in order of first appearance */
     char *stdin_data; /* standard input, read once */
     size_t stdin_size;
     size_t next_src;  /* the next source to load */
@@ -530,11 +531,25 @@ static openmed_status load_source(cli_reader *r, const source *s, cli_docs *d, o
     return read_file(d, s->value, &r->o, err);
 }
 
+/* Add the names of `fields` not listed yet to r->field_names. */
+static openmed_status note_field_names(cli_reader *r, const cJSON *fields, openmed_error *err) {
+    const cJSON *f;
+    cJSON_ArrayForEach(f, fields) {
+        int known = 0;
+        const cJSON *n;
+        cJSON_ArrayForEach(n, r->field_names) known |= !strcmp(n->valuestring, f->string);
+        if (!known && !cJSON_AddItemToArray(r->field_names, cJSON_CreateString(f->string)))
+            return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory listing fields");
+    }
+    return OPENMED_OK;
+}
+
 void cli_reader_close(cli_reader *r) {
     if (!r) return;
     for (size_t i = 0; i < r->n_src; i++) free(r->src[i].value);
     free(r->src);
     free(r->stdin_data);
+    cJSON_Delete(r->field_names);
     cli_docs_free(&r->cur);
     free(r);
 }
@@ -561,10 +576,13 @@ openmed_status cli_reader_open(cli_reader **out, const cli_input *inputs, size_t
             else st = add_source(r, v, SOURCE_FILE, err);
         }
     }
-    /* Count (and so check) every document before any work. */
+    /* Count (and so check) every document before any work, and list the fields they carry. */
+    if (st == OPENMED_OK && !(r->field_names = cJSON_CreateArray()))
+        st = cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory");
     for (size_t i = 0; i < r->n_src && st == OPENMED_OK; i++) {
         st = load_source(r, &r->src[i], &r->cur, err);
         r->total += r->cur.n;
+        for (size_t k = 0; k < r->cur.n && st == OPENMED_OK; k++) st = note_field_names(r, r->cur.v[k].fields, err);
         cli_docs_clear(&r->cur);
     }
     if (st != OPENMED_OK) {
@@ -577,6 +595,7 @@ openmed_status cli_reader_open(cli_reader **out, const cli_input *inputs, size_t
 
 size_t cli_reader_total(const cli_reader *r) { return r->total; }
 size_t cli_reader_skipped(const cli_reader *r) { return r->skipped; }
+const cJSON *cli_reader_field_names(const cli_reader *r) { return r->field_names; }
 
 openmed_status cli_reader_next(cli_reader *r, cli_docs *batch, size_t max, openmed_error *err) {
     cli_docs_clear(batch);

@@ -74,6 +74,9 @@ openmed_status cli_reader_open(cli_reader **out, const cli_input *inputs, size_t
                                openmed_error *err);
 size_t cli_reader_total(const cli_reader *r);   /* documents in all */
 size_t cli_reader_skipped(const cli_reader *r); /* files under folders not read (hidden, other extensions) */
+/* The names of the documents' other fields (jsonl keys, csv columns) over all inputs, each once, in
+ * order of first appearance: a JSON array of strings, empty when none; owned by the reader. */
+const cJSON *cli_reader_field_names(const cli_reader *r);
 /* Replace *batch's documents by the next up to max (none at the end). */
 openmed_status cli_reader_next(cli_reader *r, cli_docs *batch, size_t max, openmed_error *err);
 void cli_reader_close(cli_reader *r);

@@ -75,7 +75,24 @@ openmed_status om_html_page_add(om_html_page *p, const cli_doc *doc, const openm
     escaped_str(out, doc->id);
     om_strbuf_printf(out, "</h2>\n<p class=\"meta\">%zu %s", a->n_entities, a->n_entities == 1 ? "entity" : "entities");
     if (a->sentence_detection) om_strbuf_printf(out, " &middot; %zu sentences", a->n_sentences);
-    om_strbuf_printf(out, " &middot; %lld characters</p>\n<div class=\"text\">", (long long)ix.n_cp);
+    om_strbuf_printf(out, " &middot; %lld characters</p>\n", (long long)ix.n_cp);
+    if (cJSON_GetArraySize(doc->fields) > 0) { /* the input's other fields, as the input gave them */
+        om_strbuf_puts(out, "<dl class=\"fields\">");
+        const cJSON *f;
+        cJSON_ArrayForEach(f, doc->fields) {
+            om_strbuf_puts(out, "<dt>");
+            escaped_str(out, f->string);
+            om_strbuf_puts(out, "</dt><dd>");
+            char *json = cJSON_IsString(f) ? NULL : cJSON_PrintUnformatted(f);
+            if (cJSON_IsString(f)) escaped_str(out, f->valuestring);
+            else if (json) escaped_str(out, json);
+            else out->failed = 1;
+            cJSON_free(json);
+            om_strbuf_puts(out, "</dd>");
+        }
+        om_strbuf_puts(out, "</dl>\n");
+    }
+    om_strbuf_puts(out, "<div class=\"text\">");
     int64_t pos = 0;
     for (size_t i = 0; i < a->n_entities; i++) {
         const openmed_text_entity *e = &a->entities[i];
@@ -132,6 +149,9 @@ void om_html_page_write(const om_html_page *p, const om_result_info *info, om_st
                         ".doc { background: #fff; border: 1px solid #d9dde3; border-radius: .5rem;"
                         " padding: 1rem 1.6rem; margin-bottom: 1.5rem; }\n"
                         ".doc h2 { font-size: 1.05rem; margin: 0 0 .2rem; word-break: break-all; }\n"
+                        ".fields { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .8rem;"
+                        " font-size: .85rem; color: #52606d; margin: 0 0 .6rem; }\n"
+                        ".fields dt { font-weight: 600; }\n.fields dd { margin: 0; overflow-wrap: anywhere; }\n"
                         ".text { white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.85;"
                         " font-size: 1rem; }\n"
                         "mark { color: inherit; border-radius: .25rem; padding: .05rem .2rem; }\n"

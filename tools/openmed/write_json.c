@@ -12,6 +12,25 @@ void om_write_doc_id(om_strbuf *out, const cli_doc *doc) {
     cJSON_free(v);
 }
 
+static void json_value(om_strbuf *out, const cJSON *v) {
+    char *s = cJSON_PrintUnformatted(v);
+    om_strbuf_puts(out, s ? s : "null");
+    cJSON_free(s);
+}
+
+/* An object's members on one line: {"name": value, ...}. */
+static void inline_object(om_strbuf *out, const cJSON *obj) {
+    om_strbuf_puts(out, "{");
+    const cJSON *f;
+    cJSON_ArrayForEach(f, obj) {
+        if (f != obj->child) om_strbuf_puts(out, ", ");
+        om_strbuf_json_string(out, f->string, strlen(f->string));
+        om_strbuf_puts(out, ": ");
+        json_value(out, f);
+    }
+    om_strbuf_puts(out, "}");
+}
+
 void om_write_raw(om_strbuf *out, const cli_doc *doc, const openmed_result *r) {
     int grouped = r->aggregation != OPENMED_AGGREGATION_NONE;
     if (doc) {
@@ -32,7 +51,16 @@ void om_write_raw(om_strbuf *out, const cli_doc *doc, const openmed_result *r) {
         om_strbuf_json_string(out, e->word, strlen(e->word));
         om_strbuf_printf(out, ", \"start\": %lld, \"end\": %lld}", (long long)e->start, (long long)e->end);
     }
-    om_strbuf_puts(out, doc ? "]}\n" : "]\n");
+    if (!doc) {
+        om_strbuf_puts(out, "]\n");
+        return;
+    }
+    om_strbuf_puts(out, "]");
+    if (cJSON_GetArraySize(doc->fields) > 0) {
+        om_strbuf_puts(out, ", \"metadata\": ");
+        inline_object(out, doc->fields);
+    }
+    om_strbuf_puts(out, "}\n");
 }
 
 static void newline(om_strbuf *out, int indent, int level) {
@@ -46,12 +74,6 @@ static void key(om_strbuf *out, int indent, int level, int first, const char *na
     newline(out, indent, level);
     om_strbuf_json_string(out, name, strlen(name));
     om_strbuf_puts(out, ": ");
-}
-
-static void json_value(om_strbuf *out, const cJSON *v) {
-    char *s = cJSON_PrintUnformatted(v);
-    om_strbuf_puts(out, s ? s : "null");
-    cJSON_free(s);
 }
 
 openmed_status om_write_analysis_json(om_strbuf *out, const cli_doc *doc, const openmed_analysis *a,

@@ -23,7 +23,8 @@ void om_write_doc_id(om_strbuf *out, const cli_doc *doc);
 void om_csv_field(om_strbuf *out, const char *s, size_t n);
 
 /* The list of dicts HF's pipeline returns for one text ({entity_group|entity, score, [index,] word,
- * start, end}), then "\n". With doc not NULL: {"id": ID, "entities": [the list]} on one line. */
+ * start, end}), then "\n". With doc not NULL: {"id": ID, "entities": [the list]} on one line, with
+ * "metadata": {the input's other fields} after the list when the document has any. */
 void om_write_raw(om_strbuf *out, const cli_doc *doc, const openmed_result *r);
 
 /* OpenMed's AnalyzeResult.to_dict() with the document's id first: {id, text, entities: [{text,
@@ -35,14 +36,19 @@ void om_write_raw(om_strbuf *out, const cli_doc *doc, const openmed_result *r);
 openmed_status om_write_analysis_json(om_strbuf *out, const cli_doc *doc, const openmed_analysis *a,
                                       const om_result_info *info, int indent, openmed_error *err);
 
-/* CSV (RFC 4180): the header line, then one row per entity: id, text, label, confidence, start,
- * end, sentence_index, model_name, timestamp, processing_time. */
-void om_write_csv_header(om_strbuf *out);
-void om_write_csv_rows(om_strbuf *out, const cli_doc *doc, const openmed_analysis *a, const om_result_info *info);
+/* CSV (RFC 4180): the header line, then one row per entity: id, the input's other fields (one column
+ * per name in field_names, a JSON array of strings such as cli_reader_field_names gives; a name that
+ * is one of the other columns becomes "input_NAME"; a field a document lacks is an empty cell), text,
+ * label, confidence, start, end, sentence_index, model_name, timestamp, processing_time. A document
+ * without entities gets one row with the entity cells empty, so every document is named. */
+void om_write_csv_header(om_strbuf *out, const cJSON *field_names);
+void om_write_csv_rows(om_strbuf *out, const cJSON *field_names, const cli_doc *doc, const openmed_analysis *a,
+                       const om_result_info *info);
 
 /* One HTML page for any number of documents: the model's name and totals, a legend of the labels
- * found (one colour each, with counts), then each document under its id with its text as written
- * (line breaks kept) and the entities highlighted. Documents are added one by one and the page is
+ * found (one colour each, with counts), then each document under its id (with the input's other
+ * fields as name-value pairs) with its text as written (line breaks kept) and the entities
+ * highlighted. Documents are added one by one and the page is
  * written at the end, when the legend is known. */
 typedef struct om_html_page {
     om_strbuf body;     /* the documents' sections */
