@@ -177,6 +177,45 @@ int main(void) {
     CHECK_INT(run("--help"), 0);
     CHECK(strstr(out_buf, "pii") != NULL);
 
+    /* OpenMed's MLX-only privacy-filter names run as their PyTorch checkpoint in every command, as
+     * the library routes them: a pulled openai/privacy-filter (the fixture, offline) serves
+     * OpenMed/privacy-filter-mlx, with one warning naming the substitute, and outputs keep the name given */
+    char cache[] = "/tmp/om_pii_mlx_cache_XXXXXX", cmd[2048];
+    CHECK(mkdtemp(cache) != NULL);
+    const char *snap = "models--openai--privacy-filter/snapshots/0123456789abcdef0123456789abcdef01234567";
+    snprintf(cmd, sizeof cmd,
+             "cd %s && mkdir -p %s models--openai--privacy-filter/refs && "
+             "printf 0123456789abcdef0123456789abcdef01234567 > models--openai--privacy-filter/refs/main && "
+             "for f in config.json model.safetensors tokenizer.json tokenizer_config.json; do "
+             "ln -s %s/hf/models/privacy-filter/$f %s/$f || exit 1; done",
+             cache, snap, OM_FIXTURES, snap);
+    CHECK(system(cmd) == 0);
+    setenv("HF_HUB_CACHE", cache, 1);
+    setenv("OPENMED_OFFLINE", "1", 1);
+    const char *subcommands[] = {"pii extract --json", "pii deidentify --json", "analyze"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(cmd, sizeof cmd,
+                 "%s --device cpu --model OpenMed/privacy-filter-mlx \"Call John Smith at 617-555-0142.\"",
+                 subcommands[k]);
+        CHECK_MSG(run(cmd) == 0, "%s: %s", subcommands[k], out_buf);
+        const char *warn = "OpenMed/privacy-filter-mlx is an MLX-only artifact and cannot run on this host. "
+                           "Substituting openai/privacy-filter.";
+        const char *first = strstr(out_buf + err_at, warn);
+        int mentions = 0; /* the library's warning, and no second one from the command */
+        for (const char *m = out_buf + err_at; (m = strstr(m, "MLX-only")); m++) mentions++;
+        CHECK_MSG(first && mentions == 1, "%s: one warning: %s", subcommands[k], out_buf + err_at);
+        out_buf[err_at] = '\0';
+        cJSON *r = cJSON_Parse(out_buf);
+        const cJSON *holder = k == 1 ? cJSON_GetObjectItem(r, "metadata") : r;
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(holder, k == 2 ? "model_name" : "model"));
+        CHECK_MSG(name && !strcmp(name, "OpenMed/privacy-filter-mlx"), "%s: %.400s", subcommands[k], out_buf);
+        cJSON_Delete(r);
+    }
+    unsetenv("HF_HUB_CACHE");
+    unsetenv("OPENMED_OFFLINE");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", cache);
+    CHECK(system(cmd) == 0);
+
     unlink(in);
     unlink(out);
     unlink(bad);

@@ -317,17 +317,10 @@ int cmd_analyze(int argc, char **argv) {
     openmed_model *model = NULL;
     openmed_pipeline *pipe = NULL;
     FILE *out = stdout;
-    char resolved[OPENMED_PATH_MAX], tmp[OPENMED_PATH_MAX + 16];
+    char tmp[OPENMED_PATH_MAX + 16];
     if (openmed_config_load_file(&cfg, a.config_path, &err) != OPENMED_OK) {
         rc = cli_report(&err);
         goto done;
-    }
-    /* MLX-only privacy-filter names run as their PyTorch checkpoints */
-    if (openmed_is_privacy_filter(model_path) &&
-        openmed_privacy_filter_resolve(model_path, resolved, sizeof resolved, &err) == OPENMED_OK &&
-        strcmp(resolved, model_path) != 0) {
-        fprintf(stderr, "openmed analyze: %s is an MLX-only artifact; using %s\n", model_path, resolved);
-        model_path = resolved;
     }
     openmed_model_options mo;
     openmed_model_options_init(&mo);
