@@ -3,7 +3,7 @@ synthetic PII sentences (data/pii/presidio-synth-train.json under --data: short 
 snippets with person names, street addresses, phones, cards, e-mails, ... and their code-point
 spans; MIT, microsoft/presidio-research) are de-identified by the real `openmed pii deidentify`
 (one batch run over a JSON-lines file) and scored with phi_bench's rules: a value counts as
-caught only when every letter and digit of it lies inside a detected entity. Reports survival per
+caught only when every letter and digit of it lies inside a detected entity (a person's title and credential, "Dr." and "MD", excepted). Reports survival per
 entity type and per case of the value, and the share of the sentences' other words kept.
 
 The records are split by index: even indices are 'dev' (look at misses there), odd indices
@@ -19,6 +19,7 @@ import collections
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,22 @@ def shape(text, start):
     return "in a sentence"
 
 
+# A title before a person's name and a credential after it are in Presidio's PERSON spans but
+# identify no one: they are left out of what must be caught.
+TITLE = re.compile(r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?\s+")
+CREDENTIAL = re.compile(r",?\s+(?:MD|DDS|DVM|PhD|RN)\.?$")
+
+
+def person_core(text, a, b):
+    m = TITLE.match(text, a, b)
+    if m:
+        a = m.end()
+    m = CREDENTIAL.search(text[a:b])
+    if m:
+        b = a + m.start()
+    return a, b
+
+
 def make_docs(records):
     """phi_bench documents: items for every span, words for the text between spans."""
     docs = []
@@ -69,9 +86,11 @@ def make_docs(records):
             if text[a:b] != s["entity_value"]:
                 raise SystemExit(f"pii_synth_bench: record {idx}: span {a}-{b} is not its value")
             typ = PHI.get(s["entity_type"], s["entity_type"])
-            items.append({"type": typ, "start": a, "end": b, "value": s["entity_value"],
-                          "shape": shape(text, a), "case": value_case(s["entity_value"])})
-            spans.append((a, b))
+            if typ == "NAME":
+                a, b = person_core(text, a, b)
+            items.append({"type": typ, "start": a, "end": b, "value": text[a:b],
+                          "shape": shape(text, a), "case": value_case(text[a:b])})
+            spans.append((s["start_position"], s["end_position"]))
         words, pos = [], 0
         for a, b in sorted(spans):
             if a > pos:

@@ -1,6 +1,7 @@
 /* detect_names.c: the person-name detector: name contexts (titles, form fields and table cells,
- * signatures and credentials, "patient X", relatives, "X is a 45-year-old"), names next to names
- * already found, a compiled-in name list (person_names.inc) for names without a context, and every
+ * signatures and credentials, "patient X", relatives, "X is a 45-year-old", "my name is X",
+ * "Name? X"), middle initials ("Keira E. Forster"), names next to names already found (initials,
+ * particles, a nickname in quotes), a compiled-in name list (person_names.inc) for names without a context, and every
  * other occurrence in the document of a name found, in any case.
  *
  * The text is read as words: runs of letters and marks, joined across an apostrophe or hyphen
@@ -124,7 +125,8 @@ static const char *const name_before[] = {
     "reminded", "counseled", "counselled", "patient", "pt", "daughter", "son", "husband", "wife", "mother",
     "father", "brother", "sister", "spouse", "partner", "friend", "caregiver", "guardian", "niece", "nephew",
     "grandson", "granddaughter", "grandmother", "grandfather", "aunt", "uncle", "cousin", "fiance", "fiancee",
-    "boyfriend", "girlfriend", "contact", "interpreter", "cc", "attn", NULL};
+    "boyfriend", "girlfriend", "contact", "interpreter", "cc", "attn", "name is", "names are", "call me",
+    "calls me", "called me", "known as", "named", "goes by", "says", "said", NULL};
 
 /* ---------------------------------------------------------------- words */
 
@@ -428,6 +430,14 @@ static int eponym(const names_ctx *c, size_t k) {
     return (key_is(c, k + 1, "and") || key_is(c, k + 1, "or")) && k + 3 < c->nw && (c->w[k + 3].kind & W_EPONYM);
 }
 
+/* Is word k an initial in capitals ("J", "J." of "J. Smith")? */
+static int upper_initial(const names_ctx *c, size_t k) {
+    if (c->w[k].shape != SH_INITIAL) return 0;
+    size_t len;
+    utf8proc_category_t cat = utf8proc_category(cp_at(c->t, c->n, c->w[k].b, &len));
+    return cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT;
+}
+
 /* Take the name that starts at word k: up to MAX_NAME words that may be names, joined as a name is
  * (titles, initials and particles inside it pass); `comma` lets one comma in ("Smith, John").
  * Returns the number of words marked. */
@@ -450,6 +460,12 @@ static size_t take_forward(names_ctx *c, size_t k, int strength, int comma) {
             continue;
         }
         if ((w->kind & W_CALENDAR) && j + 1 < c->nw && is_digit_cp(c->t[w->e + (c->t[w->e] == ' ')])) break;
+        if (w->shape == SH_INITIAL && taken > 0 && (upper_initial(c, j) || !(w->kind & W_CASED)) &&
+            j + 1 < c->nw && joins(c, j + 1, 0) && may_be_name(&c->w[j + 1], taken, strength)) {
+            w->kind |= W_NAME; /* a middle initial: "patient ilze k. ozolina" */
+            marked++;
+            continue;
+        }
         if (!may_be_name(w, taken, strength)) break;
         w->kind |= W_NAME;
         marked++;
@@ -527,6 +543,21 @@ static void context_rules(names_ctx *c) {
             while (i < end && (c->t[i] == ' ' || c->t[i] == ',' || c->t[i] == ':')) i++;
             if (i == end && end - w->e <= 3) take_forward(c, k + 1, signed_phrase ? CTX_SIGNED : CTX_WEAK, 0);
         }
+        /* a question and its answer: "What's your name? X", "Last name? X" */
+        if (key_is(c, k, "name") && k + 1 < c->nw && c->w[k + 1].line == w->line && c->t[w->e] == '?') {
+            size_t i = w->e + 1;
+            while (i < c->w[k + 1].b && c->t[i] == ' ') i++;
+            if (i == c->w[k + 1].b && i - w->e <= 3) take_forward(c, k + 1, CTX_WEAK, 0);
+        }
+        /* a middle initial between words written as names: "Keira E. Forster", "Leena O Sasi" */
+        if (upper_initial(c, k) && k > 0 && k + 1 < c->nw && joins(c, k, 0) && joins(c, k + 1, 0) &&
+            (c->w[k - 1].kind & c->w[k + 1].kind & W_SIGNAL) && !eponym(c, k + 1) && !never_name(&c->w[k + 1]) &&
+            may_be_name(&c->w[k - 1], 1, CTX_WEAK) &&
+            (may_be_name(&c->w[k + 1], 1, CTX_WEAK) || c->w[k + 1].shape == SH_CAP)) {
+            c->w[k - 1].kind |= W_NAME;
+            w->kind |= W_NAME;
+            c->w[k + 1].kind |= W_NAME;
+        }
         /* credentials: "John Smith, MD", "ade santoso, rn." (not "Boston, MA 02118") */
         if ((w->kind & W_CRED) && k > 0 && c->w[k - 1].line == w->line && !(w->kind & W_DIGIT)) {
             size_t n;
@@ -569,11 +600,50 @@ static void neighbours(names_ctx *c) {
             if (!joins(c, pass ? k : j, 0) || (c->w[j].kind & W_NAME)) continue;
             word *x = &c->w[j];
             if (never_name(x) || eponym(c, j)) continue;
-            if (sure_name(x) || in_found(c, j, &common) ||
+            /* an initial: in capitals beside a name ("J. Smith", "Smith J"), in any case between
+               two names ("bertram m. jorgensen") */
+            int between = x->shape == SH_INITIAL && (pass ? j > 0 && joins(c, j, 0) && (c->w[j - 1].kind & W_NAME)
+                                                          : j + 1 < c->nw && joins(c, j + 1, 0) && (c->w[j + 1].kind & W_NAME));
+            /* after "First I." a family name written as one, even a common word ("Jildau S. Bouts") */
+            int after_middle = !pass && c->w[k].shape == SH_INITIAL && k > 0 && joins(c, k, 0) &&
+                               (c->w[k - 1].kind & W_NAME) && c->w[k - 1].shape != SH_INITIAL &&
+                               (x->kind & W_SIGNAL) && x->shape == SH_CAP;
+            if (sure_name(x) || in_found(c, j, &common) || after_middle ||
                 (may_be_name(x, 1, CTX_WEAK) && (x->kind & (W_SIGNAL | W_CASED)) != W_CASED) ||
-                (x->shape == SH_INITIAL && (x->kind & W_SIGNAL) && !pass))
+                (x->shape == SH_INITIAL && (upper_initial(c, j) || between)))
                 x->kind |= W_NAME;
         }
+    /* a nickname in quotes after a first name, and the family name after it: Kipras "Kip" Povilonis */
+    for (size_t k = 1; k < c->nw; k++) {
+        word *m = &c->w[k];
+        if (!(c->w[k - 1].kind & W_NAME) || c->w[k - 1].line != m->line || never_name(m) ||
+            (m->kind & (W_SIGNAL | W_CASED)) == W_CASED) /* written as a name, or caseless text */
+            continue;
+        size_t n;
+        const char *g = gap(c, k, &n);
+        int open2 = n == 2 && g[0] == ' ' && g[1] == '"', open4 = n == 4 && g[0] == ' ' && !memcmp(g + 1, "\xE2\x80\x9C", 3);
+        if (!open2 && !open4) continue;
+        const char *close = open2 ? "\" " : "\xE2\x80\x9D ";
+        size_t cl = strlen(close);
+        if (m->e + cl > c->n || memcmp(c->t + m->e, close, cl)) continue;
+        m->kind |= W_NAME;
+        if (k + 1 < c->nw && c->w[k + 1].b == m->e + cl && c->w[k + 1].line == m->line) {
+            word *x = &c->w[k + 1];
+            if (!never_name(x) && !eponym(c, k + 1) &&
+                (sure_name(x) || (may_be_name(x, 1, CTX_WEAK) && (x->kind & (W_SIGNAL | W_CASED)) != W_CASED)))
+                x->kind |= W_NAME;
+        }
+    }
+    /* particles between two names: "Maika van de Noort" */
+    for (size_t k = 1; k + 1 < c->nw; k++) {
+        if (!(c->w[k - 1].kind & W_NAME) || (c->w[k].kind & W_NAME) || !(c->w[k].kind & W_PARTICLE) ||
+            c->w[k].shape == SH_CAP || !joins(c, k, 0))
+            continue;
+        size_t j = k;
+        while (j < c->nw && j < k + 3 && (c->w[j].kind & W_PARTICLE) && joins(c, j, 0)) j++;
+        if (j < c->nw && joins(c, j, 0) && (c->w[j].kind & W_NAME))
+            for (size_t i = k; i < j; i++) c->w[i].kind |= W_NAME;
+    }
 }
 
 enum { FOUND_COMMON = 1, FOUND_BEFORE = 2 };

@@ -201,6 +201,42 @@ static void test_possessive_and_repeats(void) {
     openmed_deid_result_free(r);
 }
 
+/* Shapes written for this test, not drawn from a benchmark: middle initials, "J. Smith" and
+ * "Smith J", "my name is", a question and its answer, particles between names, apostrophes and
+ * hyphens, a soft hyphen or zero-width joiner inside a family name, a name in capitals in a
+ * header table of a mixed-case note, a lower-case note, names against punctuation and line ends,
+ * a nickname in quotes; and clinical phrases with a capital letter between capitalised words
+ * that stay. Each is checked whole in the mask output. */
+static void test_shapes(void) {
+    static const struct { const char *text, *want; } cases[] = {
+        {"Letter from Keira E. Forster and Leena O Sasi; Jildau S. Bouts agreed.",
+         "Letter from [PERSON] and [PERSON]; [PERSON] agreed."},
+        {"Hepatitis B Vaccine given. Vitamin D Deficiency, Factor V Leiden, Group A Strep, Grade C Murmur.",
+         "Hepatitis B Vaccine given. Vitamin D Deficiency, Factor V Leiden, Group A Strep, Grade C Murmur."},
+        {"Reviewed by J. Kalnins. Seen by Dr. Ozols J. today.", "Reviewed by [PERSON]. Seen by Dr. [PERSON]. today."},
+        {"My name is Aantje Mourik but everyone calls me Aantje. What's your last name? Matthiasson",
+         "My name is [PERSON] but everyone calls me [PERSON]. What's your last name? [PERSON]"},
+        {"patient ilze k. ozolina came with her husband, reet s. tamm. she is known as liepa to friends.",
+         "patient [PERSON] came with her husband, [PERSON]. she is known as [PERSON] to friends."},
+        {"Contact: Maika van de Noort\nDr. O'Neil-Ryan and Mrs. Smith-Jones agreed (Dr. Saptono).\n",
+         "Contact: [PERSON]\nDr. [PERSON] and Mrs. [PERSON] agreed (Dr. [PERSON]).\n"},
+        {"Patient Name: Kaz\xc2\xadlauskas\nRE: Povi\xe2\x80\x8dlonis, Kipras\n",
+         "Patient Name: [PERSON]\nRE: [PERSON]\n"},
+        {"| Field | Value |\n|---|---|\n| PATIENT | VYTAUTAS KAZLAUSKAS |\n| MRN | 00482913 |\n\nSeen for knee pain.",
+         "| Field | Value |\n|---|---|\n| PATIENT | [PERSON] |\n| MRN | [MEDICAL_RECORD_NUMBER] |\n\nSeen for knee pain."},
+        {"Patient Kipras \"Kip\" Povilonis was seen.", "Patient [PERSON] \"[PERSON]\" [PERSON] was seen."},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        openmed_deid_options o;
+        openmed_deid_options_init(&o);
+        openmed_deid_result *r = NULL;
+        openmed_error err = {0};
+        CHECK(om_deid_from_entities(cases[i].text, strlen(cases[i].text), NULL, 0, &o, 1, &r, &err) == OPENMED_OK);
+        if (r) CHECK_STR(r->deidentified_text, cases[i].want);
+        openmed_deid_result_free(r);
+    }
+}
+
 int main(void) {
     static const openmed_deid_method methods[] = {OPENMED_DEID_MASK, OPENMED_DEID_REMOVE, OPENMED_DEID_REPLACE,
                                                   OPENMED_DEID_HASH, OPENMED_DEID_FORMAT_PRESERVE};
@@ -208,5 +244,6 @@ int main(void) {
         for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) run_case(mode, methods[m]);
     test_no_context_no_name();
     test_possessive_and_repeats();
+    test_shapes();
     return check_finish("test_deid_names");
 }
