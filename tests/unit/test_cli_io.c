@@ -49,12 +49,13 @@ static void test_inputs(void) {
     cli_docs docs = {0};
     cli_input_options o = {0};
 
-    /* TEXT arguments; --lines splits them */
+    /* TEXT arguments (several: "text:1", "text:2", so every output tells them apart); --lines splits them */
     cli_input texts[2] = {{"The patient has asthma.", 1}, {"line one\n\n  \nline four\r\n", 1}};
     CHECK(read_all(texts, 2, &o, &docs, &err) == OPENMED_OK);
     CHECK_INT(docs.n, 2);
     if (docs.n == 2) {
-        CHECK_STR(docs.v[0].id, "text");
+        CHECK_STR(docs.v[0].id, "text:1");
+        CHECK_STR(docs.v[1].id, "text:2");
         CHECK(docs.v[0].source == NULL && docs.v[0].fields == NULL && docs.v[0].id_value == NULL);
         CHECK_STR(docs.v[1].text, "line one\n\n  \nline four\r\n");
     }
@@ -184,7 +185,10 @@ static void test_inputs(void) {
     CHECK(strstr(err.message, "bad3.csv:2") != NULL);
     bad = (cli_input){put("latin1.txt", "caf\xe9"), 0};
     CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
-    CHECK(strstr(err.message, "latin1.txt") && strstr(err.message, "byte 3"));
+    CHECK(strstr(err.message, "latin1.txt:1: invalid UTF-8 at byte 3") != NULL);
+    bad = (cli_input){put("latin1-3.md", "# Note\n\nCaf\xe9 au lait\n"), 0}; /* the line of the fault is named */
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
+    CHECK_MSG(strstr(err.message, "latin1-3.md:3: invalid UTF-8 at byte 11") != NULL, "%s", err.message);
     bad = (cli_input){"caf\xe9", 1};
     CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
     char missing[600];

@@ -54,7 +54,7 @@ int main(void) {
     CHECK_INT(run(args), 1);
     CHECK_MSG(strstr(out_buf, "FIFO"), "%s", out_buf);
     /* standard input is still read, pipe and all */
-    snprintf(args, sizeof args, "tokenize --model %s < %s", model, regular);
+    snprintf(args, sizeof args, "tokenize --model %s - < %s", model, regular);
     CHECK_INT(run(args), 0);
     CHECK_MSG(strstr(out_buf, "\"ids\""), "%s", out_buf);
 

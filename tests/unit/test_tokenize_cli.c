@@ -1,5 +1,7 @@
-/* test_tokenize_cli.c: `openmed tokenize` prints, for TEXT, .txt and .jsonl input, exactly the library's
- * encoding as JSON lines, and fails with a clear message and exit status on bad input. */
+/* test_tokenize_cli.c: `openmed tokenize` reads documents as every command does (TEXT, -, .txt/.md,
+ * .jsonl, .csv, folders, --lines), prints exactly the library's encoding as one JSON line per
+ * document named by its id (with the input's other fields), and fails with a clear message and exit
+ * status on bad input. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -30,11 +32,13 @@ static int run(const char *cmd, char **out) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* One JSON line equals the library's encoding of `text`. */
-static void check_line(const om_tokenizer *tok, const char *line, const char *text) {
-    cJSON *o = cJSON_Parse(line);
+/* One JSON line equals the library's encoding of `text` and is named `id`. */
+static void check_doc(const om_tokenizer *tok, const char *line, const char *text, const char *id) {
+    const char *nl = strchr(line, '\n');
+    cJSON *o = cJSON_ParseWithLength(line, nl ? (size_t)(nl - line) : strlen(line));
     CHECK_MSG(o != NULL, "not JSON: %s", line);
     if (!o) return;
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "id")), id);
     om_encoding e;
     om_encoding_init(&e);
     openmed_error err;
@@ -60,6 +64,23 @@ static void write_file(const char *path, const char *data) {
     fclose(f);
 }
 
+static void check_line(const om_tokenizer *tok, const char *line, const char *text) { check_doc(tok, line, text, "text"); }
+
+/* The n-th line (0-based) of out, or NULL. */
+static const char *nth_line(const char *out, int n) {
+    for (; n > 0 && out; n--) {
+        out = strchr(out, '\n');
+        if (out) out++;
+    }
+    return out && *out ? out : NULL;
+}
+
+static int count_lines(const char *out) {
+    int n = 0;
+    for (; *out; out++) n += *out == '\n';
+    return n;
+}
+
 int main(void) {
     snprintf(cli, sizeof cli, "%s/bin/openmed", OM_BINARY_DIR);
     snprintf(model, sizeof model, "%s/hf/tokenizers/bpe-roberta", OM_FIXTURES);
@@ -81,49 +102,110 @@ int main(void) {
     check_line(tok, out, text);
     free(out);
 
-    /* .txt: one text per line (CRLF too) */
+    /* .txt and .md: the whole file is one document, named by its path */
     snprintf(path, sizeof path, "%s/in.txt", tmpdir);
-    write_file(path, "first line\r\nsecond, line\n");
+    write_file(path, "first line\r\n\nsecond, line\n");
     snprintf(cmd, sizeof cmd, "'%s' tokenize --model '%s' --input '%s'", cli, model, path);
     CHECK_INT(run(cmd, &out), 0);
-    char *nl = strchr(out, '\n');
-    CHECK(nl != NULL);
-    if (nl) {
-        *nl = 0;
-        check_line(tok, out, "first line");
-        check_line(tok, nl + 1, "second, line");
-    }
+    CHECK_INT(count_lines(out), 1);
+    check_doc(tok, out, "first line\r\n\nsecond, line\n", path);
     free(out);
 
-    /* .jsonl: {"text": ...} per line, escapes decoded */
-    snprintf(path, sizeof path, "%s/in.jsonl", tmpdir);
-    write_file(path, "{\"text\": \"a\\nb \\u00e9\"}\n");
+    /* --lines: each non-blank line (CRLF too), "PATH:LINE"; the same from standard input ("-:LINE") */
+    snprintf(cmd, sizeof cmd, "'%s' tokenize --model '%s' --lines --input '%s'", cli, model, path);
+    CHECK_INT(run(cmd, &out), 0);
+    CHECK_INT(count_lines(out), 2);
+    char id[600];
+    snprintf(id, sizeof id, "%s:1", path);
+    check_doc(tok, out, "first line", id);
+    snprintf(id, sizeof id, "%s:3", path);
+    if (nth_line(out, 1)) check_doc(tok, nth_line(out, 1), "second, line", id);
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s' tokenize --model '%s' --lines - < '%s'", cli, model, path);
+    CHECK_INT(run(cmd, &out), 0);
+    CHECK_INT(count_lines(out), 2);
+    check_doc(tok, out, "first line", "-:1");
+    free(out);
+
+    /* several TEXT arguments: "text:1", "text:2" */
+    snprintf(cmd, sizeof cmd, "'%s' tokenize --model '%s' alpha 'beta gamma'", cli, model);
+    CHECK_INT(run(cmd, &out), 0);
+    check_doc(tok, out, "alpha", "text:1");
+    if (nth_line(out, 1)) check_doc(tok, nth_line(out, 1), "beta gamma", "text:2");
+    free(out);
+
+    /* .jsonl: the text field (escapes decoded), the id as given and the other fields in "metadata";
+     * .csv the same by column; a folder: each file, in name order */
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/dir'", tmpdir);
+    CHECK(system(cmd) == 0);
+    snprintf(path, sizeof path, "%s/dir/a.jsonl", tmpdir);
+    write_file(path, "{\"id\": 17, \"text\": \"a\\nb \\u00e9\", \"ward\": \"3B\"}\n\n{\"note\": \"x y\"}\n");
+    snprintf(cmd, sizeof cmd, "'%s' tokenize --model '%s' --input '%s'", cli, model, path);
+    CHECK_INT(run(cmd, &out), 1);
+    CHECK_MSG(strstr(out, "a.jsonl:3") && strstr(out, "\"text\""), "%s", out); /* the record without text */
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s' tokenize --model '%s' --text-field note --input '%s'", cli, model, path);
+    CHECK_INT(run(cmd, &out), 1);
+    CHECK_MSG(strstr(out, "a.jsonl:1") && strstr(out, "\"note\""), "%s", out);
+    free(out);
+    write_file(path, "{\"id\": 17, \"text\": \"a\\nb \\u00e9\", \"ward\": \"3B\"}\n\n{\"text\": \"x y\"}\n");
     snprintf(cmd, sizeof cmd, "'%s' tokenize --model '%s' --input '%s'", cli, model, path);
     CHECK_INT(run(cmd, &out), 0);
-    check_line(tok, out, "a\nb \xC3\xA9");
+    CHECK_INT(count_lines(out), 2);
+    CHECK_MSG(strncmp(out, "{\"id\": 17, \"ids\": [", strlen("{\"id\": 17, \"ids\": [")) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "]], \"tokens\": [") && strstr(out, "], \"metadata\": {\"ward\": \"3B\"}}\n"), "%s", out);
+    snprintf(id, sizeof id, "%s:3", path);
+    if (nth_line(out, 1)) check_doc(tok, nth_line(out, 1), "x y", id);
+    cJSON *first = cJSON_ParseWithLength(out, (size_t)(strchr(out, '\n') - out));
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(first, "id")) == 17);
+    cJSON_Delete(first);
+    free(out);
+    snprintf(path, sizeof path, "%s/dir/b.csv", tmpdir);
+    write_file(path, "id,text,ward\nr-1,\"Pain, \"\"7/10\"\"\",4C\n");
+    snprintf(path, sizeof path, "%s/dir/c.md", tmpdir);
+    write_file(path, "# Plan\n\nRest.\n");
+    snprintf(path, sizeof path, "%s/dir", tmpdir);
+    snprintf(cmd, sizeof cmd, "'%s' tokenize --model '%s' --input '%s' 2>/dev/null", cli, model, path);
+    CHECK_INT(run(cmd, &out), 0);
+    CHECK_INT(count_lines(out), 4);
+    if (nth_line(out, 2)) check_doc(tok, nth_line(out, 2), "Pain, \"7/10\"", "r-1");
+    CHECK(strstr(out, "\"metadata\": {\"ward\": \"4C\"}") != NULL);
+    snprintf(id, sizeof id, "%s/dir/c.md", tmpdir);
+    if (nth_line(out, 3)) check_doc(tok, nth_line(out, 3), "# Plan\n\nRest.\n", id);
     free(out);
 
-    /* bad inputs: invalid UTF-8 (line and byte named), a .jsonl line without text, no model, a bad folder */
+    /* bad inputs: invalid UTF-8 (file, line and byte named), no input, a missing model folder, a
+     * mistyped registry name (offline: "did you mean", no network) */
     snprintf(path, sizeof path, "%s/bad.txt", tmpdir);
     write_file(path, "ok\nab\xFF\n");
     snprintf(cmd, sizeof cmd, "'%s' tokenize --model '%s' --input '%s'", cli, model, path);
     CHECK_INT(run(cmd, &out), 1);
-    CHECK_MSG(strstr(out, "bad.txt:2") && strstr(out, "byte offset 2"), "%s", out);
+    CHECK_MSG(strstr(out, "bad.txt:2: invalid UTF-8 at byte 5"), "%s", out);
     free(out);
-    snprintf(path, sizeof path, "%s/bad.jsonl", tmpdir);
-    write_file(path, "{\"txt\": \"x\"}\n");
-    snprintf(cmd, sizeof cmd, "'%s' tokenize --model '%s' --input '%s'", cli, model, path);
-    CHECK_INT(run(cmd, &out), 1);
-    CHECK_MSG(strstr(out, "bad.jsonl:1") && strstr(out, "\"text\""), "%s", out);
-    free(out);
-    snprintf(cmd, sizeof cmd, "'%s' tokenize hello", cli);
+    snprintf(cmd, sizeof cmd, "'%s' tokenize --model '%s'", cli, model);
     CHECK_INT(run(cmd, &out), 2);
-    CHECK_MSG(strstr(out, "--model"), "%s", out);
+    CHECK_MSG(strstr(out, "--input"), "%s", out);
     free(out);
     snprintf(cmd, sizeof cmd, "'%s' tokenize --model '%s/nothing-here' hello", cli, tmpdir);
     CHECK_INT(run(cmd, &out), 1);
     CHECK_MSG(strstr(out, "nothing-here"), "%s", out);
     free(out);
+    snprintf(cmd, sizeof cmd, "OPENMED_OFFLINE=1 '%s' tokenize --model disease_detection_tyni hello", cli);
+    CHECK_INT(run(cmd, &out), 1);
+    CHECK_MSG(strstr(out, "did you mean disease_detection_tiny?"), "%s", out);
+    free(out);
+
+    /* no --model: the bundled disease model's tokenizer, as analyze uses */
+    const char *bundled = OM_SOURCE_DIR "/models/disease-ner"; /* where the binary finds it in a build tree */
+    if (access(OM_SOURCE_DIR "/models/disease-ner/config.json", R_OK) == 0) {
+        om_tokenizer *btok = NULL;
+        CHECK(om_tokenizer_load_dir(bundled, &btok, &err) == OPENMED_OK);
+        snprintf(cmd, sizeof cmd, "'%s' tokenize 'Apixaban 5 mg'", cli);
+        CHECK_INT(run(cmd, &out), 0);
+        if (btok) check_line(btok, out, "Apixaban 5 mg");
+        free(out);
+        om_tokenizer_free(btok);
+    }
 
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     CHECK(system(cmd) == 0);

@@ -1,164 +1,182 @@
-/* cmd_tokenize.c: `openmed tokenize` — token ids, code-point offsets and token strings for text, one JSON
- * line per text, exactly as Hugging Face's tokenizer reports them (special tokens added, no truncation). */
-#include <cjson/cJSON.h>
+/* cmd_tokenize.c: `openmed tokenize`: token ids, code-point offsets and token strings of documents,
+ * one JSON line each naming the document, exactly as Hugging Face's tokenizer reports them (special
+ * tokens added, no truncation). Documents are read as by every command (inputs.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "inputs.h"
+#include "strbuf.h"
+#include "writers.h"
 
 static const char *tokenize_usage =
-    "usage: openmed tokenize --model PATH [--no-special-tokens] [TEXT | --input FILE]\n"
+    "usage: openmed tokenize [--model NAME|PATH] [--no-special-tokens] [TEXT... | -] [--input FILE|FOLDER|-]...\n"
+    "                        [--lines] [--text-field NAME] [--id-field NAME] [--config-path P]\n"
     "\n"
-    "PATH is a model folder or a folder with just the tokenizer files (tokenizer.json, or vocab.txt\n"
-    "for older BERT models). FILE is .txt (one text per line) or .jsonl ({\"text\": ...} per line);\n"
-    "without TEXT or --input, lines are read from standard input. Prints one line per text:\n"
-    "  {\"ids\": [...], \"offsets\": [[start, end], ...], \"tokens\": [...]}\n"
-    "Offsets are [start, end) in Unicode code points of the text; special tokens have [0, 0].\n";
+    "Prints one line per document:\n"
+    "  {\"id\": ID, \"ids\": [...], \"offsets\": [[start, end], ...], \"tokens\": [...]}\n"
+    "with \"metadata\": {the input's other fields} at the end when it has any. Offsets are [start, end)\n"
+    "in Unicode code points of the text; special tokens have [0, 0].\n"
+    "  --model NAME|PATH   registry name, Hugging Face repo id (pulled or fetched as for analyze), a\n"
+    "                      model folder, a folder with just the tokenizer files (tokenizer.json, or\n"
+    "                      vocab.txt for older BERT models) or tokenizer.json itself (default: the\n"
+    "                      bundled disease model)\n"
+    "Inputs as for `openmed analyze`: TEXT (id \"text\"); - (standard input); --input a .txt/.md file\n"
+    "(one document), .jsonl (one per line: --text-field holds the text, --id-field the id), .csv (one\n"
+    "per row, the same columns) or a folder (each such file in it); --lines makes every line of a\n"
+    "TEXT, standard input or text file a document.\n";
 
-static void put_json_string(FILE *out, const char *s) {
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
-        default:
-            if (*p < 0x20) fprintf(out, "\\u%04x", *p);
-            else fputc(*p, out);
-        }
-    }
-    fputc('"', out);
+static int usage_error(const char *fmt, const char *arg) {
+    fprintf(stderr, "openmed tokenize: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(openmed tokenize --help lists the options)\n");
+    return 2;
 }
 
-static int emit(const openmed_tokenizer *tok, const char *text, size_t len, int special, openmed_encoding *enc,
-                const char *where, FILE *out) {
-    openmed_error err;
-    if (openmed_tokenizer_encode(tok, text, len, special, enc, &err) != OPENMED_OK) {
-        fprintf(stderr, "openmed: %s%s%s\n", where ? where : "", where ? ": " : "", err.message);
-        return 1;
+/* One document's line into out. */
+static openmed_status write_encoding(om_strbuf *out, const cli_doc *doc, const openmed_tokenizer *tok, int special,
+                                     openmed_encoding *enc, openmed_error *err) {
+    openmed_status st = openmed_tokenizer_encode(tok, doc->text, strlen(doc->text), special, enc, err);
+    if (st != OPENMED_OK) {
+        char why[sizeof err->message];
+        snprintf(why, sizeof why, "%s", err->message);
+        return cli_fail(err, st, "%s: %s", doc->id, why);
     }
-    fputs("{\"ids\": [", out);
-    for (size_t i = 0; i < enc->count; i++) fprintf(out, i ? ", %d" : "%d", (int)enc->ids[i]);
-    fputs("], \"offsets\": [", out);
+    om_strbuf_puts(out, "{\"id\": ");
+    om_write_doc_id(out, doc);
+    om_strbuf_puts(out, ", \"ids\": [");
+    for (size_t i = 0; i < enc->count; i++) om_strbuf_printf(out, i ? ", %d" : "%d", (int)enc->ids[i]);
+    om_strbuf_puts(out, "], \"offsets\": [");
     for (size_t i = 0; i < enc->count; i++)
-        fprintf(out, i ? ", [%zu, %zu]" : "[%zu, %zu]", enc->offsets[2 * i], enc->offsets[2 * i + 1]);
-    fputs("], \"tokens\": [", out);
+        om_strbuf_printf(out, i ? ", [%zu, %zu]" : "[%zu, %zu]", enc->offsets[2 * i], enc->offsets[2 * i + 1]);
+    om_strbuf_puts(out, "], \"tokens\": [");
     for (size_t i = 0; i < enc->count; i++) {
-        if (i) fputs(", ", out);
-        put_json_string(out, openmed_encoding_token(enc, i));
+        const char *t = openmed_encoding_token(enc, i);
+        if (i) om_strbuf_puts(out, ", ");
+        om_strbuf_json_string(out, t, strlen(t));
     }
-    fputs("]}\n", out);
-    return 0;
+    om_strbuf_puts(out, "]");
+    om_write_doc_fields(out, doc);
+    om_strbuf_puts(out, "}\n");
+    return out->failed ? cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory writing tokens") : OPENMED_OK;
 }
 
-static int ends_with(const char *s, const char *suffix) {
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && !strcmp(s + n - k, suffix);
+/* The folder holding the tokenizer of `model` (NULL: the bundled disease model) into dir. */
+static openmed_status tokenizer_folder(const char *model, const char *config_path, char *dir, size_t size,
+                                       openmed_error *err) {
+    if (!model) {
+        if (cli_bundled_model("disease", dir, size)) return OPENMED_OK;
+        return cli_fail(err, OPENMED_ERR_NOT_FOUND,
+                        "no --model given and this build has no bundled disease model; pass --model NAME|PATH");
+    }
+    struct stat st;
+    if (stat(model, &st) == 0) { /* a folder, or tokenizer.json itself (its folder) */
+        if (snprintf(dir, size, "%s", model) >= (int)size)
+            return cli_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "%s: path too long", model);
+        if (S_ISREG(st.st_mode)) {
+            char *slash = strrchr(dir, '/');
+            if (slash) *slash = '\0';
+            else snprintf(dir, size, ".");
+        }
+        return OPENMED_OK;
+    }
+    openmed_config cfg;
+    openmed_config_init(&cfg);
+    openmed_status s = openmed_config_load_file(&cfg, config_path, err);
+    char routed[OPENMED_PATH_MAX];
+    if (s == OPENMED_OK && openmed_is_privacy_filter(model) &&
+        (s = openmed_privacy_filter_resolve(model, routed, sizeof routed, err)) == OPENMED_OK)
+        model = routed; /* MLX-only names: their PyTorch checkpoint's tokenizer */
+    if (s == OPENMED_OK) s = openmed_model_fetch(model, NULL, &cfg, NULL, NULL, dir, size, err);
+    return s;
 }
 
-/* Every line of `in`: raw text (.txt / stdin) or a {"text": ...} object (.jsonl). */
-static int each_line(const openmed_tokenizer *tok, FILE *in, const char *name, int jsonl, int special, FILE *out) {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0;
-    int rc = 0;
-    openmed_encoding enc;
-    openmed_encoding_init(&enc);
-    char where[1200];
-    while (rc == 0 && (n = getline(&line, &cap, in)) >= 0) {
-        lineno++;
-        size_t len = (size_t)n;
-        if (len && line[len - 1] == '\n') len--;
-        if (len && line[len - 1] == '\r') len--;
-        snprintf(where, sizeof where, "%s:%ld", name, lineno);
-        if (!jsonl) {
-            rc = emit(tok, line, len, special, &enc, where, out);
-            continue;
-        }
-        if (len == 0) continue; /* blank lines in .jsonl carry no record */
-        cJSON *o = cJSON_ParseWithLength(line, len);
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "text");
-        if (!cJSON_IsString(t)) {
-            fprintf(stderr, "openmed: %s: expected a JSON object with a string \"text\"\n", where);
-            rc = 1;
-        } else {
-            rc = emit(tok, t->valuestring, strlen(t->valuestring), special, &enc, where, out);
-        }
-        cJSON_Delete(o);
-    }
-    free(line);
-    openmed_encoding_free(&enc);
-    return rc;
-}
+#define MAX_INPUTS 4096
+#define DOCS_PER_READ 64
 
 int cmd_tokenize(int argc, char **argv) {
-    const char *model = NULL, *input = NULL, *text = NULL;
+    const char *model = NULL, *config_path = NULL;
+    static cli_input inputs[MAX_INPUTS];
+    size_t n_inputs = 0;
+    cli_input_options in = {0};
     int special = 1;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = 1;
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
             fputs(tokenize_usage, stdout);
             return 0;
-        } else if (!strcmp(argv[i], "--model") && i + 1 < argc) {
-            model = argv[++i];
-        } else if (!strcmp(argv[i], "--input") && i + 1 < argc) {
-            input = argv[++i];
-        } else if (!strcmp(argv[i], "--no-special-tokens")) {
-            special = 0;
-        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
-            fprintf(stderr, "openmed tokenize: unknown or incomplete option '%s'\n\n%s", argv[i], tokenize_usage);
-            return 2;
-        } else if (!text) {
-            text = argv[i];
+        } else if (!strcmp(o, "--no-special-tokens")) {
+            special = 0, takes = 0;
+        } else if (!strcmp(o, "--lines")) {
+            in.lines = 1, takes = 0;
+        } else if (o[0] == '-' && o[1] == '-' && !v) {
+            return usage_error("%s needs a value", o);
+        } else if (!strcmp(o, "--model")) {
+            model = v;
+        } else if (!strcmp(o, "--config-path")) {
+            config_path = v;
+        } else if (!strcmp(o, "--text-field") || !strcmp(o, "--field")) {
+            in.text_field = v;
+        } else if (!strcmp(o, "--id-field")) {
+            in.id_field = v;
+        } else if (!strcmp(o, "--input") || !strcmp(o, "--input-file") || !strcmp(o, "--text")) {
+            if (n_inputs == MAX_INPUTS) return usage_error("more than %s inputs", "4096");
+            inputs[n_inputs++] = (cli_input){v, o[2] == 't'};
+        } else if (o[0] == '-' && o[1] == '-') {
+            return usage_error("unknown option %s", o);
         } else {
-            fprintf(stderr, "openmed tokenize: give one TEXT (quote it) or --input FILE\n\n%s", tokenize_usage);
-            return 2;
+            if (n_inputs == MAX_INPUTS) return usage_error("more than %s inputs", "4096");
+            inputs[n_inputs++] = (cli_input){o, strcmp(o, "-") != 0};
+            takes = 0;
         }
+        i += takes;
     }
-    if (!model || (text && input)) {
-        fprintf(stderr, "openmed tokenize: %s\n\n%s", !model ? "--model PATH is required" : "give TEXT or --input, not both",
-                tokenize_usage);
-        return 2;
-    }
-    /* a path to tokenizer.json itself means its folder */
-    char dir[4096];
-    struct stat st;
-    snprintf(dir, sizeof dir, "%s", model);
-    if (stat(model, &st) == 0 && S_ISREG(st.st_mode)) {
-        char *slash = strrchr(dir, '/');
-        if (slash) *slash = 0;
-        else snprintf(dir, sizeof dir, ".");
-    }
+    if (n_inputs == 0) return usage_error("%s", "give a TEXT, \"-\" (standard input) or --input FILE|FOLDER");
+
+    openmed_error err = {0};
+    cli_reader *reader = NULL;
+    if (cli_reader_open(&reader, inputs, n_inputs, &in, &err) != OPENMED_OK) return cli_report(&err);
+    if (cli_reader_skipped(reader))
+        fprintf(stderr, "openmed tokenize: skipped %zu files in folders (hidden, or not .txt/.md/.jsonl/.csv)\n",
+                cli_reader_skipped(reader));
+    char dir[OPENMED_PATH_MAX];
     openmed_tokenizer *tok = NULL;
-    openmed_error err;
-    if (openmed_tokenizer_load(dir, &tok, &err) != OPENMED_OK) return cli_report(&err);
-    int rc;
-    if (text) {
-        openmed_encoding enc;
-        openmed_encoding_init(&enc);
-        rc = emit(tok, text, strlen(text), special, &enc, NULL, stdout);
-        openmed_encoding_free(&enc);
-    } else if (input) {
-        FILE *in;
-        openmed_error err;
-        if (cli_open_input(input, &in, &err) != OPENMED_OK) { /* a FIFO or device would hang */
-            fprintf(stderr, "openmed: %s\n", err.message);
-            rc = 1;
-        } else {
-            rc = each_line(tok, in, input, ends_with(input, ".jsonl"), special, stdout);
-            fclose(in);
-        }
-    } else {
-        rc = each_line(tok, stdin, "<stdin>", 0, special, stdout);
+    if (tokenizer_folder(model, config_path, dir, sizeof dir, &err) != OPENMED_OK ||
+        openmed_tokenizer_load(dir, &tok, &err) != OPENMED_OK) {
+        cli_reader_close(reader);
+        return cli_report(&err);
     }
-    openmed_tokenizer_free(tok);
-    if (fflush(stdout) != 0) {
-        fprintf(stderr, "openmed: cannot write the output\n");
+    openmed_encoding enc;
+    openmed_encoding_init(&enc);
+    om_strbuf out;
+    om_strbuf_init(&out);
+    cli_docs docs = {0};
+    int rc = 0;
+    while (rc == 0) {
+        if (cli_reader_next(reader, &docs, DOCS_PER_READ, &err) != OPENMED_OK) {
+            rc = cli_report(&err);
+            break;
+        }
+        if (docs.n == 0) break;
+        for (size_t i = 0; i < docs.n && rc == 0; i++)
+            if (write_encoding(&out, &docs.v[i], tok, special, &enc, &err) != OPENMED_OK) rc = cli_report(&err);
+        if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len) {
+            fprintf(stderr, "openmed tokenize: cannot write the output\n");
+            rc = 1;
+        }
+        out.len = 0;
+    }
+    if (fflush(stdout) != 0 && rc == 0) {
+        fprintf(stderr, "openmed tokenize: cannot write the output\n");
         rc = 1;
     }
+    om_strbuf_free(&out);
+    cli_docs_free(&docs);
+    openmed_encoding_free(&enc);
+    openmed_tokenizer_free(tok);
+    cli_reader_close(reader);
     return rc;
 }

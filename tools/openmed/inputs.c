@@ -126,13 +126,28 @@ static size_t utf8_invalid_at(const char *s, size_t n) {
     return n;
 }
 
-/* Text from `what` must be UTF-8 without NUL bytes. */
-static openmed_status check_text(const char *what, const char *data, size_t size, openmed_error *err) {
+/* The 1-based line of byte `at`. */
+static size_t line_of(const char *data, size_t at) {
+    size_t line = 1;
+    for (const char *p = data; (p = memchr(p, '\n', at - (size_t)(p - data))) != NULL; p++) line++;
+    return line;
+}
+
+/* Text from `what` must be UTF-8 without NUL bytes. A whole file or standard input (numbered) is
+ * named with the line of the fault, a field or argument by `what` alone. */
+static openmed_status check_text_at(const char *what, int numbered, const char *data, size_t size, openmed_error *err) {
     const char *nul = memchr(data, '\0', size);
-    if (nul) return cli_fail(err, OPENMED_ERR_FORMAT, "%s: a NUL byte at byte %zu (not text)", what, (size_t)(nul - data));
-    size_t bad = utf8_invalid_at(data, size);
-    if (bad < size) return cli_fail(err, OPENMED_ERR_FORMAT, "%s: invalid UTF-8 at byte %zu", what, bad);
-    return OPENMED_OK;
+    size_t bad = nul ? (size_t)(nul - data) : utf8_invalid_at(data, size);
+    if (bad == size) return OPENMED_OK;
+    char where[4200];
+    if (numbered) snprintf(where, sizeof where, "%s:%zu", what, line_of(data, bad));
+    else snprintf(where, sizeof where, "%s", what);
+    if (nul) return cli_fail(err, OPENMED_ERR_FORMAT, "%s: a NUL byte at byte %zu (not text)", where, bad);
+    return cli_fail(err, OPENMED_ERR_FORMAT, "%s: invalid UTF-8 at byte %zu", where, bad);
+}
+
+static openmed_status check_text(const char *what, const char *data, size_t size, openmed_error *err) {
+    return check_text_at(what, 0, data, size, err);
 }
 
 openmed_status cli_input_check(const char *path, openmed_error *err) {
@@ -428,7 +443,7 @@ static openmed_status read_file(cli_docs *d, const char *path, const cli_input_o
     if (st != OPENMED_OK) return tolerate(d, o, st, path, path, 0, NULL, err);
     if (cli_has_ext(path, ".jsonl")) st = read_jsonl(d, path, data, size, o, err);
     else if (cli_has_ext(path, ".csv")) st = read_csv(d, path, data, size, o, err);
-    else if ((st = check_text(path, data, size, err)) == OPENMED_OK) st = add_text(d, path, path, data, size, o->lines, err);
+    else if ((st = check_text_at(path, 1, data, size, err)) == OPENMED_OK) st = add_text(d, path, path, data, size, o->lines, err);
     else st = tolerate(d, o, st, path, path, 0, NULL, err);
     free(data);
     return st;
@@ -439,8 +454,9 @@ static openmed_status read_file(cli_docs *d, const char *path, const cli_input_o
 enum { SOURCE_TEXT, SOURCE_STDIN, SOURCE_FILE };
 
 typedef struct source {
-    char *value; /* the text, or the path */
+    char *value;   /* the text, or the path */
     int kind;
+    size_t number; /* SOURCE_TEXT among several TEXT arguments: its place (1, 2, ...), else 0 */
 } source;
 
 struct cli_reader {
@@ -465,6 +481,7 @@ static openmed_status add_source(cli_reader *r, const char *value, int kind, ope
         r->cap_src = cap;
     }
     if (!(r->src[r->n_src].value = strdup(value))) return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory");
+    r->src[r->n_src].number = 0;
     r->src[r->n_src++].kind = kind;
     return OPENMED_OK;
 }
@@ -524,8 +541,10 @@ static openmed_status add_folder(cli_reader *r, const char *dir, int depth, open
 /* The documents of one source, appended to d. */
 static openmed_status load_source(cli_reader *r, const source *s, cli_docs *d, openmed_error *err) {
     if (s->kind == SOURCE_TEXT) {
-        openmed_status st = check_text("TEXT", s->value, strlen(s->value), err);
-        return st == OPENMED_OK ? add_text(d, "text", NULL, s->value, strlen(s->value), r->o.lines, err) : st;
+        char name[32] = "text"; /* several TEXT arguments: "text:1", "text:2", ... */
+        if (s->number) snprintf(name, sizeof name, "text:%zu", s->number);
+        openmed_status st = check_text(name, s->value, strlen(s->value), err);
+        return st == OPENMED_OK ? add_text(d, name, NULL, s->value, strlen(s->value), r->o.lines, err) : st;
     }
     if (s->kind == SOURCE_STDIN) return add_text(d, "-", "-", r->stdin_data, r->stdin_size, r->o.lines, err);
     return read_file(d, s->value, &r->o, err);
@@ -568,7 +587,7 @@ openmed_status cli_reader_open(cli_reader **out, const cli_input *inputs, size_t
         } else if (!strcmp(v, "-")) {
             if (r->stdin_data) st = cli_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "standard input (\"-\") given twice");
             else if ((st = read_stdin(&r->stdin_data, &r->stdin_size, err)) == OPENMED_OK &&
-                     (st = check_text("standard input", r->stdin_data, r->stdin_size, err)) == OPENMED_OK)
+                     (st = check_text_at("standard input", 1, r->stdin_data, r->stdin_size, err)) == OPENMED_OK)
                 st = add_source(r, v, SOURCE_STDIN, err);
         } else if ((st = cli_input_check(v, err)) == OPENMED_OK) {
             struct stat sb;
@@ -576,6 +595,10 @@ openmed_status cli_reader_open(cli_reader **out, const cli_input *inputs, size_t
             else st = add_source(r, v, SOURCE_FILE, err);
         }
     }
+    size_t n_texts = 0;
+    for (size_t i = 0; i < r->n_src; i++) n_texts += r->src[i].kind == SOURCE_TEXT;
+    for (size_t i = 0, k = 0; i < r->n_src && n_texts > 1; i++)
+        if (r->src[i].kind == SOURCE_TEXT) r->src[i].number = ++k;
     /* Count (and so check) every document before any work, and list the fields they carry. */
     if (st == OPENMED_OK && !(r->field_names = cJSON_CreateArray()))
         st = cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory");

@@ -1,6 +1,6 @@
 /* inputs.h: the documents a command reads, one layer for analyze, pii and bench.
  *
- *   TEXT            one document (id "text")
+ *   TEXT            one document (id "text"; "text:1", "text:2", ... when several are given)
  *   -               standard input, one document (id "-")
  *   FILE.txt|.md    the whole file is one document (id: the path); any other extension is read
  *                   the same way when it is UTF-8 text

@@ -31,6 +31,12 @@ static void inline_object(om_strbuf *out, const cJSON *obj) {
     om_strbuf_puts(out, "}");
 }
 
+void om_write_doc_fields(om_strbuf *out, const cli_doc *doc) {
+    if (cJSON_GetArraySize(doc->fields) == 0) return;
+    om_strbuf_puts(out, ", \"metadata\": ");
+    inline_object(out, doc->fields);
+}
+
 void om_write_raw(om_strbuf *out, const cli_doc *doc, const openmed_result *r) {
     int grouped = r->aggregation != OPENMED_AGGREGATION_NONE;
     if (doc) {
@@ -56,10 +62,7 @@ void om_write_raw(om_strbuf *out, const cli_doc *doc, const openmed_result *r) {
         return;
     }
     om_strbuf_puts(out, "]");
-    if (cJSON_GetArraySize(doc->fields) > 0) {
-        om_strbuf_puts(out, ", \"metadata\": ");
-        inline_object(out, doc->fields);
-    }
+    om_write_doc_fields(out, doc);
     om_strbuf_puts(out, "}\n");
 }
 

@@ -19,6 +19,9 @@ typedef struct om_result_info {
 /* The document's id as the input gave it: a JSON string, or a jsonl number as a number. */
 void om_write_doc_id(om_strbuf *out, const cli_doc *doc);
 
+/* `, "metadata": {the input's other fields}` on one line, or nothing when the document has none. */
+void om_write_doc_fields(om_strbuf *out, const cli_doc *doc);
+
 /* One CSV field, quoted (RFC 4180) when it holds a quote, comma or line break. */
 void om_csv_field(om_strbuf *out, const char *s, size_t n);
 
