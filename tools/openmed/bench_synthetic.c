@@ -52,8 +52,8 @@ static openmed_status id_pool(const openmed_model *model, int32_t **pool, size_t
     return s;
 }
 
-int cli_bench_synthetic(const char *model_path, const openmed_model_options *mo, int windows, int seq, int runs,
-                        int json) {
+int cli_bench_synthetic(const char *model_path, const char *model_name, const openmed_model_options *mo, int windows,
+                        int seq, int runs, int json) {
     openmed_error err = {0};
     openmed_model *model = NULL;
     openmed_pipeline *pipe = NULL;
@@ -109,7 +109,7 @@ int cli_bench_synthetic(const char *model_path, const openmed_model_options *mo,
     const char *dtype = openmed_dtype_name(mo->dtype);
     if (json) {
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "model", model_path);
+        cJSON_AddStringToObject(o, "model", model_name);
         cJSON_AddStringToObject(o, "device", openmed_model_device(model));
         cJSON_AddStringToObject(o, "mode", "synthetic");
         cJSON_AddStringToObject(o, "dtype", dtype);
@@ -128,7 +128,7 @@ int cli_bench_synthetic(const char *model_path, const openmed_model_options *mo,
         free(s);
         cJSON_Delete(o);
     } else {
-        printf("model      %s (%s, %s)\n", model_path, openmed_model_device(model), dtype);
+        printf("model      %s (%s, %s)\n", model_name, openmed_model_device(model), dtype);
         printf("batch      %d windows x %d tokens, %d runs after a warm-up\n", windows, seq, runs);
         printf("load       %.3f s\n", load_s);
         printf("forward    %.1f ms median, %.1f ms best\n", 1e3 * median, 1e3 * times[0]);

@@ -7,9 +7,10 @@
 /* "8x128" -> windows 8, seq 128; -1 for anything else. */
 int cli_parse_synthetic(const char *spec, int *windows, int *seq);
 
-/* Load the model with `mo`, run one warm-up and `runs` timed forward passes of windows x seq token
- * ids, print tokens_per_s (median) and the rest as text or JSON; returns the exit code. */
-int cli_bench_synthetic(const char *model_path, const openmed_model_options *mo, int windows, int seq, int runs,
-                        int json);
+/* Load the model at model_path with `mo`, run one warm-up and `runs` timed forward passes of windows
+ * x seq token ids, print tokens_per_s (median) and the rest as text or JSON, the model called
+ * model_name; returns the exit code. */
+int cli_bench_synthetic(const char *model_path, const char *model_name, const openmed_model_options *mo, int windows,
+                        int seq, int runs, int json);
 
 #endif

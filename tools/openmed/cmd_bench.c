@@ -15,7 +15,7 @@
 
 
 static const char *bench_usage =
-    "usage: openmed bench [--model NAME|PATH] --input FILE|FOLDER|- [--lines] [--text-field NAME]\n"
+    "usage: openmed bench [--model NAME|PATH] (--input FILE|FOLDER|- | -) [--lines] [--text-field NAME]\n"
     "                     [--batch-size N] [--threads N] [--json] [--raw [--all-windows]]\n"
     "                     [--aggregation-strategy S] [--stride N] [--device D] [--config-path P]\n"
     "                     [--dtype float32|bfloat16|int8]\n"
@@ -72,13 +72,17 @@ int cmd_bench(int argc, char **argv) {
             in.lines = 1;
             continue;
         }
+        if (!strcmp(a, "-")) { /* standard input, as --input - */
+            input = a;
+            continue;
+        }
         if (!v) {
             fprintf(stderr, "openmed bench: %s needs a value\n\n%s", a, bench_usage);
             return 2;
         }
         i++;
         if (!strcmp(a, "--model")) model_path = v;
-        else if (!strcmp(a, "--input")) input = v;
+        else if (!strcmp(a, "--input") || !strcmp(a, "--input-file")) input = v;
         else if (!strcmp(a, "--device")) device = v;
         else if (!strcmp(a, "--config-path")) config_path = v;
         else if (!strcmp(a, "--text-field") || !strcmp(a, "--field")) in.text_field = v;
@@ -112,9 +116,11 @@ int cmd_bench(int argc, char **argv) {
         fprintf(stderr, "openmed bench: give --input or --synthetic, not both\n");
         return 2;
     }
-    char bundled[OPENMED_PATH_MAX];
+    char bundled[OPENMED_PATH_MAX], bundled_name[OPENMED_PATH_MAX];
+    const char *model_name = model_path; /* what outputs call it: the name or path given */
     if (!model_path) {
         model_path = cli_bundled_model("disease", bundled, sizeof bundled);
+        if (model_path) model_name = cli_bundled_model_name(model_path, bundled_name, sizeof bundled_name);
         if (!model_path) {
             fprintf(stderr, "openmed bench: no --model given and this build has no bundled disease model; "
                             "pass --model PATH\n");
@@ -131,7 +137,7 @@ int cmd_bench(int argc, char **argv) {
         smo.num_threads = threads;
         smo.dtype = dtype;
         if (openmed_config_load_file(&scfg, config_path, &err) != OPENMED_OK) return cli_report(&err);
-        return cli_bench_synthetic(model_path, &smo, synth_windows, synth_seq, runs, json);
+        return cli_bench_synthetic(model_path, model_name, &smo, synth_windows, synth_seq, runs, json);
     }
     cli_reader *reader = NULL;
     cli_docs docs = {0};
@@ -185,7 +191,7 @@ int cmd_bench(int argc, char **argv) {
     double texts_s = run_s > 0 ? (double)docs.n / run_s : 0, tokens_s = run_s > 0 ? (double)tokens / run_s : 0;
     if (json) {
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "model", model_path);
+        cJSON_AddStringToObject(o, "model", model_name);
         cJSON_AddStringToObject(o, "device", openmed_model_device(model));
         cJSON_AddStringToObject(o, "input", input);
         cJSON_AddStringToObject(o, "mode", raw ? "raw" : "analyze");
@@ -205,7 +211,7 @@ int cmd_bench(int argc, char **argv) {
         free(s);
         cJSON_Delete(o);
     } else {
-        printf("model      %s (%s)\n", model_path, openmed_model_device(model));
+        printf("model      %s (%s)\n", model_name, openmed_model_device(model));
         printf("mode       %s\n", raw ? "raw (Hugging Face's pipeline)" : "analyze (OpenMed's analyze_text)");
         printf("input      %s: %zu texts, %lld tokens in %lld windows, %lld entities\n", input, docs.n, tokens,
                windows, entities);

@@ -1,5 +1,6 @@
 /* cmd_eval.c: `openmed eval`: strict entity-level precision, recall and F1 of a model (the bundled
  * disease model by default) on CoNLL or span-JSONL gold data, computed with our own engine. */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,27 +8,31 @@
 #include "cli.h"
 #include "eval_data.h"
 #include "eval_metrics.h"
+#include "progress.h"
 
 #define EVAL_CHUNK 64 /* texts per pipeline call */
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: openmed eval [--model PATH] (--conll FILE | --spans FILE.jsonl) [--json]\n"
-            "                    [--aggregation-strategy S] [--batch-size N] [--threads N]\n"
-            "                    [--dtype float32|bfloat16|int8]\n\n"
+            "usage: openmed eval [--model NAME|PATH] (--conll FILE | --spans FILE.jsonl) [--json]\n"
+            "                    [--aggregation-strategy S] [--batch-size N] [--device D] [--threads N]\n"
+            "                    [--dtype float32|bfloat16|int8] [--config-path P] [--quiet]\n\n"
             "Strict entity-level precision, recall and F1 (an entity counts when its start, end and\n"
             "label equal a gold entity's; labels compare case-insensitively), overall and per label.\n"
-            "  --model PATH   model folder or name (default: the bundled disease model)\n"
+            "  --model NAME|PATH  registry name, repo id or model folder (default: the bundled disease\n"
+            "                 model)\n"
             "  --conll FILE   token<TAB>tag lines, blank line between sentences; a sentence's text\n"
             "                 is its tokens joined by single spaces\n"
             "  --spans FILE   {\"text\", \"spans\": [{\"start\", \"end\", \"label\"}]} per line\n"
-            "  --json         print {\"precision\", \"recall\", \"f1\", \"per_label\"}\n"
+            "  --json         print {\"model\", \"texts\", \"precision\", \"recall\", \"f1\", \"per_label\"}\n"
+            "  --device D     cpu, cuda, cuda:N or mps; --config-path P: OpenMed config file\n"
+            "  --quiet        no progress line (it only shows on a terminal)\n"
             "  --dtype D      compute dtype (int8 and bfloat16: the encoder's linear layers, cpu)\n"
             "Texts longer than the model's window are read in full (consecutive windows).\n");
 }
 
 /* Scores every doc with the pipeline into ev. */
-static int score(openmed_pipeline *pipe, const om_eval_docs *docs, om_eval *ev) {
+static int score(openmed_pipeline *pipe, const om_eval_docs *docs, om_eval *ev, cli_progress *progress) {
     openmed_error err;
     om_eval_span *pred = NULL;
     size_t pred_cap = 0;
@@ -64,15 +69,21 @@ static int score(openmed_pipeline *pipe, const om_eval_docs *docs, om_eval *ev) 
             }
         }
         openmed_results_free(res, n);
+        cli_progress_add(progress, n);
     }
     free(pred);
     return 0;
 }
 
-static void print_json(const om_eval *ev) {
+static void print_json(const om_eval *ev, const char *model, size_t n_docs) {
     double p, r, f;
     om_eval_prf(&ev->total, &p, &r, &f);
-    printf("{\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, \"per_label\": {", p, r, f);
+    cJSON *name = cJSON_CreateString(model);
+    char *quoted = name ? cJSON_PrintUnformatted(name) : NULL;
+    printf("{\"model\": %s, \"texts\": %zu, ", quoted ? quoted : "null", n_docs);
+    cJSON_free(quoted);
+    cJSON_Delete(name);
+    printf("\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, \"per_label\": {", p, r, f);
     for (size_t i = 0; i < ev->n_labels; i++) {
         const om_eval_counts *c = &ev->labels[i];
         om_eval_prf(c, &p, &r, &f);
@@ -104,7 +115,8 @@ static void print_table(const om_eval *ev, const char *model, size_t n_docs) {
 
 int cmd_eval(int argc, char **argv) {
     const char *model_path = NULL, *conll = NULL, *spans = NULL, *aggregation = "simple";
-    int json = 0, batch_size = 8, threads = 0;
+    const char *device = NULL, *config_path = NULL;
+    int json = 0, batch_size = 8, threads = 0, quiet = 0;
     openmed_dtype dtype = OPENMED_DTYPE_AUTO;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -114,6 +126,12 @@ int cmd_eval(int argc, char **argv) {
             return 0;
         } else if (!strcmp(a, "--json")) {
             json = 1;
+        } else if (!strcmp(a, "--quiet")) {
+            quiet = 1;
+        } else if (!strcmp(a, "--device") && has_value) {
+            device = argv[++i];
+        } else if (!strcmp(a, "--config-path") && has_value) {
+            config_path = argv[++i];
         } else if (!strcmp(a, "--model") && has_value) {
             model_path = argv[++i];
         } else if (!strcmp(a, "--conll") && has_value) {
@@ -152,9 +170,11 @@ int cmd_eval(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    char bundled[4096];
+    char bundled[OPENMED_PATH_MAX], bundled_name[OPENMED_PATH_MAX];
+    const char *model_name = model_path; /* what outputs call it: the name or path given */
     if (!model_path) {
         model_path = cli_bundled_model("disease", bundled, sizeof bundled);
+        if (model_path) model_name = cli_bundled_model_name(model_path, bundled_name, sizeof bundled_name);
         if (!model_path) {
             fprintf(stderr, "openmed eval: the bundled disease model was not found (looked in "
                             "$OPENMED_MODELS_DIR, <prefix>/share/openmed/models and the source "
@@ -181,21 +201,29 @@ int cmd_eval(int argc, char **argv) {
     openmed_model *model = NULL;
     openmed_pipeline *pipe = NULL;
     int rc = 0;
+    openmed_config cfg;
+    openmed_config_init(&cfg);
     openmed_model_options mo;
     openmed_model_options_init(&mo);
     mo.dtype = dtype;
     mo.num_threads = threads;
-    if (openmed_model_load(model_path, &mo, &model, &err) != OPENMED_OK ||
+    mo.device = device;
+    mo.config = &cfg;
+    if (openmed_config_load_file(&cfg, config_path, &err) != OPENMED_OK ||
+        openmed_model_load(model_path, &mo, &model, &err) != OPENMED_OK ||
         openmed_pipeline_create(model, &popt, &pipe, &err) != OPENMED_OK) {
         rc = cli_report(&err);
     } else {
         om_eval ev;
         om_eval_init(&ev);
-        rc = score(pipe, &docs, &ev);
+        cli_progress progress;
+        cli_progress_start(&progress, quiet ? 0 : docs.n, "texts");
+        rc = score(pipe, &docs, &ev, &progress);
+        cli_progress_end(&progress);
         if (rc == 0) {
             om_eval_sort(&ev);
-            if (json) print_json(&ev);
-            else print_table(&ev, model_path, docs.n);
+            if (json) print_json(&ev, model_name, docs.n);
+            else print_table(&ev, model_name, docs.n);
         }
         om_eval_free(&ev);
     }
