@@ -1,7 +1,8 @@
-/* test_cli_analyze.c: the real `openmed analyze` and `openmed bench` binaries on a golden model:
+/* test_cli_analyze.c: the real `openmed analyze`, `bench` and `eval` binaries on a golden model:
  * --raw equals the Hugging Face golden, the analyze_text default reads whole texts into whole-word
  * entities, every format and input kind names its documents (ids, carried fields), standard input,
- * --lines, folders, FIFOs refused, one flag vocabulary, and clear failures. */
+ * --lines, folders, FIFOs refused, one flag vocabulary, clear failures, and the default models
+ * named by name, not path. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +233,42 @@ int main(void) {
     cJSON_Delete(got);
     snprintf(args, sizeof args, "bench --model %s", MODEL);
     CHECK_INT(run(args), 2);
+
+    /* model_name is the name given, never the bundled model's absolute path: analyze, bench, eval and
+     * pii on their default models */
+    char conll[300];
+    snprintf(conll, sizeof conll, "%s/gold.conll", dir);
+    write_file(conll, "Cystic\tB-DISEASE\nfibrosis\tI-DISEASE\n\nAspirin\tO\nfor\tO\npain\tB-DISEASE\n");
+    struct {
+        const char *args, *key, *want;
+    } named[] = {{"analyze 'Aspirin for pain.'", "model_name", "bundled/disease-ner"},
+                 {"bench --json -", "model", "bundled/disease-ner"},
+                 {"eval --json --conll", "model", "bundled/disease-ner"},
+                 {"pii extract --json 'Call 617-555-0142.'", "model", "bundled/pii"}};
+    for (size_t k = 0; k < sizeof named / sizeof named[0]; k++) {
+        snprintf(args, sizeof args, "%s%s%s < %s", named[k].args, k == 2 ? " " : "", k == 2 ? conll : "", txt);
+        CHECK_MSG(run(args) == 0, "%s: %s", args, out_buf);
+        out_buf[err_at] = '\0';
+        got = cJSON_Parse(out_buf);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(got, named[k].key)), named[k].want);
+        if (k == 2) CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(got, "texts")), 2);
+        cJSON_Delete(got);
+    }
+    snprintf(args, sizeof args, "eval --conll %s", conll);
+    CHECK_INT(run(args), 0);
+    CHECK_MSG(strstr(out_buf, "model: bundled/disease-ner\n") && !strchr(out_buf + err_at, '\r'), "%s", out_buf);
+    /* eval's progress: rate and ETA on a terminal only (above: nothing when piped) */
+    if (system("script -qec true /dev/null > /dev/null 2>&1") == 0) {
+        char log[300], cmd[1200];
+        snprintf(log, sizeof log, "%s/tty.log", dir);
+        snprintf(cmd, sizeof cmd, "script -qec '%s/bin/openmed eval --conll %s > /dev/null' %s > /dev/null",
+                 OM_BINARY_DIR, conll, log);
+        CHECK(system(cmd) == 0);
+        char *tty = NULL;
+        CHECK(om_read_file(log, 0, &tty, &size, &err) == OPENMED_OK);
+        CHECK_MSG(tty && strstr(tty, "2/2 texts") && strstr(tty, "/s"), "%s", tty ? tty : "(missing)");
+        free(tty);
+    }
 
     char rm[400];
     snprintf(rm, sizeof rm, "rm -rf %s", dir);
