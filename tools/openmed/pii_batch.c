@@ -41,7 +41,7 @@ typedef struct sink {
     int deidentify;   /* CSV: the columns of de-identification, else of extraction */
 } sink;
 
-static void csv_header(sink *s, const cli_doc *doc, om_strbuf *out);
+static void csv_header(sink *s, const cJSON *names, om_strbuf *out);
 static void csv_failure_row(const sink *s, const char *id, const char *message, om_strbuf *out);
 
 static int sink_open(sink *s, const char *path, int kind, int deidentify) {
@@ -118,16 +118,16 @@ static int sink_close(sink *s, int keep) {
 /* The input's fields that an output carries (all but the patient key). */
 static int carried(const cJSON *f) { return strcmp(f->string, OM_PII_PATIENT_KEY_FIELD) != 0; }
 
-/* CSV: the header from the first readable document's fields. */
-static void csv_header(sink *s, const cli_doc *doc, om_strbuf *out) {
+/* CSV: the header, a column per carried name in `names` (a JSON array of field names; NULL: none). */
+static void csv_header(sink *s, const cJSON *names, om_strbuf *out) {
     if (!(s->columns = cJSON_CreateArray())) s->io_failed = 1; /* out of memory: the run fails */
     om_strbuf_puts(out, "id");
-    const cJSON *f, *fields = doc ? doc->fields : NULL;
-    cJSON_ArrayForEach(f, fields) {
-        if (!carried(f)) continue;
-        cJSON_AddItemToArray(s->columns, cJSON_CreateString(f->string));
+    const cJSON *f;
+    cJSON_ArrayForEach(f, names) {
+        if (!strcmp(f->valuestring, OM_PII_PATIENT_KEY_FIELD)) continue; /* never written out */
+        cJSON_AddItemToArray(s->columns, cJSON_CreateString(f->valuestring));
         om_strbuf_puts(out, ",");
-        om_csv_field(out, f->string, strlen(f->string));
+        om_csv_field(out, f->valuestring, strlen(f->valuestring));
     }
     om_strbuf_puts(out, s->deidentify ? ",deidentified_text,num_entities_redacted,error\r\n"
                                    : ",label,start,end,confidence,source,hipaa_class,text,error\r\n");
@@ -137,6 +137,17 @@ static void csv_header(sink *s, const cli_doc *doc, om_strbuf *out) {
                         out);
     cJSON_Delete(s->pending);
     s->pending = NULL;
+}
+
+/* CSV of one input file (folder output): the header from its first readable document's fields (a
+ * .csv file's rows all have its header's columns). */
+static void csv_header_of(sink *s, const cli_doc *doc, om_strbuf *out) {
+    cJSON *names = cJSON_CreateArray();
+    const cJSON *f;
+    cJSON_ArrayForEach(f, doc->fields) if (names) cJSON_AddItemToArray(names, cJSON_CreateString(f->string));
+    if (!names) s->io_failed = 1;
+    csv_header(s, names, out);
+    cJSON_Delete(names);
 }
 
 /* A failed document's row: its id, no values, the message. */
@@ -198,6 +209,10 @@ static void write_result(const pii_batch *b, sink *s, const cli_doc *doc, const 
         om_csv_field(out, r->deidentified_text, r->deidentified_len);
         om_strbuf_printf(out, ",%zu,\r\n", r->n_entities);
     } else {
+        if (r->n_entities == 0) { /* the document is still named: one row without an entity */
+            csv_row_start(s, doc, out);
+            om_strbuf_puts(out, ",,,,,,,,\r\n");
+        }
         for (size_t i = 0; i < r->n_entities; i++) {
             const openmed_pii_entity *e = &r->entities[i];
             csv_row_start(s, doc, out);
@@ -299,6 +314,14 @@ int pii_batch_run(const pii_batch *b) {
     sink out = {0};
     int kind = b->format == PII_FORMAT_CSV ? SINK_CSV : b->format == PII_FORMAT_JSON ? SINK_JSON : SINK_JSONL;
     if (!b->folder && !sink_open(&out, to_stdout ? NULL : b->output, kind, b->deidentify)) return 2;
+    if (!b->folder && kind == SINK_CSV) { /* one file: a column for every field of every document */
+        om_strbuf head;
+        om_strbuf_init(&head);
+        csv_header(&out, cli_reader_field_names(b->reader), &head);
+        sink_put(&out, head.data, head.len);
+        out.io_failed |= head.failed;
+        om_strbuf_free(&head);
+    }
 
     /* one model pass per read batch (openmed_pii_run_batch); each result equals the one-text call's */
     openmed_pipeline *pipe = NULL;
@@ -367,12 +390,12 @@ int pii_batch_run(const pii_batch *b) {
             }
             if (it->status == OPENMED_OK && out.kind == SINK_CSV && out.columns && !csv_fits(&out, doc)) {
                 it->status = cli_fail(&it->error, OPENMED_ERR_FORMAT,
-                                      "it has fields the CSV header (the first document's) lacks; "
+                                      "it has fields the CSV header (the file's first document's) lacks; "
                                       "--format jsonl keeps each document's own");
             }
             buf.len = 0;
             if (it->status == OPENMED_OK) {
-                if (out.kind == SINK_CSV && !out.columns) csv_header(&out, doc, &buf);
+                if (out.kind == SINK_CSV && !out.columns) csv_header_of(&out, doc, &buf);
                 write_result(b, &out, doc, &opts[i], it->result, &buf);
             } else {
                 failed++;
