@@ -4,8 +4,10 @@
  * "ул. Сенная, д. 81"), one word ending in a street suffix then a number ("Hauptstraße 12",
  * "Storgatan 8", "Nørregade 3"), post office boxes; after a word for an address ("Address:",
  * "| Address |", "lives at", "moved to", "Adresse", ...) the whole first part of the address
- * whatever its words. After a street (this detector's or the model's), the city and the postal code
- * that follow on its line; anywhere, a postal code after a state code ("MA 02115", ", ON K1A 0B1"). */
+ * whatever its words; US military mail ("PSC 1437, Box 3833", "FPO AA 70489"). After a street (this
+ * detector's or the model's), the city and the postal code that follow on its line, and the lines
+ * of an address block below it (unit, city, state code, postal code); anywhere, a postal code after
+ * a state code ("MA 02115", ", ON K1A 0B1"). */
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
@@ -88,7 +90,7 @@ static shape shapes[] = {
       "(" NUM ")(?![\\w])" SECONDARY,
       PCRE2_CASELESS | PCRE2_UCP, NULL}},
     {"street (glued suffix)", 2, 0,
-     {"(?<![\\w-])(?:\\p{L}[\\p{L}\\p{M}'’.]{0,40}-){0,4}\\p{L}[\\p{L}\\p{M}]{0,40}?(?:" GLUED_SUFFIX ")[ \\t]*,?[ \\t]*(" NUM ")\\.?(?![\\w])" SECONDARY,
+     {"(?<![\\w-])(?:\\d{1,6}[ \\t]+)?(?:\\p{L}[\\p{L}\\p{M}'’.]{0,40}-){0,4}\\p{L}[\\p{L}\\p{M}]{0,40}?(?:" GLUED_SUFFIX ")[ \\t]*,?[ \\t]*(" NUM ")\\.?(?![\\w])" SECONDARY,
       PCRE2_CASELESS | PCRE2_UCP, NULL}},
     {"street (suffix word)", 3, 0,
      {"(?<![\\w])(?:" WORD "" SP "){1,3}(?:" SUFFIX_WORD ")[ \\t]*(?:no[ \\t]*:?[ \\t]*)?(" NUM ")\\.?(?![\\w])" SECONDARY,
@@ -96,6 +98,12 @@ static shape shapes[] = {
     {"PO box", 4, 0,
      {"(?<![\\w])(?:p\\.?\\s?o\\.?\\s?box|post" SP "office" SP "box|postfach|apartado(?:" SP "de" SP "correos)?|"
       "caixa" SP "postal|casella" SP "postale|bo[îi]te" SP "postale|postboks|box)[ \\t]*#?[ \\t]*\\d{1,6}(?![\\w])",
+      PCRE2_CASELESS | PCRE2_UCP, NULL}},
+    /* US military mail: "PSC 1437, Box 3833", "Unit 5477 Box 8244", "USS Mahler\nFPO AA 70489" */
+    {"military address", 4, 0,
+     {"(?<![\\w])(?:(?:psc|cmr|unit)[ \\t]+\\d{1,5},?[ \\t]+box[ \\t]+\\d{1,5}|"
+      "(?:(?:uss|usns|uscgc)[ \\t]+\\p{L}[\\p{L}'’-]{0,40}[ \\t]*\\n[ \\t]*)?(?:apo|fpo|dpo)[ \\t]+(?:aa|ae|ap)[ \\t]+"
+      "\\d{5}(?:-\\d{4})?)(?![\\w])",
       PCRE2_CASELESS | PCRE2_UCP, NULL}},
 };
 
@@ -368,8 +376,107 @@ static openmed_status tail_hit(const char *t, size_t n, const om_regex_match *m,
             if (w == a || !is_stopword(t + w - c->base, b - w)) break;
             b = w;
         }
+        /* "or Springfield": nor does it start with one */
+        for (;;) {
+            size_t w = a;
+            while (w < b && t[w - c->base] != ' ') w++;
+            if (w == b || !is_stopword(t + a - c->base, w - a)) break;
+            a = w + 1;
+        }
         if (b > a) st = om_detect_push(c->out, a, b, "CITY", 0.85f, err);
     }
+    return st;
+}
+
+/* ---------------------------------------------------------------- address blocks */
+
+/* The lines of an address written as a block under its street ("971 Kesk 53\n Suite 343\n Pärnu\n
+ * Estonia", "6750 Koskikatu 25\nArtilleros\n, CO\n Uruguay 64677"): a unit, a state code, a postal
+ * code with the words before it, a city (words each written with a capital; particles between). A
+ * line may start with spaces or a mail quote's '>'. */
+static om_regex unit_line_re = {
+    "^[ \t>]*(?:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building)\\.?[ \t]*#?[ \t]*\\d{1,5}[A-Za-z]?"
+    "[ \t,]*$",
+    PCRE2_CASELESS | PCRE2_UCP, NULL};
+static om_regex state_line_re = {
+    "^[ \t>]*(?:,[ \t]*\\p{L}{2,3}|\\p{Lu}{2,3})\\.?[ \t]*$", PCRE2_UCP, NULL};
+static om_regex postal_line_re = {
+    "^[ \t>]*(?:[\\p{L}\\p{M}'’.()-]+[ \t,]+){0,5}(?:" "\\d{5}(?:[- ]\\d{4})?|\\d{5}-\\d{3}|[A-Z]\\d[A-Z] ?\\d[A-Z]\\d|"
+    "[A-Z]{1,2}\\d[A-Z\\d]? ?\\d[A-Z]{2}|\\d{4} ?[A-Z]{2}|\\d{2}-\\d{3}|\\d{4}-\\d{3}|\\d{3} \\d{2}|\\d{4}|\\d{6})[ \t]*$",
+    PCRE2_UCP, NULL};
+#define CITY_CAP "\\p{Lu}[\\p{L}\\p{M}'’.-]{0,40}"
+static om_regex city_line_re = {
+    "^[ \t>]*" CITY_CAP "(?:[ \t]+(?:(?:de|del|da|do|dos|das|di|du|la|le|les|van|von|den|der|am|an|im|sur|upon|on)"
+    "[ \t]+)?" CITY_CAP "){0,3}[ \t]*,?[ \t]*$",
+    PCRE2_UCP, NULL};
+
+enum { LINE_OTHER, LINE_UNIT, LINE_STATE, LINE_POSTAL, LINE_CITY };
+
+static openmed_status line_kind(const char *t, size_t a, size_t b, int *kind, openmed_error *err) {
+    int yes = 0;
+    openmed_status st = matches(&unit_line_re, "address block", t, a, b, &yes, err);
+    *kind = yes ? LINE_UNIT : LINE_OTHER;
+    if (st == OPENMED_OK && !yes && (st = matches(&state_line_re, "address block", t, a, b, &yes, err)) == OPENMED_OK && yes)
+        *kind = LINE_STATE;
+    if (st == OPENMED_OK && !yes && (st = matches(&postal_line_re, "address block", t, a, b, &yes, err)) == OPENMED_OK && yes)
+        *kind = LINE_POSTAL;
+    if (st == OPENMED_OK && !yes && (st = matches(&city_line_re, "address block", t, a, b, &yes, err)) == OPENMED_OK && yes)
+        *kind = LINE_CITY;
+    return st;
+}
+
+/* The line [a, b) without its leading spaces, '>' and commas and its trailing spaces and commas. */
+static int push_line(om_span_list *out, const char *t, size_t a, size_t b, const char *label, openmed_error *err,
+                     openmed_status *st) {
+    while (a < b && strchr(" \t>,", t[a])) a++;
+    while (b > a && strchr(" \t,", t[b - 1])) b--;
+    if (b > a) *st = om_detect_push(out, a, b, label, 0.85f, err);
+    return *st == OPENMED_OK;
+}
+
+/* After a street that ends its line: up to 5 lines below it that read as the rest of the address.
+ * City lines are taken when a unit, state or postal line follows them, or (2 at most) when the block
+ * ends right after them (blank line, text end) below a unit line. */
+static openmed_status address_block(const char *t, size_t n, size_t end, om_span_list *out, openmed_error *err) {
+    size_t i = end;
+    while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == ',')) i++;
+    if (i >= n || t[i] != '\n') return OPENMED_OK;
+    size_t pending[2][2];
+    int n_pending = 0, last = LINE_OTHER;
+    openmed_status st = OPENMED_OK;
+    for (int lines = 0; lines < 5 && i < n && t[i] == '\n' && st == OPENMED_OK; lines++) {
+        size_t a = i + 1, b = a;
+        while (b < n && t[b] != '\n') b++;
+        if (b - a > 80) break;
+        int kind;
+        if ((st = line_kind(t, a, b, &kind, err)) != OPENMED_OK) return st;
+        if (kind == LINE_OTHER) break;
+        if (kind != LINE_CITY) last = kind;
+        if (kind == LINE_CITY) {
+            if (n_pending == 2) break;
+            pending[n_pending][0] = a, pending[n_pending][1] = b, n_pending++;
+        } else {
+            for (int k = 0; k < n_pending; k++)
+                if (!push_line(out, t, pending[k][0], pending[k][1], "CITY", err, &st)) return st;
+            n_pending = 0;
+            if (kind == LINE_POSTAL) { /* the postal code, and the words before it as the city */
+                size_t e = b;
+                while (e > a && (t[e - 1] == ' ' || t[e - 1] == '\t')) e--;
+                size_t z = e;
+                while (z > a && (isalnum((unsigned char)t[z - 1]) || t[z - 1] == '-' ||
+                                 (t[z - 1] == ' ' && z - 1 > a && isdigit((unsigned char)t[z - 2]) && z < e && isdigit((unsigned char)t[z])))) z--;
+                if (!push_line(out, t, z, e, "ZIPCODE", err, &st) || !push_line(out, t, a, z, "CITY", err, &st)) return st;
+            } else if (!push_line(out, t, a, b, kind == LINE_UNIT ? "STREET_ADDRESS" : "STATE", err, &st)) {
+                return st;
+            }
+        }
+        i = b;
+    }
+    /* city lines at the block's end */
+    int block_end = i >= n || (t[i] == '\n' && (i + 1 >= n || t[i + 1] == '\n' || t[i + 1] == '\r'));
+    if (block_end && last == LINE_UNIT) /* not a heading under a street line */
+        for (int k = 0; k < n_pending; k++)
+            if (!push_line(out, t, pending[k][0], pending[k][1], "CITY", err, &st)) return st;
     return st;
 }
 
@@ -421,6 +528,7 @@ openmed_status om_detect_address(const om_detect_input *in, om_span_list *out, o
         while (b < n && b - a < 120 && !(t[b] == '\n' && ++lines > 1) && t[b] != '|' && t[b] != '\t') b++;
         tail_ctx c = {out, a};
         st = om_regex_each(&tail_re, "postal code", t + a, b - a, tail_hit, &c, err);
+        if (st == OPENMED_OK) st = address_block(t, n, sp->end, out, err);
     }
     if (st == OPENMED_OK) st = om_regex_each(&state_zip_re, "state and ZIP", t, n, state_zip_hit, out, err);
     return st;

@@ -3,7 +3,7 @@
  * numbers, dates of birth, dates, street addresses of several languages, postal codes) planted in
  * several shapes and layouts (sentence, form field, table row, tab-separated, value on the next
  * line; normal, lower and upper case; full-width digits) leaves no 4-digit run and no distinctive
- * word behind with any method; check digits are checked (Luhn, mod 97, octets); and the clinical
+ * word behind with any method; addresses written over several lines and military mail go whole; check digits are checked (Luhn, mod 97, octets); and the clinical
  * numbers and words of a note (doses, vitals, lab values, ages, years, durations, a Luhn-invalid
  * number) stay. */
 #include <ctype.h>
@@ -327,10 +327,40 @@ static void test_labels(void) {
     openmed_deid_result_free(r);
 }
 
+/* ---------------------------------------------------------------- address blocks */
+
+static void test_address_blocks(void) {
+    /* an address written over several lines: every line of it goes; a heading or a sentence below a
+       street stays */
+    static const struct { const char *text, *want; } cases[] = {
+        {"Sent to:\n971 Kesk Street\n Suite 343\n P\xc3\xa4rnu\n Estonia\n\nKnee pain.",
+         "Sent to:\n[STREET_ADDRESS]\n [STREET_ADDRESS]\n [CITY]\n [CITY]\n\nKnee pain."},
+        {"6750 Koskikatu 25 Apt. 864\nArtilleros\n, CO\n Uruguay 64677\nSeen for knee pain.",
+         "[STREET_ADDRESS]\n[CITY]\n, [STATE]\n [CITY] [ZIPCODE]\nSeen for knee pain."},
+        {"Write to PSC 1437, Box 3833\nAPO AA 66791 or USS Mahler\nFPO AA 70489.",
+         "Write to [STREET_ADDRESS]\n[STREET_ADDRESS] or [STREET_ADDRESS]."},
+        {"Lives at 12 Oak Street\nHISTORY OF PRESENT ILLNESS\n\nKnee pain.",
+         "Lives at [STREET_ADDRESS]\nHISTORY OF PRESENT ILLNESS\n\nKnee pain."},
+        {"Address: 12 Oak Street\nChief Complaint\nKnee pain for 3 weeks.",
+         "Address: [STREET_ADDRESS]\nChief Complaint\nKnee pain for 3 weeks."},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        openmed_deid_options o;
+        openmed_deid_options_init(&o);
+        openmed_deid_result *r = NULL;
+        openmed_error err = {0};
+        static const openmed_entity none[1];
+        CHECK(om_deid_from_entities(cases[i].text, strlen(cases[i].text), none, 0, &o, 1, &r, &err) == OPENMED_OK);
+        if (r) CHECK_STR(r->deidentified_text, cases[i].want);
+        openmed_deid_result_free(r);
+    }
+}
+
 int main(void) {
     test_validators();
     test_labels();
     test_negatives();
     test_planted();
+    test_address_blocks();
     return check_finish("test_deid_structured");
 }
