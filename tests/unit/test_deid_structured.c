@@ -3,9 +3,9 @@
  * numbers, dates of birth, dates, street addresses of several languages, postal codes) planted in
  * several shapes and layouts (sentence, form field, table row, tab-separated, value on the next
  * line; normal, lower and upper case; full-width digits) leaves no 4-digit run and no distinctive
- * word behind with any method; addresses written over several lines and military mail go whole; check digits are checked (Luhn, mod 97, octets); and the clinical
- * numbers and words of a note (doses, vitals, lab values, ages, years, durations, a Luhn-invalid
- * number) stay. */
+ * word behind with any method; addresses written over several lines and military mail go whole;
+ * check digits are checked (Luhn, mod 97, octets); and the clinical numbers and words of a note
+ * (doses, vitals, lab values, ages, years, durations, a Luhn-invalid number) stay. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
