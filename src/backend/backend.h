@@ -130,7 +130,9 @@ struct om_backend {
     /* Make a host weight usable by this backend: w->data is host memory (often the mmap) in
      * w->dtype on entry. The backend may keep it in place (cpu, f32), convert once (f16), or
      * upload (cuda). `keep_dtype`: keep bf16/f16 storage and convert on the fly in linear
-     * (for huge expert weights). */
+     * (for huge expert weights). A backend that keeps the weight only in a form of its own (cpu:
+     * packed for oneDNN's matmul) sets w->data to NULL: it never reads the host memory again, and
+     * the caller may release it. */
     openmed_status (*prepare_weight)(om_backend *be, om_weight *w, int keep_dtype, openmed_error *err);
     void (*release_weight)(om_backend *be, om_weight *w);
     /* A host float32 vector (bias, LayerNorm gamma) as backend memory; cpu returns it as is. */

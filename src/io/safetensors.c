@@ -564,3 +564,11 @@ size_t om_safetensors_count(const om_safetensors *st) { return st ? st->n_tensor
 const om_st_tensor *om_safetensors_at(const om_safetensors *st, size_t i) {
     return st && i < st->n_tensors ? &st->tensors[i] : NULL;
 }
+
+void om_safetensors_drop_pages(const om_st_tensor *t) {
+    long page = sysconf(_SC_PAGESIZE);
+    if (!t || !t->data || page <= 0) return;
+    uintptr_t begin = (uintptr_t)t->data, end = begin + t->nbytes, mask = (uintptr_t)page - 1;
+    uintptr_t first = (begin + mask) & ~mask, last = end & ~mask;
+    if (last > first) (void)madvise((void *)first, last - first, MADV_DONTNEED);
+}

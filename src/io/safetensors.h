@@ -43,4 +43,9 @@ const om_st_tensor *om_safetensors_find(const om_safetensors *st, const char *na
 size_t om_safetensors_count(const om_safetensors *st);
 const om_st_tensor *om_safetensors_at(const om_safetensors *st, size_t i);
 
+/* The tensor's bytes were copied (converted, packed) and are not needed now: let this process's
+ * pages of it go, those lying wholly inside it. The mapping is read-only and file-backed, so a
+ * later read faults them back in from the file; contents never change. */
+void om_safetensors_drop_pages(const om_st_tensor *t);
+
 #endif

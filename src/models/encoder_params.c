@@ -96,6 +96,7 @@ static openmed_status weight_v(om_params *p, om_weight *w, unsigned hints, int64
         p->n_weights--;
         return om_fail_prefix(err, s, "preparing tensor %s", name);
     }
+    if (w->data != t->data) om_safetensors_drop_pages(t); /* the backend made its own copy */
     return OPENMED_OK;
 }
 
@@ -224,8 +225,15 @@ openmed_status om_params_host_weight(om_params *p, om_weight *w, float *host, in
         return om_fail(err, OPENMED_ERR_NO_MEMORY, "computed weight [%lld, %lld]: out of memory", (long long)rows,
                        (long long)cols);
     openmed_status s = p->be->prepare_weight(p->be, w, 0, err);
-    if (s) p->n_weights--;
-    return s;
+    if (s) {
+        p->n_weights--;
+        return s;
+    }
+    if (!w->data) { /* the backend keeps its own form and never reads host again */
+        p->n_host--;
+        free(host);
+    }
+    return OPENMED_OK;
 }
 
 openmed_status om_encoder_buffer(om_backend *be, float **out, size_t n, const char *what, openmed_error *err) {
@@ -253,6 +261,7 @@ static openmed_status read_f32_v(om_params *p, float **out, int ndim, int64_t ro
     float *host = malloc((n ? n : 1) * sizeof *host);
     if (!host) return om_fail(err, OPENMED_ERR_NO_MEMORY, "loading tensor %s: out of memory", name);
     to_f32(t->data, dt, host, n);
+    om_safetensors_drop_pages(t);
     *out = host;
     return OPENMED_OK;
 }

@@ -56,7 +56,8 @@ openmed_status om_params_vector_opt(om_params *p, const float **out, int64_t n, 
                                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* A weight computed at load time: `host` ([rows, cols] float32, malloc'd) becomes owned by p
- * and stays alive as long as p (a backend may use it in place). hints: OM_WEIGHT_* (backend.h). */
+ * and stays alive as long as p (a backend may use it in place), or is freed at once when the
+ * backend keeps the weight in a form of its own (w->data NULL). hints: OM_WEIGHT_* (backend.h). */
 openmed_status om_params_host_weight(om_params *p, om_weight *w, float *host, int64_t rows, int64_t cols,
                                      unsigned hints, openmed_error *err);
 

@@ -20,7 +20,7 @@ typedef struct om_cpu_ctx {
 typedef struct om_cpu_packed om_cpu_packed;
 typedef struct om_cpu_prepared {
     float *f32;             /* an owned float32 copy (data points at it), or NULL */
-    om_cpu_packed *reduced; /* int8 / bf16 packed copy that linear uses instead of data, or NULL */
+    om_cpu_packed *packed;  /* copy packed for oneDNN's matmul that linear uses (data is then NULL), or NULL */
 } om_cpu_prepared;
 
 /* --- thread pool (cpu_threads.c): the OpenMP team oneDNN already runs on, so our ops and the
@@ -101,19 +101,23 @@ openmed_status om_cpu_glu(om_backend *be, float *y, const float *x, int64_t M, i
 openmed_status om_cpu_attention(om_backend *be, const om_attention_args *a, openmed_error *err);
 openmed_status om_cpu_rope(om_backend *be, const om_rope_args *a, openmed_error *err);
 
-/* --- reduced precision (cpu_reduced.c): int8 / bf16 linear layers on oneDNN's matmul */
-/* Quantize (int8) or round (bf16) w, read from w->data in w->dtype, into the layout oneDNN's matmul
- * chose for this CPU. OPENMED_ERR_UNSUPPORTED where oneDNN has no such matmul here. */
+/* --- packed linear layers (cpu_matmul.c): oneDNN's matmul with weights packed at load */
+/* Pack w, read from w->data in w->dtype, for compute (OM_F32, OM_I8 quantized, OM_BF16 rounded) into
+ * the layout oneDNN's matmul chose for this CPU. OPENMED_ERR_UNSUPPORTED where oneDNN has no such
+ * matmul here. */
 openmed_status om_cpu_pack_weight(const om_weight *w, om_dtype compute, om_cpu_packed **out, openmed_error *err);
 void om_cpu_packed_free(om_cpu_packed *p);
 size_t om_cpu_packed_bytes(const om_cpu_packed *p);
 /* linear (backend.h semantics) with a packed weight. */
-openmed_status om_cpu_linear_reduced(om_backend *be, float *y, int64_t y_stride, const float *x, int64_t x_stride,
-                                     const om_cpu_packed *p, const float *bias, int64_t M, om_act act, int accumulate,
-                                     openmed_error *err);
-/* Whether oneDNN has a matmul for compute (OM_I8, OM_BF16) on this CPU, and its implementation name
- * ("brg:avx512_core_vnni", "gemm:jit", ...) written to impl. */
-openmed_status om_cpu_reduced_probe(om_dtype compute, char *impl, size_t size, openmed_error *err);
+openmed_status om_cpu_linear_packed(om_backend *be, float *y, int64_t y_stride, const float *x, int64_t x_stride,
+                                    const om_cpu_packed *p, const float *bias, int64_t M, om_act act, int accumulate,
+                                    openmed_error *err);
+/* Whether oneDNN has a matmul for compute (OM_F32, OM_I8, OM_BF16) on this CPU, and its
+ * implementation name ("brg:avx512_core_vnni", "gemm:jit", ...) written to impl. */
+openmed_status om_cpu_matmul_probe(om_dtype compute, char *impl, size_t size, openmed_error *err);
+/* 1 when float32 layer weights are packed: oneDNN's float32 matmul has a blocked kernel here
+ * (brgemm, AVX-512 and up), faster than the sgemm that otherwise reads them in place. */
+int om_cpu_f32_packs(void);
 
 /* --- double-precision accumulation (cpu_f64.c): weights hinted OM_WEIGHT_PRECISE and precise
  * attention. Results do not depend on the instruction set beyond baseline vs FMA. */

@@ -1,8 +1,6 @@
 /* cpu_backend.c: the CPU backend object: host memory, weight preparation and the op vtable. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "backend/cpu/cpu.h"
 #include "core/error.h"
@@ -71,40 +69,26 @@ static openmed_status cpu_copy(om_backend *be, void *dst, const void *src, size_
 
 static openmed_status cpu_synchronize(om_backend *be, openmed_error *err) { return OPENMED_OK; }
 
-/* The float weights a packed copy replaces are only read again by readers of `data` (none on the hot
- * path): let the kernel reclaim their pages now (file-backed pages of the mapping are dropped and
- * re-read on demand; MADV_PAGEOUT never changes contents), so int8's resident memory is the packed
- * copy, not both. */
-static void release_source_pages(const om_weight *w) {
-#ifdef MADV_PAGEOUT
-    long page = sysconf(_SC_PAGESIZE);
-    uintptr_t begin = (uintptr_t)w->data, end = begin + (uintptr_t)(w->rows * w->cols) * om_dtype_size(w->dtype);
-    uintptr_t first = (begin + (uintptr_t)page - 1) & ~((uintptr_t)page - 1), last = end & ~((uintptr_t)page - 1);
-    if (page > 0 && last > first) (void)madvise((void *)first, last - first, MADV_PAGEOUT);
-#else
-    (void)w;
-#endif
-}
-
-/* OM_WEIGHT_LAYER weights under a reduced compute dtype are packed for it (data stays as given, for
- * readers of the float weights). Otherwise float32 weights that are 4-byte aligned stay in place (the
- * mmap); others become an owned, aligned float32 copy, except with keep_dtype where f16/bf16 stay as
- * stored and linear converts. */
+/* OM_WEIGHT_LAYER weights are packed for oneDNN's matmul under a reduced compute dtype, and under
+ * float32 where that matmul has a blocked kernel (om_cpu_f32_packs); their data becomes NULL (the
+ * caller may release the float weights). Otherwise float32 weights that are 4-byte aligned stay in
+ * place (the mmap); others become an owned, aligned float32 copy, except with keep_dtype where
+ * f16/bf16 stay as stored and linear converts. */
 static openmed_status cpu_prepare_weight(om_backend *be, om_weight *w, int keep_dtype, openmed_error *err) {
     w->backend_private = NULL;
     if (w->rows < 0 || w->cols < 0) return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "cpu: weight with negative shape");
     const om_cpu_ctx *ctx = be->ctx;
-    if ((w->hints & OM_WEIGHT_LAYER) && !(w->hints & OM_WEIGHT_PRECISE) && ctx->compute != OM_F32 && w->rows > 0 &&
-        w->cols > 0) {
+    if ((w->hints & OM_WEIGHT_LAYER) && !(w->hints & OM_WEIGHT_PRECISE) && w->rows > 0 && w->cols > 0 &&
+        (ctx->compute != OM_F32 || om_cpu_f32_packs())) {
         om_cpu_prepared *prep = calloc(1, sizeof *prep);
         if (!prep) return om_fail(err, OPENMED_ERR_NO_MEMORY, "cpu: out of memory preparing a weight");
-        openmed_status s = om_cpu_pack_weight(w, ctx->compute, &prep->reduced, err);
+        openmed_status s = om_cpu_pack_weight(w, ctx->compute, &prep->packed, err);
         if (s != OPENMED_OK) {
             free(prep);
             return s;
         }
         w->backend_private = prep;
-        release_source_pages(w);
+        w->data = NULL;
         return OPENMED_OK;
     }
     int aligned = ((uintptr_t)w->data % 4) == 0;
@@ -133,7 +117,7 @@ static void cpu_release_weight(om_backend *be, om_weight *w) {
     if (!w || !w->backend_private) return;
     om_cpu_prepared *prep = w->backend_private;
     free(prep->f32);
-    om_cpu_packed_free(prep->reduced);
+    om_cpu_packed_free(prep->packed);
     free(prep);
     w->backend_private = NULL;
 }
@@ -147,7 +131,7 @@ static openmed_status cpu_set_precision(om_backend *be, om_dtype compute, openme
     if (compute != OM_I8 && compute != OM_BF16)
         return om_fail(err, OPENMED_ERR_UNSUPPORTED, "cpu: no %s compute (float32, int8 or bf16)",
                        compute == OM_F16 ? "float16" : "such");
-    openmed_status s = om_cpu_reduced_probe(compute, NULL, 0, err);
+    openmed_status s = om_cpu_matmul_probe(compute, NULL, 0, err);
     if (s == OPENMED_OK) ctx->compute = compute;
     return s;
 }

@@ -1,5 +1,5 @@
 /* cpu_linear.c: y = act(x . W^T + bias) on the CPU: oneDNN's sgemm plus a bias/activation epilogue
- * (weights packed for int8 / bf16 go to cpu_reduced.c). */
+ * (weights packed for oneDNN's matmul go to cpu_matmul.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,8 +45,8 @@ openmed_status om_cpu_linear(om_backend *be, float *y, int64_t y_stride, const f
     if (!y_stride) y_stride = N;
     if (w->hints & OM_WEIGHT_PRECISE) return om_cpu_linear_f64(be, y, y_stride, x, x_stride, w, bias, M, act, accumulate, err);
     const om_cpu_prepared *prep = w->backend_private;
-    if (prep && prep->reduced)
-        return om_cpu_linear_reduced(be, y, y_stride, x, x_stride, prep->reduced, bias, M, act, accumulate, err);
+    if (prep && prep->packed)
+        return om_cpu_linear_packed(be, y, y_stride, x, x_stride, prep->packed, bias, M, act, accumulate, err);
     const float *W = w->data;
     float *converted = NULL;
     if (w->dtype != OM_F32) { /* keep_dtype storage: convert for this call */

@@ -1,7 +1,11 @@
-/* cpu_reduced.c: linear layers in reduced precision on oneDNN's matmul: int8 (dynamic quantization)
- * and bf16. Weights are quantized or rounded and packed into the layout the matmul chose, once, at
- * load; activations are converted per call. oneDNN picks its kernels (AVX2, AVX-512 VNNI, AVX-512
- * BF16, AMX) at run time; ONEDNN_MAX_CPU_ISA caps them.
+/* cpu_matmul.c: linear layers on oneDNN's matmul with weights packed once, at load, into the layout
+ * the matmul chose for this CPU: float32 (where oneDNN has a blocked kernel for it, AVX-512 and up),
+ * int8 (dynamic quantization) and bf16. oneDNN picks its kernels (AVX2, AVX-512, VNNI, BF16, AMX) at
+ * run time; ONEDNN_MAX_CPU_ISA caps them.
+ *
+ * float32: the weights are reordered as they are. The matmul adds the bias and applies GELU and the
+ * accumulation onto y as post-ops, so a layer is one pass over its output; other activations and
+ * strided operands go through a dense scratch and the epilogue below.
  *
  * int8: weights symmetric per output channel, w[n, k] ~ sw[n] * qw[n, k] (qw in [-127, 127], or
  * [-63, 63] where the CPU has no VNNI: the AVX2 / AVX-512F u8 x s8 kernels add pairs of products in
@@ -11,8 +15,8 @@
  * points send it to its slow gemm path (about 4x slower, measured), so the per-token scale and zero
  * point are applied in the epilogue here: y = sx[m] sw[n] (acc[m, n] - zx[m] sum_k qw[n, k]) + b[n].
  *
- * bf16: weights rounded to bf16 once; activations rounded to bf16 by a oneDNN reorder per call;
- * products accumulate in float32. */
+ * bf16: weights rounded to bf16 once (bf16 checkpoints are reordered as stored); activations rounded
+ * to bf16 by a oneDNN reorder per call; products accumulate in float32. */
 #include <oneapi/dnnl/dnnl.h>
 #include <dlfcn.h>
 #include <math.h>
@@ -25,7 +29,7 @@
 #include "core/error.h"
 
 struct om_cpu_packed {
-    om_dtype compute; /* OM_I8 or OM_BF16 */
+    om_dtype compute; /* OM_F32, OM_I8 or OM_BF16 */
     int64_t N, K;
     dnnl_memory_desc_t layout; /* the weights' packed layout, [K, N] as oneDNN's matmul sees them */
     void *data;
@@ -52,6 +56,11 @@ static __typeof__(&dnnl_memory_destroy) p_dnnl_memory_destroy;
 static __typeof__(&dnnl_primitive_attr_create) p_dnnl_primitive_attr_create;
 static __typeof__(&dnnl_primitive_attr_destroy) p_dnnl_primitive_attr_destroy;
 static __typeof__(&dnnl_primitive_attr_set_scratchpad_mode) p_dnnl_primitive_attr_set_scratchpad_mode;
+static __typeof__(&dnnl_primitive_attr_set_post_ops) p_dnnl_primitive_attr_set_post_ops;
+static __typeof__(&dnnl_post_ops_create) p_dnnl_post_ops_create;
+static __typeof__(&dnnl_post_ops_destroy) p_dnnl_post_ops_destroy;
+static __typeof__(&dnnl_post_ops_append_eltwise) p_dnnl_post_ops_append_eltwise;
+static __typeof__(&dnnl_post_ops_append_sum) p_dnnl_post_ops_append_sum;
 static __typeof__(&dnnl_primitive_create) p_dnnl_primitive_create;
 static __typeof__(&dnnl_primitive_desc_create) p_dnnl_primitive_desc_create;
 static __typeof__(&dnnl_primitive_desc_destroy) p_dnnl_primitive_desc_destroy;
@@ -78,6 +87,11 @@ static int resolve_dnnl(void) {
     if (!(p_dnnl_primitive_attr_create = (__typeof__(&dnnl_primitive_attr_create))dlsym(h, "dnnl_primitive_attr_create"))) return 0;
     if (!(p_dnnl_primitive_attr_destroy = (__typeof__(&dnnl_primitive_attr_destroy))dlsym(h, "dnnl_primitive_attr_destroy"))) return 0;
     if (!(p_dnnl_primitive_attr_set_scratchpad_mode = (__typeof__(&dnnl_primitive_attr_set_scratchpad_mode))dlsym(h, "dnnl_primitive_attr_set_scratchpad_mode"))) return 0;
+    if (!(p_dnnl_primitive_attr_set_post_ops = (__typeof__(&dnnl_primitive_attr_set_post_ops))dlsym(h, "dnnl_primitive_attr_set_post_ops"))) return 0;
+    if (!(p_dnnl_post_ops_create = (__typeof__(&dnnl_post_ops_create))dlsym(h, "dnnl_post_ops_create"))) return 0;
+    if (!(p_dnnl_post_ops_destroy = (__typeof__(&dnnl_post_ops_destroy))dlsym(h, "dnnl_post_ops_destroy"))) return 0;
+    if (!(p_dnnl_post_ops_append_eltwise = (__typeof__(&dnnl_post_ops_append_eltwise))dlsym(h, "dnnl_post_ops_append_eltwise"))) return 0;
+    if (!(p_dnnl_post_ops_append_sum = (__typeof__(&dnnl_post_ops_append_sum))dlsym(h, "dnnl_post_ops_append_sum"))) return 0;
     if (!(p_dnnl_primitive_create = (__typeof__(&dnnl_primitive_create))dlsym(h, "dnnl_primitive_create"))) return 0;
     if (!(p_dnnl_primitive_desc_create = (__typeof__(&dnnl_primitive_desc_create))dlsym(h, "dnnl_primitive_desc_create"))) return 0;
     if (!(p_dnnl_primitive_desc_destroy = (__typeof__(&dnnl_primitive_desc_destroy))dlsym(h, "dnnl_primitive_desc_destroy"))) return 0;
@@ -108,7 +122,7 @@ static openmed_status need_engine(openmed_error *err) {
     return OPENMED_OK;
 }
 
-static const char *compute_name(om_dtype c) { return c == OM_I8 ? "int8" : "bf16"; }
+static const char *compute_name(om_dtype c) { return c == OM_I8 ? "int8" : c == OM_BF16 ? "bf16" : "float32"; }
 
 /* 1 where oneDNN's int8 kernels multiply u8 x s8 without 16-bit saturation (VNNI). */
 static int int8_full_range(void) {
@@ -116,26 +130,42 @@ static int int8_full_range(void) {
     return (isa & dnnl_cpu_isa_avx512_core_vnni) == dnnl_cpu_isa_avx512_core_vnni;
 }
 
+/* What one matmul call does besides the product: add the bias, apply GELU (exact erf), add the
+ * product onto what dst holds; in that order. */
+typedef struct fusion {
+    int bias, gelu, sum;
+} fusion;
+
 /* The matmul [M, K] x [K, N] -> [M, N] for compute c: weights in `layout` (NULL: let oneDNN choose),
- * dense source and destination, user-managed scratchpad. */
+ * dense source and destination, user-managed scratchpad, fusions f (NULL: none). */
 static dnnl_status_t matmul_pd(om_dtype c, int64_t M, int64_t K, int64_t N, const dnnl_memory_desc_t *layout,
-                               dnnl_primitive_desc_t *pd) {
-    dnnl_memory_desc_t src, wei, dst;
-    dnnl_data_type_t sdt = c == OM_I8 ? dnnl_u8 : dnnl_bf16, wdt = c == OM_I8 ? dnnl_s8 : dnnl_bf16;
+                               const fusion *f, dnnl_primitive_desc_t *pd) {
+    dnnl_memory_desc_t src, wei, dst, bias;
+    dnnl_data_type_t sdt = c == OM_I8 ? dnnl_u8 : c == OM_BF16 ? dnnl_bf16 : dnnl_f32,
+                     wdt = c == OM_I8 ? dnnl_s8 : c == OM_BF16 ? dnnl_bf16 : dnnl_f32;
     dnnl_status_t st;
     if ((st = p_dnnl_memory_desc_init_by_tag(&src, 2, (dnnl_dims_t){M, K}, sdt, dnnl_ab)) != dnnl_success ||
         (st = p_dnnl_memory_desc_init_by_tag(&dst, 2, (dnnl_dims_t){M, N}, c == OM_I8 ? dnnl_s32 : dnnl_f32,
-                                           dnnl_ab)) != dnnl_success)
+                                           dnnl_ab)) != dnnl_success ||
+        (st = p_dnnl_memory_desc_init_by_tag(&bias, 2, (dnnl_dims_t){1, N}, dnnl_f32, dnnl_ab)) != dnnl_success)
         return st;
     if (layout) wei = *layout;
     else if ((st = p_dnnl_memory_desc_init_by_tag(&wei, 2, (dnnl_dims_t){K, N}, wdt, dnnl_format_tag_any)) != dnnl_success)
         return st;
     dnnl_matmul_desc_t desc;
-    if ((st = p_dnnl_matmul_desc_init(&desc, &src, &wei, NULL, &dst)) != dnnl_success) return st;
+    if ((st = p_dnnl_matmul_desc_init(&desc, &src, &wei, f && f->bias ? &bias : NULL, &dst)) != dnnl_success) return st;
     dnnl_primitive_attr_t attr;
+    dnnl_post_ops_t ops = NULL;
     if ((st = p_dnnl_primitive_attr_create(&attr)) != dnnl_success) return st;
     st = p_dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (st == dnnl_success && f && (f->gelu || f->sum)) {
+        st = p_dnnl_post_ops_create(&ops);
+        if (st == dnnl_success && f->gelu) st = p_dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_gelu_erf, 0.0f, 0.0f);
+        if (st == dnnl_success && f->sum) st = p_dnnl_post_ops_append_sum(ops, 1.0f);
+        if (st == dnnl_success) st = p_dnnl_primitive_attr_set_post_ops(attr, ops);
+    }
     if (st == dnnl_success) st = p_dnnl_primitive_desc_create(pd, &desc, attr, engine, NULL);
+    if (ops) p_dnnl_post_ops_destroy(ops);
     p_dnnl_primitive_attr_destroy(attr);
     return st;
 }
@@ -179,20 +209,24 @@ size_t om_cpu_packed_bytes(const om_cpu_packed *p) {
 
 openmed_status om_cpu_pack_weight(const om_weight *w, om_dtype compute, om_cpu_packed **out, openmed_error *err) {
     *out = NULL;
-    if (compute != OM_I8 && compute != OM_BF16)
+    if (compute != OM_F32 && compute != OM_I8 && compute != OM_BF16)
         return om_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "cpu: cannot pack a weight for compute dtype %d", (int)compute);
     openmed_status s = need_engine(err);
     if (s != OPENMED_OK) return s;
     const int64_t N = w->rows, K = w->cols;
     const size_t esize = om_dtype_size(w->dtype);
+    /* The weights as oneDNN reads them before the reorder: quantized (int8), as stored where the
+     * stored dtype is the compute's and aligned for it, else converted to float32. */
+    const int as_stored = compute != OM_I8 && w->dtype == compute && (uintptr_t)w->data % esize == 0;
     om_cpu_packed *p = calloc(1, sizeof *p);
-    float *row = malloc((size_t)K * sizeof(float));
-    void *plain = malloc((size_t)N * (size_t)K * (compute == OM_I8 ? 1 : sizeof(float)));
+    float *row = compute == OM_I8 ? malloc((size_t)K * sizeof(float)) : NULL;
+    void *plain = as_stored ? NULL : malloc((size_t)N * (size_t)K * (compute == OM_I8 ? 1 : sizeof(float)));
     dnnl_primitive_desc_t pd = NULL;
     dnnl_stream_t stream = NULL;
     dnnl_status_t st = dnnl_success;
-    if (!p || !row || !plain || (compute == OM_I8 && (!(p->scale = malloc((size_t)N * sizeof(float))) ||
-                                                      !(p->colsum = malloc((size_t)N * sizeof(int32_t)))))) {
+    if (!p || (compute == OM_I8 && !row) || (!as_stored && !plain) ||
+        (compute == OM_I8 && (!(p->scale = malloc((size_t)N * sizeof(float))) ||
+                              !(p->colsum = malloc((size_t)N * sizeof(int32_t)))))) {
         s = om_fail(err, OPENMED_ERR_NO_MEMORY, "cpu: out of memory packing a [%lld, %lld] weight for %s",
                     (long long)N, (long long)K, compute_name(compute));
         goto done;
@@ -200,7 +234,9 @@ openmed_status om_cpu_pack_weight(const om_weight *w, om_dtype compute, om_cpu_p
     p->compute = compute;
     p->N = N;
     p->K = K;
+    dnnl_data_type_t plain_dt = dnnl_f32;
     if (compute == OM_I8) {
+        plain_dt = dnnl_s8;
         const float qmax = int8_full_range() ? 127.0f : 63.0f;
         int8_t *q = plain;
         for (int64_t n = 0; n < N; n++) {
@@ -218,6 +254,8 @@ openmed_status om_cpu_pack_weight(const om_weight *w, om_dtype compute, om_cpu_p
             p->scale[n] = scale;
             p->colsum[n] = sum;
         }
+    } else if (as_stored) {
+        plain_dt = compute == OM_BF16 ? dnnl_bf16 : dnnl_f32;
     } else {
         float *f = plain;
         for (int64_t n = 0; n < N; n++)
@@ -225,9 +263,8 @@ openmed_status om_cpu_pack_weight(const om_weight *w, om_dtype compute, om_cpu_p
     }
     /* the layout the matmul wants, then the weights reordered into it ([N, K] row-major is [K, N] "ba") */
     dnnl_memory_desc_t plain_md;
-    if ((st = matmul_pd(compute, LAYOUT_ROWS, K, N, NULL, &pd)) != dnnl_success ||
-        (st = p_dnnl_memory_desc_init_by_tag(&plain_md, 2, (dnnl_dims_t){K, N}, compute == OM_I8 ? dnnl_s8 : dnnl_f32,
-                                           dnnl_ba)) != dnnl_success)
+    if ((st = matmul_pd(compute, LAYOUT_ROWS, K, N, NULL, NULL, &pd)) != dnnl_success ||
+        (st = p_dnnl_memory_desc_init_by_tag(&plain_md, 2, (dnnl_dims_t){K, N}, plain_dt, dnnl_ba)) != dnnl_success)
         goto dnnl_failed;
     p->layout = *p_dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     size_t bytes = p_dnnl_memory_desc_get_size(&p->layout);
@@ -238,7 +275,7 @@ openmed_status om_cpu_pack_weight(const om_weight *w, om_dtype compute, om_cpu_p
         goto done;
     }
     if ((st = p_dnnl_stream_create(&stream, engine, dnnl_stream_default_flags)) != dnnl_success ||
-        (st = reorder(&plain_md, plain, &p->layout, p->data, stream)) != dnnl_success)
+        (st = reorder(&plain_md, as_stored ? (void *)w->data : plain, &p->layout, p->data, stream)) != dnnl_success)
         goto dnnl_failed;
     goto done;
 dnnl_failed:
@@ -255,11 +292,11 @@ done:
     return s;
 }
 
-openmed_status om_cpu_reduced_probe(om_dtype compute, char *impl, size_t size, openmed_error *err) {
+openmed_status om_cpu_matmul_probe(om_dtype compute, char *impl, size_t size, openmed_error *err) {
     openmed_status s = need_engine(err);
     if (s != OPENMED_OK) return s;
     dnnl_primitive_desc_t pd = NULL;
-    dnnl_status_t st = matmul_pd(compute, 128, 768, 768, NULL, &pd);
+    dnnl_status_t st = matmul_pd(compute, 128, 768, 768, NULL, NULL, &pd);
     if (st != dnnl_success)
         return om_fail(err, OPENMED_ERR_UNSUPPORTED, "cpu: oneDNN has no %s matmul for this CPU (%s; status %d)",
                        compute_name(compute), compute == OM_BF16 ? "bf16 needs AVX-512" : "int8", (int)st);
@@ -270,6 +307,19 @@ openmed_status om_cpu_reduced_probe(om_dtype compute, char *impl, size_t size, o
     }
     p_dnnl_primitive_desc_destroy(pd);
     return OPENMED_OK;
+}
+
+static int f32_blocked;
+static pthread_once_t f32_once = PTHREAD_ONCE_INIT;
+
+static void f32_probe(void) {
+    char impl[64];
+    f32_blocked = om_cpu_matmul_probe(OM_F32, impl, sizeof impl, NULL) == OPENMED_OK && strncmp(impl, "brg", 3) == 0;
+}
+
+int om_cpu_f32_packs(void) {
+    pthread_once(&f32_once, f32_probe);
+    return f32_blocked;
 }
 
 /* --- per call */
@@ -326,7 +376,7 @@ static void quant_rows(void *arg, int64_t begin, int64_t end) {
 typedef struct epi_job {
     float *y;
     int64_t y_stride, N;
-    const void *t; /* the matmul's [Mp, N]: int32 (int8) or float (bf16) */
+    const void *t; /* the matmul's [Mp, N]: int32 (int8) or float (float32, bf16) */
     const om_cpu_packed *p;
     const float *sx;
     const int32_t *zx;
@@ -387,45 +437,119 @@ static void epilogue_rows(void *arg, int64_t begin, int64_t end) {
     }
 }
 
-openmed_status om_cpu_linear_reduced(om_backend *be, float *y, int64_t y_stride, const float *x, int64_t x_stride,
-                                     const om_cpu_packed *p, const float *bias, int64_t M, om_act act, int accumulate,
-                                     openmed_error *err) {
-    const int64_t N = p->N, K = p->K, Mp = (M + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
-    const size_t src_bytes = (size_t)Mp * (size_t)K * (p->compute == OM_I8 ? 1 : 2); /* u8 or bf16 */
-    const size_t dst_bytes = (size_t)Mp * (size_t)N * 4;
-    openmed_status s = need_engine(err);
-    if (s != OPENMED_OK) return s;
+/* One execution of p's matmul on M rows (a multiple of ROW_ALIGN): src [M, K] and dst [M, N] dense,
+ * bias used when f->bias. *no_memory is set when the scratchpad could not be allocated. */
+static dnnl_status_t run_matmul(const om_cpu_packed *p, int64_t M, const void *src, void *dst, const float *bias,
+                                const fusion *f, dnnl_stream_t stream, int *no_memory) {
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_t prim = NULL;
-    dnnl_stream_t stream = NULL;
-    dnnl_memory_t msrc = NULL, mwei = NULL, mdst = NULL, mscr = NULL;
-    unsigned char *buf = NULL;
-    int saved_threads = 0, pushed = 0;
-    dnnl_status_t st = matmul_pd(p->compute, Mp, K, N, &p->layout, &pd);
-    if (st != dnnl_success) goto dnnl_failed;
+    dnnl_memory_t msrc = NULL, mwei = NULL, mdst = NULL, mbias = NULL, mscr = NULL;
+    void *scratch = NULL;
+    dnnl_status_t st = matmul_pd(p->compute, M, p->K, p->N, &p->layout, f, &pd);
+    if (st != dnnl_success) return st;
     const dnnl_memory_desc_t *scr_md = p_dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     size_t scr_bytes = scr_md ? p_dnnl_memory_desc_get_size(scr_md) : 0;
-    /* one block: source [Mp, K], destination [Mp, N], scratchpad, per-row scale and zero point */
-    size_t off_dst = (src_bytes + 63) / 64 * 64, off_scr = off_dst + (dst_bytes + 63) / 64 * 64,
-           off_sx = off_scr + (scr_bytes + 63) / 64 * 64, off_zx = off_sx + (size_t)Mp * sizeof(float),
-           total = off_zx + (size_t)Mp * sizeof(int32_t);
-    if (posix_memalign((void **)&buf, 64, total) != 0) {
-        buf = NULL;
-        s = om_fail(err, OPENMED_ERR_NO_MEMORY, "cpu: out of memory for a %s linear (M=%lld N=%lld K=%lld)",
-                    compute_name(p->compute), (long long)M, (long long)N, (long long)K);
+    if (scr_bytes && posix_memalign(&scratch, 64, scr_bytes) != 0) {
+        scratch = NULL;
+        *no_memory = 1;
+        st = dnnl_out_of_memory;
         goto done;
     }
+    if ((st = p_dnnl_primitive_create(&prim, pd)) != dnnl_success ||
+        (st = p_dnnl_memory_create(&msrc, p_dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), engine,
+                                   (void *)src)) != dnnl_success ||
+        (st = p_dnnl_memory_create(&mwei, &p->layout, engine, p->data)) != dnnl_success ||
+        (st = p_dnnl_memory_create(&mdst, p_dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), engine, dst)) !=
+            dnnl_success ||
+        (f && f->bias &&
+         (st = p_dnnl_memory_create(&mbias, p_dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1), engine,
+                                    (void *)bias)) != dnnl_success) ||
+        (scr_bytes && (st = p_dnnl_memory_create(&mscr, scr_md, engine, scratch)) != dnnl_success))
+        goto done;
+    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, msrc}, {DNNL_ARG_WEIGHTS, mwei}, {DNNL_ARG_DST, mdst}};
+    int n_args = 3;
+    if (mbias) args[n_args++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, mbias};
+    if (mscr) args[n_args++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, mscr};
+    if ((st = p_dnnl_primitive_execute(prim, stream, n_args, args)) == dnnl_success) st = p_dnnl_stream_wait(stream);
+done:
+    p_dnnl_memory_destroy(msrc);
+    p_dnnl_memory_destroy(mwei);
+    p_dnnl_memory_destroy(mdst);
+    p_dnnl_memory_destroy(mbias);
+    p_dnnl_memory_destroy(mscr);
+    if (prim) p_dnnl_primitive_destroy(prim);
+    p_dnnl_primitive_desc_destroy(pd);
+    free(scratch);
+    return st;
+}
+
+/* float32 with dense x and y and an activation the matmul applies: rows in whole ROW_ALIGN blocks
+ * straight from x into y, the last M % ROW_ALIGN through a padded block. */
+static dnnl_status_t linear_f32_fused(const om_cpu_packed *p, float *y, const float *x, const float *bias, int64_t M,
+                                      om_act act, int accumulate, dnnl_stream_t stream, int *no_memory) {
+    const int64_t N = p->N, K = p->K, M0 = M / ROW_ALIGN * ROW_ALIGN, tail = M - M0;
+    const fusion f = {bias != NULL, act == OM_ACT_GELU, accumulate};
+    dnnl_status_t st = dnnl_success;
+    if (M0) st = run_matmul(p, M0, x, y, bias, &f, stream, no_memory);
+    if (st != dnnl_success || !tail) return st;
+    float *xb = NULL, *yb = NULL;
+    if (posix_memalign((void **)&xb, 64, (size_t)ROW_ALIGN * (size_t)K * sizeof(float)) != 0) xb = NULL;
+    if (posix_memalign((void **)&yb, 64, (size_t)ROW_ALIGN * (size_t)N * sizeof(float)) != 0) yb = NULL;
+    if (!xb || !yb) {
+        free(xb);
+        free(yb);
+        *no_memory = 1;
+        return dnnl_out_of_memory;
+    }
+    memcpy(xb, x + M0 * K, (size_t)tail * (size_t)K * sizeof(float));
+    memset(xb + tail * K, 0, (size_t)(ROW_ALIGN - tail) * (size_t)K * sizeof(float));
+    if (accumulate) memcpy(yb, y + M0 * N, (size_t)tail * (size_t)N * sizeof(float));
+    memset(yb + tail * N, 0, (size_t)(ROW_ALIGN - tail) * (size_t)N * sizeof(float));
+    st = run_matmul(p, ROW_ALIGN, xb, yb, bias, &f, stream, no_memory);
+    if (st == dnnl_success) memcpy(y + M0 * N, yb, (size_t)tail * (size_t)N * sizeof(float));
+    free(xb);
+    free(yb);
+    return st;
+}
+
+openmed_status om_cpu_linear_packed(om_backend *be, float *y, int64_t y_stride, const float *x, int64_t x_stride,
+                                    const om_cpu_packed *p, const float *bias, int64_t M, om_act act, int accumulate,
+                                    openmed_error *err) {
+    const int64_t N = p->N, K = p->K, Mp = (M + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
+    const size_t src_esize = p->compute == OM_I8 ? 1 : p->compute == OM_BF16 ? 2 : 4;
+    openmed_status s = need_engine(err);
+    if (s != OPENMED_OK) return s;
+    dnnl_stream_t stream = NULL;
+    unsigned char *buf = NULL;
+    int no_memory = 0;
     int threads = om_cpu_threads(be);
-    saved_threads = om_cpu_gemm_threads_push(((const om_cpu_ctx *)be->ctx)->threads_given ? threads : 0);
-    pushed = 1;
-    if ((st = p_dnnl_stream_create(&stream, engine, dnnl_stream_default_flags)) != dnnl_success) goto dnnl_failed;
+    int saved_threads = om_cpu_gemm_threads_push(((const om_cpu_ctx *)be->ctx)->threads_given ? threads : 0);
+    dnnl_status_t st = p_dnnl_stream_create(&stream, engine, dnnl_stream_default_flags);
+    if (st != dnnl_success) goto dnnl_failed;
+    if (p->compute == OM_F32 && x_stride == K && y_stride == N && (act == OM_ACT_NONE || act == OM_ACT_GELU)) {
+        if ((st = linear_f32_fused(p, y, x, bias, M, act, accumulate, stream, &no_memory)) != dnnl_success)
+            goto dnnl_failed;
+        goto done;
+    }
+    /* Otherwise through one block: source [Mp, K] in the compute's type, the matmul's [Mp, N], the
+     * per-row scale and zero point (int8); then the epilogue into y. */
+    const size_t src_bytes = (size_t)Mp * (size_t)K * src_esize, dst_bytes = (size_t)Mp * (size_t)N * 4;
+    size_t off_dst = (src_bytes + 63) / 64 * 64, off_sx = off_dst + (dst_bytes + 63) / 64 * 64,
+           off_zx = off_sx + (size_t)Mp * sizeof(float), total = off_zx + (size_t)Mp * sizeof(int32_t);
+    if (posix_memalign((void **)&buf, 64, total) != 0) {
+        buf = NULL;
+        no_memory = 1;
+        goto dnnl_failed;
+    }
     float *sx = (float *)(buf + off_sx);
     int32_t *zx = (int32_t *)(buf + off_zx);
-    const size_t src_row = (size_t)K * (p->compute == OM_I8 ? 1 : 2);
+    const size_t src_row = (size_t)K * src_esize;
     if (Mp > M) memset(buf + (size_t)M * src_row, 0, (size_t)(Mp - M) * src_row); /* padding rows */
     if (p->compute == OM_I8) {
         quant_job qj = {x, x_stride, K, buf, sx, zx};
         om_cpu_parallel_for(threads, M, (16384 + K - 1) / K, quant_rows, &qj);
+    } else if (p->compute == OM_F32) {
+        for (int64_t m = 0; m < M; m++) memcpy(buf + (size_t)m * src_row, x + m * x_stride, src_row);
     } else {
         dnnl_memory_desc_t from, to;
         if ((st = p_dnnl_memory_desc_init_by_strides(&from, 2, (dnnl_dims_t){M, K}, dnnl_f32, (dnnl_dims_t){x_stride, 1})) !=
@@ -434,33 +558,19 @@ openmed_status om_cpu_linear_reduced(om_backend *be, float *y, int64_t y_stride,
             (st = reorder(&from, (void *)x, &to, buf, stream)) != dnnl_success)
             goto dnnl_failed;
     }
-    if ((st = p_dnnl_primitive_create(&prim, pd)) != dnnl_success ||
-        (st = p_dnnl_memory_create(&msrc, p_dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), engine, buf)) !=
-            dnnl_success ||
-        (st = p_dnnl_memory_create(&mwei, &p->layout, engine, p->data)) != dnnl_success ||
-        (st = p_dnnl_memory_create(&mdst, p_dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), engine,
-                                 buf + off_dst)) != dnnl_success ||
-        (scr_md && (st = p_dnnl_memory_create(&mscr, scr_md, engine, buf + off_scr)) != dnnl_success))
-        goto dnnl_failed;
-    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, msrc}, {DNNL_ARG_WEIGHTS, mwei}, {DNNL_ARG_DST, mdst},
-                              {DNNL_ARG_SCRATCHPAD, mscr}};
-    if ((st = p_dnnl_primitive_execute(prim, stream, mscr ? 4 : 3, args)) != dnnl_success ||
-        (st = p_dnnl_stream_wait(stream)) != dnnl_success)
-        goto dnnl_failed;
+    if ((st = run_matmul(p, Mp, buf, buf + off_dst, NULL, NULL, stream, &no_memory)) != dnnl_success) goto dnnl_failed;
     epi_job ej = {y, y_stride, N, buf + off_dst, p, sx, zx, bias, act, accumulate};
     om_cpu_parallel_for(threads, M, (16384 + N - 1) / N, epilogue_rows, &ej);
     goto done;
 dnnl_failed:
-    s = om_fail(err, OPENMED_ERR_INTERNAL, "cpu: oneDNN %s matmul failed (status %d) for M=%lld N=%lld K=%lld",
-                compute_name(p->compute), (int)st, (long long)M, (long long)N, (long long)K);
+    if (no_memory)
+        s = om_fail(err, OPENMED_ERR_NO_MEMORY, "cpu: out of memory for a %s linear (M=%lld N=%lld K=%lld)",
+                    compute_name(p->compute), (long long)M, (long long)N, (long long)K);
+    else
+        s = om_fail(err, OPENMED_ERR_INTERNAL, "cpu: oneDNN %s matmul failed (status %d) for M=%lld N=%lld K=%lld",
+                    compute_name(p->compute), (int)st, (long long)M, (long long)N, (long long)K);
 done:
-    if (pushed) om_cpu_gemm_threads_restore(saved_threads);
-    p_dnnl_memory_destroy(msrc);
-    p_dnnl_memory_destroy(mwei);
-    p_dnnl_memory_destroy(mdst);
-    p_dnnl_memory_destroy(mscr);
-    if (prim) p_dnnl_primitive_destroy(prim);
-    if (pd) p_dnnl_primitive_desc_destroy(pd);
+    om_cpu_gemm_threads_restore(saved_threads);
     if (stream) p_dnnl_stream_destroy(stream);
     free(buf);
     return s;

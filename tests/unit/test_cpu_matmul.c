@@ -1,15 +1,19 @@
-/* test_cpu_reduced.c: int8 and bf16 linear layers of the cpu backend against a double-precision
- * float32 reference on random shapes, strides, activations and accumulation. Run once per oneDNN
- * ISA cap (ONEDNN_MAX_CPU_ISA, set by ctest); exits 77 when the CPU lacks the capped ISA.
+/* test_cpu_matmul.c: the cpu backend's linear layers on oneDNN's matmul with packed weights (float32,
+ * int8, bf16) against a double-precision reference on random shapes, strides, activations and
+ * accumulation. Run once per oneDNN ISA cap (ONEDNN_MAX_CPU_ISA, set by ctest); exits 77 when the CPU
+ * lacks the capped ISA.
  *
- * Tolerances are the worst case of the quantization scheme, not tuned numbers: for int8, with
- * weight step sw[n] = max|w[n]| / 63 (the larger of the two ranges used) and activation step
+ * Tolerances are the worst case of each scheme, not tuned numbers: for int8, with weight step
+ * sw[n] = max|w[n]| / 63 (the larger of the two ranges used) and activation step
  * sx[m] = range(x[m] with 0) / 255, every output is within
  *   sum_k (|x[m,k]| sw[n] / 2 + |w[n,k]| sx[m] / 2 + sx[m] sw[n] / 4) (+ 1e-4 relative for float sums);
  * the mean error must be below a quarter of the mean bound (rounding errors cancel; a systematic
  * error does not). For bf16 (8-bit mantissa, both operands rounded to nearest): within
- * sum_k |x[m,k] w[n,k]| * 2^-7 + 1e-5. The activation is applied to the exact value and to the
- * result alike; its slope is at most 1.13 (GELU), which the bound allows for by a factor 1.2. */
+ * sum_k |x[m,k] w[n,k]| * 2^-7 + 1e-5. For float32, a sum of K products in any order: within
+ * sum_k |x[m,k] w[n,k]| * (K + 1) * 2^-24 (the classic gamma bound) + 1e-5. The activation is applied to the exact
+ * value and to the result alike; its slope is at most 1.13 (GELU), which the bound allows for by a
+ * factor 1.2. Float32 weights are packed where oneDNN has a blocked float32 kernel (AVX-512), and
+ * read in place by the sgemm otherwise; both are checked. */
 #include <oneapi/dnnl/dnnl.h>
 #include <dlfcn.h>
 #include <math.h>
@@ -22,6 +26,8 @@
 #include "check.h"
 
 static openmed_error err;
+
+static const char *compute_name(om_dtype c) { return c == OM_I8 ? "int8" : c == OM_BF16 ? "bf16" : "float32"; }
 
 static float frand(void) { return (float)rand() / (float)RAND_MAX * 2.0f - 1.0f; }
 
@@ -60,7 +66,8 @@ static double run_case(om_backend *be, om_dtype compute, const shape *c) {
     om_weight wt = {w, OM_F32, N, K, NULL, OM_WEIGHT_LAYER};
     CHECK(be->prepare_weight(be, &wt, 0, &err) == OPENMED_OK);
     const om_cpu_prepared *prep = wt.backend_private;
-    CHECK(prep && prep->reduced);
+    if (compute != OM_F32 || om_cpu_f32_packs()) CHECK(prep && prep->packed && wt.data == NULL);
+    else CHECK(prep == NULL && wt.data == w);
     CHECK(be->linear(be, y, c->ys, x, c->xs, &wt, c->bias ? bias : NULL, M, c->act, c->accumulate, &err) == OPENMED_OK);
     double worst = 0.0, sum_err = 0.0, sum_bound = 0.0;
     for (int m = 0; m < M; m++) {
@@ -81,12 +88,13 @@ static double run_case(om_backend *be, om_dtype compute, const shape *c) {
                 bound += compute == OM_I8 ? fabs(xv) * sw / 2 + fabs(wv) * sx / 2 + sx * sw / 4 : 0.0;
             }
             if (compute == OM_BF16) bound = abs_sum * ldexp(1.0, -7) + 1e-5;
+            if (compute == OM_F32) bound = abs_sum * (K + 1) * ldexp(1.0, -24) + 1e-5;
             bound = bound * 1.2 + 1e-4 * fabs(exact) + 1e-5;
             double ref = act_ref(exact, c->act) + (c->accumulate ? y0[m * ys + n] : 0.0);
             double e = fabs(y[m * ys + n] - ref);
             if (!(e <= bound))
                 CHECK_MSG(e <= bound, "%s M=%d K=%d N=%d act=%d acc=%d: y[%d,%d] = %.6g, reference %.6g, bound %.3g",
-                          compute == OM_I8 ? "int8" : "bf16", M, K, N, (int)c->act, c->accumulate, m, n,
+                          compute_name(compute), M, K, N, (int)c->act, c->accumulate, m, n,
                           y[m * ys + n], ref, bound);
             worst = fmax(worst, e / bound);
             sum_err += e;
@@ -151,9 +159,12 @@ int main(void) {
         {64, 3072, 96, 0, 0, OM_ACT_RELU, 0, 1, 1.0f},     /* long rows: saturation would show here */
         {9, 128, 48, 0, 0, OM_ACT_SILU, 0, 1, 1.0f},
         {300, 257, 130, 0, 0, OM_ACT_QUICK_GELU, 0, 1, 1.0f},
+        {48, 64, 80, 0, 0, OM_ACT_GELU, 1, 1, 1.0f},       /* whole row blocks, GELU and accumulation */
+        {19, 768, 128, 0, 0, OM_ACT_NONE, 1, 1, 2.0f},     /* one block and a tail, accumulated */
+        {5, 3072, 24, 0, 0, OM_ACT_NONE, 0, 0, 1.0f},      /* a tail alone, long rows, no bias */
     };
-    const om_dtype computes[] = {OM_I8, OM_BF16};
-    for (size_t ci = 0; ci < 2; ci++) {
+    const om_dtype computes[] = {OM_F32, OM_I8, OM_BF16};
+    for (size_t ci = 0; ci < 3; ci++) {
         om_dtype compute = computes[ci];
         om_backend *be = NULL;
         if (om_backend_create("cpu", 2, &be, &err) != OPENMED_OK) {
@@ -161,7 +172,7 @@ int main(void) {
             return 1;
         }
         char impl[128] = "";
-        openmed_status ps = om_cpu_reduced_probe(compute, impl, sizeof impl, &err);
+        openmed_status ps = om_cpu_matmul_probe(compute, impl, sizeof impl, &err);
         openmed_status s = be->set_precision(be, compute, &err);
         CHECK_INT(s, ps);
         if (compute == OM_BF16 && ps == OPENMED_ERR_UNSUPPORTED) {
@@ -180,7 +191,8 @@ int main(void) {
         }
         double worst = 0.0;
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) worst = fmax(worst, run_case(be, compute, &shapes[i]));
-        printf("%s %s: kernel %s, worst error %.3f of the bound\n", isa, compute == OM_I8 ? "int8" : "bf16", impl, worst);
+        printf("%s %s: kernel %s (%s), worst error %.3f of the bound\n", isa, compute_name(compute), impl,
+               compute != OM_F32 || om_cpu_f32_packs() ? "packed" : "sgemm in place", worst);
         /* float16 compute does not exist on cpu; embeddings and heads (no hint) stay float32 in place */
         CHECK_INT(be->set_precision(be, OM_F16, &err), OPENMED_ERR_UNSUPPORTED);
         float table[6] = {1, 2, 3, 4, 5, 6};
