@@ -10,9 +10,14 @@
  * reaches every allocation the load makes, the library's own and those of cJSON and libc (fopen,
  * strdup), with no test-only code path in the library: a countdown inside an om_malloc wrapper
  * would need every allocation site rewritten and would still miss the libraries'.
+ * Allocations made by oneDNN (which the CPU backend calls while it packs layer weights at load) and
+ * by the C++ and OpenMP runtimes it allocates through are never failed: oneDNN 2.6 does not survive
+ * a failed allocation of its own (its operator new hands NULL to a constructor, std::bad_alloc
+ * crosses its C API, libgomp aborts), so the failure moves on to the next allocation of anyone else.
  * Leaks: without ASan, the heap's bytes in use (mallinfo2, glibc's per-thread cache switched off
  * so that freed chunks count as free) are the same after a failed load as before it; under ASan,
  * LeakSanitizer checks the whole run at exit. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
 #include <stdatomic.h>
@@ -57,17 +62,30 @@ static atomic_long fail_at = -1; /* the call number that fails, -1: none */
 /* Where an allocation is made to fail: `break allocation_failed` in a debugger shows who asked. */
 __attribute__((noinline, no_sanitize_address)) static void allocation_failed(long n) { __asm__ volatile("" : : "r"(n) : "memory"); }
 
-/* 1 when this allocation is the one to fail */
-__attribute__((no_sanitize_address)) static int should_fail(void) {
+/* 1 when the code at `caller` lies in a library that cannot take a failed allocation (see above). */
+__attribute__((no_sanitize_address)) static int never_fail_from(const void *caller) {
+    Dl_info info;
+    if (!dladdr(caller, &info) || !info.dli_fname) return 0;
+    return strstr(info.dli_fname, "libdnnl") || strstr(info.dli_fname, "libstdc++") || strstr(info.dli_fname, "libgomp");
+}
+
+/* 1 when this allocation, asked for by the code at `caller`, is the one to fail */
+__attribute__((no_sanitize_address)) static int should_fail(const void *caller) {
     if (!atomic_load(&armed)) return 0;
     long n = atomic_fetch_add(&calls, 1);
     if (n != atomic_load(&fail_at)) return 0;
+    if (never_fail_from(caller)) {
+        atomic_store(&fail_at, n + 1);
+        return 0;
+    }
     allocation_failed(n);
     return 1;
 }
 
+#define CALLER __builtin_extract_return_addr(__builtin_return_address(0))
+
 INTERPOSE void *malloc(size_t n) {
-    if (should_fail()) {
+    if (should_fail(CALLER)) {
         errno = ENOMEM;
         return NULL;
     }
@@ -75,7 +93,7 @@ INTERPOSE void *malloc(size_t n) {
 }
 
 INTERPOSE void *calloc(size_t k, size_t n) {
-    if (should_fail()) {
+    if (should_fail(CALLER)) {
         errno = ENOMEM;
         return NULL;
     }
@@ -83,26 +101,28 @@ INTERPOSE void *calloc(size_t k, size_t n) {
 }
 
 INTERPOSE void *realloc(void *p, size_t n) {
-    if (should_fail()) {
+    if (should_fail(CALLER)) {
         errno = ENOMEM;
         return NULL;
     }
     return __interceptor_realloc ? __interceptor_realloc(p, n) : __libc_realloc(p, n);
 }
 
-INTERPOSE void *memalign(size_t align, size_t n) {
-    if (should_fail()) {
+__attribute__((no_sanitize_address)) static void *memalign_for(const void *caller, size_t align, size_t n) {
+    if (should_fail(caller)) {
         errno = ENOMEM;
         return NULL;
     }
     return __interceptor_memalign ? __interceptor_memalign(align, n) : __libc_memalign(align, n);
 }
 
-INTERPOSE void *aligned_alloc(size_t align, size_t n) { return memalign(align, n); }
+INTERPOSE void *memalign(size_t align, size_t n) { return memalign_for(CALLER, align, n); }
+
+INTERPOSE void *aligned_alloc(size_t align, size_t n) { return memalign_for(CALLER, align, n); }
 
 INTERPOSE int posix_memalign(void **out, size_t align, size_t n) {
     if (align % sizeof(void *) || (align & (align - 1))) return EINVAL;
-    if (should_fail()) return ENOMEM;
+    if (should_fail(CALLER)) return ENOMEM;
     if (__interceptor_posix_memalign) return __interceptor_posix_memalign(out, align, n);
     void *p = __libc_memalign(align, n);
     if (!p) return ENOMEM;
