@@ -11,9 +11,9 @@ the real `openmed pii deidentify` on each, and reports:
 Usage (from the repository root, after building):
   /usr/bin/python3 bench/phi_bench.py --data /work/shared/data [--split tune|heldout|train|valid]
       [--variants 3] [--seed 1] [--names faker|heldout] [--openmed build/bin/openmed] [--model DIR] [--jobs 2]
-      [--json out.json] [--save DIR] [--show-misses N]
-The 'heldout' split (the second half of the ACI valid notes) is for reporting only: --show-misses
-and --save refuse it, so tuning never looks at it."""
+      [--json out.json] [--save DIR] [--show-misses N] [--show-touched N]
+The 'heldout' split (the second half of the ACI valid notes) is for reporting only: --show-misses,
+--show-touched and --save refuse it, so tuning never looks at it."""
 import argparse
 import collections
 import concurrent.futures
@@ -87,6 +87,24 @@ def score(docs, results):
     return by, misses, fp, words, verbatim
 
 
+def touched(docs, results):
+    """(doc, result, start, end, 'term'|'word') for every clinical term and note word an entity touches."""
+    out = []
+    for doc, res in zip(docs, results):
+        cov = bytearray(len(doc["text"]) + 1)
+        for e in res["pii_entities"]:
+            for i in range(max(0, e["start"]), min(len(doc["text"]), e["end"])):
+                cov[i] = 1
+        for t0, t1 in doc["terms"]:
+            if any(cov[t0:t1]):
+                out.append((doc, res, t0, t1, "term"))
+        for w0, w1, _ in doc["words"]:
+            for m in WORD.finditer(doc["text"], w0, w1):
+                if any(cov[m.start():m.end()]):
+                    out.append((doc, res, m.start(), m.end(), "word"))
+    return out
+
+
 def pct(a, b):
     return 100.0 * a / b if b else float("nan")
 
@@ -135,8 +153,10 @@ def main():
     ap.add_argument("--json", help="write the numbers there")
     ap.add_argument("--save", help="write the documents (jsonl) there; not for the heldout split")
     ap.add_argument("--show-misses", type=int, default=0, help="print up to N missed values with context")
+    ap.add_argument("--show-touched", type=int, default=0,
+                    help="print up to N clinical terms and note words redacted, with the entity that touched them")
     a = ap.parse_args()
-    if a.split in ("heldout", "valid") and (a.save or a.show_misses):
+    if a.split in ("heldout", "valid") and (a.save or a.show_misses or a.show_touched):
         sys.exit("phi_bench: the heldout notes are for the final numbers only; tune on 'tune' or 'train'")
     docs = phi_plant.make_docs(a.data, a.split, a.seed, a.variants, a.names)
     if a.save:
@@ -157,6 +177,13 @@ def main():
             t = doc["text"]
             ctx = t[max(0, it["start"] - 40):it["start"]] + "[[" + t[it["start"]:it["end"]] + "]]" + t[it["end"]:it["end"] + 30]
             print(f"  {it['type']}/{it['shape']}/{it['case']} {doc['locale']}: {ctx!r}")
+    if a.show_touched:
+        print("\nclinical terms and note words redacted (entity label/source: term in context):")
+        for doc, res, t0, t1, what in touched(docs, results)[:a.show_touched]:
+            t = doc["text"]
+            ents = [e for e in res["pii_entities"] if e["start"] < t1 and e["end"] > t0]
+            why = ", ".join(f"{e['label']}/{e.get('source', '?')}" for e in ents)
+            print(f"  {what} [{why}]: {t[max(0, t0 - 30):t0]!r} [[{t[t0:t1]}]] {t[t1:t1 + 20]!r}")
     if a.json:
         tot = by["type"]
         names = tot.get("NAME", [0, 0])

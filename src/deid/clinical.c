@@ -1,6 +1,8 @@
 /* clinical.c: clinical-term protection: a span taken for a name, place or organisation that is a
  * disease or drug term ("metformin", "Lipitor"), or lies inside one in the text ("Crohn" of "Crohn's
- * disease"), is dropped, so de-identification keeps the clinical content. Terms: clinical_terms.inc
+ * disease"), or one word before an eponym's head noun ("Phalen test", "Hashimoto thyroiditis"), is
+ * dropped, so de-identification keeps the clinical content; so is such a term taken for an e-mail
+ * address without '@' or a URL without '.'. Terms: clinical_terms.inc
  * (BC5CDR and NCBI-disease mentions, public domain; names a person may bear left out). */
 #include <ctype.h>
 #include <pthread.h>
@@ -85,6 +87,26 @@ static int clinical(const char *text, size_t n, size_t s0, size_t s1) {
     return 0;
 }
 
+/* Is [s0, s1) one word written before an eponym's head noun ("Hashimoto thyroiditis", "Phalen
+ * test", "Bell's palsy"), with no title before it ("Mr. Bell's disease" is a person)? */
+static int eponym(const char *text, size_t n, size_t s0, size_t s1) {
+    for (size_t i = s0; i < s1; i++)
+        if (isspace((unsigned char)text[i])) return 0;
+    size_t i = s1;
+    if (i + 2 <= n && text[i] == '\'' && text[i + 1] == 's') i += 2;
+    else if (i + 4 <= n && !memcmp(text + i, "\xE2\x80\x99s", 4)) i += 4;
+    if (i >= n || text[i] != ' ') return 0;
+    size_t a = ++i;
+    while (i < n && isalpha((unsigned char)text[i])) i++;
+    if (i < n && ((unsigned char)text[i] >= 0x80 || isdigit((unsigned char)text[i]))) return 0;
+    if (!om_names_is_eponym_head(text + a, i - a)) return 0;
+    size_t b = s0; /* the word before: not a title */
+    while (b > 0 && (text[b - 1] == ' ' || text[b - 1] == '.')) b--;
+    size_t w = b;
+    while (w > 0 && isalpha((unsigned char)text[w - 1])) w--;
+    return !(b > w && om_names_is_title(text + w, b - w));
+}
+
 void om_spans_protect_clinical(const char *text, size_t n, om_span_list *spans, const openmed_deid_options *o) {
     if (!o->protect_clinical_terms) return;
     pthread_once(&terms_once, load_terms);
@@ -93,8 +115,12 @@ void om_spans_protect_clinical(const char *text, size_t n, om_span_list *spans, 
     for (size_t k = 0; k < spans->n; k++) {
         const om_pii_span *s = &spans->items[k];
         om_phi_class c = om_label_class(s->label);
-        int drop = (c == OM_PHI_NAME || c == OM_PHI_GEOGRAPHIC || c == OM_PHI_ORGANIZATION) && !(s->source & OM_SRC_DENY) &&
-                   clinical(text, n, s->start, s->end);
+        /* a word the model took for an e-mail without '@' or a URL without '.' is no such thing */
+        int misread = (c == OM_PHI_EMAIL && !memchr(text + s->start, '@', s->end - s->start)) ||
+                      (c == OM_PHI_URL && !memchr(text + s->start, '.', s->end - s->start));
+        int drop = (c == OM_PHI_NAME || c == OM_PHI_GEOGRAPHIC || c == OM_PHI_ORGANIZATION || misread) &&
+                   !(s->source & OM_SRC_DENY) &&
+                   (clinical(text, n, s->start, s->end) || eponym(text, n, s->start, s->end));
         if (!drop) spans->items[kept++] = *s;
     }
     spans->n = kept;

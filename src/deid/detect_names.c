@@ -14,6 +14,7 @@
  *     written as a name (capitalised, or in capitals on a line that has lower case) after a strong
  *     context (a title, a form field).
  * Linear in the text: each rule looks at a bounded number of words around one word. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -127,6 +128,16 @@ static const char *const name_before[] = {
     "grandson", "granddaughter", "grandmother", "grandfather", "aunt", "uncle", "cousin", "fiance", "fiancee",
     "boyfriend", "girlfriend", "contact", "interpreter", "cc", "attn", "name is", "names are", "call me",
     "calls me", "called me", "known as", "named", "goes by", "says", "said", NULL};
+
+static int in_set_nocase(const char *const *set, const char *word, size_t n) {
+    char key[MAX_KEY];
+    if (n == 0 || n >= MAX_KEY) return 0;
+    for (size_t i = 0; i < n; i++) key[i] = (char)((unsigned char)word[i] < 0x80 ? tolower((unsigned char)word[i]) : word[i]);
+    return in_set(set, key, n);
+}
+
+int om_names_is_eponym_head(const char *word, size_t n) { return in_set_nocase(eponym_heads, word, n); }
+int om_names_is_title(const char *word, size_t n) { return in_set_nocase(titles, word, n); }
 
 /* ---------------------------------------------------------------- words */
 
@@ -438,6 +449,21 @@ static int upper_initial(const names_ctx *c, size_t k) {
     return cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT;
 }
 
+/* Does a dose follow word k ("ultram 50 mg", "Lasix 20mg")? A drug, not a name. */
+static int dose_follows(const names_ctx *c, size_t k) {
+    static const char *const units[] = {"mg", "mcg", "g", "ml", "units", "unit", "iu", "meq", "mmol", "tablet",
+                                        "tablets", "tab", "tabs", "capsule", "capsules", "cap", "caps", "puffs", NULL};
+    size_t i = c->w[k].e;
+    while (i < c->n && c->t[i] == ' ') i++;
+    size_t d = i;
+    while (i < c->n && (is_digit_cp(c->t[i]) || ((c->t[i] == '.' || c->t[i] == ',') && i > d))) i++;
+    if (i == d) return 0;
+    while (i < c->n && c->t[i] == ' ') i++;
+    size_t u = i;
+    while (i < c->n && (unsigned char)c->t[i] < 0x80 && isalpha((unsigned char)c->t[i])) i++;
+    return in_set_nocase(units, c->t + u, i - u) && !(i < c->n && isalnum((unsigned char)c->t[i]));
+}
+
 /* Take the name that starts at word k: up to MAX_NAME words that may be names, joined as a name is
  * (titles, initials and particles inside it pass); `comma` lets one comma in ("Smith, John").
  * Returns the number of words marked. */
@@ -466,7 +492,7 @@ static size_t take_forward(names_ctx *c, size_t k, int strength, int comma) {
             marked++;
             continue;
         }
-        if (!may_be_name(w, taken, strength)) break;
+        if (!may_be_name(w, taken, strength) || dose_follows(c, j)) break;
         w->kind |= W_NAME;
         marked++;
         if (w->shape != SH_INITIAL) taken++;
@@ -680,7 +706,7 @@ static openmed_status gazetteer_and_repeats(names_ctx *c, openmed_error *err) {
         if (in_found(c, k, &v)) {
             if ((v & FOUND_BEFORE) && w->shape != SH_LOWER) continue;
             if (!(v & FOUND_COMMON) || (w->kind & W_SIGNAL)) w->kind |= W_NAME;
-        } else if (sure_name(w) && !(k > 0 && place_before(c, k))) {
+        } else if (sure_name(w) && !(k > 0 && place_before(c, k)) && !dose_follows(c, k)) {
             w->kind |= W_NAME;
         }
     }

@@ -79,6 +79,11 @@ openmed_status om_detect_phone(const om_detect_input *in, om_span_list *out, ope
 openmed_status om_detect_labelled(const om_detect_input *in, om_span_list *out, openmed_error *err);
 openmed_status om_detect_address(const om_detect_input *in, om_span_list *out, openmed_error *err);
 openmed_status om_detect_names(const om_detect_input *in, om_span_list *out, openmed_error *err);
+/* The name detector's word classes, for clinical-term protection: is the word (any ASCII case, n
+ * bytes) a head noun that makes the word before it an eponym ("disease", "test", "palsy"), or a
+ * person's title ("dr", "mrs")? */
+int om_names_is_eponym_head(const char *word, size_t n);
+int om_names_is_title(const char *word, size_t n);
 
 /* Append the span [start, end) with `label` and `score` (source is set by om_detect_all). */
 openmed_status om_detect_push(om_span_list *out, size_t start, size_t end, const char *label, float score,

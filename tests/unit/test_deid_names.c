@@ -225,6 +225,9 @@ static void test_shapes(void) {
         {"| Field | Value |\n|---|---|\n| PATIENT | VYTAUTAS KAZLAUSKAS |\n| MRN | 00482913 |\n\nSeen for knee pain.",
          "| Field | Value |\n|---|---|\n| PATIENT | [PERSON] |\n| MRN | [MEDICAL_RECORD_NUMBER] |\n\nSeen for knee pain."},
         {"Patient Kipras \"Kip\" Povilonis was seen.", "Patient [PERSON] \"[PERSON]\" [PERSON] was seen."},
+        /* a word before a dose is a drug ("patient ultram 50 mg"), the name after it is not */
+        {"i gave the patient ultram 50 mg daily. patient kipras povilonis came.",
+         "i gave the patient ultram 50 mg daily. patient [PERSON] came."},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         openmed_deid_options o;
@@ -237,6 +240,30 @@ static void test_shapes(void) {
     }
 }
 
+/* Clinical-term protection of a model's entities: a word before an eponym's head noun is no name
+ * ("Phalen test", "Hashimoto thyroiditis"), nor a term taken for an e-mail without '@'; after a title
+ * it is a person ("Mr. Bell's disease"). */
+static void test_eponyms(void) {
+    const char *t = "Tinel sign and Phalen test positive. History of Hashimoto thyroiditis; parkinson disease "
+                    "ruled out. Mr. Bell's disease progressed.";
+    struct { const char *label, *value; } model[] = {
+        {"LAST_NAME", "Phalen"}, {"LAST_NAME", "Hashimoto"}, {"EMAIL", "parkinson"}, {"LAST_NAME", "Bell"}};
+    openmed_entity e[4];
+    for (size_t i = 0; i < 4; i++) {
+        int64_t start = (int64_t)(strstr(t, model[i].value) - t); /* ASCII: bytes are code points */
+        e[i] = (openmed_entity){model[i].label, model[i].value, 0.9f, start, start + (int64_t)strlen(model[i].value), -1};
+    }
+    openmed_deid_options o;
+    openmed_deid_options_init(&o);
+    openmed_deid_result *r = NULL;
+    openmed_error err = {0};
+    CHECK(om_deid_from_entities(t, strlen(t), e, 4, &o, 1, &r, &err) == OPENMED_OK);
+    if (r)
+        CHECK_STR(r->deidentified_text, "Tinel sign and Phalen test positive. History of Hashimoto thyroiditis; parkinson "
+                                        "disease ruled out. Mr. [LAST_NAME]'s disease progressed.");
+    openmed_deid_result_free(r);
+}
+
 int main(void) {
     static const openmed_deid_method methods[] = {OPENMED_DEID_MASK, OPENMED_DEID_REMOVE, OPENMED_DEID_REPLACE,
                                                   OPENMED_DEID_HASH, OPENMED_DEID_FORMAT_PRESERVE};
@@ -245,5 +272,6 @@ int main(void) {
     test_no_context_no_name();
     test_possessive_and_repeats();
     test_shapes();
+    test_eponyms();
     return check_finish("test_deid_names");
 }
