@@ -190,6 +190,20 @@ OPENMED_API openmed_status openmed_device_resolve(const char *explicit_device, c
 /* Availability of each backend here: name is "cpu", "cuda" or "mps". */
 OPENMED_API void openmed_backend_query(const char *name, openmed_backend_info *out);
 
+/* The kernels the cpu backend runs here (it loads oneDNN: OPENMED_ERR_DEVICE when that fails). Each
+ * field is a NUL-terminated description; a dtype's field is "" where this CPU has no kernel for it. */
+typedef struct openmed_cpu_kernels {
+    char features[128]; /* instruction sets of the backend's own kernels ("avx2 avx512 ...", "baseline");
+                           OPENMED_CPU_ISA caps them */
+    char float32[64];   /* the encoder's linear layers in float32: oneDNN's matmul kernel with weights
+                           packed at load ("brg:avx512_core (weights packed)"), or "sgemm (weights in place)" */
+    char int8[64];      /* oneDNN's int8 matmul kernel ("brg:avx512_core_vnni", "gemm:jit") */
+    char bfloat16[64];  /* oneDNN's bf16 matmul kernel ("brg:avx512_core_bf16"); "" without AVX-512 */
+} openmed_cpu_kernels;
+
+/* ONEDNN_MAX_CPU_ISA caps oneDNN's kernels, read once per process. */
+OPENMED_API openmed_status openmed_cpu_kernels_query(openmed_cpu_kernels *out, openmed_error *err);
+
 /* Check that a resolved device can actually run; on failure the message names the device, who
  * asked for it and why it is unavailable. */
 OPENMED_API openmed_status openmed_device_check(const openmed_device_choice *choice, openmed_error *err);

@@ -49,6 +49,18 @@ int main(void) {
         printf("cuda devices: %s\n", devices ? devices : "(none)");
     }
     CHECK(cJSON_IsNull(cJSON_GetObjectItem(j, "mps_env")));
+    /* the CPU kernels: oneDNN loads here, so each compute dtype names its matmul (bf16 only with AVX-512) */
+    cJSON *kernels = cJSON_GetObjectItem(j, "cpu_kernels");
+    const char *f32 = cJSON_GetStringValue(cJSON_GetObjectItem(kernels, "float32")),
+               *i8 = cJSON_GetStringValue(cJSON_GetObjectItem(kernels, "int8")),
+               *features = cJSON_GetStringValue(cJSON_GetObjectItem(kernels, "features"));
+    CHECK_MSG(f32 && (strstr(f32, "(weights packed)") || !strcmp(f32, "sgemm (weights in place)")), "float32 kernel: %s",
+              f32 ? f32 : "(none)");
+    CHECK_MSG(i8 && i8[0], "int8 kernel: %s", i8 ? i8 : "(none)");
+    CHECK(features && features[0]);
+    CHECK(cJSON_IsString(cJSON_GetObjectItem(kernels, "bfloat16")));
+    printf("cpu kernels: %s; float32 %s; int8 %s; bfloat16 %s\n", features ? features : "?", f32 ? f32 : "?",
+           i8 ? i8 : "?", cJSON_GetStringValue(cJSON_GetObjectItem(kernels, "bfloat16")));
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "dtype")), "float32");
     CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "threads")) >= 1);
     CHECK(cJSON_IsString(cJSON_GetObjectItem(j, "version")));

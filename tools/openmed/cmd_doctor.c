@@ -13,7 +13,8 @@ static const char *doctor_usage =
     "\n"
     "Shows how the device was chosen (argument > config file > OPENMED_TORCH_DEVICE >\n"
     "OPENMED_DEVICE > mps > cuda > cpu), which backends this build has and can run, the MPS\n"
-    "variables in effect, the dtype policy and thread count.\n";
+    "variables in effect, the dtype policy and thread count, and the CPU kernels this machine\n"
+    "gets (instruction sets, oneDNN's matmul for float32, int8 and bfloat16).\n";
 
 static cJSON *backend_json(const char *name) {
     openmed_backend_info info;
@@ -23,6 +24,22 @@ static cJSON *backend_json(const char *name) {
     cJSON_AddBoolToObject(o, "available", info.available);
     if (!info.available) cJSON_AddStringToObject(o, "reason", info.reason);
     if (info.available && info.devices[0]) cJSON_AddStringToObject(o, "devices", info.devices);
+    return o;
+}
+
+/* The cpu backend's kernels here, or {"error": why} when oneDNN cannot be loaded. */
+static cJSON *cpu_kernels_json(void) {
+    openmed_cpu_kernels k;
+    openmed_error err = {0};
+    cJSON *o = cJSON_CreateObject();
+    if (openmed_cpu_kernels_query(&k, &err) != OPENMED_OK) {
+        cJSON_AddStringToObject(o, "error", err.message);
+        return o;
+    }
+    cJSON_AddStringToObject(o, "features", k.features);
+    cJSON_AddStringToObject(o, "float32", k.float32);
+    cJSON_AddStringToObject(o, "int8", k.int8);
+    cJSON_AddStringToObject(o, "bfloat16", k.bfloat16);
     return o;
 }
 
@@ -54,6 +71,7 @@ static cJSON *doctor_report(const openmed_config *cfg, const openmed_device_choi
     cJSON_AddItemToObject(backends, "cpu", backend_json("cpu"));
     cJSON_AddItemToObject(backends, "cuda", backend_json("cuda"));
     cJSON_AddItemToObject(backends, "mps", backend_json("mps"));
+    cJSON_AddItemToObject(root, "cpu_kernels", cpu_kernels_json());
     if (c->mps_tuned) {
         cJSON *env = cJSON_AddObjectToObject(root, "mps_env");
         for (int i = 0; i < 3; i++) cJSON_AddStringToObject(env, c->mps_env[i][0], c->mps_env[i][1]);
@@ -90,6 +108,15 @@ static void print_text(const cJSON *r) {
                cJSON_IsTrue(cJSON_GetObjectItem(b, "compiled")) ? "yes" : "no",
                cJSON_IsTrue(cJSON_GetObjectItem(b, "available")) ? "yes" : "no", reason ? "  " : "",
                reason ? reason->valuestring : "");
+    }
+    const cJSON *k = cJSON_GetObjectItem(r, "cpu_kernels"), *why = cJSON_GetObjectItem(k, "error");
+    if (why) {
+        printf("cpu kernels unknown: %s\n", why->valuestring);
+    } else {
+        const char *bf16 = cJSON_GetObjectItem(k, "bfloat16")->valuestring;
+        printf("cpu isa    %s\n", cJSON_GetObjectItem(k, "features")->valuestring);
+        printf("cpu matmul float32 %s, int8 %s, bfloat16 %s\n", cJSON_GetObjectItem(k, "float32")->valuestring,
+               cJSON_GetObjectItem(k, "int8")->valuestring, bf16[0] ? bf16 : "none (needs AVX-512)");
     }
     const cJSON *mps = cJSON_GetObjectItem(r, "mps_env");
     if (cJSON_IsObject(mps)) {
