@@ -23,6 +23,17 @@ typedef struct om_cpu_prepared {
     om_cpu_packed *packed;  /* copy packed for oneDNN's matmul that linear uses (data is then NULL), or NULL */
 } om_cpu_prepared;
 
+/* Kernels compiled three times, for AVX-512 (x86-64-v4), AVX2 + FMA (x86-64-v3) and baseline x86-64,
+ * one picked at load by the CPU's features: add `OM_CPU_CLONES` inside an __attribute__ list. (Not
+ * "arch=haswell": GCC dispatches that on the CPU model, so every AMD and later Intel CPU got the
+ * baseline.) ThreadSanitizer builds keep the baseline only: a clone's ifunc resolver runs during
+ * relocation, before the TSan runtime has started, and its instrumented entry crashes the program. */
+#if defined(__SANITIZE_THREAD__)
+#define OM_CPU_CLONES
+#else
+#define OM_CPU_CLONES , target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")
+#endif
+
 /* --- thread pool (cpu_threads.c): the OpenMP team oneDNN already runs on, so our ops and the
  * GEMM share one set of threads and never oversubscribe the cores. */
 

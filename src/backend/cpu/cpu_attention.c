@@ -22,7 +22,7 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 
 #define OM_SOFTMAX_KERNEL                                                                                     \
-    __attribute__((optimize("fp-contract=off"), target_clones("arch=x86-64-v4", "arch=haswell", "default")))
+    __attribute__((optimize("fp-contract=off") OM_CPU_CLONES))
 
 static inline __attribute__((always_inline)) v8f load8(const float *p) {
     v8f v;

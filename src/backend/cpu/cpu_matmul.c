@@ -335,8 +335,7 @@ typedef struct quant_job {
 /* The row kernels are compiled for AVX2 and AVX-512 too (picked at load by the dynamic linker), as
  * the elementwise ops of cpu_ops.c; every version rounds the same way. */
 #define OM_ROW_KERNEL                                                                                         \
-    __attribute__((optimize("O3", "no-trapping-math", "fp-contract=off"),                                       \
-                   target_clones("arch=x86-64-v4", "arch=haswell", "default")))
+    __attribute__((optimize("O3", "no-trapping-math", "fp-contract=off") OM_CPU_CLONES))
 
 OM_ROW_KERNEL static void row_range(const float *x, int64_t K, float *lo_out, float *hi_out) {
     float lo = 0.0f, hi = 0.0f;

@@ -34,15 +34,8 @@ static inline __attribute__((always_inline)) void gelu_block16(float *b) {
 }
 
 /* Exact-erf GELU in blocks of 16 (a fixed trip count the -O2 vectorizer accepts; no-trapping-math
- * lets it turn the clamps into min/max), compiled for AVX2+FMA and baseline x86-64, picked at load.
- * ThreadSanitizer builds keep the baseline only: the clone's ifunc resolver runs during relocation,
- * before the TSan runtime has started, and its instrumented entry crashes the program. */
-#if defined(__SANITIZE_THREAD__)
-#define OM_GELU_CLONES
-#else
-#define OM_GELU_CLONES , target_clones("arch=haswell", "default")
-#endif
-__attribute__((optimize("no-trapping-math") OM_GELU_CLONES))
+ * lets it turn the clamps into min/max), compiled per instruction set (OM_CPU_CLONES). */
+__attribute__((optimize("no-trapping-math") OM_CPU_CLONES))
 static void gelu_erf_inplace(float *x, int64_t n) {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) gelu_block16(x + i);
@@ -78,28 +71,56 @@ typedef struct norm_job {
     float eps;
 } norm_job;
 
+/* The sums of a LayerNorm row in double, four partial sums per pass (a fixed lane count the -O2
+ * vectorizer turns into packed double adds; the plain running sum is a serial chain it may not
+ * reorder). y = x + res (or x) first: y may alias x or residual, each element read before written. */
+__attribute__((optimize("fp-contract=off") OM_CPU_CLONES))
+static void layernorm_moments(float *y, const float *x, const float *res, int64_t D, double *mean_out, double *var_out) {
+    double s[4] = {0, 0, 0, 0}, q[4] = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= D; i += 4)
+        for (int k = 0; k < 4; k++) {
+            float v = res ? x[i + k] + res[i + k] : x[i + k];
+            y[i + k] = v;
+            s[k] += v;
+        }
+    double sum = 0.0;
+    for (; i < D; i++) {
+        float v = res ? x[i] + res[i] : x[i];
+        y[i] = v;
+        sum += v;
+    }
+    sum += (s[0] + s[1]) + (s[2] + s[3]);
+    double mean = sum / (double)D, var = 0.0;
+    for (i = 0; i + 4 <= D; i += 4)
+        for (int k = 0; k < 4; k++) {
+            double d = y[i + k] - mean;
+            q[k] += d * d;
+        }
+    for (; i < D; i++) {
+        double d = y[i] - mean;
+        var += d * d;
+    }
+    *mean_out = mean;
+    *var_out = var + (q[0] + q[1]) + (q[2] + q[3]);
+}
+
+__attribute__((optimize("fp-contract=off") OM_CPU_CLONES))
+static void layernorm_apply(float *y, int64_t D, float m, float inv, const float *gamma, const float *beta) {
+    if (beta)
+        for (int64_t i = 0; i < D; i++) y[i] = (y[i] - m) * inv * gamma[i] + beta[i];
+    else
+        for (int64_t i = 0; i < D; i++) y[i] = (y[i] - m) * inv * gamma[i];
+}
+
 static void layernorm_rows(void *p, int64_t begin, int64_t end) {
     const norm_job *j = p;
     for (int64_t r = begin; r < end; r++) {
         float *y = j->y + r * j->D;
-        const float *x = j->x + r * j->D;
-        const float *res = j->residual ? j->residual + r * j->D : NULL;
-        double sum = 0.0;
-        for (int64_t i = 0; i < j->D; i++) {
-            float v = res ? x[i] + res[i] : x[i];
-            y[i] = v; /* y may alias x or residual: each element is read before it is written */
-            sum += v;
-        }
-        double mean = sum / (double)j->D, var = 0.0;
-        for (int64_t i = 0; i < j->D; i++) {
-            double d = y[i] - mean;
-            var += d * d;
-        }
+        double mean, var;
+        layernorm_moments(y, j->x + r * j->D, j->residual ? j->residual + r * j->D : NULL, j->D, &mean, &var);
         float inv = (float)(1.0 / sqrt(var / (double)j->D + (double)j->eps)), m = (float)mean;
-        for (int64_t i = 0; i < j->D; i++) {
-            float v = (y[i] - m) * inv * j->gamma[i];
-            y[i] = j->beta ? v + j->beta[i] : v;
-        }
+        layernorm_apply(y, j->D, m, inv, j->gamma, j->beta);
     }
 }
 
