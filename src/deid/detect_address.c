@@ -528,7 +528,8 @@ openmed_status om_detect_address(const om_detect_input *in, om_span_list *out, o
         while (b < n && b - a < 120 && !(t[b] == '\n' && ++lines > 1) && t[b] != '|' && t[b] != '\t') b++;
         tail_ctx c = {out, a};
         st = om_regex_each(&tail_re, "postal code", t + a, b - a, tail_hit, &c, err);
-        if (st == OPENMED_OK) st = address_block(t, n, sp->end, out, err);
+        /* sp may point into out, which the pushes above can move: use the end read before them */
+        if (st == OPENMED_OK) st = address_block(t, n, a, out, err);
     }
     if (st == OPENMED_OK) st = om_regex_each(&state_zip_re, "state and ZIP", t, n, state_zip_hit, out, err);
     return st;
