@@ -23,6 +23,7 @@
 
 #include "backend/backend.h"
 #include "backend/cpu/cpu.h"
+#include "act_ref.h"
 #include "check.h"
 
 static openmed_error err;
@@ -30,18 +31,6 @@ static openmed_error err;
 static const char *compute_name(om_dtype c) { return c == OM_I8 ? "int8" : c == OM_BF16 ? "bf16" : "float32"; }
 
 static float frand(void) { return (float)rand() / (float)RAND_MAX * 2.0f - 1.0f; }
-
-static double act_ref(double x, om_act act) {
-    switch (act) {
-    case OM_ACT_NONE: return x;
-    case OM_ACT_GELU: return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
-    case OM_ACT_GELU_TANH: return 0.5 * x * (1.0 + tanh(sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
-    case OM_ACT_RELU: return x > 0 ? x : 0;
-    case OM_ACT_SILU: return x / (1.0 + exp(-x));
-    case OM_ACT_QUICK_GELU: return x / (1.0 + exp(-1.702 * x));
-    }
-    return x;
-}
 
 typedef struct shape {
     int M, K, N, xs, ys;

@@ -8,6 +8,7 @@
 
 #include "backend/backend.h"
 #include "backend/cpu/cpu.h"
+#include "act_ref.h"
 #include "check.h"
 
 static om_backend *be;
@@ -16,18 +17,6 @@ static openmed_error err;
 static float frand(void) { return (float)rand() / (float)RAND_MAX * 2.0f - 1.0f; }
 static void fill(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] = frand();
-}
-
-static double act_ref(double x, om_act act) {
-    switch (act) {
-    case OM_ACT_NONE: return x;
-    case OM_ACT_GELU: return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
-    case OM_ACT_GELU_TANH: return 0.5 * x * (1.0 + tanh(sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
-    case OM_ACT_RELU: return x > 0 ? x : 0;
-    case OM_ACT_SILU: return x / (1.0 + exp(-x));
-    case OM_ACT_QUICK_GELU: return x / (1.0 + exp(-1.702 * x));
-    }
-    return x;
 }
 
 static uint16_t to_bf16(float f) {
