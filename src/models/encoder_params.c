@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/error.h"
+#include "core/half.h"
 #include "io/safetensors.h"
 
 void om_params_init(om_params *p, const om_safetensors *st, om_backend *be) {
@@ -118,45 +119,12 @@ openmed_status om_params_layer_weight(om_params *p, om_weight *w, int64_t rows, 
     return s;
 }
 
-static float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
-    if (exp == 0) {
-        if (man == 0) {
-            bits = sign;
-        } else { /* subnormal: renormalize */
-            exp = 127 - 15 + 1;
-            while (!(man & 0x400)) {
-                man <<= 1;
-                exp--;
-            }
-            bits = sign | (exp << 23) | ((man & 0x3ff) << 13);
-        }
-    } else if (exp == 31) {
-        bits = sign | 0x7f800000u | (man << 13);
-    } else {
-        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
 /* n values of dtype dt (little-endian, possibly unaligned) as float32. */
 static void to_f32(const void *data, om_dtype dt, float *dst, size_t n) {
-    const unsigned char *src = data;
-    for (size_t i = 0; i < n; i++) {
-        if (dt == OM_F32) {
-            memcpy(&dst[i], src + 4 * i, 4);
-        } else {
-            uint16_t h;
-            memcpy(&h, src + 2 * i, 2);
-            uint32_t bits = (uint32_t)h << 16;
-            if (dt == OM_F16)
-                dst[i] = half_to_float(h);
-            else
-                memcpy(&dst[i], &bits, 4);
-        }
-    }
+    if (dt == OM_F32)
+        memcpy(dst, data, n * sizeof(float));
+    else
+        om_half_run_to_f32(dst, data, dt == OM_BF16, n);
 }
 
 static openmed_status vector_v(om_params *p, const float **out, int64_t n, int optional, openmed_error *err,

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/half.h"
 #include "io/safetensors.h"
 #include "models/arch.h"
 
@@ -255,29 +256,10 @@ static openmed_status pf_vector(pf_weights *w, const om_safetensors *st, const f
     for (int i = 0; i < ndim; i++) n *= t->shape[i];
     float *host = malloc((size_t)n * sizeof(float));
     if (!host) return om_fail(err, OPENMED_ERR_NO_MEMORY, "loading tensor %s: out of memory", name);
-    const unsigned char *src = t->data;
-    for (int64_t i = 0; i < n; i++) {
-        if (t->dtype == OM_ST_F32) {
-            memcpy(&host[i], src + 4 * i, 4);
-        } else {
-            uint16_t h;
-            memcpy(&h, src + 2 * i, 2);
-            if (t->dtype == OM_ST_BF16) {
-                uint32_t bits = (uint32_t)h << 16;
-                memcpy(&host[i], &bits, 4);
-            } else {
-                uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1F, m = h & 0x3FF, bits;
-                if (e == 0 && m == 0) bits = sign;
-                else if (e == 0) { /* subnormal */
-                    e = 113;
-                    while (!(m & 0x400)) m <<= 1, e--;
-                    bits = sign | (e << 23) | ((m & 0x3FF) << 13);
-                } else if (e == 31) bits = sign | 0x7F800000u | (m << 13);
-                else bits = sign | ((e + 112) << 23) | (m << 13);
-                memcpy(&host[i], &bits, 4);
-            }
-        }
-    }
+    if (t->dtype == OM_ST_F32)
+        memcpy(host, t->data, (size_t)n * sizeof(float));
+    else
+        om_half_run_to_f32(host, t->data, t->dtype == OM_ST_BF16, (size_t)n);
     const float *v = w->be->prepare_vector(w->be, host, n, err);
     if (!v) {
         free(host);

@@ -10,6 +10,7 @@
 
 #include "backend/backend.h"
 #include "check.h"
+#include "core/half.h"
 #include "io/safetensors.h"
 #include "models/model.h"
 
@@ -22,12 +23,6 @@ static uint16_t f32_to_bf16(float f) { /* round to nearest even */
     memcpy(&b, &f, 4);
     return (uint16_t)((b + 0x7FFF + ((b >> 16) & 1)) >> 16);
 }
-static float bf16_to_f32(uint16_t h) {
-    uint32_t b = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &b, 4);
-    return f;
-}
 static uint16_t f32_to_f16(float f) { /* normal range only (the fixture's weights are small) */
     uint32_t b;
     memcpy(&b, &f, 4);
@@ -39,14 +34,6 @@ static uint16_t f32_to_f16(float f) { /* normal range only (the fixture's weight
     if ((m & 0x1FFF) > 0x1000 || ((m & 0x1FFF) == 0x1000 && (h & 1))) h++;
     return (uint16_t)h;
 }
-static float f16_to_f32(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1F, m = h & 0x3FF, b;
-    b = e == 0 ? sign : sign | ((e + 112) << 23) | (m << 13);
-    float f;
-    memcpy(&f, &b, 4);
-    return f;
-}
-
 /* Rewrite the fixture: dtype "F16"/"BF16" stores rounded values, "F32" stores the f32 expansion of
  * `round_as` values ("F16", "BF16"); pad adds bytes to the header so the data is unaligned. */
 static void write_variant(const char *dir, const char *dtype, const char *round_as, int pad) {
@@ -88,7 +75,7 @@ static void write_variant(const char *dir, const char *dtype, const char *round_
             if (half) {
                 fwrite(&r, 2, 1, f);
             } else {
-                float back = strcmp(round_as, "BF16") == 0 ? bf16_to_f32(r) : f16_to_f32(r);
+                float back = strcmp(round_as, "BF16") == 0 ? om_bf16_to_f32(r) : om_f16_to_f32(r);
                 fwrite(&back, 4, 1, f);
             }
         }

@@ -1,6 +1,6 @@
 /* test_core.c: the one copy of each core helper: the growable buffer, the UTF-8 codec (strict,
  * lenient, lossy, code-point offsets), JSON string literals, strict number parsing, device names,
- * and error records (context added with and without a record). */
+ * error records (context added with and without a record), and half/bfloat16 widening. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +8,7 @@
 #include "check.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/half.h"
 #include "core/json.h"
 #include "core/num.h"
 #include "core/utf8.h"
@@ -139,6 +140,37 @@ static void test_errors(void) {
     CHECK_INT(om_fail(NULL, OPENMED_ERR_IO, "x"), OPENMED_ERR_IO);
 }
 
+/* Every binary16 value widens as the compiler's own _Float16 conversion does (bit for bit; NaN stays
+ * NaN); runs read unaligned little-endian storage, in and past the 8-value vector steps. */
+static void test_half(void) {
+#ifdef __FLT16_MAX__
+    int wrong = 0;
+    for (uint32_t h = 0; h <= 0xFFFF; h++) {
+        _Float16 ref;
+        uint16_t bits = (uint16_t)h;
+        memcpy(&ref, &bits, sizeof ref);
+        float want = (float)ref, got = om_f16_to_f32(bits);
+        if (want != want ? got == got : memcmp(&want, &got, sizeof got) != 0) wrong++;
+    }
+    CHECK_MSG(wrong == 0, "%d binary16 values widen differently from _Float16", wrong);
+#endif
+    float one = om_bf16_to_f32(0x3F80), minus_two = om_bf16_to_f32(0xC000);
+    CHECK(one == 1.0f && minus_two == -2.0f);
+    unsigned char store[2 * 21 + 1];
+    for (size_t i = 0; i < sizeof store; i++) store[i] = (unsigned char)(i * 37 + 11);
+    for (int bf16 = 0; bf16 <= 1; bf16++) {
+        float run[21];
+        om_half_run_to_f32(run, store + 1, bf16, 21);
+        int differ = 0;
+        for (int i = 0; i < 21; i++) {
+            uint16_t h = (uint16_t)(store[1 + 2 * i] | store[2 + 2 * i] << 8);
+            float one_value = bf16 ? om_bf16_to_f32(h) : om_f16_to_f32(h);
+            differ += memcmp(&one_value, &run[i], sizeof one_value) != 0;
+        }
+        CHECK_MSG(differ == 0, "%s run: %d of 21 values differ from one-at-a-time", bf16 ? "bfloat16" : "half", differ);
+    }
+}
+
 int main(void) {
     test_buf();
     test_utf8();
@@ -146,5 +178,6 @@ int main(void) {
     test_numbers();
     test_device_names();
     test_errors();
+    test_half();
     return check_finish("test_core");
 }

@@ -88,9 +88,7 @@ int om_cpu_isa_cap_available(const char *name);
 /* Space-separated feature names of f ("baseline" when none). */
 void om_cpu_features_describe(unsigned f, char *buf, size_t size);
 
-/* --- conversions (cpu_backend.c) */
-float om_f16_to_f32(uint16_t h);
-float om_bf16_to_f32(uint16_t h);
+/* --- conversions (cpu_backend.c; single values in core/half.h) */
 /* Convert n elements of src (dtype dt, possibly unaligned) to float32. */
 void om_cpu_to_f32(float *dst, const void *src, om_dtype dt, int64_t n);
 

@@ -4,48 +4,14 @@
 
 #include "backend/cpu/cpu.h"
 #include "core/error.h"
-
-float om_f16_to_f32(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1F, mant = h & 0x3FF, bits;
-    if (exp == 0) {
-        if (mant == 0) {
-            bits = sign;
-        } else { /* subnormal: renormalize */
-            exp = 127 - 15 + 1;
-            while (!(mant & 0x400)) {
-                mant <<= 1;
-                exp--;
-            }
-            bits = sign | (exp << 23) | ((mant & 0x3FF) << 13);
-        }
-    } else if (exp == 31) {
-        bits = sign | 0x7F800000u | (mant << 13);
-    } else {
-        bits = sign | ((exp - 15 + 127) << 23) | (mant << 13);
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
-float om_bf16_to_f32(uint16_t h) {
-    uint32_t bits = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
+#include "core/half.h"
 
 void om_cpu_to_f32(float *dst, const void *src, om_dtype dt, int64_t n) {
-    const unsigned char *s = src;
     if (dt == OM_F32) {
         memcpy(dst, src, (size_t)n * sizeof(float));
         return;
     }
-    for (int64_t i = 0; i < n; i++) {
-        uint16_t h;
-        memcpy(&h, s + 2 * i, 2);
-        dst[i] = dt == OM_F16 ? om_f16_to_f32(h) : om_bf16_to_f32(h);
-    }
+    om_half_run_to_f32(dst, src, dt == OM_BF16, (size_t)n);
 }
 
 static void cpu_destroy(om_backend *be) {

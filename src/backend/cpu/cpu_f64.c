@@ -10,6 +10,7 @@
 
 #include "backend/cpu/cpu.h"
 #include "core/error.h"
+#include "core/half.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

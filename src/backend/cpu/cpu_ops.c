@@ -4,6 +4,7 @@
 
 #include "backend/cpu/cpu.h"
 #include "core/error.h"
+#include "core/half.h"
 
 #define ELEM_GRAIN 32768 /* elements per thread below which splitting costs more than it saves */
 

@@ -14,10 +14,6 @@
 #include "backend/cpu/cpu.h"
 #include "core/error.h"
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 #define MOE_TOKEN_BLOCK 2048 /* tokens per pass: bounds the [block * k, d_model] slot buffer */
 
 static openmed_status cpu_moe_route(om_backend *be, int32_t *expert_ids, float *weights, const float *logits,
@@ -61,31 +57,12 @@ typedef struct moe_job {
     int failed;
 } moe_job;
 
-/* bf16 -> f32 is a 16-bit shift; expert matrices are converted often enough for this to matter
- * (prepare_weight keeps bf16 storage 2-byte aligned). */
-static void bf16_to_f32(float *dst, const uint16_t *src, int64_t n) {
-    int64_t i = 0;
-#ifdef __SSE2__
-    const __m128i zero = _mm_setzero_si128();
-    for (; i + 8 <= n; i += 8) {
-        __m128i h = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
-        _mm_storeu_si128((__m128i *)(void *)(dst + i), _mm_unpacklo_epi16(zero, h));
-        _mm_storeu_si128((__m128i *)(void *)(dst + i + 4), _mm_unpackhi_epi16(zero, h));
-    }
-#endif
-    for (; i < n; i++) {
-        uint32_t bits = (uint32_t)src[i] << 16;
-        memcpy(dst + i, &bits, sizeof bits);
-    }
-}
-
 /* The expert matrix e of w ([n_experts * rows, cols]) as float32: in place, or converted into buf. */
 static const float *expert_matrix(const om_weight *w, int e, int64_t rows, float *buf) {
     int64_t cols = w->cols, n = rows * cols;
     if (w->dtype == OM_F32) return (const float *)w->data + (int64_t)e * n;
     const unsigned char *src = (const unsigned char *)w->data + (size_t)e * (size_t)n * om_dtype_size(w->dtype);
-    if (w->dtype == OM_BF16 && ((uintptr_t)src % 2) == 0) bf16_to_f32(buf, (const uint16_t *)(const void *)src, n);
-    else om_cpu_to_f32(buf, src, w->dtype, n);
+    om_cpu_to_f32(buf, src, w->dtype, n);
     return buf;
 }
 
