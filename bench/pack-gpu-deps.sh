@@ -3,7 +3,7 @@
 # has CUDA, PyTorch and CMake but not this project's -dev packages, and no network. Writes, into
 # .gpu-deps/ (git-ignored; the device call carries it; GPU_DEPS_DIR=... puts it elsewhere):
 #  - gpu-deps.tar.xz (about 4 MB): headers, libraries, pkg-config files and the runtime closure of
-#    cJSON, utf8proc, PCRE2, libcurl, libmicrohttpd, OpenSSL, pkgconf and oneDNN's headers, so the
+#    cJSON, utf8proc, PCRE2, libcurl, libmicrohttpd, OpenSSL, libcsv, pkgconf and oneDNN's headers, so the
 #    GPU targets can be built there;
 #  - with BUILD_DIR (a CUDA build of this tree, e.g. build/ configured with
 #    -DCMAKE_CUDA_ARCHITECTURES=90): prebuilt.tar.xz, the GPU targets built here (the CLI, the
@@ -45,7 +45,7 @@ copy_closure() {
 
 # --- the -dev bundle
 pkgs="libcjson-dev libcjson1 libutf8proc-dev libutf8proc2 libpcre2-dev libpcre2-8-0 libcurl4-openssl-dev libcurl4
-      libmicrohttpd-dev libmicrohttpd12 libssl-dev libssl3 libdnnl-dev pkgconf pkgconf-bin libpkgconf3"  # libdnnl2 (the library) left out on purpose
+      libmicrohttpd-dev libmicrohttpd12 libssl-dev libssl3 libcsv-dev libcsv3 libdnnl-dev pkgconf pkgconf-bin libpkgconf3"  # libdnnl2 (the library) left out on purpose
 DEV="$STAGE/dev"
 for p in $pkgs; do
   dpkg -L "$p" 2>/dev/null | while read -r f; do

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config libcjson-dev libutf8proc-dev libpcre2-dev libdnnl-dev
-          libopenblas-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev python3 xz-utils
+          libopenblas-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev libcsv-dev python3 xz-utils
           python3-dev python3-venv python3-setuptools python3-wheel python3-cffi python3-pytest)
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -137,7 +137,7 @@ int main(void) {
     snprintf(args, sizeof args, "pii deidentify --input %s --format csv --quiet", csv2);
     CHECK_INT(run(args), 1);
     CHECK_MSG(!strncmp(out_buf, "id,ward,deidentified_text,num_entities_redacted,error\r\nq1,,,,", 60) &&
-              strstr(out_buf, "first_bad.csv:2: invalid UTF-8 at byte 4\r\nq2,B,Call [PHONE],1,\r\n"), "%s", out_buf);
+              strstr(out_buf, "first_bad.csv:2: column \"\"text\"\": invalid UTF-8 at byte 4\"\r\nq2,B,Call [PHONE],1,\r\n"), "%s", out_buf);
 
     /* the same to JSON lines on standard output (the default for many documents) */
     snprintf(args, sizeof args, "pii deidentify --input %s", csv);

@@ -48,6 +48,7 @@ static void test_inputs(void) {
     openmed_error err = {0};
     cli_docs docs = {0};
     cli_input_options o = {0};
+    cli_input bad;
 
     /* TEXT arguments (several: "text:1", "text:2", so every output tells them apart); --lines splits them */
     cli_input texts[2] = {{"The patient has asthma.", 1}, {"line one\n\n  \nline four\r\n", 1}};
@@ -133,6 +134,74 @@ static void test_inputs(void) {
     }
     cli_docs_clear(&docs);
 
+    /* .csv through libcsv: a byte-order mark, blank lines, spaces kept, the line of each record */
+    c = (cli_input){put("bom.csv", "\xEF\xBB\xBFid,text,ward\r\n\r\nb1,  padded,\" 2A \"\r\n\n"
+                                   "b2,\"two\r\nlines\",3C\r\n"), 0};
+    CHECK(read_all(&c, 1, &o, &docs, &err) == OPENMED_OK);
+    CHECK_INT(docs.n, 2);
+    if (docs.n == 2) {
+        CHECK_STR(docs.v[0].id, "b1"); /* the mark is not part of the first column's name */
+        CHECK_STR(docs.v[0].text, "  padded");
+        CHECK_INT(docs.v[0].line, 3);
+        CHECK_STR(docs.v[1].text, "two\r\nlines");
+        CHECK_INT(docs.v[1].line, 5);
+    }
+    cli_docs_clear(&docs);
+    bad = (cli_input){put("wide.csv", "id,text,ward\r\n\r\nb1,  padded, text  ,\" 2A \"\r\n"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT); /* "  padded", " text  ": 4 fields */
+    CHECK_MSG(strstr(err.message, "wide.csv:3: 4 fields, the header has 3") != NULL, "%s", err.message);
+    c = (cli_input){put("spaces.csv", "id,text,ward\n b1 ,  two  words ,\" 2A \"\n"), 0};
+    CHECK(read_all(&c, 1, &o, &docs, &err) == OPENMED_OK);
+    if (docs.n == 1) {
+        CHECK_STR(docs.v[0].id, " b1 ");
+        CHECK_STR(docs.v[0].text, "  two  words ");
+        CHECK_STR(field_str(&docs.v[0], "ward"), " 2A ");
+    }
+    cli_docs_clear(&docs);
+    /* a stray quote is not data; the line is named */
+    bad = (cli_input){put("stray.csv", "id,text\n1,fine\n2,half \"quoted\" text\n"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
+    CHECK_MSG(strstr(err.message, "stray.csv:3") && strstr(err.message, "quote"), "%s", err.message);
+    /* every column must be text, not only the text column: the others travel to the outputs */
+    bad = (cli_input){put("field.csv", "id,text,ward\n1,fine,A\n2,fine,\"W\xff\"\n"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
+    CHECK_MSG(strstr(err.message, "field.csv:3: column \"ward\": invalid UTF-8 at byte 1") != NULL, "%s", err.message);
+    bad = (cli_input){put("nul.csv", "id,text\n1,\"a\0b\"\n"), 0};
+    {
+        FILE *fnul = fopen(bad.value, "wb"); /* put() stops at the NUL */
+        if (fnul) {
+            fwrite("id,text\n1,\"a\0b\"\n", 1, 16, fnul);
+            fclose(fnul);
+        }
+    }
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
+    CHECK_MSG(strstr(err.message, "nul.csv:2: column \"text\": a NUL byte at byte 1") != NULL, "%s", err.message);
+    bad = (cli_input){put("head.csv", "id,te\xc0\xafxt\n1,x\n"), 0}; /* an overlong form in the header */
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
+    CHECK_MSG(strstr(err.message, "head.csv:1: header column 2: invalid UTF-8 at byte 2") != NULL, "%s", err.message);
+    bad = (cli_input){put("empty.csv", ""), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
+    CHECK(strstr(err.message, "empty.csv") && strstr(err.message, "header"));
+    /* .jsonl: every byte of a line must be UTF-8 text (the id and the other fields too), and a
+     * \u0000 escape would cut a string short */
+    c = (cli_input){put("bom.jsonl", "\xEF\xBB\xBF{\"id\": \"j1\", \"text\": \"one\"}\n"), 0};
+    CHECK(read_all(&c, 1, &o, &docs, &err) == OPENMED_OK);
+    CHECK(docs.n == 1 && !strcmp(docs.v[0].id, "j1"));
+    cli_docs_clear(&docs);
+    bad = (cli_input){put("field.jsonl", "{\"id\": 1, \"text\": \"ok\"}\n{\"id\": 2, \"text\": \"ok\", \"site\": \"\xed\xa0\x80\"}\n"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT); /* a surrogate, not UTF-8 */
+    CHECK_MSG(strstr(err.message, "field.jsonl:2: invalid UTF-8 at byte") != NULL, "%s", err.message);
+    bad = (cli_input){put("key.jsonl", "{\"id\": 1, \"text\": \"ok\", \"s\xe9\": 1}\n"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
+    CHECK_MSG(strstr(err.message, "key.jsonl:1: invalid UTF-8") != NULL, "%s", err.message);
+    bad = (cli_input){put("esc.jsonl", "{\"id\": 1, \"text\": \"a\\u0000b\"}\n"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
+    CHECK_MSG(strstr(err.message, "esc.jsonl:1") && strstr(err.message, "NUL"), "%s", err.message);
+    c = (cli_input){put("esc2.jsonl", "{\"id\": 1, \"text\": \"a\\\\u0000b\"}\n"), 0}; /* a backslash, then text */
+    CHECK(read_all(&c, 1, &o, &docs, &err) == OPENMED_OK);
+    if (docs.n == 1) CHECK_STR(docs.v[0].text, "a\\u0000b");
+    cli_docs_clear(&docs);
+
     /* a folder: its readable files, sorted, sub-folders too; hidden files and others skipped */
     char sub[600];
     snprintf(sub, sizeof sub, "%s/folder", dir);
@@ -167,7 +236,6 @@ static void test_inputs(void) {
     }
 
     /* bad input: named, nothing read */
-    cli_input bad;
     bad = (cli_input){put("bad.jsonl", "{\"text\": \"ok\"}\n{\"txt\": 1}\n"), 0};
     CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
     CHECK(strstr(err.message, "bad.jsonl:2") && strstr(err.message, "\"text\""));
@@ -221,6 +289,24 @@ static void test_inputs(void) {
         CHECK(docs.error[0] == NULL && docs.error[2] == NULL && !strcmp(docs.v[2].text, "three"));
         CHECK(docs.error[1] && strstr(docs.error[1], "mixed.csv:3") && strstr(docs.error[1], "3 fields"));
         CHECK(docs.error[3] && strstr(docs.error[3], "unterminated"));
+    }
+    /* a record whose other field is not text fails alone, named by its id, and loses nothing else */
+    bad = (cli_input){put("mixed2.jsonl", "{\"id\": \"a\", \"text\": \"ok\"}\n{\"id\": \"b\", \"text\": \"ok\", \"w\": \"\xff\"}\n"
+                                          "{\"id\": \"\xff\", \"text\": \"ok\"}\n{\"id\": \"d\", \"text\": \"fine\"}\n"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_OK);
+    CHECK_INT(docs.n, 4);
+    if (docs.n == 4) {
+        CHECK(docs.error[0] == NULL && docs.error[3] == NULL && !strcmp(docs.v[3].text, "fine"));
+        CHECK(docs.error[1] && strstr(docs.error[1], "mixed2.jsonl:2: invalid UTF-8") && !strcmp(docs.v[1].id, "b"));
+        CHECK(docs.error[2] && strstr(docs.error[2], "mixed2.jsonl:3") && strstr(docs.v[2].id, "mixed2.jsonl:3"));
+    }
+    bad = (cli_input){put("mixed2.csv", "id,text,w\n1,one,A\n2,two,\"\xff\"\n\xff,three,C\n4,four,D\n"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_OK);
+    CHECK_INT(docs.n, 4);
+    if (docs.n == 4) {
+        CHECK(docs.error[0] == NULL && docs.error[3] == NULL && !strcmp(docs.v[3].text, "four"));
+        CHECK(docs.error[1] && strstr(docs.error[1], "mixed2.csv:3: column \"w\"") && !strcmp(docs.v[1].id, "2"));
+        CHECK(docs.error[2] && strstr(docs.error[2], "column \"id\"") && strstr(docs.v[2].id, "mixed2.csv:4"));
     }
     bad = (cli_input){put("latin1b.txt", "caf\xe9"), 0};
     CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_OK);

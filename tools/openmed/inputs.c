@@ -9,6 +9,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <csv.h>
+#include <utf8proc.h>
+
 #include "cli.h"
 
 #define MAX_INPUT_BYTES ((size_t)1 << 32) /* 4 GiB per file */
@@ -99,31 +102,29 @@ static openmed_status tolerate(cli_docs *d, const cli_input_options *o, openmed_
 
 /* ---------------------------------------------------------------- checks */
 
-/* Index of the first byte that is not valid UTF-8, or n. */
+/* Index of the first byte that is not valid UTF-8 (utf8proc's strict decoding: no overlong forms,
+ * surrogates or values above U+10FFFF), or n. */
 static size_t utf8_invalid_at(const char *s, size_t n) {
-    const unsigned char *p = (const unsigned char *)s;
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        size_t len;
-        unsigned v;
-        if (c < 0x80) {
+        if (p[i] < 0x80) {
             i++;
             continue;
         }
-        if (c >= 0xC2 && c <= 0xDF) len = 2, v = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF) len = 3, v = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4) len = 4, v = c & 0x07;
-        else return i;
-        if (i + len > n) return i;
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xC0) != 0x80) return i;
-            v = (v << 6) | (p[i + k] & 0x3F);
-        }
-        if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10FFFF)) || (v >= 0xD800 && v <= 0xDFFF))
-            return i;
-        i += len;
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(p + i, (utf8proc_ssize_t)(n - i), &cp);
+        if (k <= 0) return i;
+        i += (size_t)k;
     }
     return n;
+}
+
+/* The first NUL byte or invalid UTF-8 of s[0..n): its index (n when there is none); *nul says which. */
+static size_t text_fault(const char *s, size_t n, int *nul) {
+    const char *z = memchr(s, '\0', n);
+    size_t bad = utf8_invalid_at(s, z ? (size_t)(z - s) : n);
+    *nul = z && bad == (size_t)(z - s);
+    return bad;
 }
 
 /* The 1-based line of byte `at`. */
@@ -136,8 +137,8 @@ static size_t line_of(const char *data, size_t at) {
 /* Text from `what` must be UTF-8 without NUL bytes. A whole file or standard input (numbered) is
  * named with the line of the fault, a field or argument by `what` alone. */
 static openmed_status check_text_at(const char *what, int numbered, const char *data, size_t size, openmed_error *err) {
-    const char *nul = memchr(data, '\0', size);
-    size_t bad = nul ? (size_t)(nul - data) : utf8_invalid_at(data, size);
+    int nul;
+    size_t bad = text_fault(data, size, &nul);
     if (bad == size) return OPENMED_OK;
     char where[4200];
     if (numbered) snprintf(where, sizeof where, "%s:%zu", what, line_of(data, bad));
@@ -204,12 +205,25 @@ static char *id_text(const cJSON *v) {
     return cJSON_PrintUnformatted(v);
 }
 
-/* One JSONL record at path:line ("where"). */
+/* Index of the first "\u0000" escape in JSON text s[0..n) (a NUL would cut the string short), or n. */
+static size_t escaped_nul_at(const char *s, size_t n) {
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] != '\\') continue;
+        if (s[i + 1] == 'u' && i + 6 <= n && !memcmp(s + i + 2, "0000", 4)) return i;
+        i++; /* the escaped character: an escaped backslash before "u0000" is text */
+    }
+    return n;
+}
+
+/* One JSONL record at path:line ("where"). Every byte of the line must be UTF-8 text, not only the
+ * text field's: the id and the other fields travel to the outputs. */
 static openmed_status jsonl_record(cli_docs *d, const char *path, size_t line, const char *where, const char *rec,
                                    size_t len, const cli_input_options *o, openmed_error *err) {
     const char *text_field = opt(o->text_field, "text"), *id_field = opt(o->id_field, "id");
+    int nul;
+    size_t bad = text_fault(rec, len, &nul), esc = bad == len ? escaped_nul_at(rec, len) : len;
     cJSON *obj = cJSON_ParseWithLength(rec, len);
-    if (!cJSON_IsObject(obj)) {
+    if (!cJSON_IsObject(obj) && bad == len) {
         cJSON_Delete(obj);
         return tolerate(d, o, cli_fail(err, OPENMED_ERR_FORMAT, "%s: not a JSON object", where), where, path, line,
                         NULL, err);
@@ -220,9 +234,21 @@ static openmed_status jsonl_record(cli_docs *d, const char *path, size_t line, c
         idv = NULL;
     }
     char *id = idv ? id_text(idv) : strdup(where);
+    if (id && idv && (bad != len || esc != len) && text_fault(id, strlen(id), &(int){0}) != strlen(id)) {
+        free(id); /* the id itself is not text: the record is named by its line */
+        cJSON_Delete(idv);
+        idv = NULL;
+        id = strdup(where);
+    }
     cJSON *text = cJSON_DetachItemFromObjectCaseSensitive(obj, text_field);
     openmed_status st;
     if (!id) st = cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory");
+    else if (bad != len)
+        st = cli_fail(err, OPENMED_ERR_FORMAT, nul ? "%s: a NUL byte at byte %zu of the line (not text)"
+                                                  : "%s: invalid UTF-8 at byte %zu of the line", where, bad);
+    else if (esc != len)
+        st = cli_fail(err, OPENMED_ERR_FORMAT, "%s: a \\u0000 escape (NUL, not text) at byte %zu of the line", where,
+                      esc);
     else if (!cJSON_IsString(text))
         st = cli_fail(err, OPENMED_ERR_FORMAT, "%s: no \"%s\" string field (--text-field names another)", where,
                       text_field);
@@ -264,6 +290,9 @@ static openmed_status read_jsonl(cli_docs *d, const char *path, const char *data
 
 /* ---------------------------------------------------------------- .csv */
 
+/* RFC 4180 through libcsv (strict: a stray quote is an error, not data), fed a line at a time so
+ * every record knows the line it starts on. Fields are kept exactly (no trimming of spaces). */
+
 typedef struct csv_row {
     char **f;
     size_t n, cap;
@@ -283,107 +312,158 @@ static int row_push(csv_row *r, const char *s, size_t n) {
         r->f = f;
         r->cap = cap;
     }
-    if (!(r->f[r->n] = strndup(s, n))) return 0;
-    r->n++;
+    if (!(r->f[r->n] = malloc(n + 1))) return 0;
+    memcpy(r->f[r->n], s, n);
+    r->f[r->n++][n] = '\0';
     return 1;
 }
 
-/* One RFC 4180 record from *pos; *line counts the lines it spans. */
-static openmed_status csv_record(const char *path, const char *data, size_t size, size_t *pos, size_t *line,
-                                 csv_row *row, openmed_error *err) {
-    size_t i = *pos;
-    for (;;) {
-        if (i < size && data[i] == '"') {
-            size_t start_line = *line, n = 0;
-            char *buf = malloc(size - i + 1);
-            if (!buf) return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading %s", path);
-            for (i++;; i++) {
-                if (i >= size) {
-                    free(buf);
-                    return cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: unterminated quoted field", path, start_line);
-                }
-                if (data[i] == '"') {
-                    if (i + 1 < size && data[i + 1] == '"') i++;
-                    else break;
-                }
-                if (data[i] == '\n') (*line)++;
-                buf[n++] = data[i];
-            }
-            i++;
-            int ok = row_push(row, buf, n);
-            free(buf);
-            if (!ok) return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading %s", path);
-        } else {
-            size_t start = i;
-            while (i < size && data[i] != ',' && data[i] != '\n' && data[i] != '\r') i++;
-            if (!row_push(row, data + start, i - start))
-                return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading %s", path);
+typedef struct csv_reading {
+    cli_docs *d;
+    const cli_input_options *o;
+    const char *path, *text_field, *id_field;
+    openmed_error *err;
+    openmed_status st; /* the first failure that stops the file */
+    csv_row header, row;
+    int have_header, oom;
+    size_t text_col, id_col;
+    size_t line;       /* the line being fed */
+    size_t start;      /* the line the current record starts on */
+    size_t fault_col;  /* the first field of the record that is not text (row.n when none) */
+    size_t fault_at;   /* its byte */
+    int fault_nul;
+} csv_reading;
+
+static int csv_no_space(unsigned char c) { return (void)c, 0; }
+
+static void csv_on_field(void *s, size_t n, void *data) {
+    csv_reading *c = data;
+    if (c->st != OPENMED_OK || c->oom) return;
+    const char *f = s ? (const char *)s : "";
+    if (!s) n = 0;
+    int nul;
+    size_t bad = text_fault(f, n, &nul);
+    if (bad != n && c->fault_col == (size_t)-1) c->fault_col = c->row.n, c->fault_at = bad, c->fault_nul = nul;
+    if (!row_push(&c->row, f, n)) c->oom = 1;
+}
+
+/* A record whose fields are all text, at line `start`. */
+static openmed_status csv_record(csv_reading *c, size_t start) {
+    const csv_row *h = &c->header, *row = &c->row;
+    char where[4096];
+    snprintf(where, sizeof where, "%s:%zu", c->path, start);
+    if (row->n != h->n) {
+        openmed_status st = cli_fail(c->err, OPENMED_ERR_FORMAT, "%s: %zu fields, the header has %zu", where, row->n, h->n);
+        return tolerate(c->d, c->o, st, where, c->path, start, NULL, c->err);
+    }
+    int has_id = c->id_col < h->n && row->f[c->id_col][0];
+    const char *id = has_id ? row->f[c->id_col] : where;
+    cJSON *idv = has_id ? cJSON_CreateString(row->f[c->id_col]) : NULL;
+    if (c->fault_col != (size_t)-1) {
+        openmed_status st =
+            cli_fail(c->err, OPENMED_ERR_FORMAT,
+                     c->fault_nul ? "%s: column \"%s\": a NUL byte at byte %zu (not text)"
+                                  : "%s: column \"%s\": invalid UTF-8 at byte %zu",
+                     where, h->f[c->fault_col], c->fault_at);
+        if (c->fault_col == c->id_col) { /* the id is not text: the record is named by its line */
+            cJSON_Delete(idv);
+            idv = NULL;
+            id = where;
         }
-        if (i < size && data[i] == ',') {
-            i++;
-            continue;
-        }
-        if (i < size && data[i] == '\r') i++;
-        if (i < size && data[i] != '\n')
-            return cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: unexpected character after a quoted field", path, *line);
-        if (i < size) i++;
-        (*line)++;
-        *pos = i;
-        return OPENMED_OK;
+        return tolerate(c->d, c->o, st, id, c->path, start, idv, c->err);
+    }
+    cJSON *fields = h->n > 1 + (c->id_col < h->n) ? cJSON_CreateObject() : NULL;
+    for (size_t i = 0; fields && i < h->n; i++)
+        if (i != c->text_col && i != c->id_col) cJSON_AddItemToObject(fields, h->f[i], cJSON_CreateString(row->f[i]));
+    const char *text = row->f[c->text_col];
+    return push(c->d, id, text, strlen(text), c->path, start, idv, fields, c->err);
+}
+
+static void csv_on_record(int terminator, void *data) {
+    (void)terminator;
+    csv_reading *c = data;
+    size_t start = c->start;
+    c->start = c->line + 1; /* every line end outside a field ends a record (CSV_REPALL_NL) */
+    size_t fault = c->fault_col;
+    c->fault_col = (size_t)-1;
+    if (c->st == OPENMED_OK && c->oom) c->st = cli_fail(c->err, OPENMED_ERR_NO_MEMORY, "out of memory reading %s", c->path);
+    int empty = c->row.n == 0 || (c->row.n == 1 && c->row.f[0][0] == '\0');
+    if (c->st != OPENMED_OK || empty) { /* a blank line (or the \n of a \r\n) is no record */
+        row_free(&c->row);
+        return;
+    }
+    if (c->have_header) {
+        c->fault_col = fault;
+        c->st = csv_record(c, start);
+        c->fault_col = (size_t)-1;
+        row_free(&c->row);
+        return;
+    }
+    /* the header: names the text column, the id column and the carried ones */
+    c->header = c->row;
+    memset(&c->row, 0, sizeof c->row);
+    c->have_header = 1;
+    c->text_col = c->id_col = c->header.n;
+    for (size_t i = 0; i < c->header.n; i++) {
+        if (!strcmp(c->header.f[i], c->text_field)) c->text_col = i;
+        if (!strcmp(c->header.f[i], c->id_field)) c->id_col = i;
+    }
+    openmed_status st = OPENMED_OK;
+    if (fault != (size_t)-1)
+        st = cli_fail(c->err, OPENMED_ERR_FORMAT, "%s:%zu: header column %zu: %s at byte %zu", c->path, start, fault + 1,
+                      c->fault_nul ? "a NUL byte" : "invalid UTF-8", c->fault_at);
+    else if (c->text_col == c->header.n)
+        st = cli_fail(c->err, OPENMED_ERR_FORMAT, "%s: no column \"%s\" in the header (--text-field names another)",
+                      c->path, c->text_field);
+    if (st != OPENMED_OK) { /* nothing else in the file is readable */
+        c->st = tolerate(c->d, c->o, st, c->path, c->path, start, NULL, c->err);
+        c->have_header = -1;
     }
 }
 
 static openmed_status read_csv(cli_docs *d, const char *path, const char *data, size_t size,
                                const cli_input_options *o, openmed_error *err) {
-    const char *text_field = opt(o->text_field, "text"), *id_field = opt(o->id_field, "id");
-    size_t pos = 0, line = 1;
-    csv_row header = {0}, row = {0};
-    openmed_status st = csv_record(path, data, size, &pos, &line, &header, err);
-    size_t text_col = header.n, id_col = header.n;
-    for (size_t i = 0; st == OPENMED_OK && i < header.n; i++) {
-        if (!strcmp(header.f[i], text_field)) text_col = i;
-        if (!strcmp(header.f[i], id_field)) id_col = i;
-    }
-    if (st == OPENMED_OK && text_col == header.n)
-        st = cli_fail(err, OPENMED_ERR_FORMAT, "%s: no column \"%s\" in the header (--text-field names another)", path,
-                      text_field);
-    if (st != OPENMED_OK) st = tolerate(d, o, st, path, path, 1, NULL, err), pos = size; /* nothing else is readable */
-    while (st == OPENMED_OK && pos < size) {
-        size_t record_line = line;
-        char where[4096];
-        snprintf(where, sizeof where, "%s:%zu", path, record_line);
-        st = csv_record(path, data, size, &pos, &line, &row, err);
-        if (st != OPENMED_OK) { /* the rest of the file cannot be split into records */
-            st = tolerate(d, o, st, where, path, record_line, NULL, err);
+    csv_reading c;
+    memset(&c, 0, sizeof c);
+    c.d = d, c.o = o, c.path = path, c.err = err;
+    c.text_field = opt(o->text_field, "text"), c.id_field = opt(o->id_field, "id");
+    c.line = 0, c.start = 1, c.fault_col = (size_t)-1;
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL | CSV_APPEND_NULL) != 0)
+        return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading %s", path);
+    csv_set_space_func(&p, csv_no_space);
+    int broken = 0; /* the rest of the file cannot be split into records */
+    for (size_t pos = 0; pos < size && c.st == OPENMED_OK && c.have_header >= 0;) {
+        const char *nl = memchr(data + pos, '\n', size - pos);
+        size_t end = nl ? (size_t)(nl - data) + 1 : size;
+        c.line++;
+        if (csv_parse(&p, data + pos, end - pos, csv_on_field, csv_on_record, &c) != end - pos) {
+            int e = csv_error(&p);
+            if (e == CSV_ENOMEM || e == CSV_ETOOBIG) c.st = cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading %s", path);
+            else c.st = cli_fail(err, OPENMED_ERR_FORMAT,
+                                 "%s:%zu: not CSV: a quote inside an unquoted field, or text after a closing quote "
+                                 "(quote the field and double its quotes)", path, c.line);
+            broken = 1;
             break;
         }
-        if (row.n == 1 && row.f[0][0] == '\0') { /* a blank line */
-            row_free(&row);
-            continue;
-        }
-        if (row.n != header.n) {
-            st = cli_fail(err, OPENMED_ERR_FORMAT, "%s: %zu fields, the header has %zu", where, row.n, header.n);
-            st = tolerate(d, o, st, where, path, record_line, NULL, err);
-            row_free(&row);
-            continue;
-        }
-        st = check_text(where, row.f[text_col], strlen(row.f[text_col]), err);
-        int has_id = id_col < header.n && row.f[id_col][0];
-        cJSON *idv = has_id ? cJSON_CreateString(row.f[id_col]) : NULL;
-        if (st == OPENMED_OK) {
-            cJSON *fields = header.n > 1 + (id_col < header.n) ? cJSON_CreateObject() : NULL;
-            for (size_t i = 0; fields && i < header.n; i++)
-                if (i != text_col && i != id_col) cJSON_AddItemToObject(fields, header.f[i], cJSON_CreateString(row.f[i]));
-            st = push(d, has_id ? row.f[id_col] : where, row.f[text_col], strlen(row.f[text_col]), path, record_line, idv,
-                      fields, err);
-        } else {
-            st = tolerate(d, o, st, has_id ? row.f[id_col] : where, path, record_line, idv, err);
-        }
-        row_free(&row);
+        pos = end;
     }
-    row_free(&row);
-    row_free(&header);
-    return st;
+    if (c.st == OPENMED_OK && !broken && c.have_header >= 0 && csv_fini(&p, csv_on_field, csv_on_record, &c) != 0) {
+        c.st = cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: unterminated quoted field", path, c.start);
+        broken = 1;
+    }
+    if (broken && c.st != OPENMED_ERR_NO_MEMORY) {
+        char where[4096];
+        snprintf(where, sizeof where, "%s:%zu", path, c.start);
+        c.st = tolerate(d, o, c.st, where, path, c.start, NULL, err);
+    }
+    if (c.st == OPENMED_OK && c.have_header == 0)
+        c.st = tolerate(d, o, cli_fail(err, OPENMED_ERR_FORMAT, "%s: empty, no header line (it needs a \"%s\" column)",
+                                       path, c.text_field), path, path, 1, NULL, err);
+    csv_free(&p);
+    row_free(&c.row);
+    row_free(&c.header);
+    return c.st;
 }
 
 /* ---------------------------------------------------------------- files and folders */
@@ -441,9 +521,11 @@ static openmed_status read_file(cli_docs *d, const char *path, const cli_input_o
     openmed_status st = cli_input_check(path, err);
     if (st == OPENMED_OK) st = cli_read_file(path, MAX_INPUT_BYTES, &data, &size, err);
     if (st != OPENMED_OK) return tolerate(d, o, st, path, path, 0, NULL, err);
-    if (cli_has_ext(path, ".jsonl")) st = read_jsonl(d, path, data, size, o, err);
-    else if (cli_has_ext(path, ".csv")) st = read_csv(d, path, data, size, o, err);
-    else if ((st = check_text_at(path, 1, data, size, err)) == OPENMED_OK) st = add_text(d, path, path, data, size, o->lines, err);
+    const char *text = data;
+    if (size >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) text += 3, size -= 3; /* a byte-order mark is no text */
+    if (cli_has_ext(path, ".jsonl")) st = read_jsonl(d, path, text, size, o, err);
+    else if (cli_has_ext(path, ".csv")) st = read_csv(d, path, text, size, o, err);
+    else if ((st = check_text_at(path, 1, text, size, err)) == OPENMED_OK) st = add_text(d, path, path, text, size, o->lines, err);
     else st = tolerate(d, o, st, path, path, 0, NULL, err);
     free(data);
     return st;
