@@ -231,8 +231,30 @@ int main(void) {
     CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(got, "tokens_per_second")) > 0);
     CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(got, "peak_rss_mb")) > 0);
     cJSON_Delete(got);
+    CHECK(!strstr(out_buf + err_at, "documents") && !strchr(out_buf + err_at, '\r')); /* piped: no progress */
     snprintf(args, sizeof args, "bench --model %s", MODEL);
     CHECK_INT(run(args), 2);
+    /* the input vocabulary of analyze: several TEXT arguments and files, mixed */
+    snprintf(args, sizeof args, "bench --model %s --json --threads 1 'Aspirin for pain.' --input %s --lines 'Fever.'", MODEL,
+             txt);
+    CHECK_INT(run(args), 0);
+    got = cJSON_Parse(out_buf);
+    CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(got, "texts")), 4);
+    CHECK_MSG(cJSON_GetStringValue(cJSON_GetObjectItem(got, "input")) &&
+              !strstr(cJSON_GetStringValue(cJSON_GetObjectItem(got, "input")), "Aspirin"), "%s", out_buf); /* no text */
+    cJSON_Delete(got);
+    /* progress with rate and ETA on a terminal (a pseudo-terminal from script(1)) */
+    if (system("script -qec true /dev/null > /dev/null 2>&1") == 0) {
+        char blog[300], bcmd[1200];
+        snprintf(blog, sizeof blog, "%s/bench-tty.log", dir);
+        snprintf(bcmd, sizeof bcmd, "script -qec '%s/bin/openmed bench --model %s --input %s --lines > /dev/null' %s > /dev/null",
+                 OM_BINARY_DIR, MODEL, txt, blog);
+        CHECK(system(bcmd) == 0);
+        char *tty = NULL;
+        CHECK(om_read_file(blog, 0, &tty, &size, &err) == OPENMED_OK);
+        CHECK_MSG(tty && strstr(tty, "2/2 documents") && strstr(tty, "/s"), "%s", tty ? tty : "(missing)");
+        free(tty);
+    }
 
     /* model_name is the name given, never the bundled model's absolute path: analyze, bench, eval and
      * pii on their default models */

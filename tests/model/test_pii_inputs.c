@@ -222,6 +222,33 @@ int main(void) {
     }
     for (int i = 0; i < n; i++) cJSON_Delete(l[i]);
 
+    /* several inputs, mixed, as analyze and tokenize take them: TEXT arguments (text:1, text:2,
+     * --text is OpenMed's spelling), files and standard input, a record each, in order */
+    snprintf(args, sizeof args, "pii deidentify 'Call 617-555-0142.' --input %s --text 'SSN 123-45-6789' - < %s", note,
+             two);
+    CHECK_INT(run(args), 0);
+    n = parse_lines(stdout_only(), l, 8);
+    CHECK_INT(n, 4);
+    if (n == 4) {
+        const char *ids[4] = {"text:1", note, "text:2", "-"};
+        for (int i = 0; i < 4; i++) CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(l[i], "id")), ids[i]);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(l[0], "deidentified_text")), "Call [PHONE].");
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(l[2], "deidentified_text")), "SSN [SSN]");
+        const char *std_in = cJSON_GetStringValue(cJSON_GetObjectItem(l[3], "deidentified_text"));
+        CHECK(std_in && strstr(std_in, "[PHONE]") && strstr(std_in, "[SSN]"));
+    }
+    for (int i = 0; i < n; i++) cJSON_Delete(l[i]);
+    snprintf(args, sizeof args, "pii extract --format csv --input %s --input %s", jsonl, csv2);
+    CHECK_INT(run(args), 1); /* first_bad.csv's bad row fails alone */
+    stdout_only();
+    CHECK_MSG(!strncmp(out_buf, "id,site,ward,label,", 19) && strstr(out_buf, "\r\n41,") &&
+              strstr(out_buf, "\r\nn2,,,SSN,") && strstr(out_buf, "\r\nq2,,B,PHONE,"), "%s", out_buf);
+    /* one TEXT is still one result */
+    CHECK_INT(run("pii extract --json 'Call 617-555-0142.'"), 0);
+    j = cJSON_Parse(stdout_only());
+    CHECK(cJSON_GetObjectItem(j, "entities") && !cJSON_GetObjectItem(j, "id"));
+    cJSON_Delete(j);
+
     /* a folder with a sub-folder in, a folder of the same names out */
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "mkdir -p %s/in/sub", dir);

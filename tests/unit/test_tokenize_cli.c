@@ -195,6 +195,30 @@ int main(void) {
     CHECK_MSG(strstr(out, "did you mean disease_detection_tiny?"), "%s", out);
     free(out);
 
+    /* progress: rate and ETA on a terminal (a pseudo-terminal from script(1)) for several documents;
+     * nothing when standard error is piped, nothing with --quiet */
+    snprintf(path, sizeof path, "%s/dir", tmpdir);
+    snprintf(cmd, sizeof cmd, "'%s' tokenize --model '%s' --input '%s'", cli, model, path);
+    CHECK_INT(run(cmd, &out), 0);
+    CHECK_MSG(!strstr(out, "documents") && !strchr(out, '\r'), "%s", out);
+    free(out);
+    if (system("script -qec true /dev/null > /dev/null 2>&1") == 0) {
+        char log[600];
+        snprintf(log, sizeof log, "%s/tty.log", tmpdir);
+        for (int quiet = 0; quiet < 2; quiet++) {
+            snprintf(cmd, sizeof cmd, "script -qec \"'%s' tokenize %s--model '%s' --input '%s' > /dev/null\" '%s' > /dev/null",
+                     cli, quiet ? "--quiet " : "", model, path, log);
+            CHECK(system(cmd) == 0);
+            snprintf(cmd, sizeof cmd, "cat '%s'", log);
+            CHECK_INT(run(cmd, &out), 0);
+            if (quiet) CHECK_MSG(!strstr(out, "documents"), "%s", out);
+            else CHECK_MSG(strstr(out, "4/4 documents") && strstr(out, "/s") && strstr(out, " in "), "%s", out);
+            free(out);
+        }
+    } else {
+        fprintf(stderr, "test_tokenize_cli: script(1) cannot open a pseudo-terminal here; terminal progress not checked\n");
+    }
+
     /* no --model: the bundled disease model's tokenizer, as analyze uses */
     const char *bundled = OM_SOURCE_DIR "/models/disease-ner"; /* where the binary finds it in a build tree */
     if (access(OM_SOURCE_DIR "/models/disease-ner/config.json", R_OK) == 0) {

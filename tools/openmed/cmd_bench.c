@@ -12,20 +12,25 @@
 #include "clock.h"
 #include "cli.h"
 #include "inputs.h"
+#include "progress.h"
+
+#define MAX_INPUTS 4096
 
 
 static const char *bench_usage =
-    "usage: openmed bench [--model NAME|PATH] (--input FILE|FOLDER|- | -) [--lines] [--text-field NAME]\n"
-    "                     [--batch-size N] [--threads N] [--json] [--raw [--all-windows]]\n"
-    "                     [--aggregation-strategy S] [--stride N] [--device D] [--config-path P]\n"
-    "                     [--dtype float32|bfloat16|int8]\n"
+    "usage: openmed bench [--model NAME|PATH] (TEXT... | - | --input FILE|FOLDER|-...) [--lines]\n"
+    "                     [--text-field NAME] [--id-field NAME] [--batch-size N] [--threads N] [--json]\n"
+    "                     [--raw [--all-windows]] [--aggregation-strategy S] [--stride N] [--device D]\n"
+    "                     [--config-path P] [--dtype float32|bfloat16|int8] [--quiet]\n"
     "       openmed bench [--model NAME|PATH] --synthetic BxS [--runs N] [--threads N] [--dtype D] [--json]\n"
     "\n"
     "Loads the model (default: the bundled disease model), analyzes every document of the input\n"
     "once as `openmed analyze` does (--raw: Hugging Face's pipeline alone) and reports load time,\n"
     "texts/s, tokens/s (tokens the model read) and peak resident memory. Inputs are read as by\n"
-    "`openmed analyze`: a .txt/.md file is one document (--lines: one per line), .jsonl and .csv\n"
-    "one per record (--text-field names the key or column, default \"text\"), a folder each file.\n"
+    "`openmed analyze` (any number of them): TEXT, - (standard input), a .txt/.md file is one\n"
+    "document (--lines: one per line), .jsonl and .csv one per record (--text-field names the key or\n"
+    "column, default \"text\"), a folder each file. A terminal shows progress with rate and ETA\n"
+    "(--quiet: none); documents go to the model in groups of max(64, 8 x --batch-size).\n"
     "--synthetic BxS: the forward pass alone on B windows of S real tokens (no padding), one\n"
     "warm-up then --runs timed passes (default 5); reports tokens_per_s (median) and peak RSS.\n"
     "--dtype: the compute dtype (cpu: int8 and bfloat16 for the encoder's linear layers).\n";
@@ -43,8 +48,10 @@ static int parse_int(const char *flag, const char *v, long min, long max, int *o
 }
 
 int cmd_bench(int argc, char **argv) {
-    const char *model_path = NULL, *input = NULL, *device = NULL, *config_path = NULL;
-    int json = 0, threads = 0, raw = 0, synth_windows = 0, synth_seq = 0, runs = 5;
+    const char *model_path = NULL, *device = NULL, *config_path = NULL;
+    static cli_input inputs[MAX_INPUTS];
+    size_t n_inputs = 0;
+    int json = 0, threads = 0, raw = 0, synth_windows = 0, synth_seq = 0, runs = 5, quiet = 0;
     openmed_dtype dtype = OPENMED_DTYPE_AUTO;
     cli_input_options in = {0};
     openmed_pipeline_options po;
@@ -72,8 +79,16 @@ int cmd_bench(int argc, char **argv) {
             in.lines = 1;
             continue;
         }
-        if (!strcmp(a, "-")) { /* standard input, as --input - */
-            input = a;
+        if (!strcmp(a, "--quiet")) {
+            quiet = 1;
+            continue;
+        }
+        if (a[0] != '-' || !strcmp(a, "-")) { /* a TEXT, or "-" for standard input */
+            if (n_inputs == MAX_INPUTS) {
+                fprintf(stderr, "openmed bench: more than %d inputs\n", MAX_INPUTS);
+                return 2;
+            }
+            inputs[n_inputs++] = (cli_input){a, strcmp(a, "-") != 0};
             continue;
         }
         if (!v) {
@@ -82,10 +97,17 @@ int cmd_bench(int argc, char **argv) {
         }
         i++;
         if (!strcmp(a, "--model")) model_path = v;
-        else if (!strcmp(a, "--input") || !strcmp(a, "--input-file")) input = v;
+        else if (!strcmp(a, "--input") || !strcmp(a, "--input-file") || !strcmp(a, "--text")) {
+            if (n_inputs == MAX_INPUTS) {
+                fprintf(stderr, "openmed bench: more than %d inputs\n", MAX_INPUTS);
+                return 2;
+            }
+            inputs[n_inputs++] = (cli_input){v, a[2] == 't'};
+        }
         else if (!strcmp(a, "--device")) device = v;
         else if (!strcmp(a, "--config-path")) config_path = v;
         else if (!strcmp(a, "--text-field") || !strcmp(a, "--field")) in.text_field = v;
+        else if (!strcmp(a, "--id-field")) in.id_field = v;
         else if (!strcmp(a, "--dtype")) {
             if (openmed_dtype_parse(v, &dtype, &err) != OPENMED_OK) return cli_report(&err) + 1;
         } else if (!strcmp(a, "--synthetic")) {
@@ -108,11 +130,11 @@ int cmd_bench(int argc, char **argv) {
             return 2;
         }
     }
-    if (!input && !synth_windows) {
-        fprintf(stderr, "openmed bench: --input FILE or --synthetic BxS is required\n\n%s", bench_usage);
+    if (!n_inputs && !synth_windows) {
+        fprintf(stderr, "openmed bench: give TEXT, -, --input FILE|FOLDER or --synthetic BxS\n\n%s", bench_usage);
         return 2;
     }
-    if (input && synth_windows) {
+    if (n_inputs && synth_windows) {
         fprintf(stderr, "openmed bench: give --input or --synthetic, not both\n");
         return 2;
     }
@@ -141,22 +163,27 @@ int cmd_bench(int argc, char **argv) {
     }
     cli_reader *reader = NULL;
     cli_docs docs = {0};
-    cli_input one = {input, 0};
-    if (cli_reader_open(&reader, &one, 1, &in, &err) != OPENMED_OK ||
+    if (cli_reader_open(&reader, inputs, n_inputs, &in, &err) != OPENMED_OK ||
         cli_reader_next(reader, &docs, cli_reader_total(reader), &err) != OPENMED_OK) {
         cli_reader_close(reader);
         cli_docs_free(&docs);
         return cli_report(&err);
     }
     cli_reader_close(reader);
+    /* what the report calls the input: the paths given, a TEXT by its id (never its text) */
+    char input[1024] = "";
+    for (size_t i = 0, k = 0; i < n_inputs; i++) {
+        char name[32] = "text";
+        if (inputs[i].is_text && n_inputs > 1) snprintf(name, sizeof name, "text:%zu", ++k);
+        size_t used = strlen(input);
+        snprintf(input + used, sizeof input - used, "%s%s", used ? " " : "", inputs[i].is_text ? name : inputs[i].value);
+    }
     const char **texts = calloc(docs.n ? docs.n : 1, sizeof *texts);
     for (size_t i = 0; texts && i < docs.n; i++) texts[i] = docs.v[i].text;
-    openmed_analysis *an = NULL;
     openmed_config cfg;
     openmed_config_init(&cfg);
     openmed_model *model = NULL;
     openmed_pipeline *pipe = NULL;
-    openmed_result *res = NULL;
     int rc = 0;
     double t0 = cli_now_seconds();
     openmed_model_options mo;
@@ -172,19 +199,40 @@ int cmd_bench(int argc, char **argv) {
         goto done;
     }
     double load_s = cli_now_seconds() - t0;
-    t0 = cli_now_seconds();
-    if (!texts || (raw ? openmed_pipeline_run(pipe, texts, docs.n, &res, &err)
-                       : openmed_analyze(pipe, texts, docs.n, NULL, &an, &err)) != OPENMED_OK) {
-        rc = cli_report(&err);
+    if (!texts) {
+        fprintf(stderr, "openmed bench: out of memory\n");
+        rc = 1;
         goto done;
     }
-    double run_s = cli_now_seconds() - t0;
+    /* documents in groups, so a terminal can show progress; each group's results freed at once */
+    size_t group = (size_t)po.batch_size * 8 > 64 ? (size_t)po.batch_size * 8 : 64;
     long long tokens = 0, windows = 0, entities = 0;
-    for (size_t i = 0; i < docs.n; i++) {
-        tokens += raw ? res[i].n_tokens : an[i].n_tokens;
-        windows += raw ? res[i].n_windows : an[i].n_windows;
-        entities += (long long)(raw ? res[i].n_entities : an[i].n_entities);
+    double run_s = 0;
+    cli_progress progress;
+    cli_progress_start(&progress, quiet ? 0 : docs.n, "documents");
+    for (size_t at = 0; at < docs.n && rc == 0; at += group) {
+        size_t n = docs.n - at < group ? docs.n - at : group;
+        openmed_analysis *an = NULL;
+        openmed_result *res = NULL;
+        t0 = cli_now_seconds();
+        if ((raw ? openmed_pipeline_run(pipe, texts + at, n, &res, &err)
+                 : openmed_analyze(pipe, texts + at, n, NULL, &an, &err)) != OPENMED_OK) {
+            cli_progress_hide(&progress);
+            rc = cli_report(&err);
+            break;
+        }
+        run_s += cli_now_seconds() - t0;
+        for (size_t i = 0; i < n; i++) {
+            tokens += raw ? res[i].n_tokens : an[i].n_tokens;
+            windows += raw ? res[i].n_windows : an[i].n_windows;
+            entities += (long long)(raw ? res[i].n_entities : an[i].n_entities);
+        }
+        openmed_results_free(res, res ? n : 0);
+        openmed_analyses_free(an, an ? n : 0);
+        cli_progress_add(&progress, n);
     }
+    cli_progress_end(&progress);
+    if (rc != 0) goto done;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double rss_mb = (double)ru.ru_maxrss / 1024.0;
@@ -221,8 +269,6 @@ int cmd_bench(int argc, char **argv) {
         printf("peak RSS   %.1f MB\n", rss_mb);
     }
 done:
-    openmed_results_free(res, res ? docs.n : 0);
-    openmed_analyses_free(an, an ? docs.n : 0);
     free(texts);
     openmed_pipeline_free(pipe);
     openmed_model_free(model);

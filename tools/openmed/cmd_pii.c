@@ -17,11 +17,12 @@
 
 #define MAX_INPUT_BYTES ((size_t)256 << 20)
 #define MAX_LIST 4096
+#define MAX_INPUTS 4096
 #define SECRET_ENV "OPENMED_DEID_SECRET"
 
 static const char *pii_usage =
     "usage: openmed pii extract    [--model NAME|PATH] [--confidence-threshold X] [--no-sweep] [--json]\n"
-    "                              (TEXT | - | --input FILE|FOLDER|-) [--lines] [--text-field NAME]\n"
+    "                              (TEXT... | - | --input FILE|FOLDER|-...) [--lines] [--text-field NAME]\n"
     "                              [--id-field NAME] [--format json|jsonl|csv] [--output FILE|FOLDER]\n"
     "                              [--device D] [--threads N] [--dtype D] [--config-path P] [--quiet]\n"
     "       openmed pii deidentify [--model NAME|PATH] [--method M] [--policy NAME|FILE.json] [--secret-file F]\n"
@@ -30,7 +31,7 @@ static const char *pii_usage =
     "                              [--allow-file F] [--deny-file F] [--no-clinical-protection]\n"
     "                              [--confidence-threshold X] [--no-sweep] [--config-path P] [--quiet]\n"
     "                              [--device D] [--dtype float32|bfloat16|int8]\n"
-    "                              (TEXT | - | --input FILE|FOLDER|-) [--lines] [--text-field NAME]\n"
+    "                              (TEXT... | - | --input FILE|FOLDER|-...) [--lines] [--text-field NAME]\n"
     "                              [--id-field NAME] [--format json|jsonl|csv] [--json] [--output FILE|FOLDER]\n"
     "       openmed pii reidentify --mapping RESULT.json [TEXT | - | --input FILE] [--output FILE]\n"
     "\n"
@@ -45,19 +46,21 @@ static const char *pii_usage =
     "reidentify  restores the original text: --mapping is a deidentify --keep-mapping result (or a\n"
     "            {placeholder: original} object); the text is TEXT, -, --input FILE, or the result's own.\n"
     "\n"
-    "Inputs (as for `openmed analyze`): TEXT; - (standard input); --input a .txt/.md file (one\n"
-    "document), a .jsonl file (one per line: --text-field holds the text (\"text\"), --id-field the id\n"
-    "(\"id\"), a \"patient_key\" keys that record's date shift, other fields are kept), a .csv file (one\n"
-    "per row, the same columns) or a folder (each such file in it, sub-folders too); --lines makes\n"
-    "every line of a text a document. One document gives the result above. Many give one record\n"
-    "each, named by id with the input's other fields in metadata: JSON lines (default), --format csv\n"
-    "(deidentify: a row per document with deidentified_text; extract: a row per entity), or\n"
-    "--format json / --json (one array); the format also follows --output's extension. A folder in\n"
-    "with --output FOLDER gives a folder out with the same file names: each text file's\n"
-    "de-identified text (NAME.json results with --json or for extract), each .jsonl/.csv file's\n"
-    "records in its own format. A document that fails is reported on stderr by id, never with its\n"
-    "text, and recorded in place of its result; the rest go on; the exit code is then 1. Output\n"
-    "files are written whole or not at all. A terminal shows progress with rate and ETA.\n"
+    "Inputs (as for `openmed analyze`; any number of them, mixed): TEXT (several are text:1,\n"
+    "text:2, ...); - (standard input); --input (repeatable) a .txt/.md file (one document), a .jsonl\n"
+    "file (one per line: --text-field holds the text (\"text\"), --id-field the id (\"id\"), a\n"
+    "\"patient_key\" keys that record's date shift, other fields are kept), a .csv file (one per row,\n"
+    "the same columns) or a folder (each such file in it, sub-folders too); --lines makes every line\n"
+    "of a text a document. One document gives the result above. Many (several inputs, a folder, a\n"
+    ".jsonl/.csv file, --lines or --format jsonl|csv) give one record each, named by id with the\n"
+    "input's other fields in metadata: JSON lines (default), --format csv (deidentify: a row per\n"
+    "document with deidentified_text; extract: a row per entity), or --format json / --json (one\n"
+    "array); the format also follows --output's extension. One folder in with --output FOLDER gives\n"
+    "a folder out with the same file names: each text file's de-identified text (NAME.json results\n"
+    "with --json or for extract), each .jsonl/.csv file's records in its own format. A document that\n"
+    "fails is reported on stderr by id, never with its text, and recorded in place of its result;\n"
+    "the rest go on; the exit code is then 1. Output files are written whole or not at all. A\n"
+    "terminal shows progress with rate and ETA.\n"
     "\n"
     "  --model NAME|PATH   registry name, Hugging Face repo id or model folder (default: the bundled PII\n"
     "                      model, a demo, called bundled/pii in outputs)\n"
@@ -255,7 +258,9 @@ int cmd_pii(int argc, char **argv) {
     }
     int deidentify = !strcmp(argv[1], "deidentify"), reid = !strcmp(argv[1], "reidentify");
     if (!deidentify && !reid && strcmp(argv[1], "extract") != 0) return usage_error("unknown subcommand '%s'", argv[1]);
-    const char *model_path = NULL, *input = NULL, *output = NULL, *device = NULL, *text = NULL, *policy_name = NULL;
+    const char *model_path = NULL, *output = NULL, *device = NULL, *policy_name = NULL;
+    static cli_input inputs[MAX_INPUTS];
+    size_t n_inputs = 0;
     const char *secret_file = NULL, *config_path = NULL, *mapping = NULL, *format = NULL;
     int json = 0, sweep = 1, method_given = 0, quiet = 0, deid_only = 0, threads = 0;
     cli_input_options in_opts = {0};
@@ -365,18 +370,12 @@ int cmd_pii(int argc, char **argv) {
             opts.date_shift_seed = v;
         } else if (!strcmp(a, "--patient-key")) {
             opts.patient_key = v;
-        } else if (!strcmp(a, "--input") || !strcmp(a, "--input-file")) {
-            if (input) {
-                rc = usage_error("give one --input (a file, a folder or - for standard input)%s", "");
+        } else if (!strcmp(a, "--input") || !strcmp(a, "--input-file") || !strcmp(a, "--text")) {
+            if (n_inputs == MAX_INPUTS) {
+                rc = usage_error("more than %s inputs", "4096");
                 break;
             }
-            input = v;
-        } else if (!strcmp(a, "--text")) {
-            if (text) {
-                rc = usage_error("give one TEXT (quote it) or --input FILE%s", "");
-                break;
-            }
-            text = v;
+            inputs[n_inputs++] = (cli_input){v, a[2] == 't'};
         } else if (!strcmp(a, "--output")) {
             output = v;
         } else if (!strcmp(a, "--threads")) {
@@ -397,19 +396,12 @@ int cmd_pii(int argc, char **argv) {
         } else if (a[0] == '-' && a[1] == '-') {
             rc = usage_error("unknown option %s", a);
             break;
-        } else if (!strcmp(a, "-")) { /* standard input */
-            if (input) {
-                rc = usage_error("give one --input (a file, a folder or - for standard input)%s", "");
+        } else { /* a TEXT, or "-" for standard input */
+            if (n_inputs == MAX_INPUTS) {
+                rc = usage_error("more than %s inputs", "4096");
                 break;
             }
-            input = a;
-            takes = 0;
-        } else {
-            if (text) {
-                rc = usage_error("give one TEXT (quote it) or --input FILE%s", "");
-                break;
-            }
-            text = a;
+            inputs[n_inputs++] = (cli_input){a, strcmp(a, "-") != 0};
             takes = 0;
         }
         i += takes;
@@ -423,11 +415,12 @@ int cmd_pii(int argc, char **argv) {
         list_free(&allow);
         list_free(&deny);
         if (!mapping) return usage_error("reidentify needs --mapping RESULT.json%s", "");
-        if (text && input) return usage_error("give TEXT or --input FILE, not both%s", "");
-        return reidentify(mapping, text, input, output);
+        if (n_inputs > 1) return usage_error("reidentify restores one text: give one TEXT, - or --input FILE%s", "");
+        return reidentify(mapping, n_inputs && inputs[0].is_text ? inputs[0].value : NULL,
+                          n_inputs && !inputs[0].is_text ? inputs[0].value : NULL, output);
     }
     if (mapping) rc = usage_error("--mapping applies to `pii reidentify` only%s", "");
-    else if ((text != NULL) == (input != NULL)) rc = usage_error("give a TEXT, - or --input FILE|FOLDER (exactly one)%s", "");
+    else if (n_inputs == 0) rc = usage_error("give a TEXT, \"-\" (standard input) or --input FILE|FOLDER%s", "");
     else if (!deidentify && (method_given || deid_only))
         rc = usage_error("%s applies to `pii deidentify` only", method_given ? "--method" : "that option");
     if (rc) {
@@ -441,13 +434,16 @@ int cmd_pii(int argc, char **argv) {
     opts.deny_list = deny.items;
     opts.n_deny_list = deny.n;
 
-    /* One document (TEXT, -, a text file) gets the single result; a folder, a .jsonl/.csv file,
-     * --lines or --format jsonl|csv gets records, one per document. */
-    cli_input in = input ? (cli_input){input, 0} : (cli_input){text, 1};
-    int many = in_opts.lines || (format && strcmp(format, "json") != 0) ||
-               (input && (cli_is_folder(input) || cli_has_ext(input, ".jsonl") || cli_has_ext(input, ".csv")));
-    int to_folder = many && input && cli_is_folder(input) && output && strcmp(output, "-") != 0 &&
-                    !cli_has_ext(output, ".jsonl") && !cli_has_ext(output, ".csv") && !cli_has_ext(output, ".json");
+    /* One document (a TEXT, -, a text file) gets the single result; several inputs, a folder, a
+     * .jsonl/.csv file, --lines or --format jsonl|csv get records, one per document. */
+    int many = n_inputs > 1 || in_opts.lines || (format && strcmp(format, "json") != 0);
+    for (size_t k = 0; k < n_inputs; k++) {
+        const char *v = inputs[k].value;
+        many |= !inputs[k].is_text && (cli_is_folder(v) || cli_has_ext(v, ".jsonl") || cli_has_ext(v, ".csv"));
+    }
+    const char *folder_in = n_inputs == 1 && !inputs[0].is_text && cli_is_folder(inputs[0].value) ? inputs[0].value : NULL;
+    int to_folder = folder_in && output && strcmp(output, "-") != 0 && !cli_has_ext(output, ".jsonl") &&
+                    !cli_has_ext(output, ".csv") && !cli_has_ext(output, ".json");
     if (to_folder && format) {
         list_free(&allow);
         list_free(&deny);
@@ -512,7 +508,7 @@ int cmd_pii(int argc, char **argv) {
     }
     openmed_deid_result_free(r);
     r = NULL;
-    if (cli_reader_open(&reader, &in, 1, &in_opts, &err) != OPENMED_OK) {
+    if (cli_reader_open(&reader, inputs, n_inputs, &in_opts, &err) != OPENMED_OK) {
         rc = cli_report(&err);
         goto done;
     }
@@ -528,7 +524,7 @@ int cmd_pii(int argc, char **argv) {
         const char *f = format ? format : json ? "json" : "";
         if (!strcmp(f, "csv") || (!*f && output && cli_has_ext(output, ".csv"))) fmt = PII_FORMAT_CSV;
         else if (!strcmp(f, "json") || (!*f && output && cli_has_ext(output, ".json"))) fmt = PII_FORMAT_JSON;
-        pii_batch b = {reader, to_folder ? input : NULL, output, fmt, model, model_name, &opts, deidentify,
+        pii_batch b = {reader, to_folder ? folder_in : NULL, output, fmt, model, model_name, &opts, deidentify,
                        json, in_opts.lines, quiet};
         rc = pii_batch_run(&b);
         goto done;

@@ -8,12 +8,13 @@
 
 #include "cli.h"
 #include "inputs.h"
+#include "progress.h"
 #include "strbuf.h"
 #include "writers.h"
 
 static const char *tokenize_usage =
     "usage: openmed tokenize [--model NAME|PATH] [--no-special-tokens] [TEXT... | -] [--input FILE|FOLDER|-]...\n"
-    "                        [--lines] [--text-field NAME] [--id-field NAME] [--config-path P]\n"
+    "                        [--lines] [--text-field NAME] [--id-field NAME] [--config-path P] [--quiet]\n"
     "\n"
     "Prints one line per document:\n"
     "  {\"id\": ID, \"ids\": [...], \"offsets\": [[start, end], ...], \"tokens\": [...]}\n"
@@ -26,7 +27,8 @@ static const char *tokenize_usage =
     "Inputs as for `openmed analyze`: TEXT (id \"text\"); - (standard input); --input a .txt/.md file\n"
     "(one document), .jsonl (one per line: --text-field holds the text, --id-field the id), .csv (one\n"
     "per row, the same columns) or a folder (each such file in it); --lines makes every line of a\n"
-    "TEXT, standard input or text file a document.\n";
+    "TEXT, standard input or text file a document. A terminal shows progress with rate and ETA for\n"
+    "several documents (--quiet: none).\n";
 
 static int usage_error(const char *fmt, const char *arg) {
     fprintf(stderr, "openmed tokenize: ");
@@ -101,7 +103,7 @@ int cmd_tokenize(int argc, char **argv) {
     static cli_input inputs[MAX_INPUTS];
     size_t n_inputs = 0;
     cli_input_options in = {0};
-    int special = 1;
+    int special = 1, quiet = 0;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = 1;
@@ -112,6 +114,8 @@ int cmd_tokenize(int argc, char **argv) {
             special = 0, takes = 0;
         } else if (!strcmp(o, "--lines")) {
             in.lines = 1, takes = 0;
+        } else if (!strcmp(o, "--quiet")) {
+            quiet = 1, takes = 0;
         } else if (o[0] == '-' && o[1] == '-' && !v) {
             return usage_error("%s needs a value", o);
         } else if (!strcmp(o, "--model")) {
@@ -155,6 +159,8 @@ int cmd_tokenize(int argc, char **argv) {
     om_strbuf_init(&out);
     cli_docs docs = {0};
     int rc = 0;
+    cli_progress progress;
+    cli_progress_start(&progress, quiet ? 0 : cli_reader_total(reader), "documents");
     while (rc == 0) {
         if (cli_reader_next(reader, &docs, DOCS_PER_READ, &err) != OPENMED_OK) {
             rc = cli_report(&err);
@@ -162,13 +168,19 @@ int cmd_tokenize(int argc, char **argv) {
         }
         if (docs.n == 0) break;
         for (size_t i = 0; i < docs.n && rc == 0; i++)
-            if (write_encoding(&out, &docs.v[i], tok, special, &enc, &err) != OPENMED_OK) rc = cli_report(&err);
+            if (write_encoding(&out, &docs.v[i], tok, special, &enc, &err) != OPENMED_OK) {
+                cli_progress_hide(&progress);
+                rc = cli_report(&err);
+            }
         if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len) {
+            cli_progress_hide(&progress);
             fprintf(stderr, "openmed tokenize: cannot write the output\n");
             rc = 1;
         }
         out.len = 0;
+        cli_progress_add(&progress, docs.n);
     }
+    cli_progress_end(&progress);
     if (fflush(stdout) != 0 && rc == 0) {
         fprintf(stderr, "openmed tokenize: cannot write the output\n");
         rc = 1;
