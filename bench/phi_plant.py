@@ -89,10 +89,15 @@ def iban_ok(iban):
 def unlisted_names():
     """(first names, last names) of the held-out Faker locales that are not on the detector's name
     list (sorted, so draws are reproducible)."""
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    sys.path.insert(0, os.path.join(root, "scripts"))
     import gen_person_names as g
-    first, last = g.name_list()
-    listed = set(first) | set(last)
+    with open(os.path.join(root, "src", "deid", "person_names.inc"), encoding="utf-8") as f:
+        inc = f.read()
+    listed = set()
+    for array in ("person_first_names", "person_last_names"):
+        body = re.search(r"\b" + array + r"\[\] = \{(.*?)\};", inc, re.S).group(1)
+        listed.update(re.findall(r'"((?:[^"\\]|\\.)*)"', body))
     out = ([], [])
     for loc in g.HELDOUT_LOCALES:
         for i, names in enumerate(g.locale_names(loc)):

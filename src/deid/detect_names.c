@@ -1,8 +1,10 @@
 /* detect_names.c: the person-name detector: name contexts (titles, form fields and table cells,
  * signatures and credentials, "patient X", relatives, "X is a 45-year-old", "my name is X",
- * "Name? X"), middle initials ("Keira E. Forster"), names next to names already found (initials,
- * particles, a nickname in quotes), a compiled-in name list (person_names.inc) for names without a context, and every
- * other occurrence in the document of a name found, in any case.
+ * "Name? X", "X lives/said/had given"), middle initials ("Keira E. Forster"), names next to names
+ * already found (initials, particles, a nickname in quotes, "X and Y", a dialogue's speakers, a line
+ * that is only a name), a compiled-in name list (person_names.inc) for names without a context
+ * (after "to", "from", "in" only when it is no listed place), and every other occurrence in the
+ * document of a name found, in any case.
  *
  * The text is read as words: runs of letters and marks, joined across an apostrophe or hyphen
  * followed by a letter ("O'Brien", "Smith-Jones"). A word's kind decides what a context may take:
@@ -32,7 +34,7 @@
 
 /* ---------------------------------------------------------------- the lists */
 
-enum { LIST_FIRST = 1, LIST_LAST = 2, LIST_COMMON = 4, LIST_KNOWN = 8 };
+enum { LIST_FIRST = 1, LIST_LAST = 2, LIST_COMMON = 4, LIST_KNOWN = 8, LIST_PLACE = 16 };
 
 static om_strmap lists; /* lower-case word -> LIST_* bits */
 static int lists_ok;
@@ -51,7 +53,8 @@ static void load_lists(void) {
 #define N(a) (sizeof a / sizeof a[0])
     lists_ok = add_list(person_first_names, N(person_first_names), LIST_FIRST) &&
                add_list(person_last_names, N(person_last_names), LIST_LAST) &&
-               add_list(common_words, N(common_words), LIST_COMMON) && add_list(known_words, N(known_words), LIST_KNOWN);
+               add_list(common_words, N(common_words), LIST_COMMON) && add_list(known_words, N(known_words), LIST_KNOWN) &&
+               add_list(place_words, N(place_words), LIST_PLACE);
 #undef N
 }
 
@@ -149,7 +152,8 @@ enum {
     W_NAME = 1 << 7,    /* taken for a name */
     W_CALENDAR = 1 << 8, /* a month or a day */
     W_CASED = 1 << 9,    /* its case says something: the text is in mixed case and so is its line */
-    W_FOUND = 1 << 10    /* inside a span of a detector before this one (already redacted) */
+    W_FOUND = 1 << 10,   /* inside a span of a detector before this one (already redacted) */
+    W_OPENS = 1 << 11    /* the first word of its line or sentence (capitalised whatever it is) */
 };
 
 typedef struct word {
@@ -167,6 +171,7 @@ typedef struct names_ctx {
     word *w;
     size_t nw;
     om_strmap found; /* lower-case words found as names -> 1 when also a common word */
+    int cased;       /* the text is in mixed case (not lower-cased or in capitals) */
     char (*keys)[MAX_KEY]; /* lower-case forms without a possessive "'s"; "" when too long */
     unsigned char *key_len;
 } names_ctx;
@@ -282,6 +287,9 @@ static openmed_status read_words(names_ctx *c, openmed_error *err) {
                                  : SH_OTHER;
         size_t dl;
         if ((b > 0 && is_digit_cp(t[b - 1])) || (i < n && is_digit_cp(cp_at(t, n, i, &dl)))) w->kind |= W_DIGIT;
+        size_t before = b;
+        while (before > 0 && strchr(" \t\"'(>*#|-", t[before - 1])) before--;
+        if (before == 0 || strchr("\n.!?:", t[before - 1])) w->kind |= W_OPENS;
         char *key = c->keys[c->nw];
         size_t kn = lower_key(t, b, i, key);
         if (kn > 2 && key[kn - 2] == '\'' && key[kn - 1] == 's') { /* "Smith's": the name is "Smith" */
@@ -307,7 +315,7 @@ static openmed_status read_words(names_ctx *c, openmed_error *err) {
         caps += c->w[k].shape == SH_CAP;
         lowers += c->w[k].shape == SH_LOWER;
     }
-    int cased = caps * 20 >= c->nw && lowers * 4 >= c->nw; /* sentences start with capitals */
+    int cased = c->cased = caps * 20 >= c->nw && lowers * 4 >= c->nw; /* sentences start with capitals */
     for (size_t k = 0; k < c->nw;) {
         size_t end = k, has_lower = 0;
         while (end < c->nw && c->w[end].line == c->w[k].line) has_lower |= c->w[end++].shape == SH_LOWER;
@@ -400,11 +408,13 @@ static int never_name(const word *w) {
 static int is_common(const word *w) { return (w->list & LIST_COMMON) || (w->kind & W_CALENDAR); }
 
 /* A listed name that is not a common word: a name wherever it stands (length 3 or more), but in
- * mixed-case text only written as a name and not as an acronym ("GERD"). */
+ * mixed-case text only written as a name and not as an acronym ("GERD"); one that is a rarer
+ * English word ("amine", "lobar") only capitalised inside a sentence of mixed-case text. */
 static int sure_name(const word *w) {
     if (!(w->list & (LIST_FIRST | LIST_LAST)) || is_common(w) || never_name(w) || w->e - w->b < 3 ||
         w->shape == SH_INITIAL)
         return 0;
+    if (w->list & LIST_KNOWN) return (w->kind & W_CASED) && w->shape == SH_CAP && !(w->kind & W_OPENS);
     if (!(w->kind & W_CASED)) return 1;
     return w->shape == SH_CAP || (w->shape == SH_UPPER && w->e - w->b > 4);
 }
@@ -538,6 +548,80 @@ static const char *const name_fields[] = {
     "attending physician", "referring physician", "referring provider", "pcp", "primary care physician",
     "dictated by", "transcribed by", "reviewed by", "mother name", "father name", NULL};
 
+/* Verbs of people: the capitalised word before them is a name when it is no English word, or a
+ * listed name ("Dexter lives on ..."). */
+static const char *const person_verbs[] = {
+    "lives", "lived", "said", "says", "shouted", "told", "asked", "replied", "answered", "spent", "works",
+    "worked", "wrote", "married", "was born", "had given", "has given", "gave", "reports", "reported", "denies",
+    "denied", "complains", "presents", "presented", "returns", "returned", "will be talking", NULL};
+
+/* Does one of the phrases of set start at word k + 1, on k's line, after one space? */
+static int phrase_after(const names_ctx *c, size_t k, const char *const *set) {
+    if (k + 1 >= c->nw || c->w[k + 1].line != c->w[k].line || c->w[k + 1].b - c->w[k].e != 1) return 0;
+    for (const char *const *p = set; *p; p++) {
+        size_t words = 1;
+        for (const char *q = *p; *q; q++) words += *q == ' ';
+        const char *one[] = {*p, NULL};
+        if (k + words < c->nw && phrase_at(c, k + words, one) == words) return 1;
+    }
+    return 0;
+}
+
+/* Is word k a word no English list holds, no place, written as a name in mixed-case text? */
+static int unknown_capitalised(const names_ctx *c, size_t k) {
+    const word *w = &c->w[k];
+    return w->shape == SH_CAP && !is_common(w) &&
+           !(w->list & (LIST_KNOWN | LIST_PLACE)) && !never_name(w) && !(w->kind & W_PARTICLE) && !eponym(c, k);
+}
+
+/* Speakers of a dialogue: "Nicole: Remember ...", "Ubul: What a wife." at a line's start. When one
+ * speaker is a name (found or listed), the others written as names and no English word are too. */
+static int speaker_at(const names_ctx *c, size_t k) {
+    if (!line_start(c, k) || c->t[c->w[k].e] != ':' || k + 1 >= c->nw || c->w[k + 1].line != c->w[k].line ||
+        c->w[k].poss)
+        return 0;
+    size_t i = c->w[k].e + 1;
+    return i < c->n && c->t[i] == ' ' && c->w[k + 1].b == i + 1 && phrase_at(c, k, strong_labels) == 0;
+}
+
+static void speakers(names_ctx *c) {
+    int named = 0;
+    for (size_t k = 0; k < c->nw && !named; k++)
+        named = speaker_at(c, k) && ((c->w[k].kind & W_NAME) || sure_name(&c->w[k]));
+    if (!named) return;
+    for (size_t k = 0; k < c->nw; k++)
+        if (speaker_at(c, k) && (sure_name(&c->w[k]) || unknown_capitalised(c, k))) c->w[k].kind |= W_NAME;
+}
+
+/* Names beside names: "Torpy and Salinas", a line that is only a name ("Tzigane Lantos" over an
+ * address): capitalised words that no English list holds. */
+static void coordinated_and_name_lines(names_ctx *c) {
+    for (size_t k = 0; k + 2 < c->nw; k++) {
+        if (!key_is(c, k + 1, "and") || c->w[k].line != c->w[k + 2].line || c->w[k + 1].b - c->w[k].e != 1 ||
+            c->w[k + 2].b - c->w[k + 1].e != 1)
+            continue;
+        if ((c->w[k + 2].kind & W_NAME) && unknown_capitalised(c, k)) c->w[k].kind |= W_NAME;
+        if ((c->w[k].kind & W_NAME) && unknown_capitalised(c, k + 2)) c->w[k + 2].kind |= W_NAME;
+    }
+    for (size_t k = 0; k < c->nw; k++) {
+        if (!line_start(c, k)) continue;
+        size_t j = k + 1;
+        while (j < c->nw && j < k + 4 && joins(c, j, 0)) j++;
+        if (j - k < 2 || j - k > 3 || (j < c->nw && c->w[j].line == c->w[k].line)) continue;
+        size_t after = c->w[j - 1].e; /* nothing after the words but a comma or spaces */
+        while (after < c->n && (c->t[after] == ' ' || c->t[after] == ',' || c->t[after] == '\r')) after++;
+        if (after < c->n && c->t[after] != '\n') continue;
+        int ok = 1, listed = 0;
+        for (size_t i = k; i < j && ok; i++) {
+            ok = unknown_capitalised(c, i) || (c->w[i].shape == SH_CAP && (c->w[i].list & (LIST_FIRST | LIST_LAST)) &&
+                                                  !is_common(&c->w[i]));
+            listed += sure_name(&c->w[i]);
+        }
+        if (ok && listed < (int)(j - k)) /* all listed: the gazetteer has them */
+            for (size_t i = k; i < j; i++) c->w[i].kind |= W_NAME;
+    }
+}
+
 static void context_rules(names_ctx *c) {
     for (size_t k = 0; k < c->nw; k++) {
         word *w = &c->w[k];
@@ -600,6 +684,11 @@ static void context_rules(names_ctx *c) {
             if (!age_follows(c, j) && age_follows(c, j + 1)) j++;
             if (age_follows(c, j)) take_backward(c, k - 1, CTX_STRONG);
         }
+        /* a name before what people do: "Asya spent a year", "Timotea lives on", "Gerth had given" */
+        if ((w->kind & W_SIGNAL) && w->shape == SH_CAP && (w->kind & W_CASED) && phrase_after(c, k, person_verbs) &&
+            !eponym(c, k) && !(w->list & LIST_PLACE) &&
+            ((w->list & (LIST_FIRST | LIST_LAST)) || !(is_common(w) || (w->list & LIST_KNOWN))))
+            take_backward(c, k, CTX_WEAK);
         /* a signature line: "— Jane Doe", "-- Jane Doe" */
         if (line_start(c, k)) {
             size_t i = w->b;
@@ -674,11 +763,11 @@ static void neighbours(names_ctx *c) {
 
 enum { FOUND_COMMON = 1, FOUND_BEFORE = 2 };
 
-/* Is word k after a preposition of place ("moved to Boston", "lives in Dallas")? A listed name there
- * without a name context is more likely a place. */
+/* Is word k a listed place after a preposition of place ("moved to Jackson", "lives in Florence")?
+ * A listed name there without a name context is more likely the place. */
 static int place_before(const names_ctx *c, size_t k) {
     static const char *const prepositions[] = {"in", "to", "from", "near", "at", "of", NULL};
-    return c->w[k - 1].line == c->w[k].line && c->w[k].b - c->w[k - 1].e == 1 &&
+    return (c->w[k].list & LIST_PLACE) && c->w[k - 1].line == c->w[k].line && c->w[k].b - c->w[k - 1].e == 1 &&
            in_set(prepositions, c->keys[k - 1], c->key_len[k - 1]);
 }
 
@@ -728,7 +817,10 @@ static void mark_found(names_ctx *c, const om_span_list *found) {
             else hi = mid;
         }
         for (size_t k = lo; k < c->nw && c->w[k].b < sp->end; k++) {
-            c->w[k].kind |= W_FOUND;
+            /* a hyphenated word only partly inside ("Wilhelm" of "Hans-Wilhelm") is not found: this
+               detector gives the whole word, and merging joins the two */
+            if ((c->w[k].b >= sp->start && c->w[k].e <= sp->end) || !memchr(c->t + c->w[k].b, '-', c->w[k].e - c->w[k].b))
+                c->w[k].kind |= W_FOUND;
             if (name && !never_name(&c->w[k])) c->w[k].kind |= W_NAME;
         }
     }
@@ -738,7 +830,7 @@ openmed_status om_detect_names(const om_detect_input *in, om_span_list *out, ope
     if (!in->options->safety_sweep) return OPENMED_OK;
     pthread_once(&lists_once, load_lists);
     if (!lists_ok) return om_fail(err, OPENMED_ERR_NO_MEMORY, "pii names: out of memory loading the name list");
-    names_ctx c = {in->view->text, in->view->len, NULL, 0, {0}, NULL, NULL};
+    names_ctx c = {in->view->text, in->view->len, NULL, 0, {0}, 0, NULL, NULL};
     openmed_status st = read_words(&c, err);
     if (st == OPENMED_OK) {
         mark_found(&c, in->found);
@@ -746,7 +838,11 @@ openmed_status om_detect_names(const om_detect_input *in, om_span_list *out, ope
         neighbours(&c);
         st = gazetteer_and_repeats(&c, err);
     }
-    if (st == OPENMED_OK) neighbours(&c);
+    if (st == OPENMED_OK) {
+        speakers(&c);
+        coordinated_and_name_lines(&c);
+        neighbours(&c);
+    }
     /* one span per run of name words joined as a name is, but not over what is found already */
     for (size_t k = 0; k < c.nw && st == OPENMED_OK;) {
         if ((c.w[k].kind & (W_NAME | W_FOUND)) != W_NAME) {

@@ -240,6 +240,57 @@ static void test_shapes(void) {
     }
 }
 
+/* Names without a title or a form: listed names after "to", "with", "from" (places there kept), in a
+ * lower-case note and with diacritics; speakers of a dialogue; names before what people do; names
+ * beside names; a line that is only a name; a hyphenated name the model finds half of. And words
+ * that are names too but here are clinical abbreviations, rare words or ordinary words, which stay. */
+static void test_lone_names(void) {
+    static const struct { const char *text, *want; } cases[] = {
+        {"The scan was sent to Adamczyk and discussed with Edyta.",
+         "The scan was sent to [PERSON] and discussed with [PERSON]."},
+        {"results went from adamcov\xc3\xa1 to aleksi\xc4\x87 yesterday and acquaviva agreed.",
+         "results went from [PERSON] to [PERSON] yesterday and [PERSON] agreed."},
+        {"She moved to Jackson in June and now lives near Florence.",
+         "She moved to Jackson in June and now lives near Florence."},
+        {"Nicole: Are you ready?\nQuorvath: Yes, I am.\nNicole: Then we go.\n",
+         "[PERSON]: Are you ready?\n[PERSON]: Yes, I am.\n[PERSON]: Then we go.\n"},
+        {"Tarvolen lives on the third floor. Brevanik had given his keys to the nurse.",
+         "[PERSON] lives on the third floor. [PERSON] had given his keys to the nurse."},
+        {"Quellmark and Garcia were there.", "[PERSON] and [PERSON] were there."},
+        {"Kind regards,\n\nMirelda Quostanza\nLabor relations director\n",
+         "Kind regards,\n\n[PERSON]\nLabor relations director\n"},
+        {"differential includes gerd; s/p orif; ros negative; lobar pneumonia; the vena cava and dura mater "
+         "are normal, and vice versa.",
+         "differential includes gerd; s/p orif; ros negative; lobar pneumonia; the vena cava and dura mater "
+         "are normal, and vice versa."},
+        {"Lobar pneumonia on the left. Vena cava normal. We will mark the grant; hope and joy may follow. Bill paid.\n"
+         "Assessment: stable.\nPlan: follow up.\nBrother: 9 years old. Dorsal angulation. Works as a programmer.",
+         "Lobar pneumonia on the left. Vena cava normal. We will mark the grant; hope and joy may follow. Bill paid.\n"
+         "Assessment: stable.\nPlan: follow up.\nBrother: 9 years old. Dorsal angulation. Works as a programmer."},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        openmed_deid_options o;
+        openmed_deid_options_init(&o);
+        openmed_deid_result *r = NULL;
+        openmed_error err = {0};
+        CHECK(om_deid_from_entities(cases[i].text, strlen(cases[i].text), NULL, 0, &o, 1, &r, &err) == OPENMED_OK);
+        if (r) CHECK_STR(r->deidentified_text, cases[i].want);
+        openmed_deid_result_free(r);
+    }
+    /* the model's LAST_NAME covers "Wilhelm" of "Hans-Wilhelm": the whole word goes */
+    const char *t = "Transcribed by Hans-Wilhelm Kroker today.";
+    int64_t start = (int64_t)(strstr(t, "Wilhelm") - t);
+    openmed_entity e = {"LAST_NAME", "Wilhelm", 0.9f, start, start + 7, -1};
+    openmed_deid_options o;
+    openmed_deid_options_init(&o);
+    openmed_deid_result *r = NULL;
+    openmed_error err = {0};
+    CHECK(om_deid_from_entities(t, strlen(t), &e, 1, &o, 1, &r, &err) == OPENMED_OK);
+    if (r) CHECK_MSG(!strstr(r->deidentified_text, "Hans") && !strstr(r->deidentified_text, "Kroker"), "%s",
+                     r->deidentified_text);
+    openmed_deid_result_free(r);
+}
+
 /* Clinical-term protection of a model's entities: a word before an eponym's head noun is no name
  * ("Phalen test", "Hashimoto thyroiditis"), nor a term taken for an e-mail without '@'; after a title
  * it is a person ("Mr. Bell's disease"). */
@@ -272,6 +323,7 @@ int main(void) {
     test_no_context_no_name();
     test_possessive_and_repeats();
     test_shapes();
+    test_lone_names();
     test_eponyms();
     return check_finish("test_deid_names");
 }
