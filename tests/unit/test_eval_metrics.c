@@ -12,9 +12,10 @@
 
 static char tmp_path[64];
 
-static const char *write_tmp(const char *data, size_t n) {
-    snprintf(tmp_path, sizeof tmp_path, "/tmp/om_eval_XXXXXX");
-    int fd = mkstemp(tmp_path);
+/* data in a new temporary file named ...suffix ("" or ".jsonl"). */
+static const char *write_tmp_as(const char *data, size_t n, const char *suffix) {
+    snprintf(tmp_path, sizeof tmp_path, "/tmp/om_eval_XXXXXX%s", suffix);
+    int fd = mkstemps(tmp_path, (int)strlen(suffix));
     if (fd < 0) return NULL;
     if (write(fd, data, n) != (ssize_t)n) {
         close(fd);
@@ -23,6 +24,8 @@ static const char *write_tmp(const char *data, size_t n) {
     close(fd);
     return tmp_path;
 }
+
+static const char *write_tmp(const char *data, size_t n) { return write_tmp_as(data, n, ""); }
 
 static const om_eval_counts *label_counts(const om_eval *ev, const char *label) {
     for (size_t i = 0; i < ev->n_labels; i++)
@@ -124,6 +127,10 @@ static void test_conll(void) {
         unlink(path);
     }
     CHECK(strstr(err.message, ":2:") != NULL); /* the last one names line 2 */
+    path = write_tmp("a\tO\n\ncaf\xe9\tB-X\n", 14); /* a sentence's text must be UTF-8: the line is named */
+    CHECK_INT(om_eval_read_conll(path, &docs, &err), OPENMED_ERR_FORMAT);
+    CHECK_MSG(strstr(err.message, ":3: invalid UTF-8") != NULL, "%s", err.message);
+    unlink(path);
     CHECK(om_eval_read_conll("/nonexistent/devel.tsv", &docs, &err) != OPENMED_OK);
     CHECK(strstr(err.message, "/nonexistent/devel.tsv") != NULL);
 }
@@ -135,10 +142,10 @@ static void test_spans(void) {
         "\n"
         "{\"text\": \"nothing here\", \"spans\": []}\n"
         "{\"text\": \"no spans key\"}";
-    const char *path = write_tmp(jsonl, strlen(jsonl));
+    const char *path = write_tmp_as(jsonl, strlen(jsonl), ".jsonl");
     om_eval_docs docs = {0};
     openmed_error err;
-    CHECK_INT(om_eval_read_spans(path, &docs, &err), OPENMED_OK);
+    CHECK_INT(om_eval_read_spans(path, NULL, &docs, &err), OPENMED_OK);
     CHECK_INT(docs.n, 3);
     if (docs.n == 3) {
         CHECK_INT(docs.docs[0].n_spans, 3);
@@ -162,12 +169,58 @@ static void test_spans(void) {
         "{\"text\": \"abc\", \"spans\": [7]}\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        path = write_tmp(bad[i], strlen(bad[i]));
-        openmed_status s = om_eval_read_spans(path, &docs, &err);
+        path = write_tmp_as(bad[i], strlen(bad[i]), ".jsonl");
+        openmed_status s = om_eval_read_spans(path, NULL, &docs, &err);
         CHECK_MSG(s == OPENMED_ERR_FORMAT, "bad spans line %zu accepted", i);
         CHECK_MSG(strstr(err.message, ":1:") != NULL, "message without line: %s", err.message);
         unlink(path);
     }
+
+    /* read as every input is: the text's UTF-8 (and every other field's) checked by line, a CSV
+     * gold with the array in a "spans" column, another text field, a folder of gold files */
+    const char *latin1 = "{\"text\": \"ok\"}\n{\"text\": \"caf\xe9\", \"spans\": []}\n";
+    path = write_tmp_as(latin1, strlen(latin1), ".jsonl");
+    CHECK_INT(om_eval_read_spans(path, NULL, &docs, &err), OPENMED_ERR_FORMAT);
+    CHECK_MSG(strstr(err.message, ":2: invalid UTF-8") != NULL, "%s", err.message);
+    unlink(path);
+    const char *csv = "id,note,spans\r\n1,\"Jos\xc3\xa9 Smith\",\"[{\"\"start\"\": 5, \"\"end\"\": 10, \"\"label\"\": \"\"LAST\"\"}]\"\r\n"
+                      "2,nothing,none\r\n";
+    path = write_tmp_as(csv, strlen(csv), ".csv");
+    CHECK_INT(om_eval_read_spans(path, NULL, &docs, &err), OPENMED_ERR_FORMAT); /* no "text" column */
+    cli_input_options o = {0};
+    o.text_field = "note";
+    CHECK_INT(om_eval_read_spans(path, &o, &docs, &err), OPENMED_ERR_FORMAT); /* "none" is no JSON array */
+    CHECK_MSG(strstr(err.message, ":3: field \"spans\" is not JSON") != NULL, "%s", err.message);
+    unlink(path);
+    csv = "id,note,spans\r\n1,\"Jos\xc3\xa9 Smith\",\"[{\"\"start\"\": 5, \"\"end\"\": 10, \"\"label\"\": \"\"LAST\"\"}]\"\r\n"
+          "2,nothing,\r\n"; /* an empty cell: no gold entities */
+    char folder[] = "/tmp/om_eval_dir_XXXXXX";
+    CHECK(mkdtemp(folder) != NULL);
+    char file[300];
+    snprintf(file, sizeof file, "%s/a.csv", folder);
+    FILE *f = fopen(file, "wb");
+    if (f) fputs(csv, f), fclose(f);
+    snprintf(file, sizeof file, "%s/b.jsonl", folder);
+    f = fopen(file, "wb");
+    if (f) fputs("{\"note\": \"abc\", \"spans\": [{\"start\": 0, \"end\": 3, \"label\": \"X\"}]}\n", f), fclose(f);
+    CHECK_INT(om_eval_read_spans(folder, &o, &docs, &err), OPENMED_OK);
+    CHECK_INT(docs.n, 3);
+    if (docs.n == 3) {
+        CHECK_STR(docs.docs[0].text, "Jos\xc3\xa9 Smith");
+        CHECK(docs.docs[0].n_spans == 1 && docs.docs[0].spans[0].start == 5 && !strcmp(docs.docs[0].spans[0].label, "LAST"));
+        CHECK_INT(docs.docs[1].n_spans, 0);
+        CHECK(docs.docs[2].n_spans == 1 && docs.docs[2].spans[0].end == 3);
+    }
+    om_eval_docs_free(&docs);
+    snprintf(file, sizeof file, "%s/notes.txt", folder); /* a text file holds no gold */
+    f = fopen(file, "wb");
+    if (f) fputs("abc\n", f), fclose(f);
+    CHECK_INT(om_eval_read_spans(folder, &o, &docs, &err), OPENMED_ERR_FORMAT);
+    CHECK_MSG(strstr(err.message, "notes.txt: a text file holds no gold spans") != NULL, "%s", err.message);
+    CHECK_INT(om_eval_read_spans(file, &o, &docs, &err), OPENMED_ERR_INVALID_ARGUMENT);
+    char rm[400];
+    snprintf(rm, sizeof rm, "rm -rf %s", folder);
+    CHECK(system(rm) == 0);
 }
 
 /* Random bytes and truncations never crash either reader. */
@@ -187,7 +240,9 @@ static void test_garbage(void) {
         om_eval_docs docs = {0};
         openmed_error err;
         if (om_eval_read_conll(path, &docs, &err) == OPENMED_OK) om_eval_docs_free(&docs);
-        if (om_eval_read_spans(path, &docs, &err) == OPENMED_OK) om_eval_docs_free(&docs);
+        unlink(path);
+        path = write_tmp_as(buf, len, ".jsonl");
+        if (om_eval_read_spans(path, NULL, &docs, &err) == OPENMED_OK) om_eval_docs_free(&docs);
         unlink(path);
     }
     CHECK(1);

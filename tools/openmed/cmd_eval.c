@@ -8,13 +8,15 @@
 #include "cli.h"
 #include "eval_data.h"
 #include "eval_metrics.h"
+#include "inputs.h"
 #include "progress.h"
 
 #define EVAL_CHUNK 64 /* texts per pipeline call */
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: openmed eval [--model NAME|PATH] (--conll FILE | --spans FILE.jsonl) [--json]\n"
+            "usage: openmed eval [--model NAME|PATH] (--conll FILE | --spans FILE.jsonl|FILE.csv|FOLDER)\n"
+            "                    [--text-field NAME] [--json]\n"
             "                    [--aggregation-strategy S] [--batch-size N] [--device D] [--threads N]\n"
             "                    [--dtype float32|bfloat16|int8] [--config-path P] [--quiet]\n\n"
             "Strict entity-level precision, recall and F1 (an entity counts when its start, end and\n"
@@ -23,7 +25,12 @@ static void usage(FILE *out) {
             "                 model)\n"
             "  --conll FILE   token<TAB>tag lines, blank line between sentences; a sentence's text\n"
             "                 is its tokens joined by single spaces\n"
-            "  --spans FILE   {\"text\", \"spans\": [{\"start\", \"end\", \"label\"}]} per line\n"
+            "  --spans PATH   {\"text\", \"spans\": [{\"start\", \"end\", \"label\"}]} per line of a .jsonl\n"
+            "                 file, or a .csv file with that \"spans\" array as JSON in a column, or a\n"
+            "                 folder of such files; read as every command reads its inputs (UTF-8\n"
+            "                 checked, errors named by file and line); a record without spans has none\n"
+            "  --text-field NAME  the key / column of the text (default \"text\")\n"
+            "                 (CoNLL is not read that way: it is tokens, not documents)\n"
             "  --json         print {\"model\", \"texts\", \"precision\", \"recall\", \"f1\", \"per_label\"}\n"
             "  --device D     cpu, cuda, cuda:N or mps; --config-path P: OpenMed config file\n"
             "  --quiet        no progress line (it only shows on a terminal)\n"
@@ -116,6 +123,7 @@ static void print_table(const om_eval *ev, const char *model, size_t n_docs) {
 int cmd_eval(int argc, char **argv) {
     const char *model_path = NULL, *conll = NULL, *spans = NULL, *aggregation = "simple";
     const char *device = NULL, *config_path = NULL;
+    cli_input_options in = {0};
     int json = 0, batch_size = 8, threads = 0, quiet = 0;
     openmed_dtype dtype = OPENMED_DTYPE_AUTO;
     for (int i = 1; i < argc; i++) {
@@ -138,6 +146,8 @@ int cmd_eval(int argc, char **argv) {
             conll = argv[++i];
         } else if (!strcmp(a, "--spans") && has_value) {
             spans = argv[++i];
+        } else if ((!strcmp(a, "--text-field") || !strcmp(a, "--field")) && has_value) {
+            in.text_field = argv[++i];
         } else if (!strcmp(a, "--aggregation-strategy") && has_value) {
             aggregation = argv[++i];
         } else if (!strcmp(a, "--dtype") && has_value) {
@@ -166,8 +176,12 @@ int cmd_eval(int argc, char **argv) {
         }
     }
     if (!conll == !spans) {
-        fprintf(stderr, "openmed eval: give exactly one of --conll FILE or --spans FILE.jsonl\n\n");
+        fprintf(stderr, "openmed eval: give exactly one of --conll FILE or --spans FILE.jsonl|FILE.csv|FOLDER\n\n");
         usage(stderr);
+        return 2;
+    }
+    if (conll && in.text_field) {
+        fprintf(stderr, "openmed eval: --text-field applies to --spans (CoNLL holds tokens, not a text field)\n");
         return 2;
     }
     char bundled[OPENMED_PATH_MAX], bundled_name[OPENMED_PATH_MAX];
@@ -195,7 +209,7 @@ int cmd_eval(int argc, char **argv) {
     popt.long_text = OPENMED_LONG_TEXT_ALL_WINDOWS;
 
     om_eval_docs docs = {0};
-    openmed_status st = conll ? om_eval_read_conll(conll, &docs, &err) : om_eval_read_spans(spans, &docs, &err);
+    openmed_status st = conll ? om_eval_read_conll(conll, &docs, &err) : om_eval_read_spans(spans, &in, &docs, &err);
     if (st != OPENMED_OK) return cli_report(&err);
 
     openmed_model *model = NULL;

@@ -88,7 +88,11 @@ openmed_status om_eval_read_conll(const char *path, om_eval_docs *out, openmed_e
     char *data;
     size_t size;
     openmed_status st = cli_read_file(path, EVAL_MAX_FILE, &data, &size, err);
-    if (st != OPENMED_OK) return st;
+    if (st == OPENMED_OK) st = cli_check_text(path, data, size, err); /* a sentence's text is its tokens */
+    if (st != OPENMED_OK) {
+        free(data);
+        return st;
+    }
     om_eval_docs docs = {0};
     conll_sentence s = {0};
     size_t line_no = 0;
@@ -173,76 +177,84 @@ static int64_t int_field(const cJSON *obj, const char *name) {
     return (int64_t)v->valuedouble;
 }
 
-openmed_status om_eval_read_spans(const char *path, om_eval_docs *out, openmed_error *err) {
-    char *data;
-    size_t size;
-    openmed_status st = cli_read_file(path, EVAL_MAX_FILE, &data, &size, err);
-    if (st != OPENMED_OK) return st;
+/* One record's gold spans (`spans`: a JSON array, or a string holding one) into d; where is "FILE:LINE". */
+static openmed_status doc_spans(om_eval_doc *d, const cJSON *spans, const char *where, openmed_error *err) {
+    cJSON *parsed = NULL;
+    if (cJSON_IsString(spans) && !spans->valuestring[0]) spans = NULL; /* an empty CSV cell: none */
+    if (cJSON_IsString(spans)) { /* a CSV column */
+        if (!(parsed = cJSON_Parse(spans->valuestring)))
+            return cli_fail(err, OPENMED_ERR_FORMAT, "%s: field \"spans\" is not JSON", where);
+        spans = parsed;
+    }
+    openmed_status st = OPENMED_OK;
+    if (spans && !cJSON_IsArray(spans))
+        st = cli_fail(err, OPENMED_ERR_FORMAT, "%s: field \"spans\" must be an array", where);
+    int64_t length = count_code_points(d->text, strlen(d->text));
+    size_t cap = 0, k = 0;
+    const cJSON *sp;
+    if (st == OPENMED_OK) cJSON_ArrayForEach(sp, spans) {
+        const cJSON *label = cJSON_GetObjectItemCaseSensitive(sp, "label");
+        int64_t s = int_field(sp, "start"), t = int_field(sp, "end");
+        if (!cJSON_IsObject(sp) || !cJSON_IsString(label) || !label->valuestring[0]) {
+            st = cli_fail(err, OPENMED_ERR_FORMAT, "%s: spans[%zu] needs a non-empty string \"label\"", where, k);
+            break;
+        }
+        if (s < 0 || t < 0 || s >= t || t > length) {
+            st = cli_fail(err, OPENMED_ERR_FORMAT,
+                          "%s: spans[%zu] \"start\"/\"end\" must be integers with 0 <= start < end <= %lld (the "
+                          "text's length in code points)",
+                          where, k, (long long)length);
+            break;
+        }
+        if (!push_span(d, &cap, s, t, label->valuestring, strlen(label->valuestring))) {
+            st = cli_fail(err, OPENMED_ERR_NO_MEMORY, "%s: out of memory", where);
+            break;
+        }
+        k++;
+    }
+    cJSON_Delete(parsed);
+    return st;
+}
+
+openmed_status om_eval_read_spans(const char *path, const cli_input_options *o, om_eval_docs *out, openmed_error *err) {
+    memset(out, 0, sizeof *out);
+    if (!cli_is_folder(path) && !cli_has_ext(path, ".jsonl") && !cli_has_ext(path, ".csv"))
+        return cli_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "%s: span gold is a .jsonl or .csv file (or a folder of them)",
+                        path);
+    cli_input_options opts = {0};
+    if (o) opts = *o;
+    opts.lines = 0, opts.keep_going = 0; /* gold is read whole or not at all */
+    cli_input in = {path, 0};
+    cli_reader *r = NULL;
+    openmed_status st = cli_reader_open(&r, &in, 1, &opts, err);
     om_eval_docs docs = {0};
-    size_t line_no = 0;
-    char *p = data, *end = data + size;
-    cJSON *json = NULL;
-    while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *e = nl ? nl : end;
-        line_no++;
-        size_t n = (size_t)(e - p);
-        int blank = 1;
-        for (size_t i = 0; i < n; i++)
-            if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r') blank = 0;
-        if (!blank) {
-            json = cJSON_ParseWithLength(p, n);
-            if (!json || !cJSON_IsObject(json)) {
-                st = cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: not a JSON object", path, line_no);
-                goto fail;
-            }
-            const cJSON *text = cJSON_GetObjectItemCaseSensitive(json, "text");
-            const cJSON *spans = cJSON_GetObjectItemCaseSensitive(json, "spans");
-            if (!cJSON_IsString(text)) {
-                st = cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: field \"text\" must be a string", path, line_no);
-                goto fail;
-            }
-            if (spans && !cJSON_IsArray(spans)) {
-                st = cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: field \"spans\" must be an array", path, line_no);
-                goto fail;
+    cli_docs batch = {0};
+    while (st == OPENMED_OK && (st = cli_reader_next(r, &batch, 256, err)) == OPENMED_OK && batch.n) {
+        for (size_t i = 0; i < batch.n && st == OPENMED_OK; i++) {
+            cli_doc *doc = &batch.v[i];
+            char where[4200];
+            snprintf(where, sizeof where, "%s:%zu", doc->source ? doc->source : path, doc->line);
+            if (!doc->source || (!cli_has_ext(doc->source, ".jsonl") && !cli_has_ext(doc->source, ".csv"))) {
+                st = cli_fail(err, OPENMED_ERR_FORMAT, "%s: a text file holds no gold spans (span gold is .jsonl or .csv)",
+                              doc->source ? doc->source : path);
+                break;
             }
             om_eval_doc *d = push_doc(&docs);
-            if (!d || !(d->text = strdup(text->valuestring))) goto oom;
-            int64_t length = count_code_points(d->text, strlen(d->text));
-            size_t cap = 0, k = 0;
-            const cJSON *sp;
-            cJSON_ArrayForEach(sp, spans) {
-                const cJSON *label = cJSON_GetObjectItemCaseSensitive(sp, "label");
-                int64_t s = int_field(sp, "start"), t = int_field(sp, "end");
-                if (!cJSON_IsObject(sp) || !cJSON_IsString(label) || !label->valuestring[0]) {
-                    st = cli_fail(err, OPENMED_ERR_FORMAT,
-                                 "%s:%zu: spans[%zu] needs a non-empty string \"label\"", path, line_no, k);
-                    goto fail;
-                }
-                if (s < 0 || t < 0 || s >= t || t > length) {
-                    st = cli_fail(err, OPENMED_ERR_FORMAT,
-                                 "%s:%zu: spans[%zu] \"start\"/\"end\" must be integers with "
-                                 "0 <= start < end <= %lld (the text's length in code points)",
-                                 path, line_no, k, (long long)length);
-                    goto fail;
-                }
-                if (!push_span(d, &cap, s, t, label->valuestring, strlen(label->valuestring))) goto oom;
-                k++;
+            if (!d) {
+                st = cli_fail(err, OPENMED_ERR_NO_MEMORY, "%s: out of memory", where);
+                break;
             }
-            cJSON_Delete(json);
-            json = NULL;
+            d->text = doc->text; /* taken from the batch */
+            doc->text = NULL;
+            st = doc_spans(d, cJSON_GetObjectItemCaseSensitive(doc->fields, "spans"), where, err);
         }
-        if (!nl) break;
-        p = nl + 1;
     }
-    free(data);
+    cli_docs_free(&batch);
+    cli_reader_close(r);
+    if (st != OPENMED_OK) {
+        om_eval_docs_free(&docs);
+        return st;
+    }
     *out = docs;
     return OPENMED_OK;
-oom:
-    st = cli_fail(err, OPENMED_ERR_NO_MEMORY, "%s:%zu: out of memory", path, line_no);
-fail:
-    cJSON_Delete(json);
-    om_eval_docs_free(&docs);
-    free(data);
-    return st;
 }

@@ -7,6 +7,7 @@
 
 #include "openmed.h"
 #include "eval_metrics.h"
+#include "inputs.h"
 
 typedef struct om_eval_doc {
     char *text;          /* UTF-8 */
@@ -27,8 +28,11 @@ void om_eval_docs_free(om_eval_docs *docs);
  * code points. Errors name the file and line. */
 openmed_status om_eval_read_conll(const char *path, om_eval_docs *out, openmed_error *err);
 
-/* JSONL: one {"text": "...", "spans": [{"start": s, "end": e, "label": "..."}]} per line (blank
- * lines skipped), [start, end) in code points of the text. Errors name the file, line and field. */
-openmed_status om_eval_read_spans(const char *path, om_eval_docs *out, openmed_error *err);
+/* Span gold read by the CLI's input layer (inputs.h): a .jsonl file of {"text": "...", "spans":
+ * [{"start": s, "end": e, "label": "..."}]} records (blank lines skipped), a .csv file whose
+ * "spans" column holds that array as JSON, or a folder of such files; [start, end) in code points of
+ * the text; a record without "spans" has no gold entities. `o` may name another text field
+ * (o->text_field); NULL for the defaults. Errors name the file, line and field. */
+openmed_status om_eval_read_spans(const char *path, const cli_input_options *o, om_eval_docs *out, openmed_error *err);
 
 #endif

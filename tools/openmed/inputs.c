@@ -147,6 +147,10 @@ static openmed_status check_text_at(const char *what, int numbered, const char *
     return cli_fail(err, OPENMED_ERR_FORMAT, "%s: invalid UTF-8 at byte %zu", where, bad);
 }
 
+openmed_status cli_check_text(const char *what, const char *data, size_t size, openmed_error *err) {
+    return check_text_at(what, 1, data, size, err);
+}
+
 static openmed_status check_text(const char *what, const char *data, size_t size, openmed_error *err) {
     return check_text_at(what, 0, data, size, err);
 }

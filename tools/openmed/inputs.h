@@ -86,6 +86,10 @@ void cli_reader_close(cli_reader *r);
  * OPENMED_ERR_NOT_FOUND. */
 openmed_status cli_input_check(const char *path, openmed_error *err);
 
+/* OK when data[0..size) is UTF-8 text without NUL bytes; else OPENMED_ERR_FORMAT naming
+ * "WHAT:LINE" and the byte of the first fault. */
+openmed_status cli_check_text(const char *what, const char *data, size_t size, openmed_error *err);
+
 /* 1 when path ends in ext (".jsonl"; case ignored). */
 int cli_has_ext(const char *path, const char *ext);
 /* 1 when path names a folder. */
