@@ -73,6 +73,19 @@ static void test_inputs(void) {
     cli_docs_clear(&docs);
     o.lines = 0;
 
+    /* standard input ("-") is one document; a byte-order mark is dropped there as in files */
+    {
+        cli_input in = {"-", 0};
+        CHECK(freopen(put("stdin.txt", "\xEF\xBB\xBF" "Fever.\n"), "rb", stdin) != NULL);
+        CHECK(read_all(&in, 1, &o, &docs, &err) == OPENMED_OK);
+        CHECK(docs.n == 1 && !strcmp(docs.v[0].id, "-") && !strcmp(docs.v[0].text, "Fever.\n"));
+        cli_docs_clear(&docs);
+        in = (cli_input){put("bom.txt", "\xEF\xBB\xBF" "Fever.\n"), 0};
+        CHECK(read_all(&in, 1, &o, &docs, &err) == OPENMED_OK);
+        CHECK(docs.n == 1 && !strcmp(docs.v[0].text, "Fever.\n"));
+        cli_docs_clear(&docs);
+    }
+
     /* a .txt and a .md file are one document each, named by their path */
     const char *txt = put("note.txt", "CHIEF COMPLAINT\n\nFever.\n");
     cli_input files[2] = {{txt, 0}, {put("note.md", "# Plan\n\n- rest\n"), 0}};

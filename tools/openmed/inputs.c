@@ -518,6 +518,11 @@ static openmed_status read_stdin(char **data, size_t *size, openmed_error *err) 
     return OPENMED_OK;
 }
 
+/* 3 when data starts with a UTF-8 byte-order mark (an encoding mark, not text: dropped), else 0. */
+static size_t bom_length(const char *data, size_t size) {
+    return size >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0;
+}
+
 static openmed_status read_file(cli_docs *d, const char *path, const cli_input_options *o, openmed_error *err) {
     /* checked again: the file may have been swapped for a FIFO since it was listed */
     char *data = NULL;
@@ -525,8 +530,9 @@ static openmed_status read_file(cli_docs *d, const char *path, const cli_input_o
     openmed_status st = cli_input_check(path, err);
     if (st == OPENMED_OK) st = cli_read_file(path, MAX_INPUT_BYTES, &data, &size, err);
     if (st != OPENMED_OK) return tolerate(d, o, st, path, path, 0, NULL, err);
-    const char *text = data;
-    if (size >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) text += 3, size -= 3; /* a byte-order mark is no text */
+    size_t bom = bom_length(data, size);
+    const char *text = data + bom;
+    size -= bom;
     if (cli_has_ext(path, ".jsonl")) st = read_jsonl(d, path, text, size, o, err);
     else if (cli_has_ext(path, ".csv")) st = read_csv(d, path, text, size, o, err);
     else if ((st = check_text_at(path, 1, text, size, err)) == OPENMED_OK) st = add_text(d, path, path, text, size, o->lines, err);
@@ -672,9 +678,13 @@ openmed_status cli_reader_open(cli_reader **out, const cli_input *inputs, size_t
             st = add_source(r, v, SOURCE_TEXT, err);
         } else if (!strcmp(v, "-")) {
             if (r->stdin_data) st = cli_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "standard input (\"-\") given twice");
-            else if ((st = read_stdin(&r->stdin_data, &r->stdin_size, err)) == OPENMED_OK &&
-                     (st = check_text_at("standard input", 1, r->stdin_data, r->stdin_size, err)) == OPENMED_OK)
-                st = add_source(r, v, SOURCE_STDIN, err);
+            else if ((st = read_stdin(&r->stdin_data, &r->stdin_size, err)) == OPENMED_OK) {
+                size_t bom = bom_length(r->stdin_data, r->stdin_size);
+                memmove(r->stdin_data, r->stdin_data + bom, r->stdin_size - bom + 1); /* with its NUL */
+                r->stdin_size -= bom;
+                if ((st = check_text_at("standard input", 1, r->stdin_data, r->stdin_size, err)) == OPENMED_OK)
+                    st = add_source(r, v, SOURCE_STDIN, err);
+            }
         } else if ((st = cli_input_check(v, err)) == OPENMED_OK) {
             struct stat sb;
             if (stat(v, &sb) == 0 && S_ISDIR(sb.st_mode)) st = add_folder(r, v, 0, err);
