@@ -276,6 +276,20 @@ int main(void) {
         if (k == 2) CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(got, "texts")), 2);
         cJSON_Delete(got);
     }
+    /* --output: the report in a file, nothing on standard output */
+    char report[300];
+    snprintf(report, sizeof report, "%s/report.json", dir);
+    snprintf(args, sizeof args, "eval --json --conll %s --output %s", conll, report);
+    CHECK_INT(run(args), 0);
+    CHECK(err_at == 0);
+    {
+        char *rep = NULL;
+        CHECK(om_read_file(report, 0, &rep, &size, &err) == OPENMED_OK);
+        cJSON *rj = rep ? cJSON_Parse(rep) : NULL;
+        CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(rj, "texts")), 2);
+        cJSON_Delete(rj);
+        free(rep);
+    }
     snprintf(args, sizeof args, "eval --conll %s", conll);
     CHECK_INT(run(args), 0);
     CHECK_MSG(strstr(out_buf, "model: bundled/disease-ner\n") && !strchr(out_buf + err_at, '\r'), "%s", out_buf);

@@ -195,6 +195,32 @@ int main(void) {
     CHECK_MSG(strstr(out, "did you mean disease_detection_tiny?"), "%s", out);
     free(out);
 
+    /* --output FILE: the same lines, written whole (no temporary file left); a path that cannot be
+     * written fails naming it */
+    {
+        char *direct = NULL, outpath[600], *in_file = NULL;
+        snprintf(path, sizeof path, "%s/dir", tmpdir);
+        snprintf(cmd, sizeof cmd, "'%s' tokenize --model '%s' --input '%s' 2>/dev/null", cli, model, path);
+        CHECK_INT(run(cmd, &direct), 0);
+        snprintf(outpath, sizeof outpath, "%s/tokens.jsonl", tmpdir);
+        snprintf(cmd, sizeof cmd, "'%s' tokenize --model '%s' --input '%s' --output '%s'", cli, model, path, outpath);
+        CHECK_INT(run(cmd, &out), 0);
+        CHECK_MSG(!strstr(out, "\"ids\""), "%s", out); /* nothing on standard output */
+        free(out);
+        snprintf(cmd, sizeof cmd, "cat '%s'", outpath);
+        CHECK_INT(run(cmd, &in_file), 0);
+        CHECK_STR(in_file, direct);
+        snprintf(cmd, sizeof cmd, "ls '%s' | grep -c tmp", tmpdir);
+        CHECK_INT(run(cmd, &out), 1); /* grep found nothing */
+        free(out);
+        snprintf(cmd, sizeof cmd, "'%s' tokenize --model '%s' --output '%s/no/such/dir/t.jsonl' hello", cli, model, tmpdir);
+        CHECK_INT(run(cmd, &out), 1);
+        CHECK_MSG(strstr(out, "cannot write") && strstr(out, "no/such/dir/t.jsonl"), "%s", out);
+        free(out);
+        free(direct);
+        free(in_file);
+    }
+
     /* progress: rate and ETA on a terminal (a pseudo-terminal from script(1)) for several documents;
      * nothing when standard error is piped, nothing with --quiet */
     snprintf(path, sizeof path, "%s/dir", tmpdir);

@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "clock.h"
 #include "inputs.h"
+#include "output_file.h"
 #include "progress.h"
 #include "writers.h"
 
@@ -316,8 +316,7 @@ int cmd_analyze(int argc, char **argv) {
     openmed_config_init(&cfg);
     openmed_model *model = NULL;
     openmed_pipeline *pipe = NULL;
-    FILE *out = stdout;
-    char tmp[OPENMED_PATH_MAX + 16];
+    cli_output out = {0};
     if (openmed_config_load_file(&cfg, a.config_path, &err) != OPENMED_OK) {
         rc = cli_report(&err);
         goto done;
@@ -338,32 +337,13 @@ int cmd_analyze(int argc, char **argv) {
         goto done;
     }
     /* --output: written under a temporary name and renamed when whole, so it is never half there */
-    if (a.output && strcmp(a.output, "-") != 0) {
-        int fd = -1;
-        if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", a.output) >= (int)sizeof tmp || (fd = mkstemp(tmp)) < 0 ||
-            !(out = fdopen(fd, "wb"))) {
-            fprintf(stderr, "openmed analyze: cannot write %s: %s\n", a.output, strerror(errno));
-            if (fd >= 0) {
-                close(fd);
-                unlink(tmp);
-            }
-            out = stdout;
-            rc = 1;
-            goto done;
-        }
+    if (!cli_output_open(&out, a.output)) {
+        rc = 1;
+        goto done;
     }
-    rc = run(&a, reader, pipe, model_name, out);
+    rc = run(&a, reader, pipe, model_name, out.f);
 done:
-    if (out != stdout) {
-        int ok = rc == 0 && fflush(out) == 0 && fsync(fileno(out)) == 0;
-        ok = fclose(out) == 0 && ok;
-        if (ok && rename(tmp, a.output) != 0) ok = 0;
-        if (!ok) {
-            if (rc == 0) fprintf(stderr, "openmed analyze: cannot write %s: %s\n", a.output, strerror(errno));
-            rc = rc ? rc : 1;
-            unlink(tmp); /* no half-written result */
-        }
-    }
+    if (!cli_output_close(&out, rc == 0) && rc == 0) rc = 1;
     openmed_pipeline_free(pipe);
     openmed_model_free(model);
     cli_reader_close(reader);

@@ -9,6 +9,7 @@
 #include "eval_data.h"
 #include "eval_metrics.h"
 #include "inputs.h"
+#include "output_file.h"
 #include "progress.h"
 
 #define EVAL_CHUNK 64 /* texts per pipeline call */
@@ -16,7 +17,7 @@
 static void usage(FILE *out) {
     fprintf(out,
             "usage: openmed eval [--model NAME|PATH] (--conll FILE | --spans FILE.jsonl|FILE.csv|FOLDER)\n"
-            "                    [--text-field NAME] [--json]\n"
+            "                    [--text-field NAME] [--json] [--output FILE]\n"
             "                    [--aggregation-strategy S] [--batch-size N] [--device D] [--threads N]\n"
             "                    [--dtype float32|bfloat16|int8] [--config-path P] [--quiet]\n\n"
             "Strict entity-level precision, recall and F1 (an entity counts when its start, end and\n"
@@ -32,6 +33,7 @@ static void usage(FILE *out) {
             "  --text-field NAME  the key / column of the text (default \"text\")\n"
             "                 (CoNLL is not read that way: it is tokens, not documents)\n"
             "  --json         print {\"model\", \"texts\", \"precision\", \"recall\", \"f1\", \"per_label\"}\n"
+            "  --output FILE  write the report there (whole or not at all) instead of standard output\n"
             "  --device D     cpu, cuda, cuda:N or mps; --config-path P: OpenMed config file\n"
             "  --quiet        no progress line (it only shows on a terminal)\n"
             "  --dtype D      compute dtype (int8 and bfloat16: the encoder's linear layers, cpu)\n"
@@ -82,47 +84,47 @@ static int score(openmed_pipeline *pipe, const om_eval_docs *docs, om_eval *ev, 
     return 0;
 }
 
-static void print_json(const om_eval *ev, const char *model, size_t n_docs) {
+static void print_json(FILE *out, const om_eval *ev, const char *model, size_t n_docs) {
     double p, r, f;
     om_eval_prf(&ev->total, &p, &r, &f);
     cJSON *name = cJSON_CreateString(model);
     char *quoted = name ? cJSON_PrintUnformatted(name) : NULL;
-    printf("{\"model\": %s, \"texts\": %zu, ", quoted ? quoted : "null", n_docs);
+    fprintf(out, "{\"model\": %s, \"texts\": %zu, ", quoted ? quoted : "null", n_docs);
     cJSON_free(quoted);
     cJSON_Delete(name);
-    printf("\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, \"per_label\": {", p, r, f);
+    fprintf(out, "\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, \"per_label\": {", p, r, f);
     for (size_t i = 0; i < ev->n_labels; i++) {
         const om_eval_counts *c = &ev->labels[i];
         om_eval_prf(c, &p, &r, &f);
-        printf("%s\"", i ? ", " : "");
+        fprintf(out, "%s\"", i ? ", " : "");
         for (const char *s = c->label; *s; s++) {
-            if (*s == '"' || *s == '\\') putchar('\\');
-            if ((unsigned char)*s >= 0x20) putchar(*s);
+            if (*s == '"' || *s == '\\') fputc('\\', out);
+            if ((unsigned char)*s >= 0x20) fputc(*s, out);
         }
-        printf("\": {\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, \"support\": %lld, "
+        fprintf(out, "\": {\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, \"support\": %lld, "
                "\"tp\": %lld, \"fp\": %lld, \"fn\": %lld}",
                p, r, f, (long long)(c->tp + c->fn), (long long)c->tp, (long long)c->fp, (long long)c->fn);
     }
-    printf("}}\n");
+    fprintf(out, "}}\n");
 }
 
-static void print_table(const om_eval *ev, const char *model, size_t n_docs) {
+static void print_table(FILE *out, const om_eval *ev, const char *model, size_t n_docs) {
     double p, r, f;
-    printf("model: %s\ntexts: %zu\n\n%-24s %9s %9s %9s %8s\n", model, n_docs, "label", "precision",
+    fprintf(out, "model: %s\ntexts: %zu\n\n%-24s %9s %9s %9s %8s\n", model, n_docs, "label", "precision",
            "recall", "f1", "support");
     for (size_t i = 0; i < ev->n_labels; i++) {
         const om_eval_counts *c = &ev->labels[i];
         om_eval_prf(c, &p, &r, &f);
-        printf("%-24s %9.4f %9.4f %9.4f %8lld\n", c->label, p, r, f, (long long)(c->tp + c->fn));
+        fprintf(out, "%-24s %9.4f %9.4f %9.4f %8lld\n", c->label, p, r, f, (long long)(c->tp + c->fn));
     }
     om_eval_prf(&ev->total, &p, &r, &f);
-    printf("%-24s %9.4f %9.4f %9.4f %8lld\n", "micro avg (strict)", p, r, f,
+    fprintf(out, "%-24s %9.4f %9.4f %9.4f %8lld\n", "micro avg (strict)", p, r, f,
            (long long)(ev->total.tp + ev->total.fn));
 }
 
 int cmd_eval(int argc, char **argv) {
     const char *model_path = NULL, *conll = NULL, *spans = NULL, *aggregation = "simple";
-    const char *device = NULL, *config_path = NULL;
+    const char *device = NULL, *config_path = NULL, *output = NULL;
     cli_input_options in = {0};
     int json = 0, batch_size = 8, threads = 0, quiet = 0;
     openmed_dtype dtype = OPENMED_DTYPE_AUTO;
@@ -140,6 +142,8 @@ int cmd_eval(int argc, char **argv) {
             device = argv[++i];
         } else if (!strcmp(a, "--config-path") && has_value) {
             config_path = argv[++i];
+        } else if (!strcmp(a, "--output") && has_value) {
+            output = argv[++i];
         } else if (!strcmp(a, "--model") && has_value) {
             model_path = argv[++i];
         } else if (!strcmp(a, "--conll") && has_value) {
@@ -212,6 +216,11 @@ int cmd_eval(int argc, char **argv) {
     openmed_status st = conll ? om_eval_read_conll(conll, &docs, &err) : om_eval_read_spans(spans, &in, &docs, &err);
     if (st != OPENMED_OK) return cli_report(&err);
 
+    cli_output dest; /* opened before the model runs, so a path that cannot be written fails at once */
+    if (!cli_output_open(&dest, output)) {
+        om_eval_docs_free(&docs);
+        return 1;
+    }
     openmed_model *model = NULL;
     openmed_pipeline *pipe = NULL;
     int rc = 0;
@@ -236,11 +245,12 @@ int cmd_eval(int argc, char **argv) {
         cli_progress_end(&progress);
         if (rc == 0) {
             om_eval_sort(&ev);
-            if (json) print_json(&ev, model_name, docs.n);
-            else print_table(&ev, model_name, docs.n);
+            if (json) print_json(dest.f, &ev, model_name, docs.n);
+            else print_table(dest.f, &ev, model_name, docs.n);
         }
         om_eval_free(&ev);
     }
+    if (!cli_output_close(&dest, rc == 0) && rc == 0) rc = 1;
     openmed_pipeline_free(pipe);
     openmed_model_free(model);
     om_eval_docs_free(&docs);

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "inputs.h"
+#include "output_file.h"
 #include "progress.h"
 #include "strbuf.h"
 #include "writers.h"
@@ -15,6 +16,7 @@
 static const char *tokenize_usage =
     "usage: openmed tokenize [--model NAME|PATH] [--no-special-tokens] [TEXT... | -] [--input FILE|FOLDER|-]...\n"
     "                        [--lines] [--text-field NAME] [--id-field NAME] [--config-path P] [--quiet]\n"
+    "                        [--output FILE]\n"
     "\n"
     "Prints one line per document:\n"
     "  {\"id\": ID, \"ids\": [...], \"offsets\": [[start, end], ...], \"tokens\": [...]}\n"
@@ -28,7 +30,7 @@ static const char *tokenize_usage =
     "(one document), .jsonl (one per line: --text-field holds the text, --id-field the id), .csv (one\n"
     "per row, the same columns) or a folder (each such file in it); --lines makes every line of a\n"
     "TEXT, standard input or text file a document. A terminal shows progress with rate and ETA for\n"
-    "several documents (--quiet: none).\n";
+    "several documents (--quiet: none). --output FILE writes there, whole or not at all.\n";
 
 static int usage_error(const char *fmt, const char *arg) {
     fprintf(stderr, "openmed tokenize: ");
@@ -99,7 +101,7 @@ static openmed_status tokenizer_folder(const char *model, const char *config_pat
 #define DOCS_PER_READ 64
 
 int cmd_tokenize(int argc, char **argv) {
-    const char *model = NULL, *config_path = NULL;
+    const char *model = NULL, *config_path = NULL, *output = NULL;
     static cli_input inputs[MAX_INPUTS];
     size_t n_inputs = 0;
     cli_input_options in = {0};
@@ -122,6 +124,8 @@ int cmd_tokenize(int argc, char **argv) {
             model = v;
         } else if (!strcmp(o, "--config-path")) {
             config_path = v;
+        } else if (!strcmp(o, "--output")) {
+            output = v;
         } else if (!strcmp(o, "--text-field") || !strcmp(o, "--field")) {
             in.text_field = v;
         } else if (!strcmp(o, "--id-field")) {
@@ -153,6 +157,12 @@ int cmd_tokenize(int argc, char **argv) {
         cli_reader_close(reader);
         return cli_report(&err);
     }
+    cli_output dest;
+    if (!cli_output_open(&dest, output)) {
+        openmed_tokenizer_free(tok);
+        cli_reader_close(reader);
+        return 1;
+    }
     openmed_encoding enc;
     openmed_encoding_init(&enc);
     om_strbuf out;
@@ -172,7 +182,7 @@ int cmd_tokenize(int argc, char **argv) {
                 cli_progress_hide(&progress);
                 rc = cli_report(&err);
             }
-        if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len) {
+        if (out.len && fwrite(out.data, 1, out.len, dest.f) != out.len) {
             cli_progress_hide(&progress);
             fprintf(stderr, "openmed tokenize: cannot write the output\n");
             rc = 1;
@@ -181,10 +191,7 @@ int cmd_tokenize(int argc, char **argv) {
         cli_progress_add(&progress, docs.n);
     }
     cli_progress_end(&progress);
-    if (fflush(stdout) != 0 && rc == 0) {
-        fprintf(stderr, "openmed tokenize: cannot write the output\n");
-        rc = 1;
-    }
+    if (!cli_output_close(&dest, rc == 0) && rc == 0) rc = 1;
     om_strbuf_free(&out);
     cli_docs_free(&docs);
     openmed_encoding_free(&enc);

@@ -1,4 +1,4 @@
-/* output_file.c: atomic whole-file writes (temporary file in the same folder, fsync, rename). */
+/* output_file.c: command outputs: standard output, or a temporary file renamed into place. */
 #include "output_file.h"
 
 #include <errno.h>
@@ -7,35 +7,61 @@
 #include <string.h>
 #include <unistd.h>
 
-int cli_write_file_atomic(const char *path, const char *data, size_t n) {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    if (!tmp) {
-        fprintf(stderr, "openmed: cannot write %s: out of memory\n", path);
-        return 0;
+int cli_output_open(cli_output *o, const char *path) {
+    memset(o, 0, sizeof *o);
+    if (!path || !strcmp(path, "-")) {
+        o->f = stdout;
+        return 1;
     }
-    snprintf(tmp, len + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
+    size_t n = strlen(path) + 16;
+    int fd = -1;
+    o->path = strdup(path);
+    o->tmp = malloc(n);
+    if (o->path && o->tmp) {
+        snprintf(o->tmp, n, "%s.tmp.XXXXXX", path);
+        fd = mkstemp(o->tmp);
+    } else {
+        errno = ENOMEM;
+    }
+    if (fd < 0 || !(o->f = fdopen(fd, "wb"))) {
         fprintf(stderr, "openmed: cannot write %s: %s\n", path, strerror(errno));
-        free(tmp);
+        if (fd >= 0) {
+            close(fd);
+            unlink(o->tmp);
+        }
+        free(o->path);
+        free(o->tmp);
+        memset(o, 0, sizeof *o);
         return 0;
     }
+    return 1;
+}
+
+int cli_output_close(cli_output *o, int keep) {
+    if (!o->f) return 1;
     int ok = 1;
-    for (size_t done = 0; ok && done < n;) {
-        ssize_t w = write(fd, data + done, n - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) ok = 0;
-        else done += (size_t)w;
+    if (!o->path) {
+        ok = !keep || (fflush(o->f) == 0 && !ferror(o->f));
+        if (!ok) fprintf(stderr, "openmed: cannot write standard output: %s\n", strerror(errno ? errno : EIO));
+    } else {
+        int why = 0;
+        if (keep && (fflush(o->f) != 0 || ferror(o->f) || (fsync(fileno(o->f)) != 0 && errno != EINVAL)))
+            ok = 0, why = errno ? errno : EIO;
+        if (fclose(o->f) != 0 && keep && ok) ok = 0, why = errno;
+        if (keep && ok && rename(o->tmp, o->path) != 0) ok = 0, why = errno;
+        if (!keep || !ok) unlink(o->tmp);
+        if (keep && !ok) fprintf(stderr, "openmed: cannot write %s: %s\n", o->path, strerror(why));
     }
-    int why = errno;
-    if (ok && fsync(fd) != 0 && errno != EINVAL) ok = 0, why = errno;
-    if (close(fd) != 0 && ok) ok = 0, why = errno;
-    if (ok && rename(tmp, path) != 0) ok = 0, why = errno;
-    if (!ok) {
-        unlink(tmp);
-        fprintf(stderr, "openmed: cannot write %s: %s\n", path, strerror(why));
-    }
-    free(tmp);
+    free(o->path);
+    free(o->tmp);
+    memset(o, 0, sizeof *o);
     return ok;
+}
+
+int cli_write_file_atomic(const char *path, const char *data, size_t n) {
+    cli_output o;
+    if (!cli_output_open(&o, path)) return 0;
+    int ok = n == 0 || fwrite(data, 1, n, o.f) == n;
+    if (!ok) fprintf(stderr, "openmed: cannot write %s: %s\n", path, strerror(errno));
+    return cli_output_close(&o, ok) && ok;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "output_file.h"
 #include "pii_json.h"
 #include "progress.h"
 #include "strbuf.h"
@@ -26,11 +27,11 @@
 
 enum { SINK_DOC, SINK_JSONL, SINK_CSV, SINK_JSON };
 
-/* One output: a file written under a temporary name and renamed when complete, or standard output. */
+/* One output (output_file.h: a file renamed into place when complete, or standard output) and what
+ * its records need. */
 typedef struct sink {
-    char *path;       /* the final path, NULL for standard output */
-    char *tmp;        /* where it is written meanwhile */
-    FILE *f;
+    cli_output out;
+    FILE *f;          /* out.f while open */
     int kind;         /* SINK_DOC: one document's result; the others hold records */
     size_t records;
     int doc_failed;   /* SINK_DOC: its document failed, so nothing is kept */
@@ -44,33 +45,13 @@ typedef struct sink {
 static void csv_header(sink *s, const cJSON *names, om_strbuf *out);
 static void csv_failure_row(const sink *s, const char *id, const char *message, om_strbuf *out);
 
+/* path NULL: standard output. */
 static int sink_open(sink *s, const char *path, int kind, int deidentify) {
     memset(s, 0, sizeof *s);
     s->kind = kind;
     s->deidentify = deidentify;
-    if (!path) {
-        s->f = stdout;
-    } else {
-        size_t n = strlen(path) + 16;
-        s->path = strdup(path);
-        s->tmp = malloc(n);
-        int fd = -1;
-        if (s->path && s->tmp) {
-            snprintf(s->tmp, n, "%s.tmp.XXXXXX", path);
-            fd = mkstemp(s->tmp);
-        }
-        if (fd < 0 || !(s->f = fdopen(fd, "wb"))) {
-            fprintf(stderr, "openmed pii: cannot write %s: %s\n", path, strerror(errno));
-            if (fd >= 0) {
-                close(fd);
-                unlink(s->tmp);
-            }
-            free(s->path);
-            free(s->tmp);
-            s->path = s->tmp = NULL;
-            return 0;
-        }
-    }
+    if (!cli_output_open(&s->out, path ? path : "-")) return 0;
+    s->f = s->out.f;
     if (kind == SINK_JSON && fputs("[", s->f) == EOF) s->io_failed = 1;
     return 1;
 }
@@ -93,24 +74,14 @@ static int sink_close(sink *s, int keep) {
     }
     if (s->kind == SINK_JSON) sink_put(s, s->records ? "\n]\n" : "]\n", s->records ? 3 : 2);
     keep = keep && !(s->kind == SINK_DOC && s->doc_failed);
-    int ok = !s->io_failed;
-    if (s->path) {
-        ok = ok && fflush(s->f) == 0 && fsync(fileno(s->f)) == 0;
-        ok = (fclose(s->f) == 0) && ok;
-        if (keep && ok && rename(s->tmp, s->path) != 0) ok = 0;
-        if (!keep || !ok) unlink(s->tmp);
-    } else {
-        ok = ok && fflush(s->f) == 0;
-    }
-    if (keep && !ok) fprintf(stderr, "openmed pii: cannot write %s: %s\n", s->path ? s->path : "standard output",
-                             strerror(errno ? errno : EIO));
-    free(s->path);
-    free(s->tmp);
+    if (keep && s->io_failed) fprintf(stderr, "openmed pii: cannot write %s: %s\n",
+                                      s->out.path ? s->out.path : "standard output", strerror(errno ? errno : EIO));
+    int ok = cli_output_close(&s->out, keep && !s->io_failed) && !(keep && s->io_failed);
     free(s->source);
     cJSON_Delete(s->columns);
     cJSON_Delete(s->pending);
     memset(s, 0, sizeof *s);
-    return !keep || ok;
+    return ok;
 }
 
 /* ---------------------------------------------------------------- records */
