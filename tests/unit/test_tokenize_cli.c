@@ -217,6 +217,10 @@ int main(void) {
         CHECK_INT(run(cmd, &out), 1);
         CHECK_MSG(strstr(out, "cannot write") && strstr(out, "no/such/dir/t.jsonl"), "%s", out);
         free(out);
+        snprintf(cmd, sizeof cmd, "'%s' tokenize --model '%s' --output '%s' hello", cli, model, tmpdir); /* a folder */
+        CHECK_INT(run(cmd, &out), 1);
+        CHECK_MSG(strstr(out, "is a folder"), "%s", out);
+        free(out);
         free(direct);
         free(in_file);
     }

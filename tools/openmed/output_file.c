@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int cli_output_open(cli_output *o, const char *path) {
@@ -12,6 +13,11 @@ int cli_output_open(cli_output *o, const char *path) {
     if (!path || !strcmp(path, "-")) {
         o->f = stdout;
         return 1;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) { /* refused before any work, not at the rename */
+        fprintf(stderr, "openmed: cannot write %s: it is a folder (give a file name)\n", path);
+        return 0;
     }
     size_t n = strlen(path) + 16;
     int fd = -1;
