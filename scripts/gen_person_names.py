@@ -63,6 +63,11 @@ KNOWN_SIZES = (55, 60, 70)
 NAME_SOURCES = 3
 # Clinical abbreviations that name lists hold ("gerd", "orif", "ros"): known words, so a lower-case
 # or all-capitals note's "gerd" needs a name context.
+# A note's section words and abbreviations ("Resp: clear", "Meds: none"): common words, never names.
+CLINICAL_SECTIONS = ("resp", "pulm", "derm", "endo", "meds", "ext", "heent", "msk", "cv", "gi", "neuro", "hem",
+                     "onc", "psych", "cardio", "gyn", "ob", "uro", "nephro", "rheum", "ent", "peds", "labs", "dx",
+                     "hx", "rx", "tx", "sx", "fx", "pmh", "psh", "fhx", "shx", "hpi", "exam", "vs", "neg", "pos",
+                     "abd", "lmp", "edd", "ecg", "ekg", "cxr", "eomi", "perrla", "ctab", "rrr", "nad", "wnl")
 CLINICAL_ABBREVIATIONS = ("abd", "aki", "ana", "anca", "asa", "gerd", "gu", "kub", "lima", "lue", "nicu", "orif",
                           "rima", "ros", "tia")
 PARTICLES = {"de", "del", "della", "der", "den", "des", "di", "da", "das", "do", "dos", "du", "la", "le", "van",
@@ -173,7 +178,7 @@ def scowl(sizes):
 
 
 def common_words(names=frozenset()):
-    return sorted(clinical_words(names) | scowl(SCOWL_SIZES))
+    return sorted(clinical_words(names) | scowl(SCOWL_SIZES) | (set(CLINICAL_SECTIONS) - set(CLINICAL_ABBREVIATIONS)))
 
 
 def c_array(name, values):

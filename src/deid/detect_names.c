@@ -130,7 +130,10 @@ static const char *const name_before[] = {
     "father", "brother", "sister", "spouse", "partner", "friend", "caregiver", "guardian", "niece", "nephew",
     "grandson", "granddaughter", "grandmother", "grandfather", "aunt", "uncle", "cousin", "fiance", "fiancee",
     "boyfriend", "girlfriend", "contact", "interpreter", "cc", "attn", "name is", "names are", "call me",
-    "calls me", "called me", "known as", "named", "goes by", "says", "said", NULL};
+    "calls me", "called me", "known as", "named", "named him", "named her", "goes by", "says", "said",
+    "starring", "featuring", "directed by", "written by", "assistant to", "kid", "colleague", "neighbor",
+    "neighbour", "roommate", "coworker", "player", "commenter", "songwriter", "singer", "actor", "actress",
+    "author", "writer", "therapist", "coordinator", "case manager", "social worker", NULL};
 
 static int in_set_nocase(const char *const *set, const char *word, size_t n) {
     char key[MAX_KEY];
@@ -144,7 +147,9 @@ int om_names_is_title(const char *word, size_t n) { return in_set_nocase(titles,
 
 /* ---------------------------------------------------------------- words */
 
-enum { SH_LOWER, SH_CAP, SH_UPPER, SH_INITIAL, SH_OTHER };
+/* SH_CASELESS: letters of a script without case (Chinese, Japanese, Korean, Arabic, Thai, ...): no
+ * case says whether it is a name, so it counts as written as one. */
+enum { SH_LOWER, SH_CAP, SH_UPPER, SH_INITIAL, SH_OTHER, SH_CASELESS };
 enum {
     W_FUNCTION = 1 << 0, W_TITLE = 1 << 1, W_CRED = 1 << 2, W_PARTICLE = 1 << 3, W_EPONYM = 1 << 4,
     W_DIGIT = 1 << 5,   /* touches a digit ("MR1234") */
@@ -280,7 +285,8 @@ static openmed_status read_words(names_ctx *c, openmed_error *err) {
         w->b = b;
         w->e = i;
         w->line = line;
-        w->shape = letters == 1 ? SH_INITIAL
+        w->shape = letters > 0 && upper == 0 && lower == 0 ? SH_CASELESS
+                   : letters == 1 ? SH_INITIAL
                    : upper == letters ? SH_UPPER
                    : lower == letters ? SH_LOWER
                    : first_upper ? SH_CAP
@@ -321,7 +327,7 @@ static openmed_status read_words(names_ctx *c, openmed_error *err) {
         while (end < c->nw && c->w[end].line == c->w[k].line) has_lower |= c->w[end++].shape == SH_LOWER;
         for (size_t j = k; j < end; j++) {
             word *w = &c->w[j];
-            if (w->shape == SH_CAP || (w->shape == SH_UPPER && has_lower)) w->kind |= W_SIGNAL;
+            if (w->shape == SH_CAP || w->shape == SH_CASELESS || (w->shape == SH_UPPER && has_lower)) w->kind |= W_SIGNAL;
             if (cased && has_lower) w->kind |= W_CASED;
         }
         k = end;
@@ -408,9 +414,12 @@ static int never_name(const word *w) {
 static int is_common(const word *w) { return (w->list & LIST_COMMON) || (w->kind & W_CALENDAR); }
 
 /* A listed name that is not a common word: a name wherever it stands (length 3 or more), but in
- * mixed-case text only written as a name and not as an acronym ("GERD"); one that is a rarer
+ * mixed-case text only written as a name and not as an acronym ("GERD"), in a script without case
+ * only of two characters or more; one that is a rarer
  * English word ("amine", "lobar") only capitalised inside a sentence of mixed-case text. */
 static int sure_name(const word *w) {
+    if (w->shape == SH_CASELESS) /* two characters or more: one Chinese character is also a word */
+        return (w->list & (LIST_FIRST | LIST_LAST)) && !is_common(w) && !never_name(w) && w->e - w->b >= 4;
     if (!(w->list & (LIST_FIRST | LIST_LAST)) || is_common(w) || never_name(w) || w->e - w->b < 3 ||
         w->shape == SH_INITIAL)
         return 0;
@@ -474,6 +483,19 @@ static int dose_follows(const names_ctx *c, size_t k) {
     return in_set_nocase(units, c->t + u, i - u) && !(i < c->n && isalnum((unsigned char)c->t[i]));
 }
 
+/* In text without case (a lower-case or all-capitals note), are words a and a + 1 a listed first
+ * name and a listed family name, though common words ("dr. richard miller", "john cordova, np",
+ * "RICKY WELLS")? Called beside a name context only; "dr. smith will" is not one. */
+static int first_and_last(const names_ctx *c, size_t a, size_t b) {
+    static const char *const verbs[] = {"will", "may", "can", "might", "shall", "must", "could", "would", "should",
+                                        "did", "does", "said", "says", "saw", "sees", "seen", "felt", "feels", NULL};
+    const word *f = &c->w[a], *l = &c->w[b];
+    return !(f->kind & W_CASED) && !(l->kind & W_CASED) && (f->list & LIST_FIRST) && (l->list & LIST_LAST) &&
+           !never_name(f) && !never_name(l) && !(f->kind & W_CALENDAR) && !(l->kind & W_CALENDAR) &&
+           f->shape != SH_INITIAL && l->shape != SH_INITIAL && !in_set(verbs, c->keys[b], c->key_len[b]) &&
+           !in_set(verbs, c->keys[a], c->key_len[a]) && !eponym(c, b);
+}
+
 /* Take the name that starts at word k: up to MAX_NAME words that may be names, joined as a name is
  * (titles, initials and particles inside it pass); `comma` lets one comma in ("Smith, John").
  * Returns the number of words marked. */
@@ -502,7 +524,8 @@ static size_t take_forward(names_ctx *c, size_t k, int strength, int comma) {
             marked++;
             continue;
         }
-        if (!may_be_name(w, taken, strength) || dose_follows(c, j)) break;
+        if ((!may_be_name(w, taken, strength) && !(taken > 0 && first_and_last(c, j - 1, j))) || dose_follows(c, j))
+            break;
         w->kind |= W_NAME;
         marked++;
         if (w->shape != SH_INITIAL) taken++;
@@ -516,7 +539,7 @@ static size_t take_backward(names_ctx *c, size_t k, int strength) {
     for (size_t j = k + 1; j-- > 0 && taken < 3;) {
         word *w = &c->w[j];
         if (j < k && !joins(c, j + 1, 0)) break;
-        if (!may_be_name(w, taken, strength)) break;
+        if (!may_be_name(w, taken, strength) && !(j < k && first_and_last(c, j, j + 1))) break;
         w->kind |= W_NAME;
         marked++;
         if (w->shape != SH_INITIAL) taken++;
@@ -575,7 +598,8 @@ static int unknown_capitalised(const names_ctx *c, size_t k) {
 }
 
 /* Speakers of a dialogue: "Nicole: Remember ...", "Ubul: What a wife." at a line's start. When one
- * speaker is a name (found or listed), the others written as names and no English word are too. */
+ * speaker is a name (found or listed), or two that are no English word each start a sentence, the
+ * speakers written as names and no English word are names. */
 static int speaker_at(const names_ctx *c, size_t k) {
     if (!line_start(c, k) || c->t[c->w[k].e] != ':' || k + 1 >= c->nw || c->w[k + 1].line != c->w[k].line ||
         c->w[k].poss)
@@ -588,14 +612,45 @@ static void speakers(names_ctx *c) {
     int named = 0;
     for (size_t k = 0; k < c->nw && !named; k++)
         named = speaker_at(c, k) && ((c->w[k].kind & W_NAME) || sure_name(&c->w[k]));
+    if (!named) { /* two speakers that are no English word, each saying a sentence ("Dzenis: What a ...") */
+        size_t first = c->nw;
+        for (size_t k = 0; k < c->nw && !named; k++) {
+            size_t l;
+            utf8proc_category_t cat;
+            if (!speaker_at(c, k) || !unknown_capitalised(c, k)) continue;
+            cat = utf8proc_category(cp_at(c->t, c->n, c->w[k + 1].b, &l));
+            if (cat != UTF8PROC_CATEGORY_LU) continue;
+            if (first == c->nw) first = k;
+            else named = strcmp(c->keys[first], c->keys[k]) != 0;
+        }
+    }
     if (!named) return;
     for (size_t k = 0; k < c->nw; k++)
         if (speaker_at(c, k) && (sure_name(&c->w[k]) || unknown_capitalised(c, k))) c->w[k].kind |= W_NAME;
 }
 
-/* Names beside names: "Torpy and Salinas", a line that is only a name ("Tzigane Lantos" over an
- * address): capitalised words that no English list holds. */
-static void coordinated_and_name_lines(names_ctx *c) {
+/* Is word k written as a name and no English word: unknown, or a listed name that is no common word? */
+static int name_like(const names_ctx *c, size_t k) {
+    const word *w = &c->w[k];
+    return unknown_capitalised(c, k) ||
+           (w->shape == SH_CAP && (w->list & (LIST_FIRST | LIST_LAST)) && !is_common(w) && !never_name(w) && !eponym(c, k));
+}
+
+/* May word k of a list whose other items are names be one: no English word, written as a name
+ * unless the text has no case (a place's name too: "Slamet")? */
+static int list_item_name(const names_ctx *c, size_t k) {
+    const word *w = &c->w[k];
+    if (never_name(w) || eponym(c, k) || (w->kind & (W_PARTICLE | W_CALENDAR)) || w->shape == SH_INITIAL) return 0;
+    return (w->shape == SH_CAP || !c->cased) && !is_common(w) && !(w->list & LIST_KNOWN); /* places too */
+}
+
+/* Names beside names, each of them no English word:
+ *   - "Torpy and Salinas": a word joined by "and" to a name;
+ *   - "Vorobjov Polis", "Bite R. Käärik": two or three such words in a row (an initial between), not
+ *     all listed (the gazetteer has those);
+ *   - "They had 6: Poljakov, Jüri, Dufie and Tajus": the items of a list of single words, half of
+ *     which or more are names. */
+static void names_beside_names(names_ctx *c) {
     for (size_t k = 0; k + 2 < c->nw; k++) {
         if (!key_is(c, k + 1, "and") || c->w[k].line != c->w[k + 2].line || c->w[k + 1].b - c->w[k].e != 1 ||
             c->w[k + 2].b - c->w[k + 1].e != 1)
@@ -604,21 +659,48 @@ static void coordinated_and_name_lines(names_ctx *c) {
         if ((c->w[k].kind & W_NAME) && unknown_capitalised(c, k + 2)) c->w[k + 2].kind |= W_NAME;
     }
     for (size_t k = 0; k < c->nw; k++) {
-        if (!line_start(c, k)) continue;
-        size_t j = k + 1;
-        while (j < c->nw && j < k + 4 && joins(c, j, 0)) j++;
-        if (j - k < 2 || j - k > 3 || (j < c->nw && c->w[j].line == c->w[k].line)) continue;
-        size_t after = c->w[j - 1].e; /* nothing after the words but a comma or spaces */
-        while (after < c->n && (c->t[after] == ' ' || c->t[after] == ',' || c->t[after] == '\r')) after++;
-        if (after < c->n && c->t[after] != '\n') continue;
-        int ok = 1, listed = 0;
-        for (size_t i = k; i < j && ok; i++) {
-            ok = unknown_capitalised(c, i) || (c->w[i].shape == SH_CAP && (c->w[i].list & (LIST_FIRST | LIST_LAST)) &&
-                                                  !is_common(&c->w[i]));
-            listed += sure_name(&c->w[i]);
+        if (!name_like(c, k) || (k > 0 && joins(c, k, 0) && name_like(c, k - 1))) continue;
+        size_t j = k + 1, words = 1, listed = sure_name(&c->w[k]);
+        while (j < c->nw && words < 3 && joins(c, j, 0)) {
+            if (name_like(c, j)) {
+                words++;
+                listed += sure_name(&c->w[j]);
+            } else if (!(upper_initial(c, j) && j + 1 < c->nw && joins(c, j + 1, 0) && name_like(c, j + 1))) {
+                break;
+            }
+            j++;
         }
-        if (ok && listed < (int)(j - k)) /* all listed: the gazetteer has them */
+        if (words >= 2 && listed < words)
             for (size_t i = k; i < j; i++) c->w[i].kind |= W_NAME;
+    }
+    /* lists: items of one word, between ", " or " and " / " or " */
+    for (size_t k = 0; k < c->nw;) {
+        size_t items[64], n = 0, j = k;
+        items[n++] = j;
+        while (n < 64 && j + 1 < c->nw && c->w[j + 1].line == c->w[j].line) {
+            size_t g;
+            const char *gp = gap(c, j + 1, &g);
+            if (g == 2 && gp[0] == ',' && gp[1] == ' ') {
+                j++;
+            } else if (g == 1 && gp[0] == ' ' && (key_is(c, j + 1, "and") || key_is(c, j + 1, "or")) && j + 2 < c->nw &&
+                       c->w[j + 2].line == c->w[j].line && c->w[j + 2].b - c->w[j + 1].e == 1) {
+                j += 2;
+            } else {
+                break;
+            }
+            /* the item must end there: a single word */
+            if (j + 1 < c->nw && joins(c, j + 1, 0) && !key_is(c, j + 1, "and") && !key_is(c, j + 1, "or")) break;
+            items[n++] = j;
+        }
+        if (n >= 3) {
+            size_t names = 0;
+            for (size_t i = 0; i < n; i++) /* names, or what an earlier detector found (the model's "LOCATION") */
+                names += (c->w[items[i]].kind & (W_NAME | W_FOUND)) || sure_name(&c->w[items[i]]);
+            if (names * 2 >= n)
+                for (size_t i = 0; i < n; i++)
+                    if (list_item_name(c, items[i])) c->w[items[i]].kind |= W_NAME;
+        }
+        k = j + 1;
     }
 }
 
@@ -763,12 +845,16 @@ static void neighbours(names_ctx *c) {
 
 enum { FOUND_COMMON = 1, FOUND_BEFORE = 2 };
 
-/* Is word k a listed place after a preposition of place ("moved to Jackson", "lives in Florence")?
- * A listed name there without a name context is more likely the place. */
+/* Is word k a listed place after a preposition of place ("moved to Jackson", "lives in Florence") or
+ * after a place and a comma ("Dallas, Georgia")? A listed name there without a name context is more
+ * likely the place. */
 static int place_before(const names_ctx *c, size_t k) {
     static const char *const prepositions[] = {"in", "to", "from", "near", "at", "of", NULL};
-    return (c->w[k].list & LIST_PLACE) && c->w[k - 1].line == c->w[k].line && c->w[k].b - c->w[k - 1].e == 1 &&
-           in_set(prepositions, c->keys[k - 1], c->key_len[k - 1]);
+    if (!(c->w[k].list & LIST_PLACE) || c->w[k - 1].line != c->w[k].line) return 0;
+    size_t n;
+    const char *g = gap(c, k, &n);
+    if (n == 2 && g[0] == ',' && g[1] == ' ' && (c->w[k - 1].list & LIST_PLACE)) return 1; /* "Dallas, Georgia" */
+    return n == 1 && in_set(prepositions, c->keys[k - 1], c->key_len[k - 1]);
 }
 
 /* Every other occurrence of a name found, in any case (a common word only where written as a name),
@@ -817,9 +903,10 @@ static void mark_found(names_ctx *c, const om_span_list *found) {
             else hi = mid;
         }
         for (size_t k = lo; k < c->nw && c->w[k].b < sp->end; k++) {
-            /* a hyphenated word only partly inside ("Wilhelm" of "Hans-Wilhelm") is not found: this
-               detector gives the whole word, and merging joins the two */
-            if ((c->w[k].b >= sp->start && c->w[k].e <= sp->end) || !memchr(c->t + c->w[k].b, '-', c->w[k].e - c->w[k].b))
+            /* a hyphenated name only partly inside ("Wilhelm" of "Hans-Wilhelm") is not found: this
+               detector gives the whole word, and merging joins the two (not "Well-nourished") */
+            if ((c->w[k].b >= sp->start && c->w[k].e <= sp->end) || !memchr(c->t + c->w[k].b, '-', c->w[k].e - c->w[k].b) ||
+                !(c->w[k].list & (LIST_FIRST | LIST_LAST)) || (c->w[k].list & LIST_COMMON))
                 c->w[k].kind |= W_FOUND;
             if (name && !never_name(&c->w[k])) c->w[k].kind |= W_NAME;
         }
@@ -840,7 +927,7 @@ openmed_status om_detect_names(const om_detect_input *in, om_span_list *out, ope
     }
     if (st == OPENMED_OK) {
         speakers(&c);
-        coordinated_and_name_lines(&c);
+        names_beside_names(&c);
         neighbours(&c);
     }
     /* one span per run of name words joined as a name is, but not over what is found already */
