@@ -12,8 +12,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <utf8proc.h>
+
+#include "core/utf8.h"
 #include "deid/detector.h"
 #include "deid/labels.h"
+#include "deid/month_names.h"
 #include "deid/regex.h"
 
 #define NUM "\\d{1,6}[A-Za-z]?(?:[-/]\\d{1,5}[A-Za-z]?)?"
@@ -53,7 +57,7 @@
     /* words of English too: capitalised only */                                                         \
     "(?-i:Via|VIA|Place|PLACE|Route|ROUTE|Square|SQUARE|Passage|PASSAGE|Cours|Plaza|PLAZA|Diagonal|Corso|" \
     "Largo|Borgo|Strada|STRADA|Acceso|ACCESO)|"                                                          \
-    "travessa|tv|praça|praca|pça|alameda|estrada|rodovia|ladeira|vereda|passarela|núcleo|nucleo|"          \
+    "rúa|travessa|tv|praça|praca|pça|alameda|estrada|rodovia|ladeira|vereda|passarela|núcleo|nucleo|"          \
     "estação|estacao|quadra|setor|conjunto|residencial|condomínio|condominio|sítio|sitio|chácara|chacara|" \
     "vila|viela|lagoa|favela|fazenda|esplanada|jardim|loteamento|morro|trecho|distrito|feira|"             \
     "aeroporto|colônia|colonia|parque|ulica|aleja|plac|osiedle|skwer|"                                     \
@@ -68,12 +72,12 @@
     "plein|kade|singel|dijk|steeg|gatan|vägen|vagen|gränd|grand|stigen|torget|backen|gata|veien|vegen|"    \
     "stien|vej|gade|stræde|straede|allé|plads|torv|katu|kuja|polku|kaari|väylä|vayla|bulevardi|raitti|"    \
     "rinne|penger|ranta|tie|utca|út|tér|körút|köz|sétány|rakpart|sor|ulica|cesta|trg"
-#define SUFFIX_WORD "utca|u\\.|út|tér|körút|köz|sor|sétány|rakpart|caddesi|cad\\.|cd\\.|sokak|sk\\.|sok\\.|bulvarı|" \
+#define SUFFIX_WORD "utca|u\\.|út|rkp\\.|krt\\.|tér|körút|köz|sor|sétány|rakpart|caddesi|cad\\.|cd\\.|sokak|sk\\.|sok\\.|bulvarı|" \
     "straße|strasse|str\\.|gasse|allee|weg|platz|ring|damm|ufer|laan|straat|plein|gade|vej|gata|gatan|vägen|trg"
 
 typedef struct shape {
     const char *what;
-    int kind;  /* 0: number first, 1: prefix first, 2: glued suffix, 3: suffix word, 4: PO box */
+    int kind;  /* 0: number first, 1: prefix first, 2: glued suffix, 3: suffix word, 4: PO box, 5: unit */
     int words; /* the group of the street's words, checked for stop words (0: none) */
     om_regex re;
 } shape;
@@ -99,6 +103,9 @@ static shape shapes[] = {
      {"(?<![\\w])(?:p\\.?\\s?o\\.?\\s?box|post" SP "office" SP "box|postfach|apartado(?:" SP "de" SP "correos)?|"
       "caixa" SP "postal|casella" SP "postale|bo[îi]te" SP "postale|postboks|box)[ \\t]*#?[ \\t]*\\d{1,6}(?![\\w])",
       PCRE2_CASELESS | PCRE2_UCP, NULL}},
+    /* a flat or suite anywhere: "Apt. 762", "suite #5" */
+    {"unit", 5, 0,
+     {"(?<![\\w])(?:apt|apartment|suite|ste)\\.?[ \\t]*#?[ \\t]*\\d{1,5}[A-Za-z]?(?![\\w])", PCRE2_CASELESS | PCRE2_UCP, NULL}},
     /* US military mail: "PSC 1437, Box 3833", "Unit 5477 Box 8244", "USS Mahler\nFPO AA 70489" */
     {"military address", 4, 0,
      {"(?<![\\w])(?:(?:psc|cmr|unit)[ \\t]+\\d{1,5},?[ \\t]+box[ \\t]+\\d{1,5}|"
@@ -349,7 +356,7 @@ static openmed_status cue_hit(const char *t, size_t n, const om_regex_match *m, 
 #define CITY CITY_WORD "(?:[ -]" CITY_WORD "){0,4}"
 static om_regex tail_re = {
     "^(?:\\s*,\\s*|\\s+|\\s*\\n\\s*)(?:(" POSTAL ")(?![\\w]|-\\d)\\s*,?\\s*(" CITY ")?|"
-    "(" CITY ")(?:\\s*,\\s*|\\s+)(?:(?:[A-Z]{2,3}|\\p{L}[\\p{L} ]{2,20})\\s*,?\\s+)?"
+    "(" CITY ")(?:\\s*,\\s*|\\s+)(?:([A-Z]{2,3}|\\p{L}[\\p{L} ]{2,20})\\s*,?\\s+)?"
     "(" POSTAL ")(?![\\w]|-\\d))",
     PCRE2_CASELESS | PCRE2_UCP, NULL};
 
@@ -363,9 +370,15 @@ static openmed_status tail_hit(const char *t, size_t n, const om_regex_match *m,
     tail_ctx *c = ctx;
     const size_t *g = m->groups;
     openmed_status st = OPENMED_OK;
-    size_t pg = g[2] != PCRE2_UNSET ? 1 : 4, cg = g[2] != PCRE2_UNSET ? 2 : 3;
+    size_t pg = g[2] != PCRE2_UNSET ? 1 : 5, cg = g[2] != PCRE2_UNSET ? 2 : 3;
     if (pg < m->n_groups && g[2 * pg] != PCRE2_UNSET)
         st = om_detect_push(c->out, c->base + g[2 * pg], c->base + g[2 * pg + 1], "ZIPCODE", 0.9f, err);
+    /* the state or region between the city and the postal code ("KNIVSTA, nan 18237", ", mp 35739") */
+    if (st == OPENMED_OK && 4 < m->n_groups && g[8] != PCRE2_UNSET) {
+        size_t a = c->base + g[8], b = c->base + g[9];
+        while (b > a && t[b - c->base - 1] == ' ') b--;
+        if (b > a) st = om_detect_push(c->out, a, b, "STATE", 0.85f, err);
+    }
     if (st == OPENMED_OK && cg < m->n_groups && g[2 * cg] != PCRE2_UNSET && g[2 * cg + 1] > g[2 * cg]) {
         size_t a = c->base + g[2 * cg], b = c->base + g[2 * cg + 1];
         /* "Berlin or": the city ends before a stop word */
@@ -394,19 +407,20 @@ static openmed_status tail_hit(const char *t, size_t n, const om_regex_match *m,
  * Estonia", "6750 Koskikatu 25\nArtilleros\n, CO\n Uruguay 64677"): a unit, a state code, a postal
  * code with the words before it, a city (words each written with a capital; particles between). A
  * line may start with spaces or a mail quote's '>'. */
+#define LINE_LEAD "^[^\\p{L}\\p{N}\\n(#]{0,6}"
 static om_regex unit_line_re = {
-    "^[ \t>]*(?:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building)\\.?[ \t]*#?[ \t]*\\d{1,5}[A-Za-z]?"
+    LINE_LEAD "(?:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building)\\.?[ \t]*#?[ \t]*\\d{1,5}[A-Za-z]?"
     "[ \t,]*$",
     PCRE2_CASELESS | PCRE2_UCP, NULL};
 static om_regex state_line_re = {
-    "^[ \t>]*(?:,[ \t]*\\p{L}{2,3}|\\p{Lu}{2,3})\\.?[ \t]*$", PCRE2_UCP, NULL};
+    LINE_LEAD "(?:,[ \t]*\\p{L}{2,3}|\\p{Lu}{2,3})\\.?[ \t]*$", PCRE2_UCP, NULL};
 static om_regex postal_line_re = {
-    "^[ \t>]*(?:[\\p{L}\\p{M}'’.()-]+[ \t,]+){0,5}(?:" "\\d{5}(?:[- ]\\d{4})?|\\d{5}-\\d{3}|[A-Z]\\d[A-Z] ?\\d[A-Z]\\d|"
+    LINE_LEAD "(?:[\\p{L}\\p{M}'’.()-]+[ \t,]+){0,5}(?:" "\\d{5}(?:[- ]\\d{4})?|\\d{5}-\\d{3}|[A-Z]\\d[A-Z] ?\\d[A-Z]\\d|"
     "[A-Z]{1,2}\\d[A-Z\\d]? ?\\d[A-Z]{2}|\\d{4} ?[A-Z]{2}|\\d{2}-\\d{3}|\\d{4}-\\d{3}|\\d{3} \\d{2}|\\d{4}|\\d{6})[ \t]*$",
     PCRE2_UCP, NULL};
 #define CITY_CAP "\\p{Lu}[\\p{L}\\p{M}'’.-]{0,40}"
 static om_regex city_line_re = {
-    "^[ \t>]*" CITY_CAP "(?:[ \t]+(?:(?:de|del|da|do|dos|das|di|du|la|le|les|van|von|den|der|am|an|im|sur|upon|on)"
+    LINE_LEAD CITY_CAP "(?:[ \t]+(?:(?:de|del|da|do|dos|das|di|du|la|le|les|van|von|den|der|am|an|im|sur|upon|on)"
     "[ \t]+)?" CITY_CAP "){0,3}[ \t]*,?[ \t]*$",
     PCRE2_UCP, NULL};
 
@@ -425,24 +439,36 @@ static openmed_status line_kind(const char *t, size_t a, size_t b, int *kind, op
     return st;
 }
 
-/* The line [a, b) without its leading spaces, '>' and commas and its trailing spaces and commas. */
+/* A mark that may lead an address line: spaces, a mail quote's '>', a comma, a bullet ("???" where a
+ * bullet was lost). */
+static int is_line_lead(unsigned char c) { return c < 0x80 && !isalnum(c) && c != '(' && c != '#' && c != '\n'; }
+
+/* The line [a, b) without its leading marks and its trailing spaces and commas. */
 static int push_line(om_span_list *out, const char *t, size_t a, size_t b, const char *label, openmed_error *err,
                      openmed_status *st) {
-    while (a < b && strchr(" \t>,", t[a])) a++;
+    while (a < b && is_line_lead((unsigned char)t[a])) a++;
     while (b > a && strchr(" \t,", t[b - 1])) b--;
     if (b > a) *st = om_detect_push(out, a, b, label, 0.85f, err);
     return *st == OPENMED_OK;
 }
 
+static size_t place_run(const char *t, size_t n, size_t a, int any_case, om_span_list *out, openmed_error *err,
+                        openmed_status *st);
+
 /* After a street that ends its line: up to 5 lines below it that read as the rest of the address.
  * City lines are taken when a unit, state or postal line follows them, or (2 at most) when the block
- * ends right after them (blank line, text end) below a unit line. */
-static openmed_status address_block(const char *t, size_t n, size_t end, om_span_list *out, openmed_error *err) {
+ * ends right after them (blank line, text end) below a unit line (`last` is LINE_UNIT when the block
+ * starts under one). One blank line inside the block is passed when a postal line follows it
+ * ("Narsarsuaq\n\n Greenlander 60864"); below a unit line and a city line, or below a state line,
+ * a last line that goes on into a sentence gives the places it starts with ("Suite 240\n West
+ * Brook\n New Zealand. Please call me", ", SV\n 77233 for this card"). */
+static openmed_status address_block(const char *t, size_t n, size_t end, int last, om_span_list *out,
+                                    openmed_error *err) {
     size_t i = end;
     while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == ',')) i++;
     if (i >= n || t[i] != '\n') return OPENMED_OK;
     size_t pending[2][2];
-    int n_pending = 0, last = LINE_OTHER;
+    int n_pending = 0, blank_passed = 0;
     openmed_status st = OPENMED_OK;
     for (int lines = 0; lines < 5 && i < n && t[i] == '\n' && st == OPENMED_OK; lines++) {
         size_t a = i + 1, b = a;
@@ -450,7 +476,28 @@ static openmed_status address_block(const char *t, size_t n, size_t end, om_span
         if (b - a > 80) break;
         int kind;
         if ((st = line_kind(t, a, b, &kind, err)) != OPENMED_OK) return st;
-        if (kind == LINE_OTHER) break;
+        if (a == b && !blank_passed && last != LINE_OTHER && b < n) { /* one blank line, then a postal line */
+            size_t c = b + 1, d = c;
+            while (d < n && t[d] != '\n') d++;
+            int next;
+            if ((st = line_kind(t, c, d, &next, err)) != OPENMED_OK) return st;
+            if (next == LINE_POSTAL) {
+                blank_passed = 1;
+                i = b;
+                continue;
+            }
+        }
+        if (kind == LINE_OTHER) {
+            if ((n_pending && last == LINE_UNIT) || last == LINE_STATE) { /* the last line runs on into the text */
+                for (int k = 0; k < n_pending; k++)
+                    if (!push_line(out, t, pending[k][0], pending[k][1], "CITY", err, &st)) return st;
+                n_pending = 0;
+                size_t s = a;
+                while (s < b && is_line_lead((unsigned char)t[s])) s++;
+                place_run(t, b, s, 0, out, err, &st);
+            }
+            break;
+        }
         if (kind != LINE_CITY) last = kind;
         if (kind == LINE_CITY) {
             if (n_pending == 2) break;
@@ -472,11 +519,327 @@ static openmed_status address_block(const char *t, size_t n, size_t end, om_span
         }
         i = b;
     }
+    if (st != OPENMED_OK) return st;
     /* city lines at the block's end */
     int block_end = i >= n || (t[i] == '\n' && (i + 1 >= n || t[i + 1] == '\n' || t[i + 1] == '\r'));
     if (block_end && last == LINE_UNIT) /* not a heading under a street line */
         for (int k = 0; k < n_pending; k++)
             if (!push_line(out, t, pending[k][0], pending[k][1], "CITY", err, &st)) return st;
+    return st;
+}
+
+/* ---------------------------------------------------------------- places after a street on its line */
+
+static int is_particle(const char *w, size_t n) {
+    static const char *const particles[] = {"de", "del", "della", "di", "da", "do", "dos", "das", "du", "des", "la",
+                                            "le", "les", "van", "von", "den", "der", "am", "im", "sur", "upon", "y"};
+    for (size_t i = 0; i < sizeof particles / sizeof particles[0]; i++)
+        if (strlen(particles[i]) == n && !strncasecmp(particles[i], w, n)) return 1;
+    return 0;
+}
+
+/* The code point at t[i] is an upper-case or title-case letter (any script). */
+static int upper_at(const char *t, size_t i) {
+    size_t len;
+    utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)om_utf8_decode(t, i, &len));
+    return k == UTF8PROC_CATEGORY_LU || k == UTF8PROC_CATEGORY_LT;
+}
+
+static int letter_at(const char *t, size_t i) {
+    size_t len;
+    utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)om_utf8_decode(t, i, &len));
+    return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
+}
+
+/* A postal-code-like token: digits, or capitals and digits with a digit ("35940", "K1A", "SW1A"). */
+static int is_code(const char *t, size_t a, size_t b) {
+    if (b - a > 10 || !count_digits(t, a, b)) return 0;
+    for (size_t i = a; i < b; i++)
+        if (!isdigit((unsigned char)t[i]) && !isupper((unsigned char)t[i]) && t[i] != '-') return 0;
+    return 1;
+}
+
+enum { TOK_STOP, TOK_PLACE, TOK_CODE, TOK_PARTICLE, TOK_LOWER };
+
+/* The places that follow on a line from a (not past line_end): words written with a capital (any
+ * script), "(Greek)", particles between them and postal codes, up to the first other word; with
+ * any_case, every word up to the line's (or sentence's) end within 6 words, or up to a stop word
+ * within 3, when none is a stop word ("106 rúa olmos 44, belfast, south africa."). Pushed as one CITY span; returns
+ * its end (a when none). */
+static size_t place_run(const char *t, size_t line_end, size_t a, int any_case, om_span_list *out,
+                        openmed_error *err, openmed_status *st) {
+    size_t i = a, first = (size_t)-1, cap_end = 0, all_end = 0;
+    int lower_seen = 0, ended = 0, commas = 0, stopped = 0;
+    for (int tokens = 0; tokens < 7; tokens++) {
+        while (i < line_end && (t[i] == ' ' || t[i] == '\t')) i++;
+        if (i < line_end && t[i] == ',') {
+            if (++commas > 3) break;
+            i++;
+            while (i < line_end && (t[i] == ' ' || t[i] == '\t')) i++;
+        }
+        if (i >= line_end || t[i] == '\n' || t[i] == '\r') {
+            ended = 1;
+            break;
+        }
+        size_t s = i;
+        while (i < line_end && !strchr(" \t,\n\r", t[i])) i++;
+        size_t e = i, ce = e; /* ce: the word without its closing marks */
+        int stop_after = 0;
+        while (ce > s && strchr(".;:!?\"'", t[ce - 1])) ce--;
+        if (ce < e && strchr(".;:!?", t[e - 1])) { /* a sentence ends here, unless "St." "Mt." */
+            size_t letters = 0;
+            for (size_t k = s; k < ce; k++) letters += isalpha((unsigned char)t[k]) != 0;
+            stop_after = !(ce - s <= 3 && letters == ce - s && t[ce] == '.' && ce + 1 == e);
+        }
+        if (ce == s) break;
+        size_t ws = s, we = ce; /* "(Greek)" */
+        if (t[ws] == '(' && t[we - 1] == ')') ws++, we--;
+        int kind;
+        if (we <= ws) kind = TOK_STOP;
+        else if (is_code(t, ws, we)) kind = TOK_CODE;
+        else if (count_digits(t, ws, we) || !letter_at(t, ws)) kind = TOK_STOP;
+        else if (is_stopword(t + ws, we - ws)) kind = TOK_STOP;
+        else if (is_particle(t + ws, we - ws)) kind = TOK_PARTICLE;
+        else kind = upper_at(t, ws) ? TOK_PLACE : TOK_LOWER;
+        if (kind == TOK_STOP) {
+            stopped = tokens;
+            break;
+        }
+        if (first == (size_t)-1) {
+            if (kind == TOK_PARTICLE) break;
+            first = s;
+        }
+        if (kind == TOK_LOWER) lower_seen = 1;
+        if (!lower_seen && (kind == TOK_PLACE || kind == TOK_CODE)) cap_end = ce;
+        all_end = ce;
+        if (stop_after) {
+            ended = 1;
+            break;
+        }
+    }
+    /* any case: up to the line's or sentence's end, or 3 words at most before a stop word ("nungatta
+     * australia with her family") */
+    size_t end = any_case && all_end && (ended || (stopped && stopped <= 3)) ? all_end : cap_end;
+    if (first == (size_t)-1 || end <= first) return a;
+    *st = om_detect_push(out, first, end, "CITY", 0.85f, err);
+    return end;
+}
+
+/* The rest of a street's line after its end a: a house number or unit right after it ("πεντέλης"
+ * then "210 apt. 999"), then the places (place_run). Returns where the address ends on the line. */
+static size_t line_rest(const char *t, size_t n, size_t a, om_span_list *out, openmed_error *err,
+                        openmed_status *st) {
+    size_t line_end = a;
+    while (line_end < n && t[line_end] != '\n' && line_end - a < 160) line_end++;
+    size_t i = a;
+    for (int k = 0; k < 4; k++) {
+        size_t s = i;
+        while (s < line_end && (t[s] == ' ' || t[s] == '\t' || t[s] == ',')) s++;
+        size_t e = s;
+        while (e < line_end && !strchr(" \t,", t[e])) e++;
+        size_t w = e;
+        while (w > s && t[w - 1] == '.') w--;
+        if (w > s && is_unit_word(t + s, w - s)) { /* "Apt. 762", "suite #5" */
+            size_t v = e;
+            while (v < line_end && (t[v] == ' ' || t[v] == '\t' || t[v] == '#')) v++;
+            size_t ve = v;
+            while (ve < line_end && isalnum((unsigned char)t[ve])) ve++;
+            if (!count_digits(t, v, ve) || ve - v > 6) break;
+            i = ve;
+            continue;
+        }
+        if (k == 0 && e > s && e - s <= 7 && isdigit((unsigned char)t[s]) && count_digits(t, s, e) >= (int)(e - s) - 1 &&
+            s > a) { /* a house number after the street's name */
+            size_t after = e;
+            while (after < line_end && t[after] == ' ') after++;
+            size_t ae = after;
+            while (ae < line_end && isalpha((unsigned char)t[ae])) ae++;
+            if (ae > after && is_stopword(t + after, ae - after)) break; /* "Oak Street 5 days" */
+            i = e;
+            continue;
+        }
+        break;
+    }
+    if (i > a) {
+        size_t s = a;
+        while (s < i && (t[s] == ' ' || t[s] == ',')) s++;
+        *st = om_detect_push(out, s, i, "STREET_ADDRESS", 0.85f, err);
+        if (*st != OPENMED_OK) return a;
+    }
+    size_t end = place_run(t, line_end, i, 1, out, err, st);
+    return end > i ? end : i;
+}
+
+/* "Leon and Eyrarodda 66", "Katrina and Rúa do Paseo 46": a street named before "and" and a
+ * street (one corner): 1 to 3 words before "and" (2 in lower case), after a stop word, a mark (':',
+ * '|', a tab) or the line's start. Returns where the corner starts (s when there is none). */
+static size_t corner_before(const char *t, size_t s) {
+    size_t i = s;
+    while (i > 0 && t[i - 1] == ' ') i--;
+    if (i >= 1 && t[i - 1] == '&')
+        i--;
+    else if (i >= 3 && !strncasecmp(t + i - 3, "and", 3) && (i == 3 || !is_word_byte((unsigned char)t[i - 4])))
+        i -= 3;
+    else
+        return s;
+    size_t start = s;
+    int words = 0;
+    while (words < 3) {
+        size_t e = i;
+        while (e > 0 && t[e - 1] == ' ') e--;
+        size_t b = e;
+        while (b > 0 && is_word_byte((unsigned char)t[b - 1])) b--;
+        if (b == e || is_stopword(t + b, e - b) || count_digits(t, b, e) || (!upper_at(t, b) && words == 2)) break;
+        start = i = b;
+        words++;
+    }
+    if (!words) return s;
+    size_t p = start;
+    while (p > 0 && t[p - 1] == ' ') p--;
+    if (p == 0 || !is_word_byte((unsigned char)t[p - 1])) return start;
+    size_t q = p;
+    while (q > 0 && is_word_byte((unsigned char)t[q - 1])) q--;
+    return q < p && is_stopword(t + q, p - q) ? start : s;
+}
+
+/* "12521 Belgrád rkp. 18.", "at 28030 Edeby 55": a number before a street on its line, at the line's
+ * start or after a stop word or a colon. Returns where it starts (s when there is none). */
+static size_t number_before(const char *t, size_t s) {
+    size_t e = s;
+    while (e > 0 && t[e - 1] == ' ') e--;
+    if (e == s) return s;
+    size_t b = e;
+    while (b > 0 && isdigit((unsigned char)t[b - 1]) && e - b < 7) b--;
+    if (b == e || e - b > 6 || (b > 0 && is_word_byte((unsigned char)t[b - 1]))) return s;
+    size_t p = b;
+    while (p > 0 && (t[p - 1] == ' ' || t[p - 1] == '\t')) p--;
+    size_t l = p;
+    while (l > 0 && is_line_lead((unsigned char)t[l - 1]) && t[l - 1] != ' ') l--;
+    if (l == 0 || t[l - 1] == '\n' || (p > 0 && t[p - 1] == ':')) return b;
+    size_t q = p;
+    while (q > 0 && is_word_byte((unsigned char)t[q - 1])) q--;
+    return q < p && is_stopword(t + q, p - q) ? b : s;
+}
+
+/* "the corner of Nieuwe Baan 473 St. and Inna Loop St.", "intersection of Main and 5th": two runs
+ * of words with no stop word, one of them with a number, a street suffix or a capital. */
+#define CTOK "[\\p{L}\\p{N}][\\p{L}\\p{M}\\p{N}'’./-]{0,40}"
+static om_regex corner_re = {
+    "(?<![\\w])(?:the[ \\t]+)?(?:corner|intersection|junction|crossroads?)[ \\t]+of[ \\t]+((?:" CTOK "[ \\t]+){0,5}?" CTOK
+    ")[ \\t]+(?:and|&)[ \\t]+((?:" CTOK "[ \\t]+){0,5}" CTOK ")",
+    PCRE2_CASELESS | PCRE2_UCP, NULL};
+
+static om_regex street_end_re = {
+    "(?:^|[ \\t])(?:" STRONG_SUFFIX "|" WEAK_SUFFIX ")\\.?$|(?:" GLUED_SUFFIX ")$", PCRE2_CASELESS | PCRE2_UCP, NULL};
+
+/* A corner's street reads as one: a number in it, a street suffix at its end, or words with a
+ * capital and lower-case letters ("Main", not "MOUTH"). */
+static openmed_status corner_street_ok(const char *t, size_t a, size_t b, int *ok, openmed_error *err) {
+    *ok = count_digits(t, a, b) > 0;
+    for (size_t i = a; i < b && !*ok && upper_at(t, a); i++) *ok = islower((unsigned char)t[i]) || (unsigned char)t[i] >= 0x80;
+    return *ok ? OPENMED_OK : matches(&street_end_re, "street corner", t, a, b, ok, err);
+}
+
+static openmed_status corner_hit(const char *t, size_t n, const om_regex_match *m, void *ctx, openmed_error *err) {
+    (void)n;
+    size_t a1 = m->groups[2], b1 = m->groups[3], a2 = m->groups[4], b2 = m->groups[5];
+    int capitalised;
+    if (!words_ok(t, a1, b1, &capitalised)) return OPENMED_OK;
+    /* the second street ends before a stop word, and before a word in lower case after capitals */
+    int cap = upper_at(t, a2) || isdigit((unsigned char)t[a2]);
+    size_t e = a2;
+    for (size_t i = a2; i < b2;) {
+        size_t s = i;
+        while (i < b2 && t[i] != ' ' && t[i] != '\t') i++;
+        size_t we = i;
+        while (we > s && strchr(".,", t[we - 1])) we--;
+        if (we > s && (is_stopword(t + s, we - s) ||
+                       (cap && s > a2 && !upper_at(t, s) && !isdigit((unsigned char)t[s]) && !is_particle(t + s, we - s))))
+            break;
+        e = we;
+        if (we < i && t[we] == '.' && we - s > 3) break; /* a sentence's end */
+        while (i < b2 && (t[i] == ' ' || t[i] == '\t')) i++;
+    }
+    int ok1 = 0, ok2 = 0;
+    if (e <= a2) return OPENMED_OK;
+    openmed_status st = corner_street_ok(t, a1, b1, &ok1, err);
+    if (st == OPENMED_OK) st = corner_street_ok(t, a2, e, &ok2, err);
+    if (st != OPENMED_OK || !(ok1 || ok2)) return st;
+    return om_detect_push(ctx, m->start, e, "STREET_ADDRESS", 0.85f, err);
+}
+
+/* A unit alone on its line ("Apt. 297", "> Suite 179", "??? Suite 967"): the line above is its
+ * street, from after its last stop word or colon, when that part holds a number ("28030 Edeby 55",
+ * "... address with Serenade Opus 420 Gairbekov Rapids"), and the lines below are the rest of the
+ * block. */
+static om_regex unit_alone_re = {
+    "(?m)^[^\\p{L}\\p{N}\\n(#]{0,6}(?:apt|apartment|suite|ste|flat)\\.?[ \\t]*#?[ \\t]*\\d{1,5}[A-Za-z]?[ \\t,]*$",
+    PCRE2_CASELESS | PCRE2_UCP, NULL};
+
+static openmed_status unit_alone_hit(const char *t, size_t n, const om_regex_match *m, void *ctx, openmed_error *err) {
+    om_span_list *out = ctx;
+    openmed_status st = OPENMED_OK;
+    if (!push_line(out, t, m->start, m->end, "STREET_ADDRESS", err, &st)) return st;
+    if (m->start >= 2 && t[m->start - 1] == '\n') {
+        size_t b = m->start - 1, a = b;
+        while (a > 0 && t[a - 1] != '\n') a--;
+        size_t s = b;
+        int words = 0;
+        while (s > a && words < 8) { /* back over the words that are no stop word */
+            size_t e = s;
+            while (e > a && (t[e - 1] == ' ' || t[e - 1] == '\t')) e--;
+            size_t w = e;
+            while (w > a && t[w - 1] != ' ' && t[w - 1] != '\t') w--;
+            size_t we = e;
+            while (we > w && strchr(".,", t[we - 1])) we--;
+            int sentence_end = strchr(":?!", t[e - 1]) || (t[e - 1] == '.' && e - w > 4 && !count_digits(t, w, e));
+            if (w == e || sentence_end || is_stopword(t + w, we - w)) break;
+            s = w;
+            words++;
+        }
+        if (s < b && count_digits(t, s, b) && !push_line(out, t, s, b, "STREET_ADDRESS", err, &st)) return st;
+    }
+    return address_block(t, n, m->end, LINE_UNIT, out, err);
+}
+
+/* A place then a postal code in a sentence: "in Bjert 6091", "in København K 1421", "in ÖVERTURINGEN
+ * 840 24" (not a year: "in Boston 2019"; not a dose: "in Lantus 1000 units"). */
+static om_regex place_postal_re = {
+    "(?<![\\w])(?i:in|at|from|near|of)[ \\t]+\\K(\\p{Lu}[\\p{L}\\p{M}'’.-]{0,40}(?:[ \\t]+\\p{Lu}[\\p{L}\\p{M}'’.-]{0,40}){0,2})"
+    "[ \\t]+(\\d{5}(?:-\\d{3,4})?|\\d{4}|\\d{3} \\d{2}|\\d{2}-\\d{3}|\\d{4}-\\d{3})(?![\\w]|[.,/:-]\\d)",
+    PCRE2_UCP, NULL};
+
+static om_regex calendar_re = {
+    "^(?:" OM_MONTHS_EN "|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|"
+    "saturday|sunday)$", PCRE2_CASELESS, NULL};
+
+static openmed_status place_postal_hit(const char *t, size_t n, const om_regex_match *m, void *ctx,
+                                       openmed_error *err) {
+    size_t a = m->groups[2], b = m->groups[3], z = m->groups[4], ze = m->groups[5];
+    if (ze - z == 4 && (!strncmp(t + z, "19", 2) || !strncmp(t + z, "20", 2))) return OPENMED_OK;
+    static const char *const units[] = {"mg", "mcg", "g", "kg", "ml", "l", "units", "unit", "u", "iu", "mmhg", "bpm",
+                                        "mmol", "meq", "cells", "copies", "ng", "pg", "mm", "cm", "m", "km", "cc",
+                                        "times", "x", "%", "hours", "days", "patients", "cases"};
+    size_t u = ze;
+    while (u < n && t[u] == ' ') u++;
+    size_t ue = u;
+    while (ue < n && (isalpha((unsigned char)t[ue]) || t[ue] == '%')) ue++;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (ue > u && strlen(units[i]) == ue - u && !strncasecmp(units[i], t + u, ue - u)) return OPENMED_OK;
+    /* the place's words: no stop word, month or weekday ("in March 12345" is no place) */
+    for (size_t i = a; i < b;) {
+        size_t s = i;
+        while (i < b && t[i] != ' ' && t[i] != '\t') i++;
+        size_t e = i;
+        while (e > s && t[e - 1] == '.') e--;
+        int calendar = 0;
+        openmed_status st = matches(&calendar_re, "postal code", t, s, e, &calendar, err);
+        if (st != OPENMED_OK) return st;
+        if (is_stopword(t + s, e - s) || calendar) return OPENMED_OK;
+        while (i < b && (t[i] == ' ' || t[i] == '\t')) i++;
+    }
+    openmed_status st = om_detect_push(ctx, a, b, "CITY", 0.8f, err);
+    if (st == OPENMED_OK) st = om_detect_push(ctx, z, ze, "ZIPCODE", 0.85f, err);
     return st;
 }
 
@@ -516,21 +879,34 @@ openmed_status om_detect_address(const om_detect_input *in, om_span_list *out, o
         st = om_regex_each(&shapes[s].re, shapes[s].what, t, n, shape_hit, &a, err);
     }
     if (st == OPENMED_OK) st = om_regex_each(&cue_re, "address cue", t, n, cue_hit, out, err);
-    /* after every street (these and the model's): the postal code and the city */
+    if (st == OPENMED_OK) st = om_regex_each(&corner_re, "street corner", t, n, corner_hit, out, err);
+    /* after every street (these and the model's): the corner's other street before it, the rest of
+     * its line, the postal code and the city, the block below it */
     size_t streets = out->n;
     for (size_t k = 0; k < streets + in->found->n && st == OPENMED_OK; k++) {
         const om_pii_span *sp = k < streets ? &out->items[k] : &in->found->items[k - streets];
         if (k < first) continue;
         if (k >= streets && !om_label_is_street(sp->label)) continue;
         if (k < streets && strcmp(sp->label, "STREET_ADDRESS")) continue;
-        size_t a = sp->end, b = a;
+        /* sp may point into out, which the pushes below can move: read it first */
+        size_t s0 = sp->start, a = sp->end, b = a, end = a;
+        /* the model's spans: a house number alone ("4241"; a card number is no street) or with words
+         * ("Ilichova 23"; not one code such as "G5P5") */
+        int numbered = k < streets || (count_digits(t, s0, a) == (int)(a - s0) && a - s0 <= 6) ||
+                       (count_digits(t, s0, a) && memchr(t + s0, ' ', a - s0) != NULL);
+        for (size_t i = s0; i < a && !numbered && count_digits(t, s0, a); i++) numbered = isalpha((unsigned char)t[i]) || (unsigned char)t[i] >= 0x80;
+        size_t s = numbered ? corner_before(t, s0) : s0;
+        if (s == s0 && numbered) s = number_before(t, s0);
+        if (s < s0) st = om_detect_push(out, s, s0, "STREET_ADDRESS", 0.85f, err);
+        if (st == OPENMED_OK && numbered) end = line_rest(t, n, a, out, err, &st);
         int lines = 0;
         while (b < n && b - a < 120 && !(t[b] == '\n' && ++lines > 1) && t[b] != '|' && t[b] != '\t') b++;
         tail_ctx c = {out, a};
-        st = om_regex_each(&tail_re, "postal code", t + a, b - a, tail_hit, &c, err);
-        /* sp may point into out, which the pushes above can move: use the end read before them */
-        if (st == OPENMED_OK) st = address_block(t, n, a, out, err);
+        if (st == OPENMED_OK) st = om_regex_each(&tail_re, "postal code", t + a, b - a, tail_hit, &c, err);
+        if (st == OPENMED_OK) st = address_block(t, n, end, LINE_OTHER, out, err);
     }
+    if (st == OPENMED_OK) st = om_regex_each(&unit_alone_re, "address unit", t, n, unit_alone_hit, out, err);
+    if (st == OPENMED_OK) st = om_regex_each(&place_postal_re, "place and postal code", t, n, place_postal_hit, out, err);
     if (st == OPENMED_OK) st = om_regex_each(&state_zip_re, "state and ZIP", t, n, state_zip_hit, out, err);
     return st;
 }

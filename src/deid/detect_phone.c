@@ -160,6 +160,9 @@ static int is_phone(const chunk *c, int cue) {
     int slash = 0;
     for (int g = 0; g + 1 < c->groups; g++) slash |= c->seps[g] == '/';
     if (c->paren_group && c->digits >= 9) return 1;
+    /* an area code in brackets and two groups of 3 or more: "(37) 788-063" */
+    if (c->paren_group && c->digits == 8 && c->groups == 3 && c->len[0] <= 3 && c->len[1] >= 3 && c->len[2] >= 3)
+        return 1;
     if (c->first_zero && c->digits >= 9 && c->digits <= 13 && c->groups >= 2) {
         int rest_ok = 1;
         for (int g = 1; g < c->groups; g++) rest_ok &= c->len[g] >= 2;

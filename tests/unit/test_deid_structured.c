@@ -3,7 +3,9 @@
  * numbers, dates of birth, dates, street addresses of several languages, postal codes) planted in
  * several shapes and layouts (sentence, form field, table row, tab-separated, value on the next
  * line; normal, lower and upper case; full-width digits) leaves no 4-digit run and no distinctive
- * word behind with any method; addresses written over several lines and military mail go whole;
+ * word behind with any method; addresses written over several lines (a unit alone on a line, a
+ * blank line inside, a last line running on into a sentence) and military mail go whole, with the
+ * places after a street on its line and both streets of a corner;
  * check digits are checked (Luhn, mod 97, octets); and the clinical numbers and words of a note
  * (doses, vitals, lab values, ages, years, durations, a Luhn-invalid number) stay. */
 #include <ctype.h>
@@ -30,7 +32,7 @@ typedef struct kind {
     const char *name;
     const char *label;    /* the field's label in forms and tables */
     const char *sentence; /* a sentence around the value: %s */
-    planted values[24];
+    planted values[28];
 } kind;
 
 static const kind kinds[] = {
@@ -62,6 +64,7 @@ static const kind kinds[] = {
       {"+1-860-129-0404x79666", NULL}, {"001-972-510-2734", NULL}, {"0825 979 19 07", NULL},
       {"(06)82/597-9190", NULL}, {"070-8259-7919", NULL}, {"+55 (011) 7483 3788", NULL}, {"+420 601 234 567", NULL},
       {"698 259 791", NULL}, {"+39 82 5979190", NULL}, {"13474833788", NULL}, {"617-555-0142 ext. 600", NULL},
+      {"(37) 788-063", NULL},
       {NULL, NULL}}},
     {"fax", "Fax", "Send the report by fax to %s today.",
      {{"617-555-0199", NULL}, {"+49 30 1234567", NULL}, {"(020) 7946 0958", NULL}, {NULL, NULL}}},
@@ -97,6 +100,14 @@ static const kind kinds[] = {
       {"Hauptstra\xc3\x9f" "e 12, 10115 Berlin", "Hauptstra"}, {"10 Downing Street, London SW1A 2AA", "Downing"},
       {"290 Bremner Blvd, Toronto, ON M5V 3L9", "Bremner"}, {"Jansstraat 12, 1012 AB Amsterdam", "Jansstraat"},
       {"ul. Kwiatowa 12, 00-950 Warszawa", "Kwiatowa"}, {NULL, NULL}}},
+    /* the places after a street on its line, a corner of two streets */
+    {"place", "Address", "The patient lives at %s with her family.",
+     {{"6400 12 Timms Drive Suite 215 Nungatta Australia", "Nungatta"}, {"0912 P.O. Box 287 Apt. 051, Tallinn, Estonia", "Tallinn"},
+      {"12521 Belgr\xc3\xa1" "d rkp. 18. Apt. 417 Csipkerek Vas", "Csipkerek"},
+      {"6108 Friedhofstrasse 33 Suite 979 BIBER Upper Austria", "Biber"},
+      {"the corner of \xc3\x96stbygatan 14 and Sigurmundsson Greens", "Sigurmundsson"},
+      {"the corner of Nieuwe Baan 473 St. and Inna Loop St.", "Inna"},
+      {"Katrina and R\xc3\xba" "a do Paseo 46", "Katrina"}, {NULL, NULL}}},
 };
 
 static const openmed_deid_method methods[] = {OPENMED_DEID_MASK, OPENMED_DEID_REMOVE, OPENMED_DEID_REPLACE,
@@ -258,7 +269,9 @@ static void test_negatives(void) {
         "lives at home with his wife", "moved to Boston in 2010", "sent via the portal", "policy 2 visitors",
         "et al., 2019", "Hgb 13.2 g/dL, Hct 39.5 %", "2-3 cm lesion", "L4-L5 disc", "1,200 mL", "10:30 am",
         "C5-C6", "follow up in 2 to 4 weeks", "take 1 tablet by mouth every 8 hours", "score 12/15",
-        "NYHA class II", "grade 3 of 4", "3 of 5 days", "BMI 31.2"};
+        "NYHA class II", "grade 3 of 4", "3 of 5 days", "BMI 31.2", "in Lantus 1000 units",
+        "seen in Boston 2019", "at the corner of the mouth and nose", "corner of mouth and lips",
+        "pain in Room 12 today", "lesion at L4 and L5"};
     char doc[4096];
     size_t n = 0;
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) n += (size_t)snprintf(doc + n, sizeof doc - n, "%s. ", keep[i]);
@@ -343,6 +356,25 @@ static void test_address_blocks(void) {
          "Lives at [STREET_ADDRESS]\nHISTORY OF PRESENT ILLNESS\n\nKnee pain."},
         {"Address: 12 Oak Street\nChief Complaint\nKnee pain for 3 weeks.",
          "Address: [STREET_ADDRESS]\nChief Complaint\nKnee pain for 3 weeks."},
+        /* a unit alone on its line: the street above it (after the sentence's words), the block below */
+        {"Please update the billing address with Serenade Opus 420 Gairbekov Rapids\n Apt. 576\n Voormezele\n "
+         "Belgium 92060 for this card.",
+         "Please update the billing address with [STREET_ADDRESS]\n [STREET_ADDRESS]\n [CITY]\n [CITY] for this card."},
+        {"Lina Artemova\n> 2224 Trenerys gate 232\n> Apt. 342\n> TRONDHEIM\n> Norway 64389\n\nKnee pain.",
+         "[PERSON]\n> [STREET_ADDRESS]\n> [STREET_ADDRESS]\n> [CITY]\n> [CITY] [ZIPCODE]\n\nKnee pain."},
+        /* a blank line inside the block, before its postal line */
+        {"7167 Postbox 53\n Apt. 631\n Narsarsuaq\n\n Greenlander 60864\n\nKnee pain.",
+         "[STREET_ADDRESS]\n [STREET_ADDRESS]\n [CITY]\n\n [CITY] [ZIPCODE]\n\nKnee pain."},
+        /* the block's last line runs on into a sentence */
+        {"Take me to 124 67 Devon Street West\n Suite 240\n West Brook\n New Zealand. Please call me.",
+         "Take me to [STREET_ADDRESS]\n [STREET_ADDRESS]\n [CITY]\n [CITY]. Please call me."},
+        /* the state between a city and its postal code */
+        {"Meet at 25615 Tawastintie 72 Apt. 004\nKNIVSTA, nan 18237 after the concert.",
+         "Meet at [STREET_ADDRESS]\n[CITY], [STATE] [ZIPCODE] after the concert."},
+        /* a place and its postal code in a sentence, a year after a place stays */
+        {"Looking to support Factset in Bjert 6091 in its mission, in \xc3\x96VERTURINGEN 840 24 too, "
+         "not in Boston 2019.",
+         "Looking to support Factset in [CITY] [ZIPCODE] in its mission, in [CITY] [ZIPCODE] too, not in Boston 2019."},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         openmed_deid_options o;
