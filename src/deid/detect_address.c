@@ -77,7 +77,8 @@
 
 typedef struct shape {
     const char *what;
-    int kind;  /* 0: number first, 1: prefix first, 2: glued suffix, 3: suffix word, 4: PO box, 5: unit */
+    int kind;  /* 0: number first, 1: prefix first, 2: glued suffix, 3: suffix word, 4: PO box, 5: unit,
+                  6: words and a number before a postal code and a place */
     int words; /* the group of the street's words, checked for stop words (0: none) */
     om_regex re;
 } shape;
@@ -103,6 +104,14 @@ static shape shapes[] = {
      {"(?<![\\w])(?:p\\.?\\s?o\\.?\\s?box|post" SP "office" SP "box|postfach|apartado(?:" SP "de" SP "correos)?|"
       "caixa" SP "postal|casella" SP "postale|bo[îi]te" SP "postale|postboks|box)[ \\t]*#?[ \\t]*\\d{1,6}(?![\\w])",
       PCRE2_CASELESS | PCRE2_UCP, NULL}},
+    /* any words and a number, then a postal code and a place: "Hanssenekra 14, 4212 Gulbrandsen",
+     * "Vizovická 5, 547 52 Sedlice", "Zavojna 37\n58471 Split", "Ασπροκκλησιάς 033,, ΤΚ 22453 Κόρινθος"
+     * (groups: 1 the words, 2 the number, 3 the postal code, 4 the place's first word) */
+    {"street (then postal code)", 6, 0,
+     {"(?<![\\w.,/-])((?:" WORD SP "){0,3}" WORD ")" SP "(" NUM ")(?![\\w])(?=(?:[ \\t]*,{1,2}[ \\t]*|[ \\t]*\\n[ \\t]*|[ \\t]+)"
+      "(?:(?:TK|ΤΚ|T\\.K\\.|Τ\\.Κ\\.)[ \\t]*)?(\\d{4,5}|\\d{3} \\d{2}|\\d{2}-\\d{3}|\\d{4,5}-\\d{3,4}|\\d{4} ?[A-Z]{2})"
+      "(?![\\w-])[ \\t]*,?[ \\t]*(\\p{L}[\\p{L}\\p{M}]{0,40}))",
+      PCRE2_CASELESS | PCRE2_UCP, NULL}},
     /* a flat or suite anywhere: "Apt. 762", "suite #5" */
     {"unit", 5, 0,
      {"(?<![\\w])(?:apt|apartment|suite|ste)\\.?[ \\t]*#?[ \\t]*\\d{1,5}[A-Za-z]?(?![\\w])", PCRE2_CASELESS | PCRE2_UCP, NULL}},
@@ -127,7 +136,10 @@ static const char *const stopwords[] = {
     "out", "into", "onto", "off", "back", "left", "right", "side", "then", "also", "but", "as", "it", "he", "she",
     "they", "we", "i", "you", "him", "them", "all", "any", "some", "other", "another", "one", "two", "three",
     "four", "five", "six", "seven", "eight", "nine", "ten", "first", "last", "next", "previous", "prior", "after",
-    "before", "during", "since", "until", "vs", "beats", "bpm", "mmhg", "percent", "scale", "test", "tests"};
+    "before", "during", "since", "until", "vs", "beats", "bpm", "mmhg", "percent", "scale", "test", "tests", "which",
+    "who", "whom", "whose", "where", "when", "while", "because", "near", "so", "if", "will", "would", "can", "could",
+    "should", "must", "there", "here", "very", "just", "now", "today", "tomorrow", "yesterday", "me", "us", "its",
+    "please", "thanks", "thank"};
 
 static int is_stopword(const char *w, size_t n) {
     for (size_t i = 0; i < sizeof stopwords / sizeof stopwords[0]; i++)
@@ -179,6 +191,23 @@ static int suffix_is_strong(const char *s, size_t n) {
     return 0;
 }
 
+static openmed_status found_hit(const char *t, size_t n, const om_regex_match *m, void *ctx, openmed_error *err) {
+    (void)t, (void)n, (void)m, (void)err;
+    *(int *)ctx = 1;
+    return OPENMED_OK;
+}
+
+static openmed_status matches(om_regex *re, const char *what, const char *t, size_t a, size_t b, int *yes,
+                              openmed_error *err) {
+    *yes = 0;
+    return om_regex_each(re, what, t + a, b - a, found_hit, yes, err);
+}
+
+/* A month or a weekday, the whole of [a, b). */
+static om_regex calendar_re = {
+    "^(?:" OM_MONTHS_EN "|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|"
+    "saturday|sunday)$", PCRE2_CASELESS, NULL};
+
 typedef struct addr_ctx {
     om_span_list *out;
     const shape *sh;
@@ -215,6 +244,28 @@ static openmed_status shape_hit(const char *t, size_t n, const om_regex_match *m
             while (w < e && t[w] == ' ') w++;
             s = w;
         }
+    if (a->sh->kind == 6) {
+        /* the street starts after the last stop word ("send it to Pot za Brdom 2"); the postal code is
+         * no year ("Lasix 40, 2019 Jan"), the place no stop word, unit or month ("500, 1000 mg") */
+        const size_t *g = m->groups;
+        for (size_t i = s; i < g[4];) {
+            size_t w = i;
+            while (w < g[4] && is_word_byte((unsigned char)t[w])) w++;
+            size_t we = w;
+            while (we > i && t[we - 1] == '.') we--;
+            if (we > i && is_stopword(t + i, we - i)) s = w;
+            while (w < g[4] && !is_word_byte((unsigned char)t[w])) w++;
+            if (w == i) break;
+            i = w;
+        }
+        while (s < g[4] && (t[s] == ' ' || t[s] == '\t')) s++;
+        if (s >= g[4]) return OPENMED_OK;
+        size_t z = g[6], ze = g[7], c = g[8], ce = g[9];
+        if (ze - z == 4 && (!strncmp(t + z, "19", 2) || !strncmp(t + z, "20", 2))) return OPENMED_OK;
+        int calendar = 0;
+        openmed_status st = matches(&calendar_re, "street", t, c, ce, &calendar, err);
+        if (st != OPENMED_OK || calendar || is_stopword(t + c, ce - c)) return st;
+    }
     return om_detect_push(a->out, s, e, "STREET_ADDRESS", 0.9f, err);
 }
 
@@ -252,6 +303,27 @@ static int count_digits(const char *t, size_t a, size_t b) {
     return d;
 }
 
+/* The code point at t[i] is an upper-case or title-case letter (any script). */
+static int upper_at(const char *t, size_t i) {
+    size_t len;
+    utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)om_utf8_decode(t, i, &len));
+    return k == UTF8PROC_CATEGORY_LU || k == UTF8PROC_CATEGORY_LT;
+}
+
+static int letter_at(const char *t, size_t i) {
+    size_t len;
+    utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)om_utf8_decode(t, i, &len));
+    return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
+}
+
+/* A postal-code-like token: digits, or capitals and digits with a digit ("35940", "K1A", "SW1A"). */
+static int is_code(const char *t, size_t a, size_t b) {
+    if (b - a > 10 || !count_digits(t, a, b)) return 0;
+    for (size_t i = a; i < b; i++)
+        if (!isdigit((unsigned char)t[i]) && !isupper((unsigned char)t[i]) && t[i] != '-') return 0;
+    return 1;
+}
+
 static size_t trim_right(const char *t, size_t a, size_t b) {
     while (b > a && strchr(" .:-", t[b - 1])) b--;
     return b;
@@ -263,18 +335,6 @@ static om_regex secondary_re = {
     "depto|dpto|interior|int|edif|appartamento|piano|app|étage|bte|lgh|д|кв|корп|стр|s/n|wohnung|whg)\\.?\\s*#?\\s*)?"
     "(?:\\d{1,5}[A-Za-z]?(?:[-/]\\d{1,5}[A-Za-z]?)?|s/n)\\.?\\s*$",
     PCRE2_CASELESS | PCRE2_UCP, NULL};
-
-static openmed_status found_hit(const char *t, size_t n, const om_regex_match *m, void *ctx, openmed_error *err) {
-    (void)t, (void)n, (void)m, (void)err;
-    *(int *)ctx = 1;
-    return OPENMED_OK;
-}
-
-static openmed_status matches(om_regex *re, const char *what, const char *t, size_t a, size_t b, int *yes,
-                              openmed_error *err) {
-    *yes = 0;
-    return om_regex_each(re, what, t + a, b - a, found_hit, yes, err);
-}
 
 static openmed_status cue_hit(const char *t, size_t n, const om_regex_match *m, void *ctx, openmed_error *err) {
     om_span_list *out = ctx;
@@ -362,8 +422,13 @@ static om_regex tail_re = {
 
 typedef struct tail_ctx {
     om_span_list *out;
-    size_t base;
+    size_t base;       /* where the matched text starts in the whole text */
+    const char *text;  /* the whole text and its length */
+    size_t n;
 } tail_ctx;
+
+static size_t place_run(const char *t, size_t line_end, size_t a, int any_case, om_span_list *out,
+                        openmed_error *err, openmed_status *st);
 
 static openmed_status tail_hit(const char *t, size_t n, const om_regex_match *m, void *ctx, openmed_error *err) {
     (void)t, (void)n;
@@ -381,14 +446,28 @@ static openmed_status tail_hit(const char *t, size_t n, const om_regex_match *m,
     }
     if (st == OPENMED_OK && cg < m->n_groups && g[2 * cg] != PCRE2_UNSET && g[2 * cg + 1] > g[2 * cg]) {
         size_t a = c->base + g[2 * cg], b = c->base + g[2 * cg + 1];
-        /* "Berlin or": the city ends before a stop word */
-        for (;;) {
-            while (b > a && strchr(" -.,", t[b - c->base - 1])) b--;
-            size_t w = b;
-            while (w > a && t[w - c->base - 1] != ' ') w--;
-            if (w == a || !is_stopword(t + w - c->base, b - w)) break;
-            b = w;
+        /* "Berlin or", "Hildburghausen after the concert": the city ends before a stop word that no
+         * word with a capital follows within two words ("Sankt Veit an der Glan" is one place) */
+        size_t ws[8][2];
+        int nw = 0;
+        for (size_t w = a; w < b && nw < 8;) {
+            size_t we = w;
+            while (we < b && t[we - c->base] != ' ') we++;
+            size_t core = we;
+            while (core > w && strchr(".,", t[core - c->base - 1])) core--;
+            ws[nw][0] = w, ws[nw][1] = core, nw++;
+            w = we < b ? we + 1 : we;
         }
+        for (int k = 1; k < nw; k++) {
+            if (!is_stopword(t + ws[k][0] - c->base, ws[k][1] - ws[k][0])) continue;
+            int capital_after = 0;
+            for (int j = k + 1; j < nw && j <= k + 2; j++) capital_after |= upper_at(t - c->base, ws[j][0]);
+            if (!capital_after) {
+                b = ws[k][0];
+                break;
+            }
+        }
+        while (b > a && strchr(" -.,", t[b - c->base - 1])) b--;
         /* "or Springfield": nor does it start with one */
         for (;;) {
             size_t w = a;
@@ -397,6 +476,15 @@ static openmed_status tail_hit(const char *t, size_t n, const om_regex_match *m,
             a = w + 1;
         }
         if (b > a) st = om_detect_push(c->out, a, b, "CITY", 0.85f, err);
+    }
+    /* the places after it on its line: "36819 Cosenza (RE)", "73202152 Jesus / MS" (not when digits
+     * follow: "416 60 039" is a phone number) */
+    size_t next = c->base + m->end;
+    while (next < c->n && (c->text[next] == ' ' || c->text[next] == '\t')) next++;
+    if (st == OPENMED_OK && !(next < c->n && isdigit((unsigned char)c->text[next]))) {
+        size_t from = c->base + m->end, line_end = from;
+        while (line_end < c->n && c->text[line_end] != '\n' && line_end - from < 160) line_end++;
+        place_run(c->text, line_end, from, 1, c->out, err, &st);
     }
     return st;
 }
@@ -423,8 +511,17 @@ static om_regex city_line_re = {
     LINE_LEAD CITY_CAP "(?:[ \t]+(?:(?:de|del|da|do|dos|das|di|du|la|le|les|van|von|den|der|am|an|im|sur|upon|on)"
     "[ \t]+)?" CITY_CAP "){0,3}[ \t]*,?[ \t]*$",
     PCRE2_UCP, NULL};
+/* a postal code then the place: "58471 Split", "201 98 Bojkovice", "ΤΚ 22453 Κόρινθος" */
+static om_regex postal_first_line_re = {
+    LINE_LEAD "(?:(?:TK|ΤΚ|T\\.K\\.|Τ\\.Κ\\.)[ \t]*)?(?:\\d{4,5}|\\d{3} \\d{2}|\\d{2}-\\d{3}|\\d{4,5}-\\d{3,4}|\\d{4} ?[A-Z]{2})"
+    "[ \t]*,?[ \t]+\\p{Lu}[\\p{L}\\p{M}'’.-]{0,40}(?:[ \t]+[\\p{L}\\p{M}'’.()/-]{1,40}){0,5}[ \t]*$",
+    PCRE2_UCP, NULL};
+/* a street name of a block, words with a capital first and in lower case after ("Antony ports"),
+ * taken only where the block's other lines confirm it */
+static om_regex name_line_re = {
+    LINE_LEAD CITY_CAP "(?:[ \t]+\\p{L}[\\p{L}\\p{M}'’.-]{0,40}){1,3}[ \t]*,?[ \t]*$", PCRE2_UCP, NULL};
 
-enum { LINE_OTHER, LINE_UNIT, LINE_STATE, LINE_POSTAL, LINE_CITY };
+enum { LINE_OTHER, LINE_UNIT, LINE_STATE, LINE_POSTAL, LINE_CITY, LINE_POSTAL_FIRST };
 
 static openmed_status line_kind(const char *t, size_t a, size_t b, int *kind, openmed_error *err) {
     int yes = 0;
@@ -435,6 +532,12 @@ static openmed_status line_kind(const char *t, size_t a, size_t b, int *kind, op
     if (st == OPENMED_OK && !yes && (st = matches(&postal_line_re, "address block", t, a, b, &yes, err)) == OPENMED_OK && yes)
         *kind = LINE_POSTAL;
     if (st == OPENMED_OK && !yes && (st = matches(&city_line_re, "address block", t, a, b, &yes, err)) == OPENMED_OK && yes)
+        *kind = LINE_CITY;
+    if (st == OPENMED_OK && !yes && (st = matches(&postal_first_line_re, "address block", t, a, b, &yes, err)) == OPENMED_OK && yes)
+        *kind = LINE_POSTAL_FIRST;
+    int capitalised;
+    if (st == OPENMED_OK && !yes && (st = matches(&name_line_re, "address block", t, a, b, &yes, err)) == OPENMED_OK && yes &&
+        words_ok(t, a, b, &capitalised))
         *kind = LINE_CITY;
     return st;
 }
@@ -451,9 +554,6 @@ static int push_line(om_span_list *out, const char *t, size_t a, size_t b, const
     if (b > a) *st = om_detect_push(out, a, b, label, 0.85f, err);
     return *st == OPENMED_OK;
 }
-
-static size_t place_run(const char *t, size_t n, size_t a, int any_case, om_span_list *out, openmed_error *err,
-                        openmed_status *st);
 
 /* After a street that ends its line: up to 5 lines below it that read as the rest of the address.
  * City lines are taken when a unit, state or postal line follows them, or (2 at most) when the block
@@ -513,6 +613,21 @@ static openmed_status address_block(const char *t, size_t n, size_t end, int las
                 while (z > a && (isalnum((unsigned char)t[z - 1]) || t[z - 1] == '-' ||
                                  (t[z - 1] == ' ' && z - 1 > a && isdigit((unsigned char)t[z - 2]) && z < e && isdigit((unsigned char)t[z])))) z--;
                 if (!push_line(out, t, z, e, "ZIPCODE", err, &st) || !push_line(out, t, a, z, "CITY", err, &st)) return st;
+            } else if (kind == LINE_POSTAL_FIRST) { /* the postal code (its "TK" too), then the place */
+                size_t z = a;
+                while (z < b && is_line_lead((unsigned char)t[z])) z++;
+                size_t ze = z;
+                for (;;) { /* tokens with a digit, or a capital pair ("TK", "AB" of "1012 AB") */
+                    size_t w = ze;
+                    while (w < b && (t[w] == ' ' || t[w] == '\t')) w++;
+                    size_t we = w;
+                    while (we < b && !strchr(" \t,", t[we])) we++;
+                    if (we == w || !(count_digits(t, w, we) || is_code(t, w, we) || (we - w == 2 && isupper((unsigned char)t[w])) ||
+                                     (we - w == 4 && !memcmp(t + w, "ΤΚ", 4)))) break;
+                    if (!count_digits(t, w, we) && ze > z && !count_digits(t, z, ze)) break;
+                    ze = we;
+                }
+                if (!push_line(out, t, z, ze, "ZIPCODE", err, &st) || !push_line(out, t, ze, b, "CITY", err, &st)) return st;
             } else if (!push_line(out, t, a, b, kind == LINE_UNIT ? "STREET_ADDRESS" : "STATE", err, &st)) {
                 return st;
             }
@@ -538,27 +653,6 @@ static int is_particle(const char *w, size_t n) {
     return 0;
 }
 
-/* The code point at t[i] is an upper-case or title-case letter (any script). */
-static int upper_at(const char *t, size_t i) {
-    size_t len;
-    utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)om_utf8_decode(t, i, &len));
-    return k == UTF8PROC_CATEGORY_LU || k == UTF8PROC_CATEGORY_LT;
-}
-
-static int letter_at(const char *t, size_t i) {
-    size_t len;
-    utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)om_utf8_decode(t, i, &len));
-    return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
-}
-
-/* A postal-code-like token: digits, or capitals and digits with a digit ("35940", "K1A", "SW1A"). */
-static int is_code(const char *t, size_t a, size_t b) {
-    if (b - a > 10 || !count_digits(t, a, b)) return 0;
-    for (size_t i = a; i < b; i++)
-        if (!isdigit((unsigned char)t[i]) && !isupper((unsigned char)t[i]) && t[i] != '-') return 0;
-    return 1;
-}
-
 enum { TOK_STOP, TOK_PLACE, TOK_CODE, TOK_PARTICLE, TOK_LOWER };
 
 /* The places that follow on a line from a (not past line_end): words written with a capital (any
@@ -569,20 +663,20 @@ enum { TOK_STOP, TOK_PLACE, TOK_CODE, TOK_PARTICLE, TOK_LOWER };
 static size_t place_run(const char *t, size_t line_end, size_t a, int any_case, om_span_list *out,
                         openmed_error *err, openmed_status *st) {
     size_t i = a, first = (size_t)-1, cap_end = 0, all_end = 0;
-    int lower_seen = 0, ended = 0, commas = 0, stopped = 0;
-    for (int tokens = 0; tokens < 7; tokens++) {
-        while (i < line_end && (t[i] == ' ' || t[i] == '\t')) i++;
-        if (i < line_end && t[i] == ',') {
-            if (++commas > 3) break;
+    int lowers = 0, frozen = 0, ended = 0, commas = 0, stopped = 0;
+    for (int tokens = 0; tokens < 10; tokens++) {
+        /* separators: spaces, commas, a slash ("Dias / AL") */
+        while (i < line_end && (t[i] == ' ' || t[i] == '\t' || t[i] == ',' || t[i] == '/')) {
+            if (t[i] != ' ' && t[i] != '\t' && ++commas > 5) break;
             i++;
-            while (i < line_end && (t[i] == ' ' || t[i] == '\t')) i++;
         }
+        if (commas > 5) break;
         if (i >= line_end || t[i] == '\n' || t[i] == '\r') {
             ended = 1;
             break;
         }
         size_t s = i;
-        while (i < line_end && !strchr(" \t,\n\r", t[i])) i++;
+        while (i < line_end && !strchr(" \t,/\n\r", t[i])) i++;
         size_t e = i, ce = e; /* ce: the word without its closing marks */
         int stop_after = 0;
         while (ce > s && strchr(".;:!?\"'", t[ce - 1])) ce--;
@@ -609,8 +703,10 @@ static size_t place_run(const char *t, size_t line_end, size_t a, int any_case, 
             if (kind == TOK_PARTICLE) break;
             first = s;
         }
-        if (kind == TOK_LOWER) lower_seen = 1;
-        if (!lower_seen && (kind == TOK_PLACE || kind == TOK_CODE)) cap_end = ce;
+        /* one word in lower case between places stays in the run ("Nueva ex República"), two end it */
+        lowers = kind == TOK_LOWER ? lowers + 1 : kind == TOK_PARTICLE ? lowers : 0;
+        if (lowers >= 2) frozen = 1;
+        if (!frozen && (kind == TOK_PLACE || kind == TOK_CODE)) cap_end = ce;
         all_end = ce;
         if (stop_after) {
             ended = 1;
@@ -809,10 +905,6 @@ static om_regex place_postal_re = {
     "[ \\t]+(\\d{5}(?:-\\d{3,4})?|\\d{4}|\\d{3} \\d{2}|\\d{2}-\\d{3}|\\d{4}-\\d{3})(?![\\w]|[.,/:-]\\d)",
     PCRE2_UCP, NULL};
 
-static om_regex calendar_re = {
-    "^(?:" OM_MONTHS_EN "|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|"
-    "saturday|sunday)$", PCRE2_CASELESS, NULL};
-
 static openmed_status place_postal_hit(const char *t, size_t n, const om_regex_match *m, void *ctx,
                                        openmed_error *err) {
     size_t a = m->groups[2], b = m->groups[3], z = m->groups[4], ze = m->groups[5];
@@ -890,10 +982,12 @@ openmed_status om_detect_address(const om_detect_input *in, om_span_list *out, o
         if (k < streets && strcmp(sp->label, "STREET_ADDRESS")) continue;
         /* sp may point into out, which the pushes below can move: read it first */
         size_t s0 = sp->start, a = sp->end, b = a, end = a;
-        /* the model's spans: a house number alone ("4241"; a card number is no street) or with words
-         * ("Ilichova 23"; not one code such as "G5P5") */
-        int numbered = k < streets || (count_digits(t, s0, a) == (int)(a - s0) && a - s0 <= 6) ||
-                       (count_digits(t, s0, a) && memchr(t + s0, ' ', a - s0) != NULL);
+        /* the model's spans: a house number alone ("4241", "12a"; a card number is no street) or with
+         * words ("Ilichova 23"; not one code such as "G5P5") */
+        int letters = 0;
+        for (size_t i = s0; i < a; i++) letters += isalpha((unsigned char)t[i]) || (unsigned char)t[i] >= 0x80;
+        int numbered = k < streets || (count_digits(t, s0, a) && a - s0 <= 7 && letters <= 1) ||
+                       (count_digits(t, s0, a) && letters && memchr(t + s0, ' ', a - s0) != NULL);
         for (size_t i = s0; i < a && !numbered && count_digits(t, s0, a); i++) numbered = isalpha((unsigned char)t[i]) || (unsigned char)t[i] >= 0x80;
         size_t s = numbered ? corner_before(t, s0) : s0;
         if (s == s0 && numbered) s = number_before(t, s0);
@@ -901,7 +995,7 @@ openmed_status om_detect_address(const om_detect_input *in, om_span_list *out, o
         if (st == OPENMED_OK && numbered) end = line_rest(t, n, a, out, err, &st);
         int lines = 0;
         while (b < n && b - a < 120 && !(t[b] == '\n' && ++lines > 1) && t[b] != '|' && t[b] != '\t') b++;
-        tail_ctx c = {out, a};
+        tail_ctx c = {out, a, t, n};
         if (st == OPENMED_OK) st = om_regex_each(&tail_re, "postal code", t + a, b - a, tail_hit, &c, err);
         if (st == OPENMED_OK) st = address_block(t, n, end, LINE_OTHER, out, err);
     }

@@ -107,7 +107,10 @@ static const kind kinds[] = {
       {"6108 Friedhofstrasse 33 Suite 979 BIBER Upper Austria", "Biber"},
       {"the corner of \xc3\x96stbygatan 14 and Sigurmundsson Greens", "Sigurmundsson"},
       {"the corner of Nieuwe Baan 473 St. and Inna Loop St.", "Inna"},
-      {"Katrina and R\xc3\xba" "a do Paseo 46", "Katrina"}, {NULL, NULL}}},
+      {"Katrina and R\xc3\xba" "a do Paseo 46", "Katrina"}, {"Hanssenekra 14, 4212 Gulbrandsen", "Hanssenekra"},
+      {"Viz\xc3\xb3vick\xc3\xa1 5, 547 52 Sedlice", "Sedlice"}, {"Pot za Brdom 2, 0332 Kostanjevica na Krki", "Brdom"},
+      {"Renskebaan 329, 7612 TD, Kedichem", "Renskebaan"}, {"Canale Esposito 5, Fabbri calabro, 07532 Vibo Valentia (OT)", "Valentia"},
+      {"Passarela Monteiro, 3, Unidas, 73202152 Jesus / MS", "Jesus"}, {NULL, NULL}}},
 };
 
 static const openmed_deid_method methods[] = {OPENMED_DEID_MASK, OPENMED_DEID_REMOVE, OPENMED_DEID_REPLACE,
@@ -271,7 +274,8 @@ static void test_negatives(void) {
         "C5-C6", "follow up in 2 to 4 weeks", "take 1 tablet by mouth every 8 hours", "score 12/15",
         "NYHA class II", "grade 3 of 4", "3 of 5 days", "BMI 31.2", "in Lantus 1000 units",
         "seen in Boston 2019", "at the corner of the mouth and nose", "corner of mouth and lips",
-        "pain in Room 12 today", "lesion at L4 and L5"};
+        "pain in Room 12 today", "lesion at L4 and L5", "Lasix 40, 2019 Jan", "metformin 500, 1000 mg at night",
+        "Chief Complaint"};
     char doc[4096];
     size_t n = 0;
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) n += (size_t)snprintf(doc + n, sizeof doc - n, "%s. ", keep[i]);
@@ -371,6 +375,12 @@ static void test_address_blocks(void) {
         /* the state between a city and its postal code */
         {"Meet at 25615 Tawastintie 72 Apt. 004\nKNIVSTA, nan 18237 after the concert.",
          "Meet at [STREET_ADDRESS]\n[CITY], [STATE] [ZIPCODE] after the concert."},
+        /* a street then a postal code and its place on the next line; a block of a flat, a street name
+           in lower case, a town and a postcode */
+        {"Iva Hini\xc4\x87\n\nZavojna 37\n58471 Split\n\nDear Sir,",
+         "[PERSON]\n\n[STREET_ADDRESS]\n[ZIPCODE] [CITY]\n\nDear Sir,"},
+        {"Address:\nFlat 9\nAntony ports\nPort Sandrafort\nDG9 1XL\n\nThanks.",
+         "Address:\n[STREET_ADDRESS]\n[CITY]\n[CITY]\n[ZIPCODE]\n\nThanks."},
         /* a place and its postal code in a sentence, a year after a place stays */
         {"Looking to support Factset in Bjert 6091 in its mission, in \xc3\x96VERTURINGEN 840 24 too, "
          "not in Boston 2019.",
