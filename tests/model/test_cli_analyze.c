@@ -241,7 +241,15 @@ int main(void) {
     got = cJSON_Parse(out_buf);
     CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(got, "texts")), 4);
     CHECK_MSG(cJSON_GetStringValue(cJSON_GetObjectItem(got, "input")) &&
+              !strncmp(cJSON_GetStringValue(cJSON_GetObjectItem(got, "input")), "text:1 ", 7) &&
+              strstr(cJSON_GetStringValue(cJSON_GetObjectItem(got, "input")), " text:2") &&
               !strstr(cJSON_GetStringValue(cJSON_GetObjectItem(got, "input")), "Aspirin"), "%s", out_buf); /* no text */
+    cJSON_Delete(got);
+    snprintf(args, sizeof args, "bench --model %s --json --threads 1 'Aspirin for pain.' --input %s", MODEL, txt);
+    CHECK_INT(run(args), 0);
+    got = cJSON_Parse(out_buf);
+    CHECK_MSG(cJSON_GetStringValue(cJSON_GetObjectItem(got, "input")) &&
+              !strncmp(cJSON_GetStringValue(cJSON_GetObjectItem(got, "input")), "text ", 5), "%s", out_buf);
     cJSON_Delete(got);
     /* progress with rate and ETA on a terminal (a pseudo-terminal from script(1)) */
     if (system("script -qec true /dev/null > /dev/null 2>&1") == 0) {

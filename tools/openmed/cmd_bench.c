@@ -172,9 +172,11 @@ int cmd_bench(int argc, char **argv) {
     cli_reader_close(reader);
     /* what the report calls the input: the paths given, a TEXT by its id (never its text) */
     char input[1024] = "";
+    size_t n_texts = 0;
+    for (size_t i = 0; i < n_inputs; i++) n_texts += inputs[i].is_text;
     for (size_t i = 0, k = 0; i < n_inputs; i++) {
-        char name[32] = "text";
-        if (inputs[i].is_text && n_inputs > 1) snprintf(name, sizeof name, "text:%zu", ++k);
+        char name[32] = "text"; /* as the documents are named: "text:1", "text:2" when several */
+        if (inputs[i].is_text && n_texts > 1) snprintf(name, sizeof name, "text:%zu", ++k);
         size_t used = strlen(input);
         snprintf(input + used, sizeof input - used, "%s%s", used ? " " : "", inputs[i].is_text ? name : inputs[i].value);
     }
