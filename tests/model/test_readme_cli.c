@@ -1,6 +1,6 @@
 /* test_readme_cli.c: README's CLI examples are true. Every `build/bin/openmed ...` line of its sh
  * blocks is run for real in a folder holding the files it names (note.txt, notes.jsonl, notes.csv,
- * notes/, devel.tsv; FOLDER is the bundled model), offline: it must succeed, and print what its
+ * notes/, devel.tsv, gold.jsonl; FOLDER is the bundled model), offline: it must succeed, and print what its
  * comment quotes when it quotes something ("did you mean ..."). `serve` and `models pull` (they
  * listen or download) and synopses with [optional] parts are held to their flags instead: each
  * --flag they show must parse (`CMD ... --help`) or be named in `openmed CMD --help`, as must the
@@ -76,6 +76,8 @@ static void write_fixtures(void) {
     CHECK(system(p) == 0);
     PUT("notes/a.txt", "Zed Quorra has pneumonia.\n");
     PUT("notes/b.jsonl", "{\"id\": \"b1\", \"text\": \"Diabetes, call 617-555-0142.\"}\n");
+    PUT("gold.jsonl", "{\"id\": \"g1\", \"text\": \"Cystic fibrosis.\", \"spans\": [{\"start\": 0, \"end\": 15, "
+                      "\"label\": \"DISEASE\"}]}\n{\"id\": \"g2\", \"text\": \"Aspirin for pain.\", \"spans\": []}\n");
     PUT("devel.tsv", "Cystic\tB-DISEASE\nfibrosis\tI-DISEASE\n\nAspirin\tO\nfor\tO\npain\tB-DISEASE\n");
 #undef PUT
 }
