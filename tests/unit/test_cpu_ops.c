@@ -119,6 +119,50 @@ static void test_precise_same_everywhere(void) {
     om_cpu_isa_set_cap(NULL);
 }
 
+/* The elementwise kernels (GELU, LayerNorm, softmax) have a version per instruction set, none of them
+ * contracting into FMA: the output is bit-identical under every cap, baseline included, so a model
+ * does not depend on the CPU it runs on, and a version that rounds differently is caught here. */
+static void test_elementwise_same_everywhere(void) {
+    enum { M = 7, D = 203, NG = 1001 };
+    static float x[M * D], r[M * D], g[D], b[D], ln[M * D], ln0[M * D], gx[NG], gy[NG], gy0[NG];
+    fill(x, M * D), fill(r, M * D), fill(g, D), fill(b, D);
+    for (int i = 0; i < NG; i++) gx[i] = -6.0f + 12.0f * (float)i / (NG - 1);
+    const int n_heads = 2, hd = 8, T = 37, stride = 3 * n_heads * hd;
+    int32_t cu[3] = {0, 13, T};
+    static float qkv[37 * 48], att[37 * 16], att0[37 * 16];
+    fill(qkv, (size_t)T * stride);
+    int have_first = 0;
+    for (size_t c = 0; om_cpu_isa_cap_name(c); c++) {
+        const char *cap = om_cpu_isa_cap_name(c);
+        if (!om_cpu_isa_cap_available(cap)) continue;
+        om_cpu_isa_set_cap(cap);
+        CHECK_INT(be->layernorm(be, ln, x, r, g, b, M, D, 1e-5f, &err), OPENMED_OK);
+        CHECK_INT(be->activate(be, gy, gx, NG, OM_ACT_GELU, &err), OPENMED_OK);
+        om_attention_args a = {0};
+        a.out = att;
+        a.q = qkv;
+        a.k = qkv + n_heads * hd;
+        a.v = qkv + 2 * n_heads * hd;
+        a.q_stride = a.k_stride = a.v_stride = stride;
+        a.out_stride = n_heads * hd;
+        a.n_heads = a.n_kv_heads = n_heads;
+        a.head_dim = hd;
+        a.cu_seqlens = cu;
+        a.n_seqs = 2;
+        a.scale = 0.35f;
+        a.window_left = a.window_right = -1;
+        CHECK_INT(be->attention(be, &a, &err), OPENMED_OK);
+        if (!have_first) {
+            memcpy(ln0, ln, sizeof ln), memcpy(gy0, gy, sizeof gy), memcpy(att0, att, sizeof att);
+            have_first = 1;
+        }
+        CHECK_MSG(memcmp(ln0, ln, sizeof ln) == 0, "layernorm differs under cap %s", cap);
+        CHECK_MSG(memcmp(gy0, gy, sizeof gy) == 0, "gelu differs under cap %s", cap);
+        CHECK_MSG(memcmp(att0, att, sizeof att) == 0, "attention differs under cap %s", cap);
+    }
+    om_cpu_isa_set_cap(NULL);
+}
+
 static void test_norms_and_elementwise(void) {
     enum { M = 9, D = 40 };
     float x[M * D], r[M * D], g[D], b[D], y[M * D];
@@ -320,6 +364,7 @@ int main(void) {
         test_rope();
     }
     test_precise_same_everywhere();
+    test_elementwise_same_everywhere();
     CHECK_INT(om_cpu_isa_set_cap("bogus"), -1);
     CHECK_INT(om_cpu_isa_set_cap(NULL), 0);
     om_backend_destroy(be);

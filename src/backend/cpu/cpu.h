@@ -23,15 +23,53 @@ typedef struct om_cpu_prepared {
     om_cpu_packed *packed;  /* copy packed for oneDNN's matmul that linear uses (data is then NULL), or NULL */
 } om_cpu_prepared;
 
-/* Kernels compiled three times, for AVX-512 (x86-64-v4), AVX2 + FMA (x86-64-v3) and baseline x86-64,
- * one picked at load by the CPU's features: add `OM_CPU_CLONES` inside an __attribute__ list. (Not
- * "arch=haswell": GCC dispatches that on the CPU model, so every AMD and later Intel CPU got the
- * baseline.) ThreadSanitizer builds keep the baseline only: a clone's ifunc resolver runs during
- * relocation, before the TSan runtime has started, and its instrumented entry crashes the program. */
-#if defined(__SANITIZE_THREAD__)
-#define OM_CPU_CLONES
+/* Kernels compiled three times, for AVX-512 (F, DQ, BW, VL, with AVX2 + FMA), AVX2 + FMA and baseline
+ * x86-64, and chosen on every call by om_cpu_features(), so OPENMED_CPU_ISA and om_cpu_isa_set_cap
+ * steer them as they steer every other kernel and tests force each path in turn. Write the kernel as
+ * `static inline OM_CPU_BODY(ATTRS) RET NAME_body(PARAMS)`, then declare NAME with
+ * OM_CPU_VERSIONS(ATTRS, RET, NAME, (PARAMS), (ARGS)) (OM_CPU_VERSIONS_VOID for void), ATTRS being
+ * the same extra attributes for the body and its versions (OM_CPU_OPT(...): GCC's optimize options,
+ * which the body needs too, as its early passes run under its own). A body must not pass or return
+ * 32- or 64-byte vectors by value (the baseline version has no AVX to pass them in). */
+#define OM_CPU_BODY(...) __attribute__((always_inline, __VA_ARGS__))
+#if defined(__clang__)
+#define OM_CPU_OPT(...) /* clang has no per-function optimize options: the file's own flags apply */
 #else
-#define OM_CPU_CLONES , target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")
+#define OM_CPU_OPT(...) optimize(__VA_ARGS__)
+#endif
+#if defined(__x86_64__)
+#define OM_CPU_VERSIONS_DEFINE_(ATTRS, RET, NAME, PARAMS, ARGS)                                                 \
+    __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma"), noinline, ATTRS)) static RET             \
+        NAME##_avx512 PARAMS { return NAME##_body ARGS; }                                                       \
+    __attribute__((target("avx2,fma"), noinline, ATTRS)) static RET NAME##_avx2 PARAMS { return NAME##_body ARGS; } \
+    __attribute__((noinline, ATTRS)) static RET NAME##_baseline PARAMS { return NAME##_body ARGS; }
+#define OM_CPU_VERSIONS(ATTRS, RET, NAME, PARAMS, ARGS)                                                         \
+    OM_CPU_VERSIONS_DEFINE_(ATTRS, RET, NAME, PARAMS, ARGS)                                                     \
+    static RET NAME PARAMS {                                                                                    \
+        unsigned f_ = om_cpu_features();                                                                        \
+        if (f_ & OM_CPU_AVX512) return NAME##_avx512 ARGS;                                                     \
+        if (f_ & OM_CPU_AVX2) return NAME##_avx2 ARGS;                                                         \
+        return NAME##_baseline ARGS;                                                                            \
+    }
+#define OM_CPU_VERSIONS_VOID(ATTRS, NAME, PARAMS, ARGS)                                                         \
+    __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma"), noinline, ATTRS)) static void            \
+        NAME##_avx512 PARAMS { NAME##_body ARGS; }                                                              \
+    __attribute__((target("avx2,fma"), noinline, ATTRS)) static void NAME##_avx2 PARAMS { NAME##_body ARGS; }    \
+    __attribute__((noinline, ATTRS)) static void NAME##_baseline PARAMS { NAME##_body ARGS; }                   \
+    static void NAME PARAMS {                                                                                   \
+        unsigned f_ = om_cpu_features();                                                                        \
+        if (f_ & OM_CPU_AVX512)                                                                                 \
+            NAME##_avx512 ARGS;                                                                                 \
+        else if (f_ & OM_CPU_AVX2)                                                                              \
+            NAME##_avx2 ARGS;                                                                                   \
+        else                                                                                                    \
+            NAME##_baseline ARGS;                                                                               \
+    }
+#else
+#define OM_CPU_VERSIONS(ATTRS, RET, NAME, PARAMS, ARGS)                                                         \
+    __attribute__((noinline, ATTRS)) static RET NAME PARAMS { return NAME##_body ARGS; }
+#define OM_CPU_VERSIONS_VOID(ATTRS, NAME, PARAMS, ARGS)                                                         \
+    __attribute__((noinline, ATTRS)) static void NAME PARAMS { NAME##_body ARGS; }
 #endif
 
 /* --- thread pool (cpu_threads.c): the OpenMP team oneDNN already runs on, so our ops and the

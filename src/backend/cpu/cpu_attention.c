@@ -13,36 +13,25 @@
 #include "backend/cpu/cpu.h"
 #include "core/error.h"
 
-/* --- softmax rows, eight lanes at a time (GCC vector extensions: AVX on the x86-64-v3/v4 clones,
- * two SSE halves on the baseline one; no contraction into FMA, so every clone rounds the same way) */
-/* The helpers taking and returning v8f are always inlined into the clones, so no call ever passes a
- * vector across the ABI that -Wpsabi warns about. */
-#pragma GCC diagnostic ignored "-Wpsabi"
+/* --- softmax rows, eight lanes at a time (GCC vector extensions: AVX in the AVX2 and AVX-512 versions,
+ * two SSE halves in the baseline one; no contraction into FMA, so every version rounds the same way).
+ * Vectors go to the helpers by pointer: the baseline version has no AVX to pass them in registers. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 
-#define OM_SOFTMAX_KERNEL                                                                                     \
-    __attribute__((optimize("fp-contract=off") OM_CPU_CLONES))
-
-static inline __attribute__((always_inline)) v8f load8(const float *p) {
-    v8f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline __attribute__((always_inline)) void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
-
 /* lanes of a where mask is set, else b */
-static inline __attribute__((always_inline)) v8f select8(v8i mask, v8f a, v8f b) {
-    return (v8f)(((v8i)a & mask) | ((v8i)b & ~mask));
-}
+#define SELECT8(mask, a, b) ((v8f)(((v8i)(a) & (mask)) | ((v8i)(b) & ~(mask))))
 
-/* exp(x) lane by lane for x <= 88 (Cephes' expf: x = n ln2 + r, |r| <= ln2 / 2, a degree-5
+/* *x = exp(*x) lane by lane for x <= 88 (Cephes' expf: x = n ln2 + r, |r| <= ln2 / 2, a degree-5
  * polynomial for e^r, 2^n from the exponent bits); relative error about 2e-7. Below -87 the result is
  * exp(-87) ~ 2e-38 instead of a denormal or 0; a NaN stays NaN. */
-static inline __attribute__((always_inline)) v8f exp8(v8f x) {
+static inline __attribute__((always_inline)) void exp8(v8f *xp) {
+    v8f x = *xp;
     const v8f lo = x - x - 87.0f, magic = x - x + 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-    x = select8(x < lo, lo, x);
+    x = SELECT8(x < lo, lo, x);
     v8f t = x * 1.44269504088896341f + magic;
     v8f n = t - magic;
     v8i ni = (v8i)t - (v8i)magic;
@@ -53,38 +42,41 @@ static inline __attribute__((always_inline)) v8f exp8(v8f x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    return p * (v8f)((ni + 127) << 23);
+    *xp = p * (v8f)((ni + 127) << 23);
 }
 
-OM_SOFTMAX_KERNEL static float row_max(const float *x, int64_t n) {
+static inline OM_CPU_BODY(OM_CPU_OPT("fp-contract=off")) float row_max_body(const float *x, int64_t n) {
     float m = -INFINITY;
     int64_t j = 0;
     if (n >= 8) {
-        v8f vm = load8(x);
+        v8f vm, v;
+        memcpy(&vm, x, sizeof vm);
         for (j = 8; j + 8 <= n; j += 8) {
-            v8f v = load8(x + j);
-            vm = select8(v > vm, v, vm);
+            memcpy(&v, x + j, sizeof v);
+            vm = SELECT8(v > vm, v, vm);
         }
         for (int k = 0; k < 8; k++) m = vm[k] > m ? vm[k] : m;
     }
     for (; j < n; j++) m = x[j] > m ? x[j] : m;
     return m;
 }
+OM_CPU_VERSIONS(OM_CPU_OPT("fp-contract=off"), float, row_max, (const float *x, int64_t n), (x, n))
 
 /* x[j] = exp(x[j] - m) over n values; returns their sum. */
-OM_SOFTMAX_KERNEL static float row_exp_sum(float *x, int64_t n, float m) {
-    v8f vs = {0};
+static inline OM_CPU_BODY(OM_CPU_OPT("fp-contract=off")) float row_exp_sum_body(float *x, int64_t n, float m) {
+    v8f vs = {0}, e;
     int64_t j = 0;
     for (; j + 8 <= n; j += 8) {
-        v8f e = exp8(load8(x + j) - m);
-        store8(x + j, e);
+        memcpy(&e, x + j, sizeof e);
+        e -= m;
+        exp8(&e);
+        memcpy(x + j, &e, sizeof e);
         vs += e;
     }
     float sum = 0.0f;
     if (j < n) { /* the tail through one padded block, its padding left out of the sum */
-        float block[8];
-        for (int k = 0; k < 8; k++) block[k] = j + k < n ? x[j + k] - m : -100.0f;
-        v8f e = exp8(load8(block));
+        for (int k = 0; k < 8; k++) e[k] = j + k < n ? x[j + k] - m : -100.0f;
+        exp8(&e);
         for (int k = 0; j + k < n; k++) {
             x[j + k] = e[k];
             sum += e[k];
@@ -93,10 +85,12 @@ OM_SOFTMAX_KERNEL static float row_exp_sum(float *x, int64_t n, float m) {
     for (int k = 0; k < 8; k++) sum += vs[k];
     return sum;
 }
+OM_CPU_VERSIONS(OM_CPU_OPT("fp-contract=off"), float, row_exp_sum, (float *x, int64_t n, float m), (x, n, m))
 
-OM_SOFTMAX_KERNEL static void row_scale(float *x, int64_t n, float s) {
+static inline OM_CPU_BODY(OM_CPU_OPT("fp-contract=off")) void row_scale_body(float *x, int64_t n, float s) {
     for (int64_t j = 0; j < n; j++) x[j] *= s;
 }
+OM_CPU_VERSIONS_VOID(OM_CPU_OPT("fp-contract=off"), row_scale, (float *x, int64_t n, float s), (x, n, s))
 
 typedef struct attn_job {
     const om_attention_args *a;

@@ -332,12 +332,14 @@ typedef struct quant_job {
     int32_t *zx;
 } quant_job;
 
-/* The row kernels are compiled for AVX2 and AVX-512 too (picked at load by the dynamic linker), as
+/* The row kernels are compiled for AVX2 and AVX-512 too (OM_CPU_VERSIONS, chosen by the ISA cap), as
  * the elementwise ops of cpu_ops.c; every version rounds the same way. */
-#define OM_ROW_KERNEL                                                                                         \
-    __attribute__((optimize("O3", "no-trapping-math", "fp-contract=off") OM_CPU_CLONES))
+#define ROW_KERNEL_OPT OM_CPU_OPT("O3", "no-trapping-math", "fp-contract=off")
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
 
-OM_ROW_KERNEL static void row_range(const float *x, int64_t K, float *lo_out, float *hi_out) {
+static inline OM_CPU_BODY(ROW_KERNEL_OPT) void row_range_body(const float *x, int64_t K, float *lo_out, float *hi_out) {
     float lo = 0.0f, hi = 0.0f;
     for (int64_t k = 0; k < K; k++) {
         lo = x[k] < lo ? x[k] : lo;
@@ -346,8 +348,9 @@ OM_ROW_KERNEL static void row_range(const float *x, int64_t K, float *lo_out, fl
     *lo_out = lo;
     *hi_out = hi;
 }
+OM_CPU_VERSIONS_VOID(ROW_KERNEL_OPT, row_range, (const float *x, int64_t K, float *lo_out, float *hi_out), (x, K, lo_out, hi_out))
 
-OM_ROW_KERNEL static void row_quantize(const float *x, int64_t K, float inv, float zp, uint8_t *q) {
+static inline OM_CPU_BODY(ROW_KERNEL_OPT) void row_quantize_body(const float *x, int64_t K, float inv, float zp, uint8_t *q) {
     for (int64_t k = 0; k < K; k++) {
         float v = x[k] * inv + (zp + 0.5f);
         v = v < 0.0f ? 0.0f : v;
@@ -355,6 +358,7 @@ OM_ROW_KERNEL static void row_quantize(const float *x, int64_t K, float inv, flo
         q[k] = (uint8_t)(int32_t)v; /* truncation of v + 0.5: round half up */
     }
 }
+OM_CPU_VERSIONS_VOID(ROW_KERNEL_OPT, row_quantize, (const float *x, int64_t K, float inv, float zp, uint8_t *q), (x, K, inv, zp, q))
 
 static void quant_rows(void *arg, int64_t begin, int64_t end) {
     const quant_job *j = arg;
@@ -385,24 +389,27 @@ typedef struct epi_job {
 } epi_job;
 
 /* out[n] = sx sw[n] (acc[n] - zx colsum[n]) + bias[n] */
-OM_ROW_KERNEL static void row_dequantize(float *out, const int32_t *acc, int64_t N, float sx, int32_t zx,
+static inline OM_CPU_BODY(ROW_KERNEL_OPT) void row_dequantize_body(float *out, const int32_t *acc, int64_t N, float sx, int32_t zx,
                                          const float *sw, const int32_t *colsum, const float *bias) {
     if (bias)
         for (int64_t n = 0; n < N; n++) out[n] = sx * sw[n] * (float)(acc[n] - zx * colsum[n]) + bias[n];
     else
         for (int64_t n = 0; n < N; n++) out[n] = sx * sw[n] * (float)(acc[n] - zx * colsum[n]);
 }
+OM_CPU_VERSIONS_VOID(ROW_KERNEL_OPT, row_dequantize, (float *out, const int32_t *acc, int64_t N, float sx, int32_t zx, const float *sw, const int32_t *colsum, const float *bias), (out, acc, N, sx, zx, sw, colsum, bias))
 
-OM_ROW_KERNEL static void row_add_bias(float *out, const float *v, int64_t N, const float *bias) {
+static inline OM_CPU_BODY(ROW_KERNEL_OPT) void row_add_bias_body(float *out, const float *v, int64_t N, const float *bias) {
     if (bias)
         for (int64_t n = 0; n < N; n++) out[n] = v[n] + bias[n];
     else
         memcpy(out, v, (size_t)N * sizeof(float));
 }
+OM_CPU_VERSIONS_VOID(ROW_KERNEL_OPT, row_add_bias, (float *out, const float *v, int64_t N, const float *bias), (out, v, N, bias))
 
-OM_ROW_KERNEL static void row_accumulate(float *y, const float *v, int64_t N) {
+static inline OM_CPU_BODY(ROW_KERNEL_OPT) void row_accumulate_body(float *y, const float *v, int64_t N) {
     for (int64_t n = 0; n < N; n++) y[n] += v[n];
 }
+OM_CPU_VERSIONS_VOID(ROW_KERNEL_OPT, row_accumulate, (float *y, const float *v, int64_t N), (y, v, N))
 
 /* Row m of the result is built in y, or, when accumulating onto y, in a small local block per
  * stretch of the row (never in place over the int32 accumulators), then the activation and the sum. */

@@ -6,6 +6,10 @@
 #include "core/error.h"
 #include "core/half.h"
 
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF /* every version of a kernel rounds the same way */
+#endif
+
 #define ELEM_GRAIN 32768 /* elements per thread below which splitting costs more than it saves */
 
 /* erf on [-4, 4] as a rational function of x^2 (odd numerator, even denominator), clamped
@@ -35,13 +39,13 @@ static inline __attribute__((always_inline)) void gelu_block16(float *b) {
 }
 
 /* Exact-erf GELU in blocks of 16 (a fixed trip count the -O2 vectorizer accepts; no-trapping-math
- * lets it turn the clamps into min/max), compiled per instruction set (OM_CPU_CLONES). */
-__attribute__((optimize("no-trapping-math") OM_CPU_CLONES))
-static void gelu_erf_inplace(float *x, int64_t n) {
+ * lets it turn the clamps into min/max), compiled per instruction set (OM_CPU_VERSIONS). */
+static inline OM_CPU_BODY(OM_CPU_OPT("no-trapping-math")) void gelu_erf_inplace_body(float *x, int64_t n) {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) gelu_block16(x + i);
     for (; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erf_rational(x[i] * 0.70710678118654752f));
 }
+OM_CPU_VERSIONS_VOID(OM_CPU_OPT("no-trapping-math"), gelu_erf_inplace, (float *x, int64_t n), (x, n))
 
 void om_cpu_act_inplace(float *x, int64_t n, om_act act) {
     switch (act) {
@@ -75,8 +79,8 @@ typedef struct norm_job {
 /* The sums of a LayerNorm row in double, four partial sums per pass (a fixed lane count the -O2
  * vectorizer turns into packed double adds; the plain running sum is a serial chain it may not
  * reorder). y = x + res (or x) first: y may alias x or residual, each element read before written. */
-__attribute__((optimize("fp-contract=off") OM_CPU_CLONES))
-static void layernorm_moments(float *y, const float *x, const float *res, int64_t D, double *mean_out, double *var_out) {
+static inline OM_CPU_BODY(OM_CPU_OPT("fp-contract=off")) void layernorm_moments_body(float *y, const float *x, const float *res, int64_t D,
+                                                      double *mean_out, double *var_out) {
     double s[4] = {0, 0, 0, 0}, q[4] = {0, 0, 0, 0};
     int64_t i = 0;
     for (; i + 4 <= D; i += 4)
@@ -105,14 +109,20 @@ static void layernorm_moments(float *y, const float *x, const float *res, int64_
     *mean_out = mean;
     *var_out = var + (q[0] + q[1]) + (q[2] + q[3]);
 }
+OM_CPU_VERSIONS_VOID(OM_CPU_OPT("fp-contract=off"), layernorm_moments,
+                     (float *y, const float *x, const float *res, int64_t D, double *mean_out, double *var_out),
+                     (y, x, res, D, mean_out, var_out))
 
-__attribute__((optimize("fp-contract=off") OM_CPU_CLONES))
-static void layernorm_apply(float *y, int64_t D, float m, float inv, const float *gamma, const float *beta) {
+static inline OM_CPU_BODY(OM_CPU_OPT("fp-contract=off")) void layernorm_apply_body(float *y, int64_t D, float m, float inv, const float *gamma,
+                                                    const float *beta) {
     if (beta)
         for (int64_t i = 0; i < D; i++) y[i] = (y[i] - m) * inv * gamma[i] + beta[i];
     else
         for (int64_t i = 0; i < D; i++) y[i] = (y[i] - m) * inv * gamma[i];
 }
+OM_CPU_VERSIONS_VOID(OM_CPU_OPT("fp-contract=off"), layernorm_apply,
+                     (float *y, int64_t D, float m, float inv, const float *gamma, const float *beta),
+                     (y, D, m, inv, gamma, beta))
 
 static void layernorm_rows(void *p, int64_t begin, int64_t end) {
     const norm_job *j = p;
