@@ -264,6 +264,34 @@ int main(void) {
         free(tty);
     }
 
+    /* bench --output: the report in the file, whole, nothing on standard output; --synthetic too; a
+     * folder as --output fails before the model loads */
+    {
+        char brep[300];
+        snprintf(brep, sizeof brep, "%s/bench.json", dir);
+        const char *modes[] = {"--input", "--synthetic 2x8 --runs 1"};
+        for (int m = 0; m < 2; m++) {
+            unlink(brep);
+            if (m == 0)
+                snprintf(args, sizeof args, "bench --model %s --json --threads 1 --input %s --lines --output %s", MODEL,
+                         txt, brep);
+            else
+                snprintf(args, sizeof args, "bench --model %s --json --threads 1 %s --output %s", MODEL, modes[m], brep);
+            CHECK_MSG(run(args) == 0, "%s: %s", args, out_buf);
+            CHECK_MSG(err_at == 0, "bench --output printed: %s", out_buf);
+            char *rep = NULL;
+            CHECK(om_read_file(brep, 0, &rep, &size, &err) == OPENMED_OK);
+            cJSON *rj = rep ? cJSON_Parse(rep) : NULL;
+            CHECK_MSG(rj != NULL, "%s", rep ? rep : "(missing)");
+            CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(rj, "mode")), m == 0 ? "analyze" : "synthetic");
+            cJSON_Delete(rj);
+            free(rep);
+        }
+        snprintf(args, sizeof args, "bench --model /nonexistent/model --input %s --output %s", txt, dir);
+        CHECK_INT(run(args), 1);
+        CHECK_MSG(strstr(out_buf, "is a folder") && !strstr(out_buf, "nonexistent"), "%s", out_buf);
+    }
+
     /* model_name is the name given, never the bundled model's absolute path: analyze, bench, eval and
      * pii on their default models */
     char conll[300];

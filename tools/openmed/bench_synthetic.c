@@ -53,7 +53,7 @@ static openmed_status id_pool(const openmed_model *model, int32_t **pool, size_t
 }
 
 int cli_bench_synthetic(const char *model_path, const char *model_name, const openmed_model_options *mo, int windows,
-                        int seq, int runs, int json) {
+                        int seq, int runs, int json, FILE *out) {
     openmed_error err = {0};
     openmed_model *model = NULL;
     openmed_pipeline *pipe = NULL;
@@ -124,16 +124,16 @@ int cli_bench_synthetic(const char *model_path, const char *model_name, const op
         cJSON_AddNumberToObject(o, "tokens_per_s_best", (double)T / times[0]);
         cJSON_AddNumberToObject(o, "peak_rss_mb", rss_mb);
         char *s = cJSON_PrintUnformatted(o);
-        puts(s);
+        fprintf(out, "%s\n", s);
         free(s);
         cJSON_Delete(o);
     } else {
-        printf("model      %s (%s, %s)\n", model_name, openmed_model_device(model), dtype);
-        printf("batch      %d windows x %d tokens, %d runs after a warm-up\n", windows, seq, runs);
-        printf("load       %.3f s\n", load_s);
-        printf("forward    %.1f ms median, %.1f ms best\n", 1e3 * median, 1e3 * times[0]);
-        printf("throughput %.0f tokens/s median, %.0f best\n", (double)T / median, (double)T / times[0]);
-        printf("peak RSS   %.1f MB\n", rss_mb);
+        fprintf(out, "model      %s (%s, %s)\n", model_name, openmed_model_device(model), dtype);
+        fprintf(out, "batch      %d windows x %d tokens, %d runs after a warm-up\n", windows, seq, runs);
+        fprintf(out, "load       %.3f s\n", load_s);
+        fprintf(out, "forward    %.1f ms median, %.1f ms best\n", 1e3 * median, 1e3 * times[0]);
+        fprintf(out, "throughput %.0f tokens/s median, %.0f best\n", (double)T / median, (double)T / times[0]);
+        fprintf(out, "peak RSS   %.1f MB\n", rss_mb);
     }
 done:
     free(pool);

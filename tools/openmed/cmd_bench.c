@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "cli.h"
 #include "inputs.h"
+#include "output_file.h"
 #include "progress.h"
 
 #define MAX_INPUTS 4096
@@ -21,8 +22,9 @@ static const char *bench_usage =
     "usage: openmed bench [--model NAME|PATH] (TEXT... | - | --input FILE|FOLDER|-...) [--lines]\n"
     "                     [--text-field NAME] [--id-field NAME] [--batch-size N] [--threads N] [--json]\n"
     "                     [--raw [--all-windows]] [--aggregation-strategy S] [--stride N] [--device D]\n"
-    "                     [--config-path P] [--dtype float32|bfloat16|int8] [--quiet]\n"
+    "                     [--config-path P] [--dtype float32|bfloat16|int8] [--quiet] [--output FILE]\n"
     "       openmed bench [--model NAME|PATH] --synthetic BxS [--runs N] [--threads N] [--dtype D] [--json]\n"
+    "                     [--output FILE]\n"
     "\n"
     "Loads the model (default: the bundled disease model), analyzes every document of the input\n"
     "once as `openmed analyze` does (--raw: Hugging Face's pipeline alone) and reports load time,\n"
@@ -33,7 +35,8 @@ static const char *bench_usage =
     "(--quiet: none); documents go to the model in groups of max(64, 8 x --batch-size).\n"
     "--synthetic BxS: the forward pass alone on B windows of S real tokens (no padding), one\n"
     "warm-up then --runs timed passes (default 5); reports tokens_per_s (median) and peak RSS.\n"
-    "--dtype: the compute dtype (cpu: int8 and bfloat16 for the encoder's linear layers).\n";
+    "--dtype: the compute dtype (cpu: int8 and bfloat16 for the encoder's linear layers).\n"
+    "--output FILE: write the report there (whole or not at all) instead of standard output.\n";
 
 static int parse_int(const char *flag, const char *v, long min, long max, int *out) {
     char *end = NULL;
@@ -48,7 +51,7 @@ static int parse_int(const char *flag, const char *v, long min, long max, int *o
 }
 
 int cmd_bench(int argc, char **argv) {
-    const char *model_path = NULL, *device = NULL, *config_path = NULL;
+    const char *model_path = NULL, *device = NULL, *config_path = NULL, *output = NULL;
     static cli_input inputs[MAX_INPUTS];
     size_t n_inputs = 0;
     int json = 0, threads = 0, raw = 0, synth_windows = 0, synth_seq = 0, runs = 5, quiet = 0;
@@ -105,6 +108,7 @@ int cmd_bench(int argc, char **argv) {
             inputs[n_inputs++] = (cli_input){v, a[2] == 't'};
         }
         else if (!strcmp(a, "--device")) device = v;
+        else if (!strcmp(a, "--output")) output = v;
         else if (!strcmp(a, "--config-path")) config_path = v;
         else if (!strcmp(a, "--text-field") || !strcmp(a, "--field")) in.text_field = v;
         else if (!strcmp(a, "--id-field")) in.id_field = v;
@@ -159,7 +163,11 @@ int cmd_bench(int argc, char **argv) {
         smo.num_threads = threads;
         smo.dtype = dtype;
         if (openmed_config_load_file(&scfg, config_path, &err) != OPENMED_OK) return cli_report(&err);
-        return cli_bench_synthetic(model_path, model_name, &smo, synth_windows, synth_seq, runs, json);
+        cli_output dest; /* opened before the model loads, so a path that cannot be written fails at once */
+        if (!cli_output_open(&dest, output)) return 1;
+        int src = cli_bench_synthetic(model_path, model_name, &smo, synth_windows, synth_seq, runs, json, dest.f);
+        if (!cli_output_close(&dest, src == 0) && src == 0) src = 1;
+        return src;
     }
     cli_reader *reader = NULL;
     cli_docs docs = {0};
@@ -170,6 +178,11 @@ int cmd_bench(int argc, char **argv) {
         return cli_report(&err);
     }
     cli_reader_close(reader);
+    cli_output dest; /* opened before the model loads, so a path that cannot be written fails at once */
+    if (!cli_output_open(&dest, output)) {
+        cli_docs_free(&docs);
+        return 1;
+    }
     /* what the report calls the input: the paths given, a TEXT by its id (never its text) */
     char input[1024] = "";
     size_t n_texts = 0;
@@ -257,20 +270,21 @@ int cmd_bench(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "tokens_per_second", tokens_s);
         cJSON_AddNumberToObject(o, "peak_rss_mb", rss_mb);
         char *s = cJSON_Print(o);
-        puts(s);
+        fprintf(dest.f, "%s\n", s);
         free(s);
         cJSON_Delete(o);
     } else {
-        printf("model      %s (%s)\n", model_name, openmed_model_device(model));
-        printf("mode       %s\n", raw ? "raw (Hugging Face's pipeline)" : "analyze (OpenMed's analyze_text)");
-        printf("input      %s: %zu texts, %lld tokens in %lld windows, %lld entities\n", input, docs.n, tokens,
+        fprintf(dest.f, "model      %s (%s)\n", model_name, openmed_model_device(model));
+        fprintf(dest.f, "mode       %s\n", raw ? "raw (Hugging Face's pipeline)" : "analyze (OpenMed's analyze_text)");
+        fprintf(dest.f, "input      %s: %zu texts, %lld tokens in %lld windows, %lld entities\n", input, docs.n, tokens,
                windows, entities);
-        printf("load       %.3f s\n", load_s);
-        printf("run        %.3f s (batch size %d)\n", run_s, po.batch_size);
-        printf("throughput %.1f texts/s, %.0f tokens/s\n", texts_s, tokens_s);
-        printf("peak RSS   %.1f MB\n", rss_mb);
+        fprintf(dest.f, "load       %.3f s\n", load_s);
+        fprintf(dest.f, "run        %.3f s (batch size %d)\n", run_s, po.batch_size);
+        fprintf(dest.f, "throughput %.1f texts/s, %.0f tokens/s\n", texts_s, tokens_s);
+        fprintf(dest.f, "peak RSS   %.1f MB\n", rss_mb);
     }
 done:
+    if (!cli_output_close(&dest, rc == 0) && rc == 0) rc = 1;
     free(texts);
     openmed_pipeline_free(pipe);
     openmed_model_free(model);
