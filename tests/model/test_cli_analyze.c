@@ -312,6 +312,25 @@ int main(void) {
         if (k == 2) CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(got, "texts")), 2);
         cJSON_Delete(got);
     }
+    /* eval's gold from standard input: --conll - and --spans - (JSON lines) */
+    {
+        char sgold[300];
+        snprintf(sgold, sizeof sgold, "%s/gold-stdin.jsonl", dir);
+        write_file(sgold, "{\"text\": \"Cystic fibrosis.\", \"spans\": [{\"start\": 0, \"end\": 15, \"label\": \"DISEASE\"}]}\n"
+                          "{\"text\": \"Fever.\"}\n");
+        const char *kinds[][2] = {{"--conll", conll}, {"--spans", sgold}};
+        for (int k = 0; k < 2; k++) {
+            snprintf(args, sizeof args, "eval --model %s --json %s - < %s", MODEL, kinds[k][0], kinds[k][1]);
+            CHECK_MSG(run(args) == 0, "%s: %s", args, out_buf);
+            out_buf[err_at] = '\0';
+            got = cJSON_Parse(out_buf);
+            CHECK_MSG(cJSON_GetNumberValue(cJSON_GetObjectItem(got, "texts")) == 2, "%s: %s", args, out_buf);
+            cJSON_Delete(got);
+        }
+        snprintf(args, sizeof args, "eval --model %s --json --spans - < %s", MODEL, conll); /* CoNLL is no JSON */
+        CHECK_INT(run(args), 1);
+        CHECK_MSG(strstr(out_buf, "standard input:1: not a JSON object") != NULL, "%s", out_buf);
+    }
     /* --output: the report in a file, nothing on standard output */
     char report[300];
     snprintf(report, sizeof report, "%s/report.json", dir);

@@ -84,6 +84,33 @@ static void test_inputs(void) {
         CHECK(read_all(&in, 1, &o, &docs, &err) == OPENMED_OK);
         CHECK(docs.n == 1 && !strcmp(docs.v[0].text, "Fever.\n"));
         cli_docs_clear(&docs);
+        /* stdin_records: standard input read as a .jsonl or .csv file, named "standard input:LINE" */
+        in = (cli_input){"-", 0};
+        o.stdin_records = ".jsonl";
+        CHECK(freopen(put("stdin.jsonl", "{\"id\": 7, \"text\": \"Fever.\"}\n\n{\"text\": \"Cough.\", \"ward\": \"A\"}\n"),
+                      "rb", stdin) != NULL);
+        CHECK(read_all(&in, 1, &o, &docs, &err) == OPENMED_OK);
+        CHECK_INT(docs.n, 2);
+        if (docs.n == 2) {
+            CHECK(!strcmp(docs.v[0].id, "7") && !strcmp(docs.v[0].text, "Fever.") && docs.v[0].line == 1);
+            CHECK(!strcmp(docs.v[1].id, "standard input:3") && !strcmp(docs.v[1].source, "-"));
+            CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(docs.v[1].fields, "ward")), "A");
+        }
+        cli_docs_clear(&docs);
+        CHECK(freopen(put("stdin-bad.jsonl", "{\"text\": \"ok\"}\nnot json\n"), "rb", stdin) != NULL);
+        CHECK(read_all(&in, 1, &o, &docs, &err) != OPENMED_OK);
+        CHECK_MSG(strstr(err.message, "standard input:2: not a JSON object") != NULL, "%s", err.message);
+        cli_docs_clear(&docs);
+        o.stdin_records = ".csv";
+        CHECK(freopen(put("stdin.csv", "id,text\nn1,Fever.\nn2,\"a,b\"\"\n"), "rb", stdin) != NULL);
+        CHECK(read_all(&in, 1, &o, &docs, &err) != OPENMED_OK); /* an unterminated quote */
+        CHECK_MSG(strstr(err.message, "standard input:3: unterminated") != NULL, "%s", err.message);
+        cli_docs_clear(&docs);
+        CHECK(freopen(put("stdin2.csv", "id,text\nn1,Fever.\n"), "rb", stdin) != NULL);
+        CHECK(read_all(&in, 1, &o, &docs, &err) == OPENMED_OK);
+        CHECK(docs.n == 1 && !strcmp(docs.v[0].id, "n1") && docs.v[0].line == 2);
+        cli_docs_clear(&docs);
+        o.stdin_records = NULL;
     }
 
     /* a .txt and a .md file are one document each, named by their path */

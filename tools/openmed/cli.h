@@ -37,6 +37,10 @@ openmed_status cli_open_input(const char *path, FILE **out, openmed_error *err);
  * only (cli_open_input). */
 openmed_status cli_read_file(const char *path, size_t max_bytes, char **data, size_t *size, openmed_error *err);
 
+/* Read all of standard input into a NUL-terminated malloc'd buffer (*size excludes the NUL); more
+ * than max_bytes fails with OPENMED_ERR_FORMAT, errors say "standard input". */
+openmed_status cli_read_stdin(size_t max_bytes, char **data, size_t *size, openmed_error *err);
+
 /* The folder of a bundled model ("disease", "pii") written to buf, or NULL when there is none
  * (openmed_bundled_model_path). */
 const char *cli_bundled_model(const char *which, char *buf, size_t size);

@@ -96,6 +96,40 @@ openmed_status cli_read_file(const char *path, size_t max_bytes, char **data, si
     return OPENMED_OK;
 }
 
+openmed_status cli_read_stdin(size_t max_bytes, char **data, size_t *size, openmed_error *err) {
+    *data = NULL;
+    *size = 0;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    if (!buf) return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading standard input");
+    for (;;) {
+        if (n == cap) {
+            if (cap >= max_bytes) {
+                free(buf);
+                return cli_fail(err, OPENMED_ERR_FORMAT, "standard input: more than %zu bytes", max_bytes);
+            }
+            char *nb = realloc(buf, cap * 2 + 1);
+            if (!nb) {
+                free(buf);
+                return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading standard input");
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, stdin);
+        n += got;
+        if (got == 0) break;
+    }
+    if (ferror(stdin)) {
+        free(buf);
+        return cli_fail(err, OPENMED_ERR_IO, "standard input: read error");
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *size = n;
+    return OPENMED_OK;
+}
+
 const char *cli_bundled_model(const char *which, char *buf, size_t size) {
     openmed_error err;
     return openmed_bundled_model_path(which, buf, size, &err) == OPENMED_OK ? buf : NULL;

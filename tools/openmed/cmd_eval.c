@@ -16,7 +16,7 @@
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: openmed eval [--model NAME|PATH] (--conll FILE | --spans FILE.jsonl|FILE.csv|FOLDER)\n"
+            "usage: openmed eval [--model NAME|PATH] (--conll FILE|- | --spans FILE.jsonl|FILE.csv|FOLDER|-)\n"
             "                    [--text-field NAME] [--json] [--output FILE]\n"
             "                    [--aggregation-strategy S] [--batch-size N] [--device D] [--threads N]\n"
             "                    [--dtype float32|bfloat16|int8] [--config-path P] [--quiet]\n\n"
@@ -25,11 +25,12 @@ static void usage(FILE *out) {
             "  --model NAME|PATH  registry name, repo id or model folder (default: the bundled disease\n"
             "                 model)\n"
             "  --conll FILE   token<TAB>tag lines, blank line between sentences; a sentence's text\n"
-            "                 is its tokens joined by single spaces\n"
+            "                 is its tokens joined by single spaces; - reads them from standard input\n"
             "  --spans PATH   {\"text\", \"spans\": [{\"start\", \"end\", \"label\"}]} per line of a .jsonl\n"
             "                 file, or a .csv file with that \"spans\" array as JSON in a column, or a\n"
-            "                 folder of such files; read as every command reads its inputs (UTF-8\n"
-            "                 checked, errors named by file and line); a record without spans has none\n"
+            "                 folder of such files, or - for JSON lines on standard input; read as\n"
+            "                 every command reads its inputs (UTF-8 checked, errors named by file and\n"
+            "                 line); a record without spans has none\n"
             "  --text-field NAME  the key / column of the text (default \"text\")\n"
             "                 (CoNLL is not read that way: it is tokens, not documents)\n"
             "  --json         print {\"model\", \"texts\", \"precision\", \"recall\", \"f1\", \"per_label\"}\n"

@@ -87,7 +87,10 @@ static int sentence_append(conll_sentence *s, const char *tok, size_t n) {
 openmed_status om_eval_read_conll(const char *path, om_eval_docs *out, openmed_error *err) {
     char *data;
     size_t size;
-    openmed_status st = cli_read_file(path, EVAL_MAX_FILE, &data, &size, err);
+    int from_stdin = !strcmp(path, "-");
+    openmed_status st = from_stdin ? cli_read_stdin(EVAL_MAX_FILE, &data, &size, err)
+                                   : cli_read_file(path, EVAL_MAX_FILE, &data, &size, err);
+    if (from_stdin) path = "standard input"; /* what messages call it */
     if (st == OPENMED_OK) st = cli_check_text(path, data, size, err); /* a sentence's text is its tokens */
     if (st != OPENMED_OK) {
         free(data);
@@ -218,12 +221,15 @@ static openmed_status doc_spans(om_eval_doc *d, const cJSON *spans, const char *
 
 openmed_status om_eval_read_spans(const char *path, const cli_input_options *o, om_eval_docs *out, openmed_error *err) {
     memset(out, 0, sizeof *out);
-    if (!cli_is_folder(path) && !cli_has_ext(path, ".jsonl") && !cli_has_ext(path, ".csv"))
-        return cli_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "%s: span gold is a .jsonl or .csv file (or a folder of them)",
+    int from_stdin = !strcmp(path, "-");
+    if (!from_stdin && !cli_is_folder(path) && !cli_has_ext(path, ".jsonl") && !cli_has_ext(path, ".csv"))
+        return cli_fail(err, OPENMED_ERR_INVALID_ARGUMENT,
+                        "%s: span gold is a .jsonl or .csv file (or a folder of them, or - for JSON lines on standard input)",
                         path);
     cli_input_options opts = {0};
     if (o) opts = *o;
     opts.lines = 0, opts.keep_going = 0; /* gold is read whole or not at all */
+    opts.stdin_records = ".jsonl";       /* "-": JSON lines, as a .jsonl file */
     cli_input in = {path, 0};
     cli_reader *r = NULL;
     openmed_status st = cli_reader_open(&r, &in, 1, &opts, err);
@@ -233,8 +239,9 @@ openmed_status om_eval_read_spans(const char *path, const cli_input_options *o, 
         for (size_t i = 0; i < batch.n && st == OPENMED_OK; i++) {
             cli_doc *doc = &batch.v[i];
             char where[4200];
-            snprintf(where, sizeof where, "%s:%zu", doc->source ? doc->source : path, doc->line);
-            if (!doc->source || (!cli_has_ext(doc->source, ".jsonl") && !cli_has_ext(doc->source, ".csv"))) {
+            int piped = doc->source && !strcmp(doc->source, "-");
+            snprintf(where, sizeof where, "%s:%zu", piped ? "standard input" : doc->source ? doc->source : path, doc->line);
+            if (!doc->source || (!piped && !cli_has_ext(doc->source, ".jsonl") && !cli_has_ext(doc->source, ".csv"))) {
                 st = cli_fail(err, OPENMED_ERR_FORMAT, "%s: a text file holds no gold spans (span gold is .jsonl or .csv)",
                               doc->source ? doc->source : path);
                 break;

@@ -203,6 +203,9 @@ static openmed_status add_text(cli_docs *d, const char *name, const char *source
 
 static const char *opt(const char *v, const char *def) { return v && v[0] ? v : def; }
 
+/* What messages (and line-made ids) call a source: its path, or "standard input" for "-". */
+static const char *shown(const char *path) { return strcmp(path, "-") ? path : "standard input"; }
+
 /* The display form of an id value: a string as is, anything else as compact JSON. */
 static char *id_text(const cJSON *v) {
     if (cJSON_IsString(v)) return strdup(v->valuestring);
@@ -275,6 +278,7 @@ static openmed_status jsonl_record(cli_docs *d, const char *path, size_t line, c
 
 static openmed_status read_jsonl(cli_docs *d, const char *path, const char *data, size_t size,
                                  const cli_input_options *o, openmed_error *err) {
+    const char *name = shown(path);
     size_t line = 0;
     for (size_t pos = 0; pos < size;) {
         const char *nl = memchr(data + pos, '\n', size - pos);
@@ -282,7 +286,7 @@ static openmed_status read_jsonl(cli_docs *d, const char *path, const char *data
         line++;
         if (!blank(data + pos, len)) {
             char where[4096];
-            snprintf(where, sizeof where, "%s:%zu", path, line);
+            snprintf(where, sizeof where, "%s:%zu", name, line);
             openmed_status st = jsonl_record(d, path, line, where, data + pos, len, o, err);
             if (st != OPENMED_OK) return st;
         }
@@ -325,7 +329,7 @@ static int row_push(csv_row *r, const char *s, size_t n) {
 typedef struct csv_reading {
     cli_docs *d;
     const cli_input_options *o;
-    const char *path, *text_field, *id_field;
+    const char *path, *name, *text_field, *id_field; /* name: what messages call path */
     openmed_error *err;
     openmed_status st; /* the first failure that stops the file */
     csv_row header, row;
@@ -355,7 +359,7 @@ static void csv_on_field(void *s, size_t n, void *data) {
 static openmed_status csv_record(csv_reading *c, size_t start) {
     const csv_row *h = &c->header, *row = &c->row;
     char where[4096];
-    snprintf(where, sizeof where, "%s:%zu", c->path, start);
+    snprintf(where, sizeof where, "%s:%zu", c->name, start);
     if (row->n != h->n) {
         openmed_status st = cli_fail(c->err, OPENMED_ERR_FORMAT, "%s: %zu fields, the header has %zu", where, row->n, h->n);
         return tolerate(c->d, c->o, st, where, c->path, start, NULL, c->err);
@@ -390,7 +394,7 @@ static void csv_on_record(int terminator, void *data) {
     c->start = c->line + 1; /* every line end outside a field ends a record (CSV_REPALL_NL) */
     size_t fault = c->fault_col;
     c->fault_col = (size_t)-1;
-    if (c->st == OPENMED_OK && c->oom) c->st = cli_fail(c->err, OPENMED_ERR_NO_MEMORY, "out of memory reading %s", c->path);
+    if (c->st == OPENMED_OK && c->oom) c->st = cli_fail(c->err, OPENMED_ERR_NO_MEMORY, "out of memory reading %s", c->name);
     int empty = c->row.n == 0 || (c->row.n == 1 && c->row.f[0][0] == '\0');
     if (c->st != OPENMED_OK || empty) { /* a blank line (or the \n of a \r\n) is no record */
         row_free(&c->row);
@@ -414,13 +418,13 @@ static void csv_on_record(int terminator, void *data) {
     }
     openmed_status st = OPENMED_OK;
     if (fault != (size_t)-1)
-        st = cli_fail(c->err, OPENMED_ERR_FORMAT, "%s:%zu: header column %zu: %s at byte %zu", c->path, start, fault + 1,
+        st = cli_fail(c->err, OPENMED_ERR_FORMAT, "%s:%zu: header column %zu: %s at byte %zu", c->name, start, fault + 1,
                       c->fault_nul ? "a NUL byte" : "invalid UTF-8", c->fault_at);
     else if (c->text_col == c->header.n)
         st = cli_fail(c->err, OPENMED_ERR_FORMAT, "%s: no column \"%s\" in the header (--text-field names another)",
-                      c->path, c->text_field);
+                      c->name, c->text_field);
     if (st != OPENMED_OK) { /* nothing else in the file is readable */
-        c->st = tolerate(c->d, c->o, st, c->path, c->path, start, NULL, c->err);
+        c->st = tolerate(c->d, c->o, st, c->name, c->path, start, NULL, c->err);
         c->have_header = -1;
     }
 }
@@ -429,12 +433,12 @@ static openmed_status read_csv(cli_docs *d, const char *path, const char *data, 
                                const cli_input_options *o, openmed_error *err) {
     csv_reading c;
     memset(&c, 0, sizeof c);
-    c.d = d, c.o = o, c.path = path, c.err = err;
+    c.d = d, c.o = o, c.path = path, c.name = shown(path), c.err = err;
     c.text_field = opt(o->text_field, "text"), c.id_field = opt(o->id_field, "id");
     c.line = 0, c.start = 1, c.fault_col = (size_t)-1;
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL | CSV_APPEND_NULL) != 0)
-        return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading %s", path);
+        return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading %s", shown(path));
     csv_set_space_func(&p, csv_no_space);
     int broken = 0; /* the rest of the file cannot be split into records */
     for (size_t pos = 0; pos < size && c.st == OPENMED_OK && c.have_header >= 0;) {
@@ -443,27 +447,27 @@ static openmed_status read_csv(cli_docs *d, const char *path, const char *data, 
         c.line++;
         if (csv_parse(&p, data + pos, end - pos, csv_on_field, csv_on_record, &c) != end - pos) {
             int e = csv_error(&p);
-            if (e == CSV_ENOMEM || e == CSV_ETOOBIG) c.st = cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading %s", path);
+            if (e == CSV_ENOMEM || e == CSV_ETOOBIG) c.st = cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading %s", shown(path));
             else c.st = cli_fail(err, OPENMED_ERR_FORMAT,
                                  "%s:%zu: not CSV: a quote inside an unquoted field, or text after a closing quote "
-                                 "(quote the field and double its quotes)", path, c.line);
+                                 "(quote the field and double its quotes)", shown(path), c.line);
             broken = 1;
             break;
         }
         pos = end;
     }
     if (c.st == OPENMED_OK && !broken && c.have_header >= 0 && csv_fini(&p, csv_on_field, csv_on_record, &c) != 0) {
-        c.st = cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: unterminated quoted field", path, c.start);
+        c.st = cli_fail(err, OPENMED_ERR_FORMAT, "%s:%zu: unterminated quoted field", shown(path), c.start);
         broken = 1;
     }
     if (broken && c.st != OPENMED_ERR_NO_MEMORY) {
         char where[4096];
-        snprintf(where, sizeof where, "%s:%zu", path, c.start);
+        snprintf(where, sizeof where, "%s:%zu", shown(path), c.start);
         c.st = tolerate(d, o, c.st, where, path, c.start, NULL, err);
     }
     if (c.st == OPENMED_OK && c.have_header == 0)
         c.st = tolerate(d, o, cli_fail(err, OPENMED_ERR_FORMAT, "%s: empty, no header line (it needs a \"%s\" column)",
-                                       path, c.text_field), path, path, 1, NULL, err);
+                                       shown(path), c.text_field), shown(path), path, 1, NULL, err);
     csv_free(&p);
     row_free(&c.row);
     row_free(&c.header);
@@ -484,38 +488,6 @@ int cli_is_folder(const char *path) {
 
 static int readable_ext(const char *path) {
     return cli_has_ext(path, ".txt") || cli_has_ext(path, ".md") || cli_has_ext(path, ".jsonl") || cli_has_ext(path, ".csv");
-}
-
-static openmed_status read_stdin(char **data, size_t *size, openmed_error *err) {
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    if (!buf) return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading standard input");
-    for (;;) {
-        if (n == cap) {
-            if (cap >= MAX_INPUT_BYTES) {
-                free(buf);
-                return cli_fail(err, OPENMED_ERR_FORMAT, "standard input: more than %zu bytes", MAX_INPUT_BYTES);
-            }
-            char *nb = realloc(buf, cap * 2 + 1);
-            if (!nb) {
-                free(buf);
-                return cli_fail(err, OPENMED_ERR_NO_MEMORY, "out of memory reading standard input");
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, stdin);
-        n += got;
-        if (got == 0) break;
-    }
-    if (ferror(stdin)) {
-        free(buf);
-        return cli_fail(err, OPENMED_ERR_IO, "standard input: read error");
-    }
-    buf[n] = '\0';
-    *data = buf;
-    *size = n;
-    return OPENMED_OK;
 }
 
 /* 3 when data starts with a UTF-8 byte-order mark (an encoding mark, not text: dropped), else 0. */
@@ -638,6 +610,10 @@ static openmed_status load_source(cli_reader *r, const source *s, cli_docs *d, o
         openmed_status st = check_text(name, s->value, strlen(s->value), err);
         return st == OPENMED_OK ? add_text(d, name, NULL, s->value, strlen(s->value), r->o.lines, err) : st;
     }
+    if (s->kind == SOURCE_STDIN && r->o.stdin_records && !strcmp(r->o.stdin_records, ".jsonl"))
+        return read_jsonl(d, "-", r->stdin_data, r->stdin_size, &r->o, err);
+    if (s->kind == SOURCE_STDIN && r->o.stdin_records && !strcmp(r->o.stdin_records, ".csv"))
+        return read_csv(d, "-", r->stdin_data, r->stdin_size, &r->o, err);
     if (s->kind == SOURCE_STDIN) return add_text(d, "-", "-", r->stdin_data, r->stdin_size, r->o.lines, err);
     return read_file(d, s->value, &r->o, err);
 }
@@ -678,7 +654,7 @@ openmed_status cli_reader_open(cli_reader **out, const cli_input *inputs, size_t
             st = add_source(r, v, SOURCE_TEXT, err);
         } else if (!strcmp(v, "-")) {
             if (r->stdin_data) st = cli_fail(err, OPENMED_ERR_INVALID_ARGUMENT, "standard input (\"-\") given twice");
-            else if ((st = read_stdin(&r->stdin_data, &r->stdin_size, err)) == OPENMED_OK) {
+            else if ((st = cli_read_stdin(MAX_INPUT_BYTES, &r->stdin_data, &r->stdin_size, err)) == OPENMED_OK) {
                 size_t bom = bom_length(r->stdin_data, r->stdin_size);
                 memmove(r->stdin_data, r->stdin_data + bom, r->stdin_size - bom + 1); /* with its NUL */
                 r->stdin_size -= bom;

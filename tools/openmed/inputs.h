@@ -1,7 +1,8 @@
 /* inputs.h: the documents a command reads, one layer for analyze, pii and bench.
  *
  *   TEXT            one document (id "text"; "text:1", "text:2", ... when several are given)
- *   -               standard input, one document (id "-")
+ *   -               standard input, one document (id "-"), or records as in a .jsonl or .csv file
+ *                   (stdin_records)
  *   FILE.txt|.md    the whole file is one document (id: the path); any other extension is read
  *                   the same way when it is UTF-8 text
  *   FILE.jsonl      one document per line: a JSON object with the text under --text-field
@@ -52,6 +53,9 @@ typedef struct cli_input_options {
     const char *text_field; /* jsonl key / csv column of the text; NULL = "text" */
     const char *id_field;   /* jsonl key / csv column of the id; NULL = "id" */
     int lines;              /* --lines */
+    const char *stdin_records; /* ".jsonl" or ".csv": standard input holds records, read as a file of
+                               that kind (their messages and line-made ids say "standard input:LINE");
+                               NULL: it is one text (or --lines) */
     int keep_going;         /* a document that cannot be read (bad UTF-8, a JSONL line without its
                                text, a CSV row of the wrong width, an unreadable file in a folder)
                                comes back with its `error` set instead of failing the whole read; paths
