@@ -219,6 +219,21 @@ static void test_inputs(void) {
     bad = (cli_input){put("head.csv", "id,te\xc0\xafxt\n1,x\n"), 0}; /* an overlong form in the header */
     CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
     CHECK_MSG(strstr(err.message, "head.csv:1: header column 2: invalid UTF-8 at byte 2") != NULL, "%s", err.message);
+    /* a bare \r ends a line as \n and \r\n do (old Mac files): records and faults keep their lines */
+    c = (cli_input){put("cr.csv", "id,text\rn1,\"two\rlines\"\r\rn2,ok\r"), 0};
+    CHECK(read_all(&c, 1, &o, &docs, &err) == OPENMED_OK);
+    CHECK_INT(docs.n, 2);
+    if (docs.n == 2) {
+        CHECK(docs.v[0].line == 2 && !strcmp(docs.v[0].text, "two\rlines"));
+        CHECK_INT(docs.v[1].line, 5);
+    }
+    cli_docs_clear(&docs);
+    bad = (cli_input){put("cr-bad.csv", "id,text\rn1,fine\r\nn2,\"W\xff\"\rn3,x\r"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
+    CHECK_MSG(strstr(err.message, "cr-bad.csv:3: column \"text\"") != NULL, "%s", err.message);
+    bad = (cli_input){put("cr-stray.csv", "id,text\r1,fine\r2,half \"quoted\" text\r"), 0};
+    CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
+    CHECK_MSG(strstr(err.message, "cr-stray.csv:3") && strstr(err.message, "quote"), "%s", err.message);
     bad = (cli_input){put("empty.csv", ""), 0};
     CHECK(read_all(&bad, 1, &o, &docs, &err) == OPENMED_ERR_FORMAT);
     CHECK(strstr(err.message, "empty.csv") && strstr(err.message, "header"));

@@ -442,8 +442,10 @@ static openmed_status read_csv(cli_docs *d, const char *path, const char *data, 
     csv_set_space_func(&p, csv_no_space);
     int broken = 0; /* the rest of the file cannot be split into records */
     for (size_t pos = 0; pos < size && c.st == OPENMED_OK && c.have_header >= 0;) {
-        const char *nl = memchr(data + pos, '\n', size - pos);
-        size_t end = nl ? (size_t)(nl - data) + 1 : size;
+        /* a line ends at \n, \r\n or a bare \r (libcsv ends records at each, CSV_REPALL_NL) */
+        size_t end = pos;
+        while (end < size && data[end] != '\n' && data[end] != '\r') end++;
+        if (end < size) end += data[end] == '\r' && end + 1 < size && data[end + 1] == '\n' ? 2 : 1;
         c.line++;
         if (csv_parse(&p, data + pos, end - pos, csv_on_field, csv_on_record, &c) != end - pos) {
             int e = csv_error(&p);
