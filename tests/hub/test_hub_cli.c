@@ -106,6 +106,28 @@ int main(void) {
               err);
     CHECK_INT(hub_count_requests(&hub, "file=model.safetensors bytes="), 1);
     CHECK_INT(run(env, "models pull OpenMedTest/roberta --retries x", out, sizeof out), 2);
+    /* progress: piped, no bar; on a terminal (script(1)'s pseudo-terminal) each file's line has its
+     * size, a rate and the time it took */
+    CHECK_INT(run(env, "models pull OpenMedTest/bert-cased", out, sizeof out), 0);
+    read_stderr(err, sizeof err);
+    CHECK_MSG(strstr(err, "pulling OpenMedTest/bert-cased") && !strchr(err, '\r') && !strstr(err, "/s"), "%s", err);
+    if (system("script -qec true /dev/null > /dev/null 2>&1") == 0) {
+        char cmd[4096], log[128];
+        snprintf(log, sizeof log, "%s/pull-tty.log", tmp);
+        snprintf(cmd, sizeof cmd,
+                 "script -qec 'env -u HF_TOKEN -u OPENMED_OFFLINE -u HF_HUB_OFFLINE -u OPENMED_CONFIG "
+                 "XDG_CONFIG_HOME=%s HF_HUB_CACHE=%s/hf %s %s/bin/openmed models pull OpenMedTest/sharded > /dev/null' "
+                 "%s > /dev/null",
+                 tmp, tmp, env, OM_BINARY_DIR, log);
+        CHECK_INT(system(cmd), 0);
+        FILE *lf = fopen(log, "rb");
+        static char tty[1 << 16];
+        size_t n = lf ? fread(tty, 1, sizeof tty - 1, lf) : 0;
+        tty[n] = 0;
+        if (lf) fclose(lf);
+        CHECK_MSG(strstr(tty, "config.json") && strstr(tty, "100.0%") && strstr(tty, "B/s  in 0:") &&
+                  !strstr(tty, " 0.0 kB/s"), "%s", tty);
+    }
     /* errors reach the user as one clear line and exit 1 */
     CHECK_INT(run(env, "models pull OpenMedTest/gated-bert", out, sizeof out), 1);
     read_stderr(err, sizeof err);

@@ -492,6 +492,15 @@ static void test_writers(void) {
     CHECK_STR(line, "[######..................] 50/200 documents  5.0/s  ETA 0:30");
     cli_progress_format(line, sizeof line, 200, 200, "documents", 65.0);
     CHECK_STR(line, "[########################] 200/200 documents  3.1/s  in 1:05");
+    /* a download (models pull): bytes, rate, ETA, then the time it took */
+    cli_progress_format_bytes(line, sizeof line, "model.safetensors", 20000000, 80000000, 5.0);
+    CHECK_STR(line, "model.safetensors            [#######.......................]  25.0%  20.0 MB / 80.0 MB  "
+                    "4.0 MB/s  ETA 0:15");
+    cli_progress_format_bytes(line, sizeof line, "config.json", 1500, 1500, 0.0);
+    CHECK_STR(line, "config.json                  [##############################] 100.0%  1.5 kB / 1.5 kB  "
+                    "0.0 kB/s  in 0:00");
+    cli_progress_format_bytes(line, sizeof line, "big", 0, 4000000000ull, 0.0);
+    CHECK(strstr(line, "4.0 GB") && strstr(line, "ETA --:--"));
 }
 
 int main(void) {

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
+#include "progress.h"
 
 static const char *models_usage =
     "usage: openmed models list [--family F] [--category C] [--language L] [--runnable] [--cached]\n"
@@ -85,12 +87,6 @@ static void get_status(const openmed_model_info *m, const openmed_config *cfg, m
     if (openmed_model_cache_status(m->repo_id, cfg, &out->cache, &err) != OPENMED_OK) memset(&out->cache, 0, sizeof out->cache);
 }
 
-static void format_size(uint64_t bytes, char *out, size_t size) {
-    if (bytes >= 1000000000ull) snprintf(out, size, "%.1f GB", (double)bytes / 1e9);
-    else if (bytes >= 1000000ull) snprintf(out, size, "%.1f MB", (double)bytes / 1e6);
-    else snprintf(out, size, "%.1f kB", (double)bytes / 1e3);
-}
-
 static cJSON *info_json(const openmed_model_info *m, const model_status *st) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "key", m->key);
@@ -161,7 +157,7 @@ static int models_list(const models_args *a, const openmed_config *cfg) {
         }
         char params[32], size[32] = "-";
         format_params(m.param_count, params, sizeof params);
-        if (st.cache.cached) format_size(st.cache.size_bytes, size, sizeof size);
+        if (st.cache.cached) cli_format_bytes(st.cache.size_bytes, size, sizeof size);
         printf("%-48s %-4s %-9s %7s %-6s %-15s %-10s %-12s %s\n", m.key, st.runnable ? "yes" : "no", size, params,
                m.family, m.category, m.languages[0] ? m.languages : "-", m.license[0] ? m.license : "-", m.repo_id);
     }
@@ -207,7 +203,7 @@ static int models_info(const models_args *a, const openmed_config *cfg) {
     printf("runs here       %s%s\n", st.runnable ? "yes" : "no: ", st.runnable ? "" : st.reason);
     if (st.cache.cached) {
         char size[32];
-        format_size(st.cache.size_bytes, size, sizeof size);
+        cli_format_bytes(st.cache.size_bytes, size, sizeof size);
         printf("cached          %s (%s)\n", st.cache.path, size);
     } else {
         printf("cached          no (`openmed models pull %s` fetches it)\n", m.key);
@@ -219,32 +215,31 @@ typedef struct bar_state {
     int tty;             /* draw the bar (stderr is a terminal) */
     char file[256];
     int drawn, permille; /* last drawn fraction, to redraw only on change */
+    double start, last;  /* when this file's transfer began, when its line was last drawn */
+    double previous;     /* the last report of any file (the library reports a file first after its
+                            first bytes, so its transfer began when the one before ended) */
 } bar_state;
 
-static void format_bytes(uint64_t n, char *out, size_t size) {
-    if (n >= 1000000) snprintf(out, size, "%.1f MB", (double)n / 1e6);
-    else snprintf(out, size, "%.1f kB", (double)n / 1e3);
-}
-
-/* A one-line progress bar on stderr, redrawn in place. */
+/* A one-line progress bar on stderr with rate and ETA, redrawn in place at most ten times a second
+ * (and at the end of each file). */
 static void draw_bar(const char *file, uint64_t done, uint64_t total, void *user) {
     bar_state *b = user;
     int permille = total ? (int)(1000.0 * (double)done / (double)total) : 0;
+    double now = cli_now_seconds(), previous = b->previous;
+    b->previous = now;
     if (strcmp(b->file, file) != 0) {
         if (b->drawn) fputc('\n', stderr);
         snprintf(b->file, sizeof b->file, "%s", file);
-    } else if (permille == b->permille) {
+        b->start = previous, b->last = 0;
+    } else if (permille == b->permille || (now - b->last < 0.1 && done < total)) {
         return;
     }
     if (!b->tty) return;
     b->permille = permille;
-    int width = 30, filled = permille * width / 1000;
-    char bar[64], have[32], size[32];
-    for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
-    bar[width] = 0;
-    format_bytes(done, have, sizeof have);
-    format_bytes(total, size, sizeof size);
-    fprintf(stderr, "\r  %-28.28s [%s] %5.1f%% %10s / %s", file, bar, permille / 10.0, have, size);
+    b->last = now;
+    char line[256];
+    cli_progress_format_bytes(line, sizeof line, file, done, total, now - b->start);
+    fprintf(stderr, "\r  %s\033[K", line);
     fflush(stderr);
     b->drawn = 1;
 }
@@ -274,6 +269,7 @@ static int models_pull(const models_args *a, const openmed_config *cfg) {
     bar_state bar = {0};
     bar.tty = isatty(STDERR_FILENO) && !a->json;
     bar.permille = -1;
+    bar.previous = cli_now_seconds();
     if (!a->json) fprintf(stderr, "pulling %s (%s, revision %s)\n", a->name, repo, a->revision ? a->revision : "main");
     openmed_log_set(pull_log, &bar);
     openmed_status st = openmed_model_fetch(a->name, a->revision, cfg, draw_bar, &bar, dir, sizeof dir, &err);
