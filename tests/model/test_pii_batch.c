@@ -143,6 +143,47 @@ int main(void) {
     snprintf(args, sizeof args, "pii reidentify --mapping %s/notes.jsonl", dir);
     CHECK(run(args) != 0);
 
+    /* reidentify over the input layer: deidentify --keep-mapping's JSON lines come back record by
+     * record (each with its own mapping, ids and fields kept); several TEXT with one --mapping; a
+     * record without a mapping is reported by id, never with its text, and the rest go on */
+    {
+        char notes[512], deid[512], back[512];
+        snprintf(notes, sizeof notes, "%s/round.jsonl", dir);
+        snprintf(deid, sizeof deid, "%s/round-deid.jsonl", dir);
+        snprintf(back, sizeof back, "%s/round-back.jsonl", dir);
+        const char *orig[] = {"Patient John Smith, call 617-555-0142.", "Mary Jones, SSN 123-45-6789."};
+        write_file(notes, "{\"id\": \"r1\", \"text\": \"Patient John Smith, call 617-555-0142.\", \"ward\": \"3B\"}\n"
+                          "{\"id\": 2, \"text\": \"Mary Jones, SSN 123-45-6789.\"}\n");
+        snprintf(args, sizeof args, "pii deidentify --keep-mapping --input %s --output %s", notes, deid);
+        CHECK_INT(run(args), 0);
+        snprintf(args, sizeof args, "pii reidentify --input %s --output %s", deid, back);
+        CHECK_MSG(run(args) == 0 && err_at == 0, "%s", out_buf);
+        char *lines = slurp(back), *save = NULL;
+        int k = 0;
+        for (char *line = lines ? strtok_r(lines, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save), k++) {
+            cJSON *rec = cJSON_Parse(line);
+            CHECK_MSG(k < 2 && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(rec, "text")), orig[k < 2 ? k : 0]), "%s", line);
+            if (k == 0) CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(rec, "id")), "r1");
+            if (k == 1) CHECK(cJSON_IsNumber(cJSON_GetObjectItem(rec, "id")));
+            CHECK(!cJSON_GetObjectItem(cJSON_GetObjectItem(rec, "metadata"), "mapping"));
+            cJSON_Delete(rec);
+        }
+        CHECK_INT(k, 2);
+        snprintf(args, sizeof args, "pii reidentify --mapping %s '[PHONE] here' 'and [PHONE]'", result);
+        CHECK_INT(run(args), 0);
+        CHECK_MSG(strstr(out_buf, "{\"id\": \"text:1\", \"text\": \"") && strstr(out_buf, "\"text:2\""), "%s", out_buf);
+        write_file(deid, "{\"id\": \"m1\", \"deidentified_text\": \"Secret [X] stays\"}\n"
+                         "{\"id\": \"m2\", \"deidentified_text\": \"[X] back\", \"mapping\": {\"[X]\": \"Zed\"}}\n");
+        snprintf(args, sizeof args, "pii reidentify --input %s", deid);
+        CHECK_INT(run(args), 1);
+        CHECK_MSG(strstr(out_buf, "{\"id\": \"m1\", \"error\"") && strstr(out_buf, "{\"id\": \"m2\", \"text\": \"Zed back\"}") &&
+                  strstr(out_buf + err_at, "document m1 failed") && !strstr(out_buf + err_at, "Secret"), "%s", out_buf);
+        snprintf(notes, sizeof notes, "%s/round.txt", dir);
+        write_file(notes, "Only [X] here.\n"); /* one text needs --mapping */
+        snprintf(args, sizeof args, "pii reidentify --input %s", notes);
+        CHECK_INT(run(args), 2);
+    }
+
     /* warnings reach stderr once: the demo model and the random key */
     CHECK_INT(run("pii deidentify --method hash \"Call 617-555-0142.\""), 0);
     const char *demo = strstr(out_buf, "bundled PII model is a small demo");

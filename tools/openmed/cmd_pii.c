@@ -13,9 +13,9 @@
 #include "output_file.h"
 #include "pii_batch.h"
 #include "pii_json.h"
+#include "pii_reidentify.h"
 #include "strbuf.h"
 
-#define MAX_INPUT_BYTES ((size_t)256 << 20)
 #define MAX_LIST 4096
 #define MAX_INPUTS 4096
 #define SECRET_ENV "OPENMED_DEID_SECRET"
@@ -33,7 +33,8 @@ static const char *pii_usage =
     "                              [--device D] [--dtype float32|bfloat16|int8]\n"
     "                              (TEXT... | - | --input FILE|FOLDER|-...) [--lines] [--text-field NAME]\n"
     "                              [--id-field NAME] [--format json|jsonl|csv] [--json] [--output FILE|FOLDER]\n"
-    "       openmed pii reidentify --mapping RESULT.json [TEXT | - | --input FILE] [--output FILE]\n"
+    "       openmed pii reidentify [--mapping RESULT.json] [TEXT... | - | --input FILE|FOLDER|-...] [--lines]\n"
+    "                              [--text-field NAME] [--id-field NAME] [--output FILE] [--quiet]\n"
     "\n"
     "extract     finds personal identifiers: the model's entities scoring at least X (default 0.5)\n"
     "            plus a deterministic sweep for e-mails, US phones, SSNs, dates, URLs and MRNs.\n"
@@ -45,6 +46,9 @@ static const char *pii_usage =
     "            num_entities_redacted, metadata}. Other occurrences of a found value are replaced too.\n"
     "reidentify  restores the original text: --mapping is a deidentify --keep-mapping result (or a\n"
     "            {placeholder: original} object); the text is TEXT, -, --input FILE, or the result's own.\n"
+    "            Many documents (the inputs below; --text-field defaults to \"deidentified_text\", so\n"
+    "            deidentify --keep-mapping's JSON lines come back whole) give a JSON line each, {id,\n"
+    "            text, metadata}; a record's own \"mapping\" is used where --mapping is not given.\n"
     "\n"
     "Inputs (as for `openmed analyze`; any number of them, mixed): TEXT (several are text:1,\n"
     "text:2, ...); - (standard input); --input (repeatable) a .txt/.md file (one document), a .jsonl\n"
@@ -177,76 +181,6 @@ static int load_secret(const char *file, const openmed_config *cfg, char **secre
         return 0;
     }
     return 1;
-}
-
-/* ---------------------------------------------------------------- reidentify */
-
-static int reidentify(const char *mapping_path, const char *text, const char *input, const char *output) {
-    openmed_error err = {0};
-    char *json = NULL, *file_text = NULL, *restored = NULL;
-    size_t n = 0, len = 0, out_len = 0;
-    int rc = 1;
-    openmed_deid_mapping *m = NULL;
-    size_t nm = 0;
-    if (cli_read_file(mapping_path, MAX_INPUT_BYTES, &json, &n, &err) != OPENMED_OK) return cli_report(&err);
-    cJSON *root = cJSON_Parse(json);
-    const cJSON *map = cJSON_GetObjectItemCaseSensitive(root, "mapping");
-    const cJSON *own = cJSON_GetObjectItemCaseSensitive(root, "deidentified_text");
-    if (!map && cJSON_IsObject(root) && !own) map = root; /* a bare {placeholder: original} object */
-    if (!cJSON_IsObject(map)) {
-        fprintf(stderr, "openmed pii: %s holds no mapping (run deidentify with --keep-mapping)\n", mapping_path);
-        goto done;
-    }
-    m = calloc((size_t)cJSON_GetArraySize(map) + 1, sizeof *m);
-    for (const cJSON *it = map->child; it && m; it = it->next) {
-        if (!cJSON_IsString(it)) {
-            fprintf(stderr, "openmed pii: %s: mapping value of entry %zu is not a string\n", mapping_path, nm);
-            goto done;
-        }
-        m[nm].redacted = it->string;
-        m[nm++].original = it->valuestring;
-    }
-    if (input) { /* a file or - (standard input), read whole */
-        cli_input in = {input, 0};
-        cli_reader *reader = NULL;
-        cli_docs docs = {0};
-        openmed_status st = cli_reader_open(&reader, &in, 1, NULL, &err);
-        if (st == OPENMED_OK) st = cli_reader_next(reader, &docs, 2, &err);
-        if (st == OPENMED_OK && docs.n != 1)
-            st = cli_fail(&err, OPENMED_ERR_INVALID_ARGUMENT, "%s: reidentify reads one text file (or -)", input);
-        if (st == OPENMED_OK) {
-            file_text = docs.v[0].text;
-            docs.v[0].text = NULL;
-            len = strlen(file_text);
-        }
-        cli_docs_free(&docs);
-        cli_reader_close(reader);
-        if (st != OPENMED_OK) {
-            rc = cli_report(&err);
-            goto done;
-        }
-        text = file_text;
-    } else if (!text) {
-        if (!cJSON_IsString(own)) {
-            fprintf(stderr, "openmed pii: give TEXT or --input FILE (%s holds no deidentified_text)\n", mapping_path);
-            goto done;
-        }
-        text = own->valuestring;
-    }
-    if (!input) len = strlen(text);
-    if (openmed_reidentify(text, len, m, nm, &restored, &out_len, &err) != OPENMED_OK) {
-        rc = cli_report(&err);
-        goto done;
-    }
-    if (output) rc = cli_write_file_atomic(output, restored, out_len) ? 0 : 1;
-    else rc = fwrite(restored, 1, out_len, stdout) == out_len ? 0 : 1;
-done:
-    free(restored);
-    free(m);
-    cJSON_Delete(root);
-    free(json);
-    free(file_text);
-    return rc;
 }
 
 /* ---------------------------------------------------------------- the command */
@@ -414,10 +348,9 @@ int cmd_pii(int argc, char **argv) {
     if (reid) {
         list_free(&allow);
         list_free(&deny);
-        if (!mapping) return usage_error("reidentify needs --mapping RESULT.json%s", "");
-        if (n_inputs > 1) return usage_error("reidentify restores one text: give one TEXT, - or --input FILE%s", "");
-        return reidentify(mapping, n_inputs && inputs[0].is_text ? inputs[0].value : NULL,
-                          n_inputs && !inputs[0].is_text ? inputs[0].value : NULL, output);
+        if (!mapping && !n_inputs) return usage_error("reidentify needs --mapping RESULT.json or inputs%s", "");
+        pii_reid r = {mapping, inputs, n_inputs, in_opts, output, quiet};
+        return pii_reidentify_run(&r);
     }
     if (mapping) rc = usage_error("--mapping applies to `pii reidentify` only%s", "");
     else if (n_inputs == 0) rc = usage_error("give a TEXT, \"-\" (standard input) or --input FILE|FOLDER%s", "");
