@@ -300,6 +300,20 @@ static void test_options(void) {
     if (none && none->n_entities) CHECK_INT(none->entities[0].sentence, -1);
     openmed_analyses_free(none, 1);
     openmed_analyses_free(a, 1);
+    /* group_entities joins same-label neighbours of a list into one whole-word span */
+    const char *list = "She reports fevers, chills, dizziness, nausea, vomiting.";
+    for (int g = 0; g < 2; g++) {
+        openmed_analyze_options_init(&o);
+        o.group_entities = g;
+        CHECK(openmed_analyze(p, &list, 1, &o, &none, &err) == OPENMED_OK);
+        CHECK_MSG(none && none->n_entities == (g ? 1u : 5u), "group_entities %d: %zu entities", g,
+                  none ? none->n_entities : 0);
+        if (none && g && none->n_entities == 1) {
+            CHECK_STR(none->entities[0].text, "fevers, chills, dizziness, nausea, vomiting");
+            CHECK_INT(none->entities[0].start, 12);
+        }
+        openmed_analyses_free(none, 1);
+    }
     /* bad input: clear errors, nothing returned */
     const char *bad = "bad \xff byte";
     a = (openmed_analysis *)&err;

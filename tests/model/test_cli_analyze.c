@@ -264,6 +264,21 @@ int main(void) {
         free(tty);
     }
 
+    /* --group-entities (OpenMed's group_entities) joins same-label neighbours into one whole-word
+     * span; without it each stays apart (the bundled disease model) */
+    for (int g = 0; g < 2; g++) {
+        snprintf(args, sizeof args, "analyze --json%s 'She reports fevers, chills, dizziness, nausea, vomiting.'",
+                 g ? " --group-entities" : "");
+        CHECK_MSG(run(args) == 0, "%s: %s", args, out_buf);
+        out_buf[err_at] = '\0';
+        got = cJSON_Parse(out_buf);
+        const cJSON *ents = cJSON_GetObjectItem(got, "entities");
+        CHECK_MSG(cJSON_GetArraySize(ents) == (g ? 1 : 5), "%s", out_buf);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(ents, 0), "text")),
+                  g ? "fevers, chills, dizziness, nausea, vomiting" : "fevers");
+        cJSON_Delete(got);
+    }
+
     /* bench --output: the report in the file, whole, nothing on standard output; --synthetic too; a
      * folder as --output fails before the model loads */
     {
