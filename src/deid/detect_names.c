@@ -1,6 +1,8 @@
 /* detect_names.c: the person-name detector: name contexts (titles, form fields and table cells,
  * signatures and credentials, "patient X", relatives, "X is a 45-year-old", "my name is X",
- * "Name? X", "X lives/said/had given"), middle initials ("Keira E. Forster"), names next to names
+ * "Name? X", "X lives/said/had given", "X is very ..."), names the words around them give away ("the X
+ * family", "X's address", "X, can you ...", "Dear X", "gave X his ...", a block's name line in any
+ * case), middle initials ("Keira E. Forster"), names next to names
  * already found (initials, particles, a nickname in quotes, "X and Y", a dialogue's speakers, a line
  * that is only a name), a compiled-in name list (person_names.inc) for names without a context
  * (after "to", "from", "in" only when it is no listed place), and every other occurrence in the
@@ -133,7 +135,8 @@ static const char *const name_before[] = {
     "calls me", "called me", "known as", "named", "named him", "named her", "goes by", "says", "said",
     "starring", "featuring", "directed by", "written by", "assistant to", "kid", "colleague", "neighbor",
     "neighbour", "roommate", "coworker", "player", "commenter", "songwriter", "singer", "actor", "actress",
-    "author", "writer", "therapist", "coordinator", "case manager", "social worker", NULL};
+    "author", "writer", "therapist", "coordinator", "case manager", "social worker", "dear", "hi", "hello",
+    "hey", "thanks", "thank you", "goodbye", "bye", NULL};
 
 static int in_set_nocase(const char *const *set, const char *word, size_t n) {
     char key[MAX_KEY];
@@ -452,12 +455,22 @@ static int key_is(const names_ctx *c, size_t k, const char *s) {
     return c->key_len[k] == n && !memcmp(c->keys[k], s, n);
 }
 
-/* Is word k an eponym: an eponym's head noun follows, maybe after "and X" ("Apley and McMurray
- * tests"), or a number ("May 5")? */
+/* Do words a and b (a < b) lie in one phrase: on one line, with no punctuation but an apostrophe or
+ * hyphen between them ("Crohn disease", not "Sebastjan Likar\nScale Unlimited")? */
+static int one_phrase(const names_ctx *c, size_t a, size_t b) {
+    if (c->w[a].line != c->w[b].line) return 0;
+    for (size_t i = c->w[a].e; i < c->w[b].b; i++)
+        if (strchr(".,;:!?()[]|\t", c->t[i])) return 0;
+    return 1;
+}
+
+/* Is word k an eponym: an eponym's head noun follows in its phrase, maybe after "and X" ("Apley and
+ * McMurray tests")? */
 static int eponym(const names_ctx *c, size_t k) {
     if (k + 1 >= c->nw) return 0;
-    if (c->w[k + 1].kind & W_EPONYM) return 1;
-    return (key_is(c, k + 1, "and") || key_is(c, k + 1, "or")) && k + 3 < c->nw && (c->w[k + 3].kind & W_EPONYM);
+    if ((c->w[k + 1].kind & W_EPONYM) && one_phrase(c, k, k + 1)) return 1;
+    return (key_is(c, k + 1, "and") || key_is(c, k + 1, "or")) && k + 3 < c->nw && (c->w[k + 3].kind & W_EPONYM) &&
+           one_phrase(c, k, k + 3);
 }
 
 /* Is word k an initial in capitals ("J", "J." of "J. Smith")? */
@@ -576,18 +589,26 @@ static const char *const name_fields[] = {
 static const char *const person_verbs[] = {
     "lives", "lived", "said", "says", "shouted", "told", "asked", "replied", "answered", "spent", "works",
     "worked", "wrote", "married", "was born", "had given", "has given", "gave", "reports", "reported", "denies",
-    "denied", "complains", "presents", "presented", "returns", "returned", "will be talking", NULL};
+    "denied", "complains", "presents", "presented", "returns", "returned", "will be talking", "speaks", "spoke",
+    /* what is said of a person: "X is very reliable", "X was my neighbour" */
+    "is very", "was very", "is so", "was so", "is always", "was always", "is really", "was really", "is never",
+    "was never", "is quite", "is my", "was my", "is your", "was your", "is our", "was our", NULL};
 
-/* Does one of the phrases of set start at word k + 1, on k's line, after one space? */
-static int phrase_after(const names_ctx *c, size_t k, const char *const *set) {
-    if (k + 1 >= c->nw || c->w[k + 1].line != c->w[k].line || c->w[k + 1].b - c->w[k].e != 1) return 0;
+/* Does one of the phrases of set start at word k? */
+static int phrase_starts(const names_ctx *c, size_t k, const char *const *set) {
     for (const char *const *p = set; *p; p++) {
         size_t words = 1;
         for (const char *q = *p; *q; q++) words += *q == ' ';
         const char *one[] = {*p, NULL};
-        if (k + words < c->nw && phrase_at(c, k + words, one) == words) return 1;
+        if (k + words - 1 < c->nw && phrase_at(c, k + words - 1, one) == words) return 1;
     }
     return 0;
+}
+
+/* Does one of the phrases of set start at word k + 1, on k's line, after one space? */
+static int phrase_after(const names_ctx *c, size_t k, const char *const *set) {
+    if (k + 1 >= c->nw || c->w[k + 1].line != c->w[k].line || c->w[k + 1].b - c->w[k].e != 1) return 0;
+    return phrase_starts(c, k + 1, set);
 }
 
 /* Is word k a word no English list holds, no place, written as a name in mixed-case text? */
@@ -704,6 +725,100 @@ static void names_beside_names(names_ctx *c) {
     }
 }
 
+/* Nouns before which "the X" names a family ("the Dratchev novel", "the Kaur family"). */
+static const char *const family_heads[] = {"family", "families", "household", "residence", "home", "house",
+                                           "estate", "novel", "novels", "book", "books", "film", "films", "movie",
+                                           "movies", "album", "twins", "kids", "children", "brothers", "sisters",
+                                           NULL};
+/* Nouns a person's possessive stands before ("Cīrulis's address", "Tamm's wife"). */
+static const char *const possessed[] = {
+    "address", "phone", "number", "email", "e-mail", "wife", "husband", "mother", "father", "mom", "dad", "son",
+    "daughter", "brother", "sister", "parents", "children", "kids", "family", "house", "home", "car", "birthday",
+    "office", "partner", "boyfriend", "girlfriend", "friend", "friends", "room", "account", "name", NULL};
+/* What is said to a person named before a comma: "Warrane, can I ...", "X, please ...". */
+static const char *const addressed[] = {"can i", "can you", "can we", "could i", "could you", "could we",
+                                        "would you", "will you", "do you", "did you", "are you", "have you",
+                                        "may i", "please", "thank you", "thanks", "let me", "let's", "how are",
+                                        "what do", "where are", "when will", "why did", NULL};
+
+/* Is word k, of the words of a line of its own, a name's word there: a listed name that is no common
+ * word, or a word no list holds (no English word, no place)? */
+static int block_line_word(const names_ctx *c, size_t k) {
+    const word *w = &c->w[k];
+    if (never_name(w) || (w->kind & (W_PARTICLE | W_CALENDAR)) || w->shape == SH_INITIAL || c->key_len[k] < 2 ||
+        !(w->shape == SH_LOWER || w->shape == SH_CAP || w->shape == SH_UPPER))
+        return 0;
+    if (w->list & (LIST_FIRST | LIST_LAST)) return !is_common(w) && !(w->list & LIST_PLACE);
+    return w->list == 0;
+}
+
+/* The first line of a block (the text's first line, or one after a blank line) that is two or three
+ * words of a name and nothing else, followed by more lines: a letter's or a card's name line,
+ * whatever its case ("andrejka babič\nstillwater supercomputing inc"). */
+static void block_name_line(names_ctx *c, size_t k) {
+    size_t i = c->w[k].b, nl = 0;
+    while (i > 0 && strchr(" \t\r\n", c->t[i - 1])) nl += c->t[--i] == '\n';
+    if (i > 0 && nl < 2) return; /* not a block's first line */
+    size_t j = k;
+    while (j < c->nw && c->w[j].line == c->w[k].line) j++;
+    if (j - k < 2 || j - k > 4) return;
+    size_t initials = 0;
+    for (size_t m = k; m < j; m++) {
+        int middle = m > k && m + 1 < j && c->w[m].shape == SH_INITIAL; /* "leidy t muris" */
+        initials += middle;
+        if ((!middle && !block_line_word(c, m)) || (m > k && !joins(c, m, 0))) return;
+    }
+    if (j - k - initials > 3 || initials > 1) return;
+    size_t e = c->w[j - 1].e;
+    while (e < c->n && (c->t[e] == ' ' || c->t[e] == '\t' || c->t[e] == '\r')) e++;
+    if (e >= c->n || c->t[e] != '\n' || j >= c->nw) return; /* more lines follow */
+    for (size_t m = k; m < j; m++) c->w[m].kind |= W_NAME;
+}
+
+/* Does word k end as the adjectives of peoples and periods do ("Italian", "Chilean", "Japanese",
+ * "Turkish", "Gothic", "Western"), which the word lists leave out? */
+static int proper_adjective(const names_ctx *c, size_t k) {
+    static const char *const endings[] = {"ian", "ean", "ese", "ish", "ic", "ern", NULL};
+    size_t n = c->key_len[k];
+    for (const char *const *e = endings; *e; e++) {
+        size_t m = strlen(*e);
+        if (n > m + 2 && !memcmp(c->keys[k] + n - m, *e, m)) return 1;
+    }
+    return 0;
+}
+
+/* Verbs of giving whose indirect object is a person ("had given Usamah his address"). */
+static const char *const giving[] = {"given", "gave", "give", "gives", "sent", "handed", "showed", "shown",
+                                     "offered", "owes", "owed", "paid", NULL};
+static const char *const possessive_pronouns[] = {"his", "her", "their", "my", "our", "your", NULL};
+
+/* Names known by the words around them alone: "the X novel", "X's address", "X, can I ...",
+ * "Remember me, X?", "gave X his ...", a block's name line. X is no English word and no place
+ * (unknown_capitalised), except in the block line. */
+static void cued_names(names_ctx *c) {
+    for (size_t k = 0; k < c->nw; k++) {
+        word *w = &c->w[k];
+        if (line_start(c, k) && c->w[k].line != (k ? c->w[k - 1].line : (size_t)-1)) block_name_line(c, k);
+        if (!(w->kind & W_CASED) || !unknown_capitalised(c, k)) continue;
+        if (k > 0 && k + 1 < c->nw && key_is(c, k - 1, "the") && joins(c, k, 0) && joins(c, k + 1, 0) &&
+            in_set(family_heads, c->keys[k + 1], c->key_len[k + 1]) && !proper_adjective(c, k))
+            w->kind |= W_NAME;
+        if (w->poss && k + 1 < c->nw && joins(c, k + 1, 0) && in_set(possessed, c->keys[k + 1], c->key_len[k + 1]))
+            w->kind |= W_NAME;
+        size_t after = w->e;
+        if ((w->kind & W_OPENS) && after + 1 < c->n && c->t[after] == ',' && c->t[after + 1] == ' ' &&
+            k + 1 < c->nw && c->w[k + 1].b == after + 2 && phrase_starts(c, k + 1, addressed))
+            w->kind |= W_NAME;
+        if (k > 0 && after < c->n && (c->t[after] == '?' || c->t[after] == '!') && w->b >= 2 &&
+            c->t[w->b - 2] == ',' && c->t[w->b - 1] == ' ' && c->w[k - 1].e == w->b - 2)
+            w->kind |= W_NAME;
+        if (k > 0 && k + 1 < c->nw && joins(c, k, 0) && joins(c, k + 1, 0) &&
+            in_set(giving, c->keys[k - 1], c->key_len[k - 1]) &&
+            in_set(possessive_pronouns, c->keys[k + 1], c->key_len[k + 1]))
+            w->kind |= W_NAME;
+    }
+}
+
 static void context_rules(names_ctx *c) {
     for (size_t k = 0; k < c->nw; k++) {
         word *w = &c->w[k];
@@ -771,6 +886,14 @@ static void context_rules(names_ctx *c) {
             !eponym(c, k) && !(w->list & LIST_PLACE) &&
             ((w->list & (LIST_FIRST | LIST_LAST)) || !(is_common(w) || (w->list & LIST_KNOWN))))
             take_backward(c, k, CTX_WEAK);
+        /* a family name with a particle, whatever word it is: "Willemine ten Pas will be talking" */
+        else if (w->shape == SH_CAP && (w->kind & W_CASED) && !never_name(w) && phrase_after(c, k, person_verbs) &&
+                 k >= 2 && (c->w[k - 1].kind & W_PARTICLE) && c->w[k - 1].shape == SH_LOWER && joins(c, k, 0) &&
+                 joins(c, k - 1, 0) && name_like(c, k - 2)) {
+            c->w[k - 2].kind |= W_NAME;
+            c->w[k - 1].kind |= W_NAME;
+            w->kind |= W_NAME;
+        }
         /* a signature line: "— Jane Doe", "-- Jane Doe" */
         if (line_start(c, k)) {
             size_t i = w->b;
@@ -922,6 +1045,7 @@ openmed_status om_detect_names(const om_detect_input *in, om_span_list *out, ope
     if (st == OPENMED_OK) {
         mark_found(&c, in->found);
         context_rules(&c);
+        cued_names(&c);
         neighbours(&c);
         st = gazetteer_and_repeats(&c, err);
     }

@@ -315,6 +315,46 @@ static void test_lone_names(void) {
     openmed_deid_result_free(r);
 }
 
+/* Names that only the words around them give away, written for this test: "the X family", "X's
+ * address", a person spoken to ("X, can you ...", "Remember me, X?", "Dear X"), "gave X his ...",
+ * "X is very ...", a particle before a family name that is an English word, the name line that opens a
+ * block in any case (a middle initial inside), and a name line above a line that starts with an
+ * eponym's head noun ("Scale Unlimited"). Beside them, the same shapes holding ordinary words, drugs
+ * and eponyms stay. */
+static void test_cued_names(void) {
+    static const struct { const char *text, *want; } cases[] = {
+        {"Unlike the Quorvath novel, the Brevanik family moved.", "Unlike the [PERSON] novel, the [PERSON] family moved."},
+        {"Unlike the Victorian novel, the Italian family and the Foley catheter stayed.",
+         "Unlike the Victorian novel, the Italian family and the Foley catheter stayed."},
+        {"As promised, here's Tarvolen's address and Quellmark's wife.",
+         "As promised, here's [PERSON]'s address and [PERSON]'s wife."},
+        {"Crohn's disease; the patient's address and the doctor's phone number were checked.",
+         "Crohn's disease; the patient's address and the doctor's phone number were checked."},
+        {"Quorvath, can I please speak to your boss? Remember me, Brevanik? Dear Tarvolen, thanks.",
+         "[PERSON], can I please speak to your boss? Remember me, [PERSON]? Dear [PERSON], thanks."},
+        {"Nausea, can recur. Anything else, Doctor? Is it stable, okay?",
+         "Nausea, can recur. Anything else, Doctor? Is it stable, okay?"},
+        {"Quellmark had given Tarvolen his address. The nurse gave insulin her way.",
+         "[PERSON] had given [PERSON] his address. The nurse gave insulin her way."},
+        {"Tarvolen is very reliable. Mucosa is very friable. Pain was always worse at night.",
+         "[PERSON] is very reliable. Mucosa is very friable. Pain was always worse at night."},
+        {"Yesterday Willemine ten Pas will be talking at the meeting.", "Yesterday [PERSON] will be talking at the meeting."},
+        {"andrejka brevanik\nstillwater supercomputing inc\n", "[PERSON]\nstillwater supercomputing inc\n"},
+        {"Notes\n\nleidy t quorvath\nlabor relations director\n", "Notes\n\n[PERSON]\nlabor relations director\n"},
+        {"Quorvath Tarvolen\nScale Unlimited\nSeen today.", "[PERSON]\nScale Unlimited\nSeen today."},
+        {"chest pain\nresolved today\n\nfollow up\nin two weeks\n", "chest pain\nresolved today\n\nfollow up\nin two weeks\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        openmed_deid_options o;
+        openmed_deid_options_init(&o);
+        openmed_deid_result *r = NULL;
+        openmed_error err = {0};
+        CHECK(om_deid_from_entities(cases[i].text, strlen(cases[i].text), NULL, 0, &o, 1, &r, &err) == OPENMED_OK);
+        if (r) CHECK_STR(r->deidentified_text, cases[i].want);
+        openmed_deid_result_free(r);
+    }
+}
+
 /* Clinical-term protection of a model's entities: a word before an eponym's head noun is no name
  * ("Phalen test", "Hashimoto thyroiditis"), nor a term taken for an e-mail without '@'; after a title
  * it is a person ("Mr. Bell's disease"). */
@@ -348,6 +388,7 @@ int main(void) {
     test_possessive_and_repeats();
     test_shapes();
     test_lone_names();
+    test_cued_names();
     test_eponyms();
     return check_finish("test_deid_names");
 }
