@@ -76,49 +76,90 @@ typedef struct norm_job {
     float eps;
 } norm_job;
 
-/* The sums of a LayerNorm row in double, four partial sums per pass (a fixed lane count the -O2
- * vectorizer turns into packed double adds; the plain running sum is a serial chain it may not
- * reorder). y = x + res (or x) first: y may alias x or residual, each element read before written. */
+/* LayerNorm rows through GCC vector extensions with fixed lane counts (AVX in the AVX2 and AVX-512
+ * versions, SSE halves in the baseline one; no contraction into FMA), so every version rounds the same
+ * way. Vectors stay inside the bodies (the baseline version cannot pass 32-byte vectors). */
+typedef float v4f __attribute__((vector_size(16)));
+typedef double v4d __attribute__((vector_size(32)));
+typedef float v8f __attribute__((vector_size(32)));
+
+/* The sums of a LayerNorm row in double: 16 partial sums in four independent 4-lane accumulators
+ * (so the adds do not wait on one another), then a fixed order of reduction; the last D % 16
+ * values one by one. y = x + res (or x) first: y may alias x or residual, each element read before
+ * written. */
+static inline __attribute__((always_inline)) v4f load4(const float *p) {
+    v4f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* v = x + res (or x) at p..p+3, stored to y */
+static inline __attribute__((always_inline)) v4f sum4(float *y, const float *x, const float *res, int64_t p) {
+    v4f v = load4(x + p);
+    if (res) v += load4(res + p);
+    memcpy(y + p, &v, sizeof v);
+    return v;
+}
+
+/* *q += (y[p..p+3] - mean)^2 in double (vectors by pointer: see OM_CPU_VERSIONS) */
+static inline __attribute__((always_inline)) void add_dev4(v4d *q, const float *y, int64_t p, const v4d *mean) {
+    v4d d = __builtin_convertvector(load4(y + p), v4d) - *mean;
+    *q += d * d;
+}
+
 static inline OM_CPU_BODY(OM_CPU_OPT("fp-contract=off")) void layernorm_moments_body(float *y, const float *x, const float *res, int64_t D,
                                                       double *mean_out, double *var_out) {
-    double s[4] = {0, 0, 0, 0}, q[4] = {0, 0, 0, 0};
+    v4d s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
     int64_t i = 0;
-    for (; i + 4 <= D; i += 4)
-        for (int k = 0; k < 4; k++) {
-            float v = res ? x[i + k] + res[i + k] : x[i + k];
-            y[i + k] = v;
-            s[k] += v;
-        }
+    for (; i + 16 <= D; i += 16) {
+        s0 += __builtin_convertvector(sum4(y, x, res, i), v4d);
+        s1 += __builtin_convertvector(sum4(y, x, res, i + 4), v4d);
+        s2 += __builtin_convertvector(sum4(y, x, res, i + 8), v4d);
+        s3 += __builtin_convertvector(sum4(y, x, res, i + 12), v4d);
+    }
+    int64_t body = i;
     double sum = 0.0;
     for (; i < D; i++) {
         float v = res ? x[i] + res[i] : x[i];
         y[i] = v;
         sum += v;
     }
-    sum += (s[0] + s[1]) + (s[2] + s[3]);
+    s0 = (s0 + s1) + (s2 + s3);
+    sum += (s0[0] + s0[1]) + (s0[2] + s0[3]);
     double mean = sum / (double)D, var = 0.0;
-    for (i = 0; i + 4 <= D; i += 4)
-        for (int k = 0; k < 4; k++) {
-            double d = y[i + k] - mean;
-            q[k] += d * d;
-        }
+    v4d vm = {mean, mean, mean, mean}, q0 = {0}, q1 = {0}, q2 = {0}, q3 = {0};
+    for (i = 0; i < body; i += 16) {
+        add_dev4(&q0, y, i, &vm);
+        add_dev4(&q1, y, i + 4, &vm);
+        add_dev4(&q2, y, i + 8, &vm);
+        add_dev4(&q3, y, i + 12, &vm);
+    }
     for (; i < D; i++) {
         double d = y[i] - mean;
         var += d * d;
     }
+    q0 = (q0 + q1) + (q2 + q3);
     *mean_out = mean;
-    *var_out = var + (q[0] + q[1]) + (q[2] + q[3]);
+    *var_out = var + ((q0[0] + q0[1]) + (q0[2] + q0[3]));
 }
 OM_CPU_VERSIONS_VOID(OM_CPU_OPT("fp-contract=off"), layernorm_moments,
                      (float *y, const float *x, const float *res, int64_t D, double *mean_out, double *var_out),
                      (y, x, res, D, mean_out, var_out))
 
+/* y = (y - m) * inv * gamma (+ beta), eight lanes at a time (the same operations lane by lane). */
 static inline OM_CPU_BODY(OM_CPU_OPT("fp-contract=off")) void layernorm_apply_body(float *y, int64_t D, float m, float inv, const float *gamma,
                                                     const float *beta) {
-    if (beta)
-        for (int64_t i = 0; i < D; i++) y[i] = (y[i] - m) * inv * gamma[i] + beta[i];
-    else
-        for (int64_t i = 0; i < D; i++) y[i] = (y[i] - m) * inv * gamma[i];
+    int64_t i = 0;
+    for (; i + 8 <= D; i += 8) {
+        v8f v, g, b = {0};
+        memcpy(&v, y + i, sizeof v);
+        memcpy(&g, gamma + i, sizeof g);
+        if (beta) memcpy(&b, beta + i, sizeof b);
+        v = (v - m) * inv * g;
+        if (beta) v += b;
+        memcpy(y + i, &v, sizeof v);
+    }
+    for (; i < D; i++) y[i] = beta ? (y[i] - m) * inv * gamma[i] + beta[i] : (y[i] - m) * inv * gamma[i];
 }
 OM_CPU_VERSIONS_VOID(OM_CPU_OPT("fp-contract=off"), layernorm_apply,
                      (float *y, int64_t D, float m, float inv, const float *gamma, const float *beta),
