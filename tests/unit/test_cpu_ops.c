@@ -127,9 +127,10 @@ static void test_elementwise_same_everywhere(void) {
     static float x[M * D], r[M * D], g[D], b[D], ln[M * D], ln0[M * D], gx[NG], gy[NG], gy0[NG];
     fill(x, M * D), fill(r, M * D), fill(g, D), fill(b, D);
     for (int i = 0; i < NG; i++) gx[i] = -6.0f + 12.0f * (float)i / (NG - 1);
-    const int n_heads = 2, hd = 8, T = 37, stride = 3 * n_heads * hd;
+    /* attention: head_dim 24 (a 16-lane block and a tail), rows of 13 and 24 scores */
+    const int n_heads = 2, hd = 24, T = 37, stride = 3 * n_heads * hd;
     int32_t cu[3] = {0, 13, T};
-    static float qkv[37 * 48], att[37 * 16], att0[37 * 16];
+    static float qkv[37 * 144], att[37 * 48], att0[37 * 48];
     fill(qkv, (size_t)T * stride);
     int have_first = 0;
     for (size_t c = 0; om_cpu_isa_cap_name(c); c++) {
@@ -276,8 +277,9 @@ static void attention_ref(const om_attention_args *a, double *out) {
     }
 }
 
-static void test_attention(void) {
-    const int n_heads = 4, kv_heads = 2, hd = 8, T = 5 + 11 + 1 + 40;
+/* head_dim 8 (below one 16-lane block) and 40 (two blocks and a tail); sequences of 5, 11, 1 and 40 */
+static void test_attention(int hd) {
+    const int n_heads = 4, kv_heads = 2, T = 5 + 11 + 1 + 40;
     int32_t cu[5] = {0, 5, 16, 17, 57};
     const int stride = (n_heads + 2 * kv_heads) * hd; /* packed qkv rows */
     float *qkv = malloc(sizeof(float) * T * stride), *out = malloc(sizeof(float) * T * n_heads * hd);
@@ -314,7 +316,8 @@ static void test_attention(void) {
             double worst = 0;
             for (int i = 0; i < T * n_heads * hd; i++)
                 if (fabs(out[i] - ref[i]) > worst) worst = fabs(out[i] - ref[i]);
-            CHECK_MSG(worst < (a.precise ? 2e-7 : 1e-5), "attention window %d extras %d: %g", wv, extras, worst);
+            CHECK_MSG(worst < (a.precise ? 2e-7 : 1e-5), "attention head_dim %d window %d extras %d: %g", hd, wv, extras,
+                      worst);
         }
     free(qkv), free(out), free(ref), free(bias);
 }
@@ -360,7 +363,8 @@ int main(void) {
         test_linear();
         test_norms_and_elementwise();
         test_embed();
-        test_attention();
+        test_attention(8);
+        test_attention(40);
         test_rope();
     }
     test_precise_same_everywhere();

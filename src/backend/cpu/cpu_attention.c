@@ -13,84 +13,126 @@
 #include "backend/cpu/cpu.h"
 #include "core/error.h"
 
-/* --- softmax rows, eight lanes at a time (GCC vector extensions: AVX in the AVX2 and AVX-512 versions,
- * two SSE halves in the baseline one; no contraction into FMA, so every version rounds the same way).
- * Vectors go to the helpers by pointer: the baseline version has no AVX to pass them in registers. */
+/* --- softmax rows, sixteen lanes at a time (GCC vector extensions: one AVX-512 register in the
+ * AVX-512 version, two AVX halves in the AVX2 one, four SSE quarters in the baseline one; no
+ * contraction into FMA, so every version rounds the same way). Vectors go to the helpers by pointer:
+ * the baseline version has no AVX to pass them in registers. */
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
 #endif
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
 
 /* lanes of a where mask is set, else b */
-#define SELECT8(mask, a, b) ((v8f)(((v8i)(a) & (mask)) | ((v8i)(b) & ~(mask))))
+#define SELECT16(mask, a, b) ((v16f)(((v16i)(a) & (mask)) | ((v16i)(b) & ~(mask))))
 
 /* *x = exp(*x) lane by lane for x <= 88 (Cephes' expf: x = n ln2 + r, |r| <= ln2 / 2, a degree-5
  * polynomial for e^r, 2^n from the exponent bits); relative error about 2e-7. Below -87 the result is
  * exp(-87) ~ 2e-38 instead of a denormal or 0; a NaN stays NaN. */
-static inline __attribute__((always_inline)) void exp8(v8f *xp) {
-    v8f x = *xp;
-    const v8f lo = x - x - 87.0f, magic = x - x + 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-    x = SELECT8(x < lo, lo, x);
-    v8f t = x * 1.44269504088896341f + magic;
-    v8f n = t - magic;
-    v8i ni = (v8i)t - (v8i)magic;
-    v8f r = x - n * 0.693359375f - n * -2.12194440e-4f;
-    v8f p = r * 1.9875691500e-4f + 1.3981999507e-3f;
+static inline __attribute__((always_inline)) void exp16(v16f *xp) {
+    v16f x = *xp;
+    const v16f lo = x - x - 87.0f, magic = x - x + 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
+    x = SELECT16(x < lo, lo, x);
+    v16f t = x * 1.44269504088896341f + magic;
+    v16f n = t - magic;
+    v16i ni = (v16i)t - (v16i)magic;
+    v16f r = x - n * 0.693359375f - n * -2.12194440e-4f;
+    v16f p = r * 1.9875691500e-4f + 1.3981999507e-3f;
     p = p * r + 8.3334519073e-3f;
     p = p * r + 4.1665795894e-2f;
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    *xp = p * (v8f)((ni + 127) << 23);
+    *xp = p * (v16f)((ni + 127) << 23);
 }
 
-static inline OM_CPU_BODY(OM_CPU_OPT("fp-contract=off")) float row_max_body(const float *x, int64_t n) {
+/* the largest of x[0..n) (order does not matter to a maximum) */
+static inline __attribute__((always_inline)) float row_max(const float *x, int64_t n) {
     float m = -INFINITY;
     int64_t j = 0;
-    if (n >= 8) {
-        v8f vm, v;
+    if (n >= 16) {
+        v16f vm, v;
         memcpy(&vm, x, sizeof vm);
-        for (j = 8; j + 8 <= n; j += 8) {
+        for (j = 16; j + 16 <= n; j += 16) {
             memcpy(&v, x + j, sizeof v);
-            vm = SELECT8(v > vm, v, vm);
+            vm = SELECT16(v > vm, v, vm);
         }
-        for (int k = 0; k < 8; k++) m = vm[k] > m ? vm[k] : m;
+        for (int k = 0; k < 16; k++) m = vm[k] > m ? vm[k] : m;
     }
     for (; j < n; j++) m = x[j] > m ? x[j] : m;
     return m;
 }
-OM_CPU_VERSIONS(OM_CPU_OPT("fp-contract=off"), float, row_max, (const float *x, int64_t n), (x, n))
 
-/* x[j] = exp(x[j] - m) over n values; returns their sum. */
-static inline OM_CPU_BODY(OM_CPU_OPT("fp-contract=off")) float row_exp_sum_body(float *x, int64_t n, float m) {
-    v8f vs = {0}, e;
+/* x[j] = exp(x[j] - m) over n values; returns their sum (16 partial sums, then in lane order). */
+static inline __attribute__((always_inline)) float row_exp_sum(float *x, int64_t n, float m) {
+    v16f vs = {0}, e;
     int64_t j = 0;
-    for (; j + 8 <= n; j += 8) {
+    for (; j + 16 <= n; j += 16) {
         memcpy(&e, x + j, sizeof e);
         e -= m;
-        exp8(&e);
+        exp16(&e);
         memcpy(x + j, &e, sizeof e);
         vs += e;
     }
     float sum = 0.0f;
     if (j < n) { /* the tail through one padded block, its padding left out of the sum */
-        for (int k = 0; k < 8; k++) e[k] = j + k < n ? x[j + k] - m : -100.0f;
-        exp8(&e);
+        for (int k = 0; k < 16; k++) e[k] = j + k < n ? x[j + k] - m : -100.0f;
+        exp16(&e);
         for (int k = 0; j + k < n; k++) {
             x[j + k] = e[k];
             sum += e[k];
         }
     }
-    for (int k = 0; k < 8; k++) sum += vs[k];
+    for (int k = 0; k < 16; k++) sum += vs[k];
     return sum;
 }
-OM_CPU_VERSIONS(OM_CPU_OPT("fp-contract=off"), float, row_exp_sum, (float *x, int64_t n, float m), (x, n, m))
 
-static inline OM_CPU_BODY(OM_CPU_OPT("fp-contract=off")) void row_scale_body(float *x, int64_t n, float s) {
-    for (int64_t j = 0; j < n; j++) x[j] *= s;
+/* The scores S[L, L] of one (sequence, head) (with bias[L, L] added when not NULL) become
+ * exp(score - row max) over each row's visible keys, 0 elsewhere; inv[i] = 1 / the row's sum (the
+ * sink's exp included), by which the caller scales output row i (one multiply per output value
+ * instead of one per score). */
+static inline OM_CPU_BODY(OM_CPU_OPT("fp-contract=off")) void softmax_rows_body(float *S, int64_t L, const float *bias,
+                                                                              int window_left, int window_right,
+                                                                              const float *sink, float *inv) {
+    for (int64_t i = 0; i < L; i++) {
+        float *row = S + i * L;
+        int64_t lo = window_left < 0 ? 0 : i - window_left;
+        int64_t hi = window_right < 0 ? L - 1 : i + window_right;
+        if (lo < 0) lo = 0;
+        if (hi > L - 1) hi = L - 1;
+        if (bias)
+            for (int64_t j = lo; j <= hi; j++) row[j] += bias[i * L + j];
+        float m = row_max(row + lo, hi - lo + 1);
+        if (sink && *sink > m) m = *sink;
+        memset(row, 0, (size_t)lo * sizeof(float));
+        memset(row + hi + 1, 0, (size_t)(L - 1 - hi) * sizeof(float));
+        float sum = row_exp_sum(row + lo, hi - lo + 1, m);
+        if (sink) sum += expf(*sink - m);
+        inv[i] = 1.0f / sum;
+    }
 }
-OM_CPU_VERSIONS_VOID(OM_CPU_OPT("fp-contract=off"), row_scale, (float *x, int64_t n, float s), (x, n, s))
+OM_CPU_VERSIONS_VOID(OM_CPU_OPT("fp-contract=off"), softmax_rows,
+                     (float *S, int64_t L, const float *bias, int window_left, int window_right, const float *sink,
+                      float *inv),
+                     (S, L, bias, window_left, window_right, sink, inv))
+
+/* o[i * stride + e] *= inv[i] for rows i < L, e < dh */
+static inline OM_CPU_BODY(OM_CPU_OPT("fp-contract=off")) void scale_rows_body(float *o, int64_t stride, int64_t L, int dh,
+                                                                            const float *inv) {
+    for (int64_t i = 0; i < L; i++) {
+        float *r = o + i * stride, s = inv[i];
+        int e = 0;
+        for (; e + 16 <= dh; e += 16) {
+            v16f v;
+            memcpy(&v, r + e, sizeof v);
+            v *= s;
+            memcpy(r + e, &v, sizeof v);
+        }
+        for (; e < dh; e++) r[e] *= s;
+    }
+}
+OM_CPU_VERSIONS_VOID(OM_CPU_OPT("fp-contract=off"), scale_rows,
+                     (float *o, int64_t stride, int64_t L, int dh, const float *inv), (o, stride, L, dh, inv))
 
 typedef struct attn_job {
     const om_attention_args *a;
@@ -98,6 +140,7 @@ typedef struct attn_job {
     int failed; /* set (racy but monotonic) when a worker could not allocate or sgemm failed */
 } attn_job;
 
+/* S: scratch of L * L + L floats */
 static int attend_one(const om_attention_args *a, int s, int h, float *S) {
     int64_t start = a->cu_seqlens[s], L = a->cu_seqlens[s + 1] - start;
     if (L <= 0) return 1;
@@ -105,7 +148,7 @@ static int attend_one(const om_attention_args *a, int s, int h, float *S) {
     const float *q = a->q + start * a->q_stride + (int64_t)h * a->head_dim;
     const float *k = a->k + start * a->k_stride + (int64_t)kvh * a->head_dim;
     const float *v = a->v + start * a->v_stride + (int64_t)kvh * a->head_dim;
-    float *o = a->out + start * a->out_stride + (int64_t)h * a->head_dim;
+    float *o = a->out + start * a->out_stride + (int64_t)h * a->head_dim, *inv = S + L * L;
     if (om_cpu_sgemm('N', 'T', L, L, a->head_dim, a->scale, q, a->q_stride, k, a->k_stride, 0.0f, S, L) != dnnl_success)
         return 0;
     const float *bias = NULL;
@@ -117,24 +160,11 @@ static int attend_one(const om_attention_args *a, int s, int h, float *S) {
         }
         bias = a->bias + (int64_t)a->n_heads * offset + (int64_t)h * L * L;
     }
-    for (int64_t i = 0; i < L; i++) {
-        float *row = S + i * L;
-        int64_t lo = a->window_left < 0 ? 0 : i - a->window_left;
-        int64_t hi = a->window_right < 0 ? L - 1 : i + a->window_right;
-        if (lo < 0) lo = 0;
-        if (hi > L - 1) hi = L - 1;
-        if (bias)
-            for (int64_t j = lo; j <= hi; j++) row[j] += bias[i * L + j];
-        float m = row_max(row + lo, hi - lo + 1);
-        float sink = a->sinks ? a->sinks[h] : 0.0f;
-        if (a->sinks && sink > m) m = sink;
-        memset(row, 0, (size_t)lo * sizeof(float));
-        memset(row + hi + 1, 0, (size_t)(L - 1 - hi) * sizeof(float));
-        float sum = row_exp_sum(row + lo, hi - lo + 1, m);
-        if (a->sinks) sum += expf(sink - m);
-        row_scale(row + lo, hi - lo + 1, 1.0f / sum);
-    }
-    return om_cpu_sgemm('N', 'N', L, a->head_dim, L, 1.0f, S, L, v, a->v_stride, 0.0f, o, a->out_stride) == dnnl_success;
+    softmax_rows(S, L, bias, a->window_left, a->window_right, a->sinks ? a->sinks + h : NULL, inv);
+    if (om_cpu_sgemm('N', 'N', L, a->head_dim, L, 1.0f, S, L, v, a->v_stride, 0.0f, o, a->out_stride) != dnnl_success)
+        return 0;
+    scale_rows(o, a->out_stride, L, a->head_dim, inv);
+    return 1;
 }
 
 /* Dot product with 8 partial sums (kept in float like the sgemm path). */
@@ -258,7 +288,7 @@ static void attn_items(void *p, int64_t begin, int64_t end) {
     }
     int banded = use_band(a, job->max_len);
     size_t scratch = banded ? (size_t)a->window_left + (size_t)a->window_right + 2
-                            : (size_t)job->max_len * (size_t)job->max_len;
+                            : (size_t)job->max_len * (size_t)job->max_len + (size_t)job->max_len;
     float *S = malloc(scratch * sizeof(float));
     if (!S) {
         job->failed = 1;
