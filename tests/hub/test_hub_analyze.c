@@ -1,7 +1,8 @@
 /* test_hub_analyze.c: `openmed analyze --model <registry name>` downloads the model from a local
  * hub on 127.0.0.1 (hub_server.py; the test repos are registered through OPENMED_EXTRA_MODELS)
  * and gives the golden pipeline output; then, with the hub stopped and OPENMED_OFFLINE=1, the
- * same command gives the same output from the cache. */
+ * same command gives the same output from the cache, and outputs name the model by the registry
+ * name given. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -84,6 +85,19 @@ int main(void) {
     hub_stop(&hub); /* nothing listens any more: offline must not need it */
     CHECK_INT(run("OPENMED_OFFLINE=1 HF_ENDPOINT=http://127.0.0.1:9", args, offline, sizeof offline), 0);
     CHECK_STR(offline, online);
+    /* model_name is the registry name given (never the cache path), in analyze, pii and bench */
+    const char *named[][2] = {{"analyze --format json", "model_name"},
+                              {"pii extract --json", "model"},
+                              {"bench --json", "model"}};
+    for (int k = 0; k < 3; k++) {
+        snprintf(args, sizeof args, "%s --model bert_cased --device cpu --config-path %s '%s'", named[k][0], cfg,
+                 text ? text : "");
+        CHECK_MSG(run("OPENMED_OFFLINE=1 HF_ENDPOINT=http://127.0.0.1:9", args, offline, sizeof offline) == 0, "%s", args);
+        cJSON *r = cJSON_Parse(offline);
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(r, named[k][1]));
+        CHECK_MSG(name && !strcmp(name, "bert_cased"), "%s: %.300s", named[k][0], offline);
+        cJSON_Delete(r);
+    }
     /* a registry model that was never pulled fails offline and says how to fetch it */
     snprintf(args, sizeof args, "analyze --model roberta --device cpu --raw --config-path %s 'x' 2>&1", cfg);
     CHECK(run("OPENMED_OFFLINE=1 HF_ENDPOINT=http://127.0.0.1:9", args, offline, sizeof offline) != 0);
