@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "check.h"
@@ -127,6 +128,26 @@ int main(void) {
         if (lf) fclose(lf);
         CHECK_MSG(strstr(tty, "config.json") && strstr(tty, "100.0%") && strstr(tty, "B/s  in 0:") &&
                   !strstr(tty, " 0.0 kB/s"), "%s", tty);
+        /* --quiet: no bar, even on a terminal (another cache, so the files are fetched again) */
+        char cfg2[160];
+        snprintf(cfg2, sizeof cfg2, "%s/quiet.toml", tmp);
+        FILE *cf = fopen(cfg2, "w");
+        if (cf) fprintf(cf, "cache_dir = \"%s/cache2\"\n", tmp), fclose(cf);
+        snprintf(cmd, sizeof cmd,
+                 "script -qec 'env -u HF_TOKEN -u OPENMED_OFFLINE -u HF_HUB_OFFLINE -u OPENMED_CONFIG "
+                 "HF_HUB_CACHE=%s/hf2 %s %s/bin/openmed models pull --quiet --config-path %s OpenMedTest/sharded "
+                 "> /dev/null' %s > /dev/null",
+                 tmp, env, OM_BINARY_DIR, cfg2, log);
+        CHECK_INT(system(cmd), 0);
+        lf = fopen(log, "rb");
+        n = lf ? fread(tty, 1, sizeof tty - 1, lf) : 0;
+        tty[n] = 0;
+        if (lf) fclose(lf);
+        CHECK_MSG(strstr(tty, "pulling OpenMedTest/sharded") && !strstr(tty, "config.json") && !strstr(tty, "B/s"), "%s",
+                  tty);
+        snprintf(cmd, sizeof cmd, "%s/cache2/models--OpenMedTest--sharded", tmp);
+        struct stat sb;
+        CHECK_MSG(stat(cmd, &sb) == 0, "not pulled into %s", cmd);
     }
     /* errors reach the user as one clear line and exit 1 */
     CHECK_INT(run(env, "models pull OpenMedTest/gated-bert", out, sizeof out), 1);

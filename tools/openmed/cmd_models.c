@@ -15,7 +15,7 @@ static const char *models_usage =
     "usage: openmed models list [--family F] [--category C] [--language L] [--runnable] [--cached]\n"
     "                           [--all] [--json]\n"
     "       openmed models info NAME [--json]\n"
-    "       openmed models pull NAME [--revision R] [--retries N] [--json]\n"
+    "       openmed models pull NAME [--revision R] [--retries N] [--json] [--quiet]\n"
     "options: --config-path P (OpenMed config file)\n"
     "\n"
     "list   registry models (token-classification only unless --all); filters ignore case.\n"
@@ -29,11 +29,12 @@ static const char *models_usage =
     "       Without --revision, registry models are checked against the manifest's pin. A cut,\n"
     "       stalled or refused transfer is resumed within the command: up to N attempts in a row\n"
     "       without progress (default 5, or OPENMED_HUB_RETRIES); HF_HUB_ETAG_TIMEOUT and\n"
-    "       HF_HUB_DOWNLOAD_TIMEOUT (seconds, default 10) bound each request.\n";
+    "       HF_HUB_DOWNLOAD_TIMEOUT (seconds, default 10) bound each request. A terminal shows\n"
+    "       each file's progress with rate and ETA (--quiet or --json: none).\n";
 
 typedef struct models_args {
     const char *family, *category, *language, *revision, *config_path, *name, *retries;
-    int json, all, runnable, cached;
+    int json, all, runnable, cached, quiet;
 } models_args;
 
 static int usage_error(const char *what, const char *arg) {
@@ -267,7 +268,7 @@ static int models_pull(const models_args *a, const openmed_config *cfg) {
         setenv("OPENMED_HUB_RETRIES", a->retries, 1);
     }
     bar_state bar = {0};
-    bar.tty = isatty(STDERR_FILENO) && !a->json;
+    bar.tty = isatty(STDERR_FILENO) && !a->json && !a->quiet;
     bar.permille = -1;
     bar.previous = cli_now_seconds();
     if (!a->json) fprintf(stderr, "pulling %s (%s, revision %s)\n", a->name, repo, a->revision ? a->revision : "main");
@@ -315,6 +316,8 @@ int cmd_models(int argc, char **argv) {
             a.runnable = 1;
         } else if (!strcmp(o, "--cached")) {
             a.cached = 1;
+        } else if (!strcmp(o, "--quiet")) {
+            a.quiet = 1;
         } else if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
             fputs(models_usage, stdout);
             return 0;
