@@ -312,6 +312,19 @@ int main(void) {
         CHECK(system(cmd) == 0);
         got = slurp(log);
         CHECK_MSG(got && strstr(got, "2/2 documents") && strstr(got, "/s"), "%s", got ? got : "(missing)");
+        const char *map = path_of("map.json");
+        write_file(map, "{\"[X]\": \"Y\"}");
+        const char *others[] = {"pii extract", "pii reidentify --mapping"};
+        for (int k = 0; k < 2; k++) {
+            snprintf(cmd, sizeof cmd, "script -qec '%s/bin/openmed %s %s --lines --input %s > /dev/null' %s > /dev/null",
+                     OM_BINARY_DIR, others[k], k ? map : "", two, log);
+            CHECK(system(cmd) == 0);
+            got = slurp(log);
+            CHECK_MSG(got && strstr(got, "2/2 documents") && strstr(got, "/s"), "%s: %s", others[k], got ? got : "(missing)");
+        }
+        snprintf(args, sizeof args, "pii reidentify --mapping %s --lines --input %s", map, two);
+        CHECK_INT(run(args), 0);
+        CHECK(!strstr(out_buf + err_at, "documents") && !strchr(out_buf + err_at, '\r')); /* piped: none */
         snprintf(cmd, sizeof cmd,
                  "script -qec '%s/bin/openmed pii deidentify --quiet --lines --input %s > /dev/null' %s > /dev/null",
                  OM_BINARY_DIR, two, log);
