@@ -314,6 +314,36 @@ static void test_options(void) {
         }
         openmed_analyses_free(none, 1);
     }
+    /* chunk and window edges: a disease named in each of 20 sentences (4 chunks of at most 6) and 300
+     * times in one sentence (read in overlapping windows) is found exactly once every time, an
+     * entity inside each mention and none elsewhere, wherever the edges fall */
+    for (int longrun = 0; longrun < 2; longrun++) {
+        const char *unit = longrun ? "cystic fibrosis, " : "The patient has cystic fibrosis. ";
+        const int64_t n_rep = longrun ? 300 : 20, unit_len = (int64_t)strlen(unit), at = longrun ? 0 : 16, len = 15;
+        char *doc = calloc((size_t)(n_rep * unit_len + 1), 1);
+        for (int64_t k = 0; k < n_rep; k++) memcpy(doc + k * unit_len, unit, (size_t)unit_len);
+        const char *docp = doc;
+        openmed_analysis *ed = NULL;
+        CHECK(openmed_analyze(p, &docp, 1, NULL, &ed, &err) == OPENMED_OK); /* ASCII: bytes are code points */
+        if (ed) {
+            CHECK_MSG(longrun ? ed->n_windows > 2 : ed->n_chunks > 2, "%s: %zu chunks, %lld windows",
+                      longrun ? "one sentence" : "sentences", ed->n_chunks, (long long)ed->n_windows);
+            int64_t *hits = calloc((size_t)n_rep, sizeof *hits);
+            size_t outside = 0;
+            for (size_t i = 0; i < ed->n_entities; i++) {
+                int64_t k = ed->entities[i].start / unit_len, s0 = k * unit_len + at;
+                if (ed->entities[i].start >= s0 && ed->entities[i].end <= s0 + len) hits[k]++;
+                else outside++;
+            }
+            size_t wrong = 0;
+            for (int64_t k = 0; k < n_rep; k++) wrong += hits[k] != 1;
+            CHECK_MSG(wrong == 0 && outside == 0, "%s: %zu mentions not found exactly once, %zu entities elsewhere",
+                      longrun ? "one sentence" : "sentences", wrong, outside);
+            free(hits);
+        }
+        openmed_analyses_free(ed, 1);
+        free(doc);
+    }
     /* bad input: clear errors, nothing returned */
     const char *bad = "bad \xff byte";
     a = (openmed_analysis *)&err;
