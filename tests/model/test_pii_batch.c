@@ -169,6 +169,17 @@ int main(void) {
             cJSON_Delete(rec);
         }
         CHECK_INT(k, 2);
+        /* the same through CSV: --keep-mapping adds a "mapping" column (JSON) that reidentify reads */
+        char csv[512];
+        snprintf(csv, sizeof csv, "%s/round-deid.csv", dir);
+        snprintf(args, sizeof args, "pii deidentify --keep-mapping --input %s --output %s", notes, csv);
+        CHECK_INT(run(args), 0);
+        const char *csv_text = slurp(csv);
+        CHECK_MSG(csv_text && !strncmp(csv_text, "id,ward,deidentified_text,num_entities_redacted,mapping,error\r\n", 62),
+                  "%s", csv_text ? csv_text : "(missing)");
+        snprintf(args, sizeof args, "pii reidentify --input %s", csv);
+        CHECK_MSG(run(args) == 0 && strstr(out_buf, "{\"id\": \"r1\", \"text\": \"Patient John Smith, call 617-555-0142.\"") &&
+                  strstr(out_buf, "{\"id\": \"2\", \"text\": \"Mary Jones, SSN 123-45-6789.\""), "%s", out_buf);
         snprintf(args, sizeof args, "pii reidentify --mapping %s '[PHONE] here' 'and [PHONE]'", result);
         CHECK_INT(run(args), 0);
         CHECK_MSG(strstr(out_buf, "{\"id\": \"text:1\", \"text\": \"") && strstr(out_buf, "\"text:2\""), "%s", out_buf);

@@ -76,7 +76,7 @@ static const char *pii_usage =
     "                      else deid_secret_file in the config file, else a random key for this run)\n"
     "  --keep-year         dates keep their year (replace, shift_dates, format_preserve)\n"
     "  --keep-mapping      add original_text and mapping {placeholder: original}; number repeated\n"
-    "                      placeholders ([FIRST_NAME], [FIRST_NAME_2], ...)\n"
+    "                      placeholders ([FIRST_NAME], [FIRST_NAME_2], ...); CSV: a mapping column (JSON)\n"
     "  --date-shift-days N shift_dates by N days (default: derived, random in [-365, 365] without a seed\n"
     "                      or patient key; metadata.date_shift_days says which)\n"
     "  --patient-key K     shift_dates by a number of days derived from the secret and K: the same for\n"

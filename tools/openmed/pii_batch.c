@@ -40,16 +40,18 @@ typedef struct sink {
     cJSON *pending;   /* CSV: failures ([id, message]) that came before the header was known */
     char *source;     /* folder output: the input file it belongs to */
     int deidentify;   /* CSV: the columns of de-identification, else of extraction */
+    int mapping;      /* CSV of de-identification with keep_mapping: a "mapping" column (JSON) */
 } sink;
 
 static void csv_header(sink *s, const cJSON *names, om_strbuf *out);
 static void csv_failure_row(const sink *s, const char *id, const char *message, om_strbuf *out);
 
 /* path NULL: standard output. */
-static int sink_open(sink *s, const char *path, int kind, int deidentify) {
+static int sink_open(sink *s, const char *path, int kind, const pii_batch *b) {
     memset(s, 0, sizeof *s);
     s->kind = kind;
-    s->deidentify = deidentify;
+    s->deidentify = b->deidentify;
+    s->mapping = b->deidentify && b->options->keep_mapping;
     if (!cli_output_open(&s->out, path ? path : "-")) return 0;
     s->f = s->out.f;
     if (kind == SINK_JSON && fputs("[", s->f) == EOF) s->io_failed = 1;
@@ -100,8 +102,9 @@ static void csv_header(sink *s, const cJSON *names, om_strbuf *out) {
         om_strbuf_puts(out, ",");
         om_csv_field(out, f->valuestring, strlen(f->valuestring));
     }
-    om_strbuf_puts(out, s->deidentify ? ",deidentified_text,num_entities_redacted,error\r\n"
-                                   : ",label,start,end,confidence,source,hipaa_class,text,error\r\n");
+    om_strbuf_puts(out, s->mapping      ? ",deidentified_text,num_entities_redacted,mapping,error\r\n"
+                        : s->deidentify ? ",deidentified_text,num_entities_redacted,error\r\n"
+                                        : ",label,start,end,confidence,source,hipaa_class,text,error\r\n");
     const cJSON *p;
     cJSON_ArrayForEach(p, s->pending)
         csv_failure_row(s, cJSON_GetStringValue(cJSON_GetArrayItem(p, 0)), cJSON_GetStringValue(cJSON_GetArrayItem(p, 1)),
@@ -125,7 +128,7 @@ static void csv_header_of(sink *s, const cli_doc *doc, om_strbuf *out) {
 static void csv_failure_row(const sink *s, const char *id, const char *message, om_strbuf *out) {
     om_csv_field(out, id ? id : "", id ? strlen(id) : 0);
     for (int i = 0; i < cJSON_GetArraySize(s->columns); i++) om_strbuf_puts(out, ",");
-    om_strbuf_puts(out, s->deidentify ? ",,," : ",,,,,,,,");
+    om_strbuf_puts(out, s->mapping ? ",,,," : s->deidentify ? ",,," : ",,,,,,,,");
     om_csv_field(out, message ? message : "", message ? strlen(message) : 0);
     om_strbuf_puts(out, "\r\n");
 }
@@ -178,7 +181,19 @@ static void write_result(const pii_batch *b, sink *s, const cli_doc *doc, const 
         csv_row_start(s, doc, out);
         om_strbuf_puts(out, ",");
         om_csv_field(out, r->deidentified_text, r->deidentified_len);
-        om_strbuf_printf(out, ",%zu,\r\n", r->n_entities);
+        om_strbuf_printf(out, ",%zu,", r->n_entities);
+        if (s->mapping) { /* {placeholder: original} as JSON, what `pii reidentify` reads back */
+            cJSON *m = cJSON_CreateObject();
+            for (size_t i = 0; m && i < r->n_mapping; i++)
+                cJSON_AddItemToObject(m, r->mapping[i].redacted, cJSON_CreateString(r->mapping[i].original));
+            char *j = m ? cJSON_PrintUnformatted(m) : NULL;
+            if (j) om_csv_field(out, j, strlen(j));
+            else s->io_failed = 1; /* out of memory: the run fails rather than lose the mapping */
+            cJSON_free(j);
+            cJSON_Delete(m);
+            om_strbuf_puts(out, ",");
+        }
+        om_strbuf_puts(out, "\r\n");
     } else {
         if (r->n_entities == 0) { /* the document is still named: one row without an entity */
             csv_row_start(s, doc, out);
@@ -255,7 +270,7 @@ static int open_for_source(const pii_batch *b, sink *s, const char *source) {
     char *path = malloc(n);
     if (!path) return 0;
     snprintf(path, n, "%s/%s%s", b->output, rel, suffix);
-    int ok = make_parents(path) && sink_open(s, path, kind, b->deidentify);
+    int ok = make_parents(path) && sink_open(s, path, kind, b);
     free(path);
     if (ok && !(s->source = strdup(source))) ok = 0;
     return ok;
@@ -284,7 +299,7 @@ int pii_batch_run(const pii_batch *b) {
     }
     sink out = {0};
     int kind = b->format == PII_FORMAT_CSV ? SINK_CSV : b->format == PII_FORMAT_JSON ? SINK_JSON : SINK_JSONL;
-    if (!b->folder && !sink_open(&out, to_stdout ? NULL : b->output, kind, b->deidentify)) return 2;
+    if (!b->folder && !sink_open(&out, to_stdout ? NULL : b->output, kind, b)) return 2;
     if (!b->folder && kind == SINK_CSV) { /* one file: a column for every field of every document */
         om_strbuf head;
         om_strbuf_init(&head);
