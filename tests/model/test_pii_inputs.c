@@ -299,6 +299,9 @@ int main(void) {
     snprintf(args, sizeof args, "pii deidentify --lines --input %s", two);
     CHECK_INT(run(args), 0);
     CHECK(!strstr(out_buf, "documents") && !strchr(out_buf, '\r'));
+    snprintf(args, sizeof args, "analyze --lines --input %s", two);
+    CHECK_INT(run(args), 0);
+    CHECK(!strstr(out_buf + err_at, "documents") && !strchr(out_buf + err_at, '\r'));
     if (system("script -qec true /dev/null > /dev/null 2>&1") == 0) {
         const char *log = path_of("tty.log");
         snprintf(cmd, sizeof cmd, "script -qec '%s/bin/openmed pii deidentify --lines --input %s > /dev/null' %s > /dev/null",
