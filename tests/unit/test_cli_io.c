@@ -129,6 +129,16 @@ static void test_inputs(void) {
     CHECK(read_all(files, 1, &o, &docs, &err) == OPENMED_OK);
     CHECK_INT(docs.n, 2); /* "CHIEF COMPLAINT", "Fever." */
     cli_docs_clear(&docs);
+    /* a bare \r ends a line too (old Mac files), as in CSV */
+    cli_input cr = {put("cr.txt", "Fever.\rCough.\r\r\nRest.\n"), 0};
+    CHECK(read_all(&cr, 1, &o, &docs, &err) == OPENMED_OK);
+    CHECK_INT(docs.n, 3);
+    if (docs.n == 3) {
+        CHECK(!strcmp(docs.v[0].text, "Fever.") && docs.v[0].line == 1);
+        CHECK(!strcmp(docs.v[1].text, "Cough.") && docs.v[1].line == 2);
+        CHECK(!strcmp(docs.v[2].text, "Rest.") && docs.v[2].line == 4);
+    }
+    cli_docs_clear(&docs);
     o.lines = 0;
 
     /* .jsonl: id (a number stays a number), other fields carried, blank lines skipped */

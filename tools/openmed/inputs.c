@@ -176,24 +176,23 @@ static int blank(const char *s, size_t n) {
     return 1;
 }
 
-/* One document, or with --lines one per non-blank line ("NAME:LINE"). */
+/* One document, or with --lines one per non-blank line ("NAME:LINE"; a line ends at \n, \r\n or a
+ * bare \r, as in CSV). */
 static openmed_status add_text(cli_docs *d, const char *name, const char *source, const char *data, size_t size,
                                int lines, openmed_error *err) {
     if (!lines) return push(d, name, data, size, source, 0, NULL, NULL, err);
     size_t line = 0;
-    for (size_t pos = 0; pos < size || (pos == 0 && size == 0);) {
-        const char *nl = memchr(data + pos, '\n', size - pos);
-        size_t end = nl ? (size_t)(nl - data) : size, len = end - pos;
-        if (len && data[pos + len - 1] == '\r') len--;
+    for (size_t pos = 0; pos < size;) {
+        size_t end = pos;
+        while (end < size && data[end] != '\n' && data[end] != '\r') end++;
         line++;
-        if (!blank(data + pos, len)) {
+        if (!blank(data + pos, end - pos)) {
             char id[4096];
             snprintf(id, sizeof id, "%s:%zu", name, line);
-            openmed_status st = push(d, id, data + pos, len, source, line, NULL, NULL, err);
+            openmed_status st = push(d, id, data + pos, end - pos, source, line, NULL, NULL, err);
             if (st != OPENMED_OK) return st;
         }
-        if (!nl) break;
-        pos = end + 1;
+        pos = end + (end + 1 < size && data[end] == '\r' && data[end + 1] == '\n' ? 2 : 1);
     }
     return OPENMED_OK;
 }
