@@ -231,6 +231,20 @@ int main(void) {
     CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "entities")), 0);
     cJSON_Delete(j);
     reply_free(&r);
+    /* group_entities and sentence_detection reach analyze_text, as `openmed analyze` has them */
+    for (int g = 0; g < 2; g++) {
+        char body[256];
+        snprintf(body, sizeof body, "{\"text\": \"She reports fevers, chills, dizziness, nausea, vomiting.\", "
+                                    "\"group_entities\": %s, \"sentence_detection\": %s}",
+                 g ? "true" : "false", g ? "true" : "false");
+        CHECK_INT(post("/analyze", body, &r), 200);
+        j = json_of(&r);
+        CHECK_MSG(cJSON_GetArraySize(cJSON_GetObjectItem(j, "entities")) == (g ? 1 : 5), "%.400s", r.body);
+        const cJSON *sd = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "metadata"), "sentence_detection");
+        CHECK_MSG(g ? cJSON_IsTrue(sd) : cJSON_IsFalse(sd), "%.400s", r.body);
+        cJSON_Delete(j);
+        reply_free(&r);
+    }
 
     /* ---- PII routes: masked values gone from the whole answer; extract; mapping on request */
     CHECK_INT(post("/pii/deidentify", "{\"text\": \"Call (617) 555-0142 or email john.smith@example.com. SSN "
@@ -301,7 +315,8 @@ int main(void) {
         {"/analyze", "{\"text\": \"secret-note-42\", \"Secret Note\": 1}", "body.(a field name)"},
         {"/analyze", "{\"text\": \"secret-note-42\", \"confidence_threshold\": 1.5}", "body.confidence_threshold"},
         {"/analyze", "{\"text\": \"secret-note-42\", \"aggregation_strategy\": \"most\"}", "body.aggregation_strategy"},
-        {"/analyze", "{\"text\": \"secret-note-42\", \"group_entities\": true}", "body.group_entities"},
+        {"/analyze", "{\"text\": \"secret-note-42\", \"group_entities\": 1}", "body.group_entities"},
+        {"/analyze", "{\"text\": \"secret-note-42\", \"sentence_detection\": \"no\"}", "body.sentence_detection"},
         {"/analyze", "{\"text\": \"secret-note-42\", \"model_name\": \"../etc/passwd\"}", "body.model_name"},
         {"/pii/deidentify", "{\"text\": \"secret-note-42\", \"method\": \"blur\"}", "body.method"},
         {"/pii/deidentify", "{\"text\": \"secret-note-42\", \"keep_year\": 1}", "body.keep_year"},

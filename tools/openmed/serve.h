@@ -138,6 +138,7 @@ struct om_job {
     uint64_t key;               /* jobs batch together only with equal keys (same pipeline options) */
     openmed_aggregation aggregation; /* analyze */
     float threshold;                 /* analyze */
+    int group_entities, sentence_detection; /* analyze */
     const openmed_deid_options *deid; /* PII */
     int deidentify;
     double enqueued_at;

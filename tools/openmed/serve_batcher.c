@@ -117,7 +117,8 @@ int om_batcher_submit(om_batcher *b, om_job *const *jobs, size_t n) {
         else {
             uint32_t bits;
             memcpy(&bits, &j->threshold, sizeof bits);
-            j->key = ((uint64_t)j->aggregation << 32) | bits;
+            j->key = ((uint64_t)j->sentence_detection << 41) | ((uint64_t)j->group_entities << 40) |
+                     ((uint64_t)j->aggregation << 32) | bits;
         }
         if (q->tail) q->tail->next = j;
         else q->head = j;
@@ -240,6 +241,8 @@ static void run_batch(om_batcher *b, int worker, om_served_model *sm, om_job **j
             openmed_analyze_options ao; /* OpenMed's analyze_text, as `openmed analyze` */
             openmed_analyze_options_init(&ao);
             ao.confidence_threshold = jobs[0]->threshold;
+            ao.group_entities = jobs[0]->group_entities;
+            ao.sentence_detection = jobs[0]->sentence_detection;
             st = openmed_analyze(*slot, texts, n, &ao, &res, &err);
         }
         free(texts);

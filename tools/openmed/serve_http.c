@@ -553,6 +553,8 @@ static int dispatch_model_route(om_http *h, request *r) {
         j->index = i;
         j->aggregation = r->req.aggregation;
         j->threshold = r->req.analyze_threshold;
+        j->group_entities = r->req.group_entities;
+        j->sentence_detection = r->req.sentence_detection;
         j->deid = &r->req.deid;
         j->deidentify = deidentify;
         j->owner = r;

@@ -14,7 +14,7 @@
     MODEL_FIELDS ", \"confidence_threshold\": {\"type\": \"number\", \"minimum\": 0, \"maximum\": 1, \"nullable\": " \
                  "true, \"default\": 0}, \"aggregation_strategy\": {\"type\": \"string\", \"enum\": [\"simple\", "  \
                  "\"first\", \"average\", \"max\"], \"nullable\": true, \"default\": \"simple\"}, "                  \
-                 "\"group_entities\": {\"type\": \"boolean\", \"enum\": [false]}, \"sentence_detection\": " BOOL      \
+                 "\"group_entities\": {\"type\": \"boolean\", \"default\": false}, \"sentence_detection\": " BOOL      \
                  ", \"sentence_language\": " STR("") ", \"sentence_clean\": " BOOL ", \"use_fast_tokenizer\": " BOOL
 #define PII_FIELDS                                                                                                     \
     MODEL_FIELDS ", \"confidence_threshold\": " NUM01 ", \"lang\": {\"type\": \"string\", \"default\": \"en\", "     \

@@ -391,13 +391,6 @@ static int get_string(const cJSON *root, const char *key, const char **value, om
     return 0;
 }
 
-/* A field OpenMed-C does not implement: accepted at its default, refused otherwise. */
-static int unsupported_bool(const cJSON *root, const char *key, const char *why, om_request_error *err) {
-    int v = 0;
-    if (get_bool(root, key, &v, err)) return -1;
-    return v ? invalid(err, key, "unsupported", "is not supported by OpenMed-C (%s)", why) : 0;
-}
-
 static size_t count_code_points(const char *s, size_t n) {
     size_t cp = 0;
     for (size_t i = 0; i < n; i++) cp += ((unsigned char)s[i] & 0xC0) != 0x80;
@@ -497,8 +490,9 @@ static int parse_analyze(om_serve_request *r, om_request_error *err) {
     }
     int b = 0;
     const char *s = NULL;
-    if (unsupported_bool(root, "group_entities", "entities are returned as the model groups them", err) ||
-        get_bool(root, "sentence_detection", &b, err) || get_bool(root, "sentence_clean", &b, err) ||
+    r->sentence_detection = 1;
+    if (get_bool(root, "group_entities", &r->group_entities, err) ||
+        get_bool(root, "sentence_detection", &r->sentence_detection, err) || get_bool(root, "sentence_clean", &b, err) ||
         get_bool(root, "use_fast_tokenizer", &b, err) || get_string(root, "sentence_language", &s, err))
         return -1;
     return 0;

@@ -39,6 +39,8 @@ typedef struct om_serve_request {
     /* analyze */
     openmed_aggregation aggregation; /* default simple; null = none */
     float analyze_threshold;         /* default 0 (keep all) */
+    int group_entities;              /* default 0 (OpenMed's group_entities) */
+    int sentence_detection;          /* default 1 (0: the text is one chunk, as analyze_text's flag) */
     /* PII */
     openmed_deid_options deid;       /* every option but the key and the policy, which the server sets */
     int threshold_given;             /* confidence_threshold was in the body */
