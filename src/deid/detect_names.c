@@ -128,6 +128,7 @@ static const char *const signed_by[] = {
     "referred by", "taken by", "performed by", "interpreted by", "cc", "attn", NULL};
 static const char *const name_before[] = {
     "seen by", "seen with", "accompanied by", "discussed with", "spoke with", "spoke to", "called", "told", "asked", "advised", "instructed", "informed",
+    "shouted at", "yelled at", "screamed at", "said to", "talked to", "talking to", "married to",
     "reminded", "counseled", "counselled", "patient", "pt", "daughter", "son", "husband", "wife", "mother",
     "father", "brother", "sister", "spouse", "partner", "friend", "caregiver", "guardian", "niece", "nephew",
     "grandson", "granddaughter", "grandmother", "grandfather", "aunt", "uncle", "cousin", "fiance", "fiancee",
@@ -646,8 +647,13 @@ static void speakers(names_ctx *c) {
         }
     }
     if (!named) return;
-    for (size_t k = 0; k < c->nw; k++)
-        if (speaker_at(c, k) && (sure_name(&c->w[k]) || unknown_capitalised(c, k))) c->w[k].kind |= W_NAME;
+    for (size_t k = 0; k < c->nw; k++) {
+        const word *w = &c->w[k];
+        /* a speaker written as a name that is no English word, a place's name too ("Kalan") */
+        int place_name = w->shape == SH_CAP && (w->list & LIST_PLACE) && !is_common(w) && !(w->list & LIST_KNOWN) &&
+                         !never_name(w);
+        if (speaker_at(c, k) && (sure_name(w) || unknown_capitalised(c, k) || place_name)) c->w[k].kind |= W_NAME;
+    }
 }
 
 /* Is word k written as a name and no English word: unknown, or a listed name that is no common word? */
@@ -666,18 +672,22 @@ static int list_item_name(const names_ctx *c, size_t k) {
 }
 
 /* Names beside names, each of them no English word:
- *   - "Torpy and Salinas": a word joined by "and" to a name;
+ *   - "Torpy and Salinas": a word joined by "and" to a name; "said Kocjancic to Jozef", "Damanik
+ *     shouted at Priede": a word after a name and "to" or "at";
  *   - "Vorobjov Polis", "Bite R. Käärik": two or three such words in a row (an initial between), not
  *     all listed (the gazetteer has those);
  *   - "They had 6: Poljakov, Jüri, Dufie and Tajus": the items of a list of single words, half of
  *     which or more are names. */
 static void names_beside_names(names_ctx *c) {
     for (size_t k = 0; k + 2 < c->nw; k++) {
-        if (!key_is(c, k + 1, "and") || c->w[k].line != c->w[k + 2].line || c->w[k + 1].b - c->w[k].e != 1 ||
+        int and = key_is(c, k + 1, "and"), to = key_is(c, k + 1, "to") || key_is(c, k + 1, "at");
+        if ((!and && !to) || c->w[k].line != c->w[k + 2].line || c->w[k + 1].b - c->w[k].e != 1 ||
             c->w[k + 2].b - c->w[k + 1].e != 1)
             continue;
-        if ((c->w[k + 2].kind & W_NAME) && unknown_capitalised(c, k)) c->w[k].kind |= W_NAME;
-        if ((c->w[k].kind & W_NAME) && unknown_capitalised(c, k + 2)) c->w[k + 2].kind |= W_NAME;
+        if (and && (c->w[k + 2].kind & W_NAME) && unknown_capitalised(c, k)) c->w[k].kind |= W_NAME;
+        /* "Torpy and Salinas"; "said Kocjancic to Jozef", "Damanik shouted at Priede" */
+        if ((c->w[k].kind & W_NAME) && unknown_capitalised(c, k + 2))
+            c->w[k + 2].kind |= W_NAME;
     }
     for (size_t k = 0; k < c->nw; k++) {
         if (!name_like(c, k) || (k > 0 && joins(c, k, 0) && name_like(c, k - 1))) continue;

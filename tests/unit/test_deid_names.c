@@ -343,6 +343,11 @@ static void test_cued_names(void) {
         {"Notes\n\nleidy t quorvath\nlabor relations director\n", "Notes\n\n[PERSON]\nlabor relations director\n"},
         {"Quorvath Tarvolen\nScale Unlimited\nSeen today.", "[PERSON]\nScale Unlimited\nSeen today."},
         {"chest pain\nresolved today\n\nfollow up\nin two weeks\n", "chest pain\nresolved today\n\nfollow up\nin two weeks\n"},
+        /* the one spoken to after a name: "said X to Y", "X shouted at Y"; a listed place is kept */
+        {"\"Not again!\" said Quellmark to Tarvolen. Brevanik shouted at Quorvath: \"Stop!\" Mr. Kokol went to Boston.",
+         "\"Not again!\" said [PERSON] to [PERSON]. [PERSON] shouted at [PERSON]: \"Stop!\" Mr. [PERSON] went to Boston."},
+        /* a dialogue's speaker whose name is also a place's ("Kalan", on the place list) */
+        {"Kalan: What a wife.\nNicole: Remember me?\n", "[PERSON]: What a wife.\n[PERSON]: Remember me?\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         openmed_deid_options o;
