@@ -1,8 +1,8 @@
 /* detect_names.c: the person-name detector: name contexts (titles, form fields and table cells,
  * signatures and credentials, "patient X", relatives, "X is a 45-year-old", "my name is X",
- * "Name? X", "X lives/said/had given", "X is very ..."), names the words around them give away ("the X
- * family", "X's address", "X, can you ...", "Dear X", "gave X his ...", a block's name line in any
- * case), middle initials ("Keira E. Forster"), names next to names
+ * "Name? X", "X lives/said/had given", "X is very ...", "Producer X", "maiden name X"), names the words
+ * around them give away ("the X family", "a X concert", "X's address", "X, can you ...", "Dear X",
+ * "gave X his ...", "X as guardian", a block's name line in any case), middle initials ("Keira E. Forster"), names next to names
  * already found (initials, particles, a nickname in quotes, "X and Y", a dialogue's speakers, a line
  * that is only a name), a compiled-in name list (person_names.inc) for names without a context
  * (after "to", "from", "in" only when it is no listed place), and every other occurrence in the
@@ -137,7 +137,12 @@ static const char *const name_before[] = {
     "starring", "featuring", "directed by", "written by", "assistant to", "kid", "colleague", "neighbor",
     "neighbour", "roommate", "coworker", "player", "commenter", "songwriter", "singer", "actor", "actress",
     "author", "writer", "therapist", "coordinator", "case manager", "social worker", "dear", "hi", "hello",
-    "hey", "thanks", "thank you", "goodbye", "bye", NULL};
+    "hey", "thanks", "thank you", "goodbye", "bye", "producer", "director", "manager", "editor", "photographer",
+    "reporter", "journalist", "lawyer", "attorney", "teacher", "coach", "captain", "officer", "detective",
+    "agent", "president", "ceo", "founder", "chef", "artist", "musician", "drummer", "guitarist", "composer",
+    "poet", "novelist", "painter", "designer", "engineer", "scientist", "senator", "governor", "mayor",
+    "minister", "judge", "sergeant", "maiden name", "last name", "first name", "family name", "middle name",
+    "partner name", NULL};
 
 static int in_set_nocase(const char *const *set, const char *word, size_t n) {
     char key[MAX_KEY];
@@ -531,6 +536,15 @@ static size_t take_forward(names_ctx *c, size_t k, int strength, int comma) {
             w->kind |= W_NAME; /* "van" of "Ludwig van Beethoven" */
             continue;
         }
+        if ((w->kind & W_PARTICLE) && w->shape == SH_LOWER && j > k && j + 1 < c->nw && joins(c, j + 1, 0) &&
+            c->w[j + 1].shape == SH_CAP && (c->w[j + 1].kind & W_CASED) && !never_name(&c->w[j + 1]) &&
+            !eponym(c, j + 1)) {
+            w->kind |= W_NAME; /* a family name that is an English word: "Willemine ten Pas" */
+            c->w[++j].kind |= W_NAME;
+            marked += 2;
+            taken++;
+            continue;
+        }
         if ((w->kind & W_CALENDAR) && j + 1 < c->nw && is_digit_cp(c->t[w->e + (c->t[w->e] == ' ')])) break;
         if (w->shape == SH_INITIAL && taken > 0 && (upper_initial(c, j) || !(w->kind & W_CASED)) &&
             j + 1 < c->nw && joins(c, j + 1, 0) && may_be_name(&c->w[j + 1], taken, strength)) {
@@ -739,7 +753,8 @@ static void names_beside_names(names_ctx *c) {
 static const char *const family_heads[] = {"family", "families", "household", "residence", "home", "house",
                                            "estate", "novel", "novels", "book", "books", "film", "films", "movie",
                                            "movies", "album", "twins", "kids", "children", "brothers", "sisters",
-                                           NULL};
+                                           "concert", "concerts", "show", "song", "songs", "tour", "fans",
+                                           "biography", "interview", "lecture", "wedding", "funeral", NULL};
 /* Nouns a person's possessive stands before ("Cīrulis's address", "Tamm's wife"). */
 static const char *const possessed[] = {
     "address", "phone", "number", "email", "e-mail", "wife", "husband", "mother", "father", "mom", "dad", "son",
@@ -750,40 +765,6 @@ static const char *const addressed[] = {"can i", "can you", "can we", "could i",
                                         "would you", "will you", "do you", "did you", "are you", "have you",
                                         "may i", "please", "thank you", "thanks", "let me", "let's", "how are",
                                         "what do", "where are", "when will", "why did", NULL};
-
-/* Is word k, of the words of a line of its own, a name's word there: a listed name that is no common
- * word, or a word no list holds (no English word, no place)? */
-static int block_line_word(const names_ctx *c, size_t k) {
-    const word *w = &c->w[k];
-    if (never_name(w) || (w->kind & (W_PARTICLE | W_CALENDAR)) || w->shape == SH_INITIAL || c->key_len[k] < 2 ||
-        !(w->shape == SH_LOWER || w->shape == SH_CAP || w->shape == SH_UPPER))
-        return 0;
-    if (w->list & (LIST_FIRST | LIST_LAST)) return !is_common(w) && !(w->list & LIST_PLACE);
-    return w->list == 0;
-}
-
-/* The first line of a block (the text's first line, or one after a blank line) that is two or three
- * words of a name and nothing else, followed by more lines: a letter's or a card's name line,
- * whatever its case ("andrejka babič\nstillwater supercomputing inc"). */
-static void block_name_line(names_ctx *c, size_t k) {
-    size_t i = c->w[k].b, nl = 0;
-    while (i > 0 && strchr(" \t\r\n", c->t[i - 1])) nl += c->t[--i] == '\n';
-    if (i > 0 && nl < 2) return; /* not a block's first line */
-    size_t j = k;
-    while (j < c->nw && c->w[j].line == c->w[k].line) j++;
-    if (j - k < 2 || j - k > 4) return;
-    size_t initials = 0;
-    for (size_t m = k; m < j; m++) {
-        int middle = m > k && m + 1 < j && c->w[m].shape == SH_INITIAL; /* "leidy t muris" */
-        initials += middle;
-        if ((!middle && !block_line_word(c, m)) || (m > k && !joins(c, m, 0))) return;
-    }
-    if (j - k - initials > 3 || initials > 1) return;
-    size_t e = c->w[j - 1].e;
-    while (e < c->n && (c->t[e] == ' ' || c->t[e] == '\t' || c->t[e] == '\r')) e++;
-    if (e >= c->n || c->t[e] != '\n' || j >= c->nw) return; /* more lines follow */
-    for (size_t m = k; m < j; m++) c->w[m].kind |= W_NAME;
-}
 
 /* Does word k end as the adjectives of peoples and periods do ("Italian", "Chilean", "Japanese",
  * "Turkish", "Gothic", "Western"), which the word lists leave out? */
@@ -797,10 +778,87 @@ static int proper_adjective(const names_ctx *c, size_t k) {
     return 0;
 }
 
+/* Is word k, of the words of a line of its own, a name's word there: a listed name that is no common
+ * word, or a word no list holds (no English word, no place)? */
+static int block_line_word(const names_ctx *c, size_t k) {
+    const word *w = &c->w[k];
+    if (never_name(w) || (w->kind & (W_PARTICLE | W_CALENDAR)) || w->shape == SH_INITIAL || c->key_len[k] < 2 ||
+        !(w->shape == SH_LOWER || w->shape == SH_CAP || w->shape == SH_UPPER))
+        return 0;
+    if (w->list & (LIST_FIRST | LIST_LAST)) return !is_common(w) && !(w->list & LIST_PLACE);
+    return w->list == 0;
+}
+
+/* A block's first line that is one word, k, starting at byte `from` once blanks before it are skipped:
+ * a name when no list holds the word and it is capitalised in a text in mixed case, the block is no
+ * section's list ("MEDICATIONS:\n\nMiraLax"), and the next line, at most one blank line below, is a
+ * title in words with lower case and no digit ("Karataev\n\nLocal transit bus driver"). */
+static int lone_name_line(const names_ctx *c, size_t k, size_t from) {
+    const word *w = &c->w[k];
+    if (!c->cased || w->shape != SH_CAP || w->list || !block_line_word(c, k) || c->key_len[k] < 3 ||
+        proper_adjective(c, k) || k + 1 >= c->nw || c->w[k + 1].line - w->line > 2)
+        return 0;
+    if (k > 0) { /* the line above the blank: no section header ("CURRENT MEDICATIONS:", "PLAN") */
+        size_t p = from;
+        while (p > 0 && strchr(" \t\r\n", c->t[p - 1])) p--;
+        if (p > 0 && c->t[p - 1] == ':') return 0;
+        size_t line = c->w[k - 1].line, lower = 0;
+        for (size_t m = k; m-- > 0 && c->w[m].line == line;) lower += c->w[m].shape == SH_LOWER;
+        if (!lower) return 0;
+    }
+    size_t line = c->w[k + 1].line, words = 0, lower = 0;
+    for (size_t m = k + 1; m < c->nw && c->w[m].line == line; m++) {
+        if (c->w[m].kind & W_DIGIT) return 0;
+        words++;
+        lower += c->w[m].shape == SH_LOWER;
+    }
+    return words >= 2 && lower > 0;
+}
+
+/* The first line of a block (the text's first line, or one after a blank line) that is two or three
+ * words of a name and nothing else, followed by more lines: a letter's or a card's name line,
+ * whatever its case ("andrejka babič\nstillwater supercomputing inc"); one word when no list holds it
+ * and it is capitalised in a text in mixed case, with a line below it or one blank line between. */
+static void block_name_line(names_ctx *c, size_t k) {
+    size_t i = c->w[k].b, nl = 0;
+    while (i > 0 && strchr(" \t\r\n", c->t[i - 1])) nl += c->t[--i] == '\n';
+    if (i > 0 && nl < 2) return; /* not a block's first line */
+    size_t j = k;
+    while (j < c->nw && c->w[j].line == c->w[k].line) j++;
+    if (j - k == 1 && !lone_name_line(c, k, i)) {
+        return;
+    } else if (j - k > 4) {
+        return;
+    }
+    size_t initials = 0;
+    for (size_t m = k; m < j; m++) {
+        int middle = m > k && m + 1 < j && c->w[m].shape == SH_INITIAL; /* "leidy t muris" */
+        initials += middle;
+        if ((!middle && !block_line_word(c, m)) || (m > k && !joins(c, m, 0))) return;
+    }
+    if (j - k - initials > 3 || initials > 1) return;
+    size_t e = c->w[j - 1].e;
+    while (e < c->n && (c->t[e] == ' ' || c->t[e] == '\t' || c->t[e] == '\r')) e++;
+    if (e >= c->n || c->t[e] != '\n' || j >= c->nw) return; /* more lines follow */
+    for (size_t m = k; m < j; m++) c->w[m].kind |= W_NAME;
+}
+
 /* Verbs of giving whose indirect object is a person ("had given Usamah his address"). */
 static const char *const giving[] = {"given", "gave", "give", "gives", "sent", "handed", "showed", "shown",
                                      "offered", "owes", "owed", "paid", NULL};
 static const char *const possessive_pronouns[] = {"his", "her", "their", "my", "our", "your", NULL};
+/* Roles a person is named to ("add Dratchev as guardian", "listed Kaur as emergency contact"). */
+static const char *const named_as[] = {"as guardian", "as beneficiary", "as executor", "as contact",
+                                       "as emergency contact", "as caregiver", "as proxy", "as health care proxy",
+                                       "as healthcare proxy", "as trustee", "as witness", "as next of kin",
+                                       "as power of attorney", "as dependent", "as dependant", NULL};
+
+/* Is word k a person spoken to at a sentence's start ("Warrane, can I ...")? */
+static int vocative(const names_ctx *c, size_t k) {
+    size_t after = c->w[k].e;
+    return (c->w[k].kind & W_OPENS) && after + 1 < c->n && c->t[after] == ',' && c->t[after + 1] == ' ' &&
+           k + 1 < c->nw && c->w[k + 1].b == after + 2 && phrase_starts(c, k + 1, addressed);
+}
 
 /* Names known by the words around them alone: "the X novel", "X's address", "X, can I ...",
  * "Remember me, X?", "gave X his ...", a block's name line. X is no English word and no place
@@ -809,21 +867,30 @@ static void cued_names(names_ctx *c) {
     for (size_t k = 0; k < c->nw; k++) {
         word *w = &c->w[k];
         if (line_start(c, k) && c->w[k].line != (k ? c->w[k - 1].line : (size_t)-1)) block_name_line(c, k);
+        if ((w->kind & W_CASED) && w->shape == SH_CAP && (w->list & (LIST_FIRST | LIST_LAST)) && !never_name(w) &&
+            vocative(c, k))
+            w->kind |= W_NAME; /* a listed name though an English word: "Key, can I ..." */
         if (!(w->kind & W_CASED) || !unknown_capitalised(c, k)) continue;
-        if (k > 0 && k + 1 < c->nw && key_is(c, k - 1, "the") && joins(c, k, 0) && joins(c, k + 1, 0) &&
+        if (k > 0 && k + 1 < c->nw && (key_is(c, k - 1, "the") || key_is(c, k - 1, "a")) && joins(c, k, 0) &&
+            joins(c, k + 1, 0) &&
             in_set(family_heads, c->keys[k + 1], c->key_len[k + 1]) && !proper_adjective(c, k))
             w->kind |= W_NAME;
         if (w->poss && k + 1 < c->nw && joins(c, k + 1, 0) && in_set(possessed, c->keys[k + 1], c->key_len[k + 1]))
             w->kind |= W_NAME;
         size_t after = w->e;
-        if ((w->kind & W_OPENS) && after + 1 < c->n && c->t[after] == ',' && c->t[after + 1] == ' ' &&
-            k + 1 < c->nw && c->w[k + 1].b == after + 2 && phrase_starts(c, k + 1, addressed))
-            w->kind |= W_NAME;
+        if (vocative(c, k)) w->kind |= W_NAME;
         if (k > 0 && after < c->n && (c->t[after] == '?' || c->t[after] == '!') && w->b >= 2 &&
             c->t[w->b - 2] == ',' && c->t[w->b - 1] == ' ' && c->w[k - 1].e == w->b - 2)
             w->kind |= W_NAME;
-        if (k > 0 && k + 1 < c->nw && joins(c, k, 0) && joins(c, k + 1, 0) &&
-            in_set(giving, c->keys[k - 1], c->key_len[k - 1]) &&
+        if (phrase_after(c, k, named_as)) w->kind |= W_NAME;
+    }
+    /* "had given Usamah his address", "had given Key his address": after a verb of giving, before a
+       possessive, a word written as a name inside a sentence, no English word or a listed name */
+    for (size_t k = 1; k + 1 < c->nw; k++) {
+        word *w = &c->w[k];
+        if ((w->kind & W_CASED) && w->shape == SH_CAP && !(w->kind & W_OPENS) && !never_name(w) && !eponym(c, k) &&
+            (unknown_capitalised(c, k) || (w->list & (LIST_FIRST | LIST_LAST))) &&
+            joins(c, k, 0) && joins(c, k + 1, 0) && in_set(giving, c->keys[k - 1], c->key_len[k - 1]) &&
             in_set(possessive_pronouns, c->keys[k + 1], c->key_len[k + 1]))
             w->kind |= W_NAME;
     }

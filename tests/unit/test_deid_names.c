@@ -348,6 +348,25 @@ static void test_cued_names(void) {
          "\"Not again!\" said [PERSON] to [PERSON]. [PERSON] shouted at [PERSON]: \"Stop!\" Mr. [PERSON] went to Boston."},
         /* a dialogue's speaker whose name is also a place's ("Kalan", on the place list) */
         {"Kalan: What a wife.\nNicole: Remember me?\n", "[PERSON]: What a wife.\n[PERSON]: Remember me?\n"},
+        /* "a X concert", a role before a name, "maiden name X", "X as guardian" */
+        {"Have you been to a Quorvath concert? Producer Tarvolen explained. Her maiden name Brevanik. "
+         "We need to add Quellmark as guardian.",
+         "Have you been to a [PERSON] concert? Producer [PERSON] explained. Her maiden name [PERSON]. "
+         "We need to add [PERSON] as guardian."},
+        {"Have you been to a Japanese concert? The tumor board is the Italian show.",
+         "Have you been to a Japanese concert? The tumor board is the Italian show."},
+        /* a family name after a particle though an English word; a listed name that is one, spoken to */
+        {"My grandfather was called Willemine ten Pas, and Quellmark had given Grace his address. Grace, can "
+         "you call?",
+         "My grandfather was called [PERSON], and [PERSON] had given [PERSON] his address. [PERSON], can "
+         "you call?"},
+        {"The nurse gave Tylenol to him and had given Insulin her way. Great, can you call? Sure, please sit.",
+         "The nurse gave Tylenol to him and had given Insulin her way. Great, can you call? Sure, please sit."},
+        /* one unlisted word over a job title opens a block; a medication list's item does not */
+        {"Hello there, how are you.\n\nQuorvath\nLeasing consultant\n",
+         "Hello there, how are you.\n\n[PERSON]\nLeasing consultant\n"},
+        {"Seen today for her pressure.\n\nCURRENT MEDICATIONS:\n\nMiraLax\nTake as needed daily\n\nPLAN\n\nRest.",
+         "Seen today for her pressure.\n\nCURRENT MEDICATIONS:\n\nMiraLax\nTake as needed daily\n\nPLAN\n\nRest."},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         openmed_deid_options o;
