@@ -3,8 +3,9 @@
  * a street word then a number ("Calle Mayor 5", "ul. Kwiatowa 12/3", "Rua das Flores, 123",
  * "ул. Сенная, д. 81"), one word ending in a street suffix then a number ("Hauptstraße 12",
  * "Storgatan 8", "Nørregade 3"), post office boxes; after a word for an address ("Address:",
- * "| Address |", "lives at", "moved to", "Adresse", ...) the whole first part of the address
- * whatever its words; US military mail ("PSC 1437, Box 3833", "FPO AA 70489"). After a street (this
+ * "| Address |", "lives at", "moved to", "Adresse", "the address of X is", ...) the whole first part of
+ * the address whatever its words; after "arrived at", "return to", "sent to", "meet me at" a street
+ * in capitals and its house number ("Nieuwe Baan 473"), no facility ("Ward 7"); US military mail ("PSC 1437, Box 3833", "FPO AA 70489"). After a street (this
  * detector's or the model's), the city and the postal code that follow on its line, and the lines
  * of an address block below it (unit, city, state code, postal code); anywhere, a postal code after
  * a state code ("MA 02115", ", ON K1A 0B1"). */
@@ -272,7 +273,8 @@ static openmed_status shape_hit(const char *t, size_t n, const om_regex_match *m
 /* ---------------------------------------------------------------- address context */
 
 static om_regex cue_re = {
-    "(?<![\\w])(?:(?:home|street|mailing|postal|current|permanent|billing|residential|patient)?\\s*address(?:e|e?s)?|"
+    "(?<![\\w])(?:(?:home|street|mailing|postal|current|permanent|billing|residential|patient)?\\s*address(?:e|e?s)?"
+    "(?:[ \\t]+of[ \\t]+[^\\n,;:.]{1,60}?(?=[ \\t]+(?:is|was)[ \\t]))?|" /* "The address of Peerj is" */
     "addr|adresse|anschrift|wohnadresse|direcci[óo]n|domicilio|indirizzo|endere[çc]o|morada|adres|adress|osoite|"
     "c[íi]m|adresa|adres[ăa]|adresi|адрес|地址|住所|lives\\s+at|living\\s+at|resides\\s+at|residing\\s+at|"
     "resident\\s+of|located\\s+at|moved\\s+to|relocated\\s+to|lives\\s+on|wohnt\\s+in|habite\\s+au|vive\\s+en)"
@@ -336,9 +338,72 @@ static om_regex secondary_re = {
     "(?:\\d{1,5}[A-Za-z]?(?:[-/]\\d{1,5}[A-Za-z]?)?|s/n)\\.?\\s*$",
     PCRE2_CASELESS | PCRE2_UCP, NULL};
 
+/* Words for places in a hospital or a building and for steps of a thing, never a street's name. */
+static int is_facility_word(const char *w, size_t n) {
+    static const char *const words[] = {"ward", "bay", "bed", "clinic", "room", "rm", "or", "theatre", "theater",
+                                        "icu", "er", "ed", "pod", "wing", "tower", "building", "station", "gate",
+                                        "dock", "lab", "desk", "window", "counter", "exam", "level", "platform",
+                                        "terminal", "zone", "area", "section", "table", "track", "page", "chapter",
+                                        "phase", "stage", "grade", "class", "group", "team", "cycle", "version",
+                                        "form", "floor", "unit", "suite", "office", "booth", "cell", "block"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strlen(words[i]) == n && !strncasecmp(words[i], w, n)) return 1;
+    return 0;
+}
+
+/* After a weaker cue, is [s, e) a street: words in capitals, none a facility's or stop word, then a
+ * house number, followed by a sentence's or line's end, a comma or a word that is no unit of time
+ * or measure ("Nieuwe Baan 473 last night", not "Clinic 3 weeks")? */
+static int street_named(const char *t, size_t s, size_t e, size_t n) {
+    int named = 0;
+    for (size_t i = s; i < e;) {
+        while (i < e && t[i] == ' ') i++;
+        size_t w = i;
+        while (i < e && t[i] != ' ') i++;
+        if (i == w || count_digits(t, w, i)) continue;
+        if (!upper_at(t, w) || is_facility_word(t + w, i - w) || is_stopword(t + w, i - w)) return 0;
+        named = 1;
+    }
+    size_t a = e;
+    while (a < n && t[a] == ' ') a++;
+    size_t b = a;
+    while (b < n && isalpha((unsigned char)t[b])) b++;
+    static const char *const after_ok[] = {"in", "on", "at", "for", "last", "next", "this", "tonight", "tomorrow",
+                                           "today", "yesterday", "and", "or", "by", "before", "after", "since"};
+    if (b > a) {
+        int ok = 0;
+        for (size_t i = 0; i < sizeof after_ok / sizeof after_ok[0]; i++)
+            ok |= strlen(after_ok[i]) == b - a && !strncasecmp(after_ok[i], t + a, b - a);
+        if (!ok) return 0;
+    }
+    return named;
+}
+
+/* Where a thing is taken, sent or met: a capitalised street then a house number after these is an
+ * address ("The letter arrived at Nieuwe Baan 473", "Please return to Jagerij 64", "Meet me at ..."),
+ * unless the words are a place in a building or a time ("return to Clinic 3 in 2 weeks"). */
+static om_regex place_cue_re = {
+    "(?<![\\w])(?:arrived|arrives|arrive|returned|return|deliver|delivered|ship|shipped|send|sent|mail|mailed|"
+    "forward|forwarded)(?:[ \\t]+(?:it|them|this|these|mail|everything))?[ \\t]+(?:to|at)[ \\t]+\\K(?:\\p{Lu}|\\d)|"
+    "(?<![\\w])(?i:meet|visit|find)[ \\t]+(?i:me|us)[ \\t]+(?i:at)[ \\t]+\\K(?:\\p{Lu}|\\d)",
+    PCRE2_CASELESS | PCRE2_UCP, NULL};
+
+static openmed_status street_after_cue(const char *t, size_t n, size_t s, int weak, om_span_list *out,
+                                       openmed_error *err);
+
+static openmed_status place_cue_hit(const char *t, size_t n, const om_regex_match *m, void *ctx, openmed_error *err) {
+    return street_after_cue(t, n, m->start, 1, ctx, err); /* the match is the street's first character */
+}
+
 static openmed_status cue_hit(const char *t, size_t n, const om_regex_match *m, void *ctx, openmed_error *err) {
-    om_span_list *out = ctx;
-    size_t s = m->end;
+    return street_after_cue(t, n, m->end, 0, ctx, err);
+}
+
+/* The street that starts at s after an address cue; after a weaker cue (`weak`: "arrived at") only a
+ * named street in capitals and a house number, no facility word, nothing but a sentence's end or a
+ * preposition after it. */
+static openmed_status street_after_cue(const char *t, size_t n, size_t s, int weak, om_span_list *out,
+                                       openmed_error *err) {
     if (s >= n || t[s] == '\n') return OPENMED_OK;
     size_t e = segment_end(t, n, s, 80);
     /* a lone number ("49, avenue ...") or a street then a lone number ("Rua X, 349", "ул. X, д. 81",
@@ -397,6 +462,7 @@ static openmed_status cue_hit(const char *t, size_t n, const om_regex_match *m, 
         if (number_end) number_end = i; /* words after a leading number: "12 Oak Street" */
     }
     if (!number_end) return OPENMED_OK;
+    if (weak && !street_named(t, s, number_end, n)) return OPENMED_OK;
     e = trim_right(t, s, number_end);
     /* a street part after a comma ("Rua X, 349", "ул. X, д. 81") stays with it */
     if (e < s) return OPENMED_OK;
@@ -971,6 +1037,7 @@ openmed_status om_detect_address(const om_detect_input *in, om_span_list *out, o
         st = om_regex_each(&shapes[s].re, shapes[s].what, t, n, shape_hit, &a, err);
     }
     if (st == OPENMED_OK) st = om_regex_each(&cue_re, "address cue", t, n, cue_hit, out, err);
+    if (st == OPENMED_OK) st = om_regex_each(&place_cue_re, "address place cue", t, n, place_cue_hit, out, err);
     if (st == OPENMED_OK) st = om_regex_each(&corner_re, "street corner", t, n, corner_hit, out, err);
     /* after every street (these and the model's): the corner's other street before it, the rest of
      * its line, the postal code and the city, the block below it */

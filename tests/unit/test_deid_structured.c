@@ -275,7 +275,11 @@ static void test_negatives(void) {
         "NYHA class II", "grade 3 of 4", "3 of 5 days", "BMI 31.2", "in Lantus 1000 units",
         "seen in Boston 2019", "at the corner of the mouth and nose", "corner of mouth and lips",
         "pain in Room 12 today", "lesion at L4 and L5", "Lasix 40, 2019 Jan", "metformin 500, 1000 mg at night",
-        "Chief Complaint"};
+        "Chief Complaint",
+        /* after "arrived at", "return to", "sent to": places in a hospital, times, steps */
+        "Return to Clinic 3 in 2 weeks", "Sent to Ward 7 today", "arrived at 10 am", "Return to work 3 days",
+        "delivered to Room 4", "arrived at Gate 12 on time", "sent to Bed 12 at noon",
+        "the address of her sister is unknown"};
     char doc[4096];
     size_t n = 0;
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) n += (size_t)snprintf(doc + n, sizeof doc - n, "%s. ", keep[i]);
@@ -382,6 +386,11 @@ static void test_address_blocks(void) {
         {"Address:\nFlat 9\nAntony ports\nPort Sandrafort\nDG9 1XL\n\nThanks.",
          "Address:\n[STREET_ADDRESS]\n[CITY]\n[CITY]\n[ZIPCODE]\n\nThanks."},
         /* a place and its postal code in a sentence, a year after a place stays */
+        /* a street known only by where a thing arrives, returns or is sent, and "the address of X is" */
+        {"The letter arrived at Nieuwe Baan 473 last night. Please return to Luddingsbo Mekanikusv 11 in case of "
+         "an issue. The address of the shop is Jagerij 64\nKnee pain.",
+         "The letter arrived at [STREET_ADDRESS] last night. Please return to [STREET_ADDRESS] in case of "
+         "an issue. The address of the shop is [STREET_ADDRESS]\nKnee pain."},
         {"Looking to support Factset in Bjert 6091 in its mission, in \xc3\x96VERTURINGEN 840 24 too, "
          "not in Boston 2019.",
          "Looking to support Factset in [CITY] [ZIPCODE] in its mission, in [CITY] [ZIPCODE] too, not in Boston 2019."},
