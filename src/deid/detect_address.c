@@ -5,7 +5,8 @@
  * "Storgatan 8", "Nørregade 3"), post office boxes; after a word for an address ("Address:",
  * "| Address |", "lives at", "moved to", "Adresse", "the address of X is", ...) the whole first part of
  * the address whatever its words; after "arrived at", "return to", "sent to", "meet me at" a street
- * in capitals and its house number ("Nieuwe Baan 473"), no facility ("Ward 7"); US military mail ("PSC 1437, Box 3833", "FPO AA 70489"). After a street (this
+ * in capitals and its house number ("Nieuwe Baan 473"), no facility ("Ward 7"), so too after "address
+ * ... to" ("change the address linked to my card to X"); US military mail ("PSC 1437, Box 3833", "FPO AA 70489"). After a street (this
  * detector's or the model's), the city and the postal code that follow on its line, and the lines
  * of an address block below it (unit, city, state code, postal code); anywhere, a postal code after
  * a state code ("MA 02115", ", ON K1A 0B1"). */
@@ -103,7 +104,7 @@ static shape shapes[] = {
       PCRE2_CASELESS | PCRE2_UCP, NULL}},
     {"PO box", 4, 0,
      {"(?<![\\w])(?:p\\.?\\s?o\\.?\\s?box|post" SP "office" SP "box|postfach|apartado(?:" SP "de" SP "correos)?|"
-      "caixa" SP "postal|casella" SP "postale|bo[îi]te" SP "postale|postboks|box)[ \\t]*#?[ \\t]*\\d{1,6}(?![\\w])",
+      "caixa" SP "postal|casella" SP "postale|bo[îi]te" SP "postale|postboks|postbox|box)[ \\t]*#?[ \\t]*\\d{1,6}(?![\\w])",
       PCRE2_CASELESS | PCRE2_UCP, NULL}},
     /* any words and a number, then a postal code and a place: "Hanssenekra 14, 4212 Gulbrandsen",
      * "Vizovická 5, 547 52 Sedlice", "Zavojna 37\n58471 Split", "Ασπροκκλησιάς 033,, ΤΚ 22453 Κόρινθος"
@@ -327,7 +328,7 @@ static int is_code(const char *t, size_t a, size_t b) {
 }
 
 static size_t trim_right(const char *t, size_t a, size_t b) {
-    while (b > a && strchr(" .:-", t[b - 1])) b--;
+    while (b > a && strchr(" .:-?!", t[b - 1])) b--;
     return b;
 }
 
@@ -385,7 +386,9 @@ static int street_named(const char *t, size_t s, size_t e, size_t n) {
 static om_regex place_cue_re = {
     "(?<![\\w])(?:arrived|arrives|arrive|returned|return|deliver|delivered|ship|shipped|send|sent|mail|mailed|"
     "forward|forwarded)(?:[ \\t]+(?:it|them|this|these|mail|everything))?[ \\t]+(?:to|at)[ \\t]+\\K(?:\\p{Lu}|\\d)|"
-    "(?<![\\w])(?i:meet|visit|find)[ \\t]+(?i:me|us)[ \\t]+(?i:at)[ \\t]+\\K(?:\\p{Lu}|\\d)",
+    "(?<![\\w])(?i:meet|visit|find)[ \\t]+(?i:me|us)[ \\t]+(?i:at)[ \\t]+\\K(?:\\p{Lu}|\\d)|"
+    /* "update the address linked to my card to X", "change my address to X" */
+    "(?<![\\w])address(?:es)?(?![\\w])[^.?!\\n]{0,60}?[ \\t](?:to|with|as)[ \\t]+\\K(?:\\p{Lu}|\\d)",
     PCRE2_CASELESS | PCRE2_UCP, NULL};
 
 static openmed_status street_after_cue(const char *t, size_t n, size_t s, int weak, om_span_list *out,

@@ -279,7 +279,7 @@ static void test_negatives(void) {
         /* after "arrived at", "return to", "sent to": places in a hospital, times, steps */
         "Return to Clinic 3 in 2 weeks", "Sent to Ward 7 today", "arrived at 10 am", "Return to work 3 days",
         "delivered to Room 4", "arrived at Gate 12 on time", "sent to Bed 12 at noon",
-        "the address of her sister is unknown"};
+        "the address of her sister is unknown", "sent the address to Radiology 3 times", "address changed to Room 5"};
     char doc[4096];
     size_t n = 0;
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) n += (size_t)snprintf(doc + n, sizeof doc - n, "%s. ", keep[i]);
@@ -391,6 +391,8 @@ static void test_address_blocks(void) {
          "an issue. The address of the shop is Jagerij 64\nKnee pain.",
          "The letter arrived at [STREET_ADDRESS] last night. Please return to [STREET_ADDRESS] in case of "
          "an issue. The address of the shop is [STREET_ADDRESS]\nKnee pain."},
+        {"Can you update the address linked to my credit card to Luddingsbo Mekanikusv 11? Or to Postbox 53.",
+         "Can you update the address linked to my credit card to [STREET_ADDRESS]? Or to [STREET_ADDRESS]."},
         {"Looking to support Factset in Bjert 6091 in its mission, in \xc3\x96VERTURINGEN 840 24 too, "
          "not in Boston 2019.",
          "Looking to support Factset in [CITY] [ZIPCODE] in its mission, in [CITY] [ZIPCODE] too, not in Boston 2019."},
