@@ -34,6 +34,11 @@ static int is_term(const char *s, size_t n) {
     return om_strmap_get(&terms, s, n, &ignored);
 }
 
+int om_clinical_is_term(const char *lower, size_t n) {
+    pthread_once(&terms_once, load_terms);
+    return terms_ok && is_term(lower, n); /* out of memory: no term, so nothing more is kept */
+}
+
 /* The words [from, to) of `text` joined by single spaces, lower case, edge punctuation dropped. */
 static size_t words_key(const char *text, const size_t (*w)[2], size_t from, size_t to, char *out) {
     size_t n = 0;

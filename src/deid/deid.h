@@ -33,6 +33,8 @@ void om_spans_apply_allow_list(const char *text, om_span_list *spans, const open
  * organisations (never deny-list hits) that are a disease or drug term, or lie inside one written
  * around them in the `n`-byte text. */
 void om_spans_protect_clinical(const char *text, size_t n, om_span_list *spans, const openmed_deid_options *options);
+/* Is the lower-case text [lower, lower + n) one of those disease or drug terms ("lisinopril")? */
+int om_clinical_is_term(const char *lower, size_t n);
 
 /* The whole flow for `len` bytes of `text`: the detection view, every detector (the model's
  * entities over the view are `entities` when not NULL, else the model is run when there is one),

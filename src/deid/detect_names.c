@@ -26,6 +26,7 @@
 #include <pthread.h>
 
 #include "core/error.h"
+#include "deid/deid.h"
 #include "deid/detector.h"
 #include "deid/labels.h"
 #include "deid/person_names.inc"
@@ -800,7 +801,7 @@ static int lone_name_line(const names_ctx *c, size_t k, size_t from) {
         return 0;
     if (k > 0) { /* the line above the blank: no section header ("CURRENT MEDICATIONS:", "PLAN") */
         size_t p = from;
-        while (p > 0 && strchr(" \t\r\n", c->t[p - 1])) p--;
+        while (p > 0 && strchr(" \t\r\n>", c->t[p - 1])) p--;
         if (p > 0 && c->t[p - 1] == ':') return 0;
         size_t line = c->w[k - 1].line, lower = 0;
         for (size_t m = k; m-- > 0 && c->w[m].line == line;) lower += c->w[m].shape == SH_LOWER;
@@ -815,13 +816,14 @@ static int lone_name_line(const names_ctx *c, size_t k, size_t from) {
     return words >= 2 && lower > 0;
 }
 
-/* The first line of a block (the text's first line, or one after a blank line) that is two or three
- * words of a name and nothing else, followed by more lines: a letter's or a card's name line,
- * whatever its case ("andrejka babič\nstillwater supercomputing inc"); one word when no list holds it
- * and it is capitalised in a text in mixed case, with a line below it or one blank line between. */
+/* The first line of a block (the text's first line, or one after a blank line, quoted or not) that is
+ * two or three words of a name and nothing else, followed by more lines: a letter's or a card's name
+ * line, whatever its case ("andrejka babič\nstillwater supercomputing inc"); one word when no list
+ * holds it and it is capitalised in a text in mixed case, with a line below it or one blank line
+ * between. */
 static void block_name_line(names_ctx *c, size_t k) {
     size_t i = c->w[k].b, nl = 0;
-    while (i > 0 && strchr(" \t\r\n", c->t[i - 1])) nl += c->t[--i] == '\n';
+    while (i > 0 && strchr(" \t\r\n>", c->t[i - 1])) nl += c->t[--i] == '\n';
     if (i > 0 && nl < 2) return; /* not a block's first line */
     size_t j = k;
     while (j < c->nw && c->w[j].line == c->w[k].line) j++;
@@ -883,6 +885,21 @@ static void cued_names(names_ctx *c) {
             c->t[w->b - 2] == ',' && c->t[w->b - 1] == ' ' && c->w[k - 1].e == w->b - 2)
             w->kind |= W_NAME;
         if (phrase_after(c, k, named_as)) w->kind |= W_NAME;
+    }
+    /* a text without case: two words no list holds after "with", "by", "met", ... ("follow up with
+       liepa sakalauskas"), no disease or drug term ("with lisinopril hctz") */
+    for (size_t k = 1; !c->cased && k + 1 < c->nw; k++) {
+        static const char *const before[] = {"with", "by", "heard", "met", "meet", "called", "named", "thank",
+                                             "dear", "hi", "hello", "visit", "visited", "says", "said", NULL};
+        const word *a = &c->w[k], *b = &c->w[k + 1];
+        if (a->shape == SH_LOWER && b->shape == SH_LOWER && !a->list && !b->list && c->key_len[k] >= 3 &&
+            c->key_len[k + 1] >= 3 && !never_name(a) && !never_name(b) && !(a->kind & W_PARTICLE) && joins(c, k, 0) &&
+            joins(c, k + 1, 0) && in_set(before, c->keys[k - 1], c->key_len[k - 1]) &&
+            !(k + 2 < c->nw && joins(c, k + 2, 0) && !c->w[k + 2].list) &&
+            !om_clinical_is_term(c->keys[k], c->key_len[k]) && !om_clinical_is_term(c->keys[k + 1], c->key_len[k + 1])) {
+            c->w[k].kind |= W_NAME;
+            c->w[k + 1].kind |= W_NAME;
+        }
     }
     /* "had given Usamah his address", "had given Key his address": after a verb of giving, before a
        possessive, a word written as a name inside a sentence, no English word or a listed name */

@@ -365,6 +365,13 @@ static void test_cued_names(void) {
         /* one unlisted word over a job title opens a block; a medication list's item does not */
         {"Hello there, how are you.\n\nQuorvath\nLeasing consultant\n",
          "Hello there, how are you.\n\n[PERSON]\nLeasing consultant\n"},
+        /* a lower-case text: two unlisted words after "with", no drug term among them */
+        {"follow up with liepa sakalauskas in a couple of months. started with lisinopril hctz today. seen by gi "
+         "clinic.",
+         "follow up with [PERSON] in a couple of months. started with lisinopril hctz today. seen by gi "
+         "clinic."},
+        {"As you asked, my card:\n> \n> quorvath tarvolen\n> leasing consultant\n",
+         "As you asked, my card:\n> \n> [PERSON]\n> leasing consultant\n"},
         {"Seen today for her pressure.\n\nCURRENT MEDICATIONS:\n\nMiraLax\nTake as needed daily\n\nPLAN\n\nRest.",
          "Seen today for her pressure.\n\nCURRENT MEDICATIONS:\n\nMiraLax\nTake as needed daily\n\nPLAN\n\nRest."},
     };
