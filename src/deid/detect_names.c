@@ -1,12 +1,13 @@
 /* detect_names.c: the person-name detector: name contexts (titles, form fields and table cells,
  * signatures and credentials, "patient X", relatives, "X is a 45-year-old", "my name is X",
- * "Name? X", "X lives/said/had given", "X is very ...", "Producer X", "maiden name X"), names the words
- * around them give away ("the X family", "a X concert", "X's address", "X, can you ...", "Dear X",
- * "gave X his ...", "X as guardian", a block's name line in any case), middle initials ("Keira E. Forster"), names next to names
- * already found (initials, particles, a nickname in quotes, "X and Y", a dialogue's speakers, a line
- * that is only a name), a compiled-in name list (person_names.inc) for names without a context
- * (after "to", "from", "in" only when it is no listed place), and every other occurrence in the
- * document of a name found, in any case.
+ * "Name? X", "X lives/said/had given", "X is very ...", "Producer X", "maiden name X"), names the
+ * words around them give away ("the X family", "a X concert", "X's address", "X, can you ...",
+ * "Dear X", "gave X his ...", "X as guardian", "I'm X", two unlisted words after "with" in a text
+ * without case, a block's name line in any case), middle initials ("Keira E. Forster"), names next
+ * to names already found (initials, particles, a nickname in quotes, "X and Y", "said X to Y", a
+ * dialogue's speakers, a line that is only a name), a compiled-in name list (person_names.inc) for
+ * names without a context (after "to", "from", "in" only when it is no listed place), and every
+ * other occurrence in the document of a name found, in any case.
  *
  * The text is read as words: runs of letters and marks, joined across an apostrophe or hyphen
  * followed by a letter ("O'Brien", "Smith-Jones"). A word's kind decides what a context may take:
@@ -80,7 +81,8 @@ static const char *const function_words[] = {
     "year", "years", "old", "yo", "day", "days", "week", "weeks", "month", "months", "unknown", "none", "na", "ii",
     "iii", "iv", "mother", "father", "son", "daughter", "wife", "husband", "brother", "sister", "child", "baby",
     "infant", "boy", "girl", "gentleman", "lady", "currently", "now", "still", "again", "who", "she's", "he's",
-    "presents", "reports", "states", "denies", NULL};
+    "presents", "reports", "states", "denies", "i'm", "i've", "i'd", "i'll", "it's", "that's", "we're",
+    "you're", "they're", "we've", "you've", NULL};
 /* Months and days: names too ("April", "June"), but only in a context, never before a number. */
 static const char *const calendar_words[] = {
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -667,6 +669,9 @@ static void speakers(names_ctx *c) {
         /* a speaker written as a name that is no English word, a place's name too ("Kalan") */
         int place_name = w->shape == SH_CAP && (w->list & LIST_PLACE) && !is_common(w) && !(w->list & LIST_KNOWN) &&
                          !never_name(w);
+        /* a listed name though an English word ("Moss: What a wife.") */
+        place_name |= w->shape == SH_CAP && (w->list & (LIST_FIRST | LIST_LAST)) && !never_name(w) &&
+                      !(w->kind & W_CALENDAR);
         if (speaker_at(c, k) && (sure_name(w) || unknown_capitalised(c, k) || place_name)) c->w[k].kind |= W_NAME;
     }
 }
@@ -853,13 +858,26 @@ static const char *const possessive_pronouns[] = {"his", "her", "their", "my", "
 static const char *const named_as[] = {"as guardian", "as beneficiary", "as executor", "as contact",
                                        "as emergency contact", "as caregiver", "as proxy", "as health care proxy",
                                        "as healthcare proxy", "as trustee", "as witness", "as next of kin",
-                                       "as power of attorney", "as dependent", "as dependant", NULL};
+                                       "as power of attorney", "as dependent", "as dependant", "as a beneficiary",
+                                       "as a guardian", "as an executor", "as a contact", "as an emergency contact",
+                                       "as a caregiver", "as a proxy", "as a trustee", "as a witness",
+                                       "as a dependent", "as the beneficiary", "as the guardian", "as the executor",
+                                       "as my beneficiary", "as my emergency contact", NULL};
+/* Heads after which "the X" is a family even when X is an English word ("the Brown family"). */
+static const char *const family_only[] = {"family", "families", "household", "twins", "novel", "novels", NULL};
 
 /* Is word k a person spoken to at a sentence's start ("Warrane, can I ...")? */
 static int vocative(const names_ctx *c, size_t k) {
     size_t after = c->w[k].e;
     return (c->w[k].kind & W_OPENS) && after + 1 < c->n && c->t[after] == ',' && c->t[after + 1] == ' ' &&
            k + 1 < c->nw && c->w[k + 1].b == after + 2 && phrase_starts(c, k + 1, addressed);
+}
+
+/* Is word k a person spoken to at a question's or exclamation's end ("Remember me, Toomas?")? */
+static int spoken_to_last(const names_ctx *c, size_t k) {
+    size_t after = c->w[k].e, b = c->w[k].b;
+    return k > 0 && after < c->n && (c->t[after] == '?' || c->t[after] == '!') && b >= 2 && c->t[b - 2] == ',' &&
+           c->t[b - 1] == ' ' && c->w[k - 1].e == b - 2;
 }
 
 /* Names known by the words around them alone: "the X novel", "X's address", "X, can I ...",
@@ -869,9 +887,18 @@ static void cued_names(names_ctx *c) {
     for (size_t k = 0; k < c->nw; k++) {
         word *w = &c->w[k];
         if (line_start(c, k) && c->w[k].line != (k ? c->w[k - 1].line : (size_t)-1)) block_name_line(c, k);
-        if ((w->kind & W_CASED) && w->shape == SH_CAP && (w->list & (LIST_FIRST | LIST_LAST)) && !never_name(w) &&
-            vocative(c, k))
-            w->kind |= W_NAME; /* a listed name though an English word: "Key, can I ..." */
+        if ((w->kind & W_CASED) && w->shape == SH_CAP && !(w->kind & W_CALENDAR) && !never_name(w) && !eponym(c, k)) {
+            /* a name in capitals, though an English word, in a role ("add Theta Stiller as a beneficiary") */
+            if (phrase_after(c, k, named_as)) take_backward(c, k, CTX_SIGNED);
+            /* a listed name though an English word: "Key, can I ...", "Remember me, Lance?", "the Arena
+               novel", "the Brown family" */
+            if (w->list & (LIST_FIRST | LIST_LAST)) {
+                if (vocative(c, k) || spoken_to_last(c, k)) w->kind |= W_NAME;
+                if (k > 0 && k + 1 < c->nw && key_is(c, k - 1, "the") && joins(c, k, 0) && joins(c, k + 1, 0) &&
+                    !(w->kind & W_OPENS) && in_set(family_only, c->keys[k + 1], c->key_len[k + 1]))
+                    w->kind |= W_NAME;
+            }
+        }
         if (!(w->kind & W_CASED) || !unknown_capitalised(c, k)) continue;
         if (k > 0 && k + 1 < c->nw && (key_is(c, k - 1, "the") || key_is(c, k - 1, "a")) && joins(c, k, 0) &&
             joins(c, k + 1, 0) &&
@@ -879,11 +906,10 @@ static void cued_names(names_ctx *c) {
             w->kind |= W_NAME;
         if (w->poss && k + 1 < c->nw && joins(c, k + 1, 0) && in_set(possessed, c->keys[k + 1], c->key_len[k + 1]))
             w->kind |= W_NAME;
-        size_t after = w->e;
         if (vocative(c, k)) w->kind |= W_NAME;
-        if (k > 0 && after < c->n && (c->t[after] == '?' || c->t[after] == '!') && w->b >= 2 &&
-            c->t[w->b - 2] == ',' && c->t[w->b - 1] == ' ' && c->w[k - 1].e == w->b - 2)
-            w->kind |= W_NAME;
+        if (spoken_to_last(c, k)) w->kind |= W_NAME;
+        if (k > 0 && key_is(c, k - 1, "i'm") && joins(c, k, 0) && !proper_adjective(c, k))
+            w->kind |= W_NAME; /* "I'm Gerth, originally from ..." (not "I'm Hispanic") */
         if (phrase_after(c, k, named_as)) w->kind |= W_NAME;
     }
     /* a text without case: two words no list holds after "with", "by", "met", ... ("follow up with
@@ -896,7 +922,8 @@ static void cued_names(names_ctx *c) {
             c->key_len[k + 1] >= 3 && !never_name(a) && !never_name(b) && !(a->kind & W_PARTICLE) && joins(c, k, 0) &&
             joins(c, k + 1, 0) && in_set(before, c->keys[k - 1], c->key_len[k - 1]) &&
             !(k + 2 < c->nw && joins(c, k + 2, 0) && !c->w[k + 2].list) &&
-            !om_clinical_is_term(c->keys[k], c->key_len[k]) && !om_clinical_is_term(c->keys[k + 1], c->key_len[k + 1])) {
+            !om_clinical_is_term(c->keys[k], c->key_len[k]) &&
+            !om_clinical_is_term(c->keys[k + 1], c->key_len[k + 1])) {
             c->w[k].kind |= W_NAME;
             c->w[k + 1].kind |= W_NAME;
         }

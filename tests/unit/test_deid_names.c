@@ -323,7 +323,8 @@ static void test_lone_names(void) {
  * and eponyms stay. */
 static void test_cued_names(void) {
     static const struct { const char *text, *want; } cases[] = {
-        {"Unlike the Quorvath novel, the Brevanik family moved.", "Unlike the [PERSON] novel, the [PERSON] family moved."},
+        {"Unlike the Quorvath novel, the Brevanik family moved.",
+         "Unlike the [PERSON] novel, the [PERSON] family moved."},
         {"Unlike the Victorian novel, the Italian family and the Foley catheter stayed.",
          "Unlike the Victorian novel, the Italian family and the Foley catheter stayed."},
         {"As promised, here's Tarvolen's address and Quellmark's wife.",
@@ -338,14 +339,17 @@ static void test_cued_names(void) {
          "[PERSON] had given [PERSON] his address. The nurse gave insulin her way."},
         {"Tarvolen is very reliable. Mucosa is very friable. Pain was always worse at night.",
          "[PERSON] is very reliable. Mucosa is very friable. Pain was always worse at night."},
-        {"Yesterday Willemine ten Pas will be talking at the meeting.", "Yesterday [PERSON] will be talking at the meeting."},
+        {"Yesterday Willemine ten Pas will be talking at the meeting.",
+         "Yesterday [PERSON] will be talking at the meeting."},
         {"andrejka brevanik\nstillwater supercomputing inc\n", "[PERSON]\nstillwater supercomputing inc\n"},
         {"Notes\n\nleidy t quorvath\nlabor relations director\n", "Notes\n\n[PERSON]\nlabor relations director\n"},
         {"Quorvath Tarvolen\nScale Unlimited\nSeen today.", "[PERSON]\nScale Unlimited\nSeen today."},
-        {"chest pain\nresolved today\n\nfollow up\nin two weeks\n", "chest pain\nresolved today\n\nfollow up\nin two weeks\n"},
+        {"chest pain\nresolved today\n\nfollow up\nin two weeks\n",
+         "chest pain\nresolved today\n\nfollow up\nin two weeks\n"},
         /* the one spoken to after a name: "said X to Y", "X shouted at Y"; a listed place is kept */
         {"\"Not again!\" said Quellmark to Tarvolen. Brevanik shouted at Quorvath: \"Stop!\" Mr. Kokol went to Boston.",
-         "\"Not again!\" said [PERSON] to [PERSON]. [PERSON] shouted at [PERSON]: \"Stop!\" Mr. [PERSON] went to Boston."},
+         "\"Not again!\" said [PERSON] to [PERSON]. [PERSON] shouted at [PERSON]: \"Stop!\" Mr. [PERSON] went to "
+         "Boston."},
         /* a dialogue's speaker whose name is also a place's ("Kalan", on the place list) */
         {"Kalan: What a wife.\nNicole: Remember me?\n", "[PERSON]: What a wife.\n[PERSON]: Remember me?\n"},
         /* "a X concert", a role before a name, "maiden name X", "X as guardian" */
@@ -365,6 +369,15 @@ static void test_cued_names(void) {
         /* one unlisted word over a job title opens a block; a medication list's item does not */
         {"Hello there, how are you.\n\nQuorvath\nLeasing consultant\n",
          "Hello there, how are you.\n\n[PERSON]\nLeasing consultant\n"},
+        /* listed names that are English words, in a role, a dialogue, spoken to, before "family" */
+        {"I want to add Rose Garden as a beneficiary. I want to add Insulin as needed.",
+         "I want to add [PERSON] as a beneficiary. I want to add Insulin as needed."},
+        {"Moss: What a wife.\nNicole: Remember me, Graves?\n",
+         "[PERSON]: What a wife.\n[PERSON]: Remember me, [PERSON]?\n"},
+        {"Unlike the Arena novel, the Brown family came; the White House and the Green Room stayed.",
+         "Unlike the [PERSON] novel, the [PERSON] family came; the White House and the Green Room stayed."},
+        {"I'm Quorvath, originally from here. I'm Hispanic and I'm Diabetic.",
+         "I'm [PERSON], originally from here. I'm Hispanic and I'm Diabetic."},
         /* a lower-case text: two unlisted words after "with", no drug term among them */
         {"follow up with liepa sakalauskas in a couple of months. started with lisinopril hctz today. seen by gi "
          "clinic.",
