@@ -6,10 +6,10 @@
  * "| Address |", "lives at", "moved to", "Adresse", "the address of X is", ...) the whole first part of
  * the address whatever its words; after "arrived at", "return to", "sent to", "meet me at" a street
  * in capitals and its house number ("Nieuwe Baan 473"), no facility ("Ward 7"), so too after "address
- * ... to" ("change the address linked to my card to X"); US military mail ("PSC 1437, Box 3833", "FPO AA 70489"). After a street (this
- * detector's or the model's), the city and the postal code that follow on its line, and the lines
- * of an address block below it (unit, city, state code, postal code); anywhere, a postal code after
- * a state code ("MA 02115", ", ON K1A 0B1"). */
+ * ... to" ("change the address linked to my card to X"); US military mail ("PSC 1437, Box 3833",
+ * "FPO AA 70489"). After a street (this detector's or the model's), the city and the postal code that
+ * follow on its line, and the lines of an address block below it (unit, city, state code, postal
+ * code); anywhere, a postal code after a state code ("MA 02115", ", ON K1A 0B1"). */
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
@@ -104,7 +104,8 @@ static shape shapes[] = {
       PCRE2_CASELESS | PCRE2_UCP, NULL}},
     {"PO box", 4, 0,
      {"(?<![\\w])(?:p\\.?\\s?o\\.?\\s?box|post" SP "office" SP "box|postfach|apartado(?:" SP "de" SP "correos)?|"
-      "caixa" SP "postal|casella" SP "postale|bo[îi]te" SP "postale|postboks|postbox|box)[ \\t]*#?[ \\t]*\\d{1,6}(?![\\w])",
+      "caixa" SP "postal|casella" SP "postale|bo[îi]te" SP "postale|postboks|postbox|box)"
+      "[ \\t]*#?[ \\t]*\\d{1,6}(?![\\w])",
       PCRE2_CASELESS | PCRE2_UCP, NULL}},
     /* any words and a number, then a postal code and a place: "Hanssenekra 14, 4212 Gulbrandsen",
      * "Vizovická 5, 547 52 Sedlice", "Zavojna 37\n58471 Split", "Ασπροκκλησιάς 033,, ΤΚ 22453 Κόρινθος"
