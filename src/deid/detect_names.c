@@ -795,25 +795,24 @@ static int block_line_word(const names_ctx *c, size_t k) {
     return w->list == 0;
 }
 
-/* A block's first line that is one word, k, starting at byte `from` once blanks before it are skipped:
- * a name when no list holds the word and it is capitalised in a text in mixed case, the block is no
- * section's list ("MEDICATIONS:\n\nMiraLax"), and the next line, at most one blank line below, is a
- * title in words with lower case and no digit ("Karataev\n\nLocal transit bus driver"). */
-static int lone_name_line(const names_ctx *c, size_t k, size_t from) {
-    const word *w = &c->w[k];
-    if (!c->cased || w->shape != SH_CAP || w->list || !block_line_word(c, k) || c->key_len[k] < 3 ||
-        proper_adjective(c, k) || k + 1 >= c->nw || c->w[k + 1].line - w->line > 2)
-        return 0;
-    if (k > 0) { /* the line above the blank: no section header ("CURRENT MEDICATIONS:", "PLAN") */
-        size_t p = from;
-        while (p > 0 && strchr(" \t\r\n>", c->t[p - 1])) p--;
-        if (p > 0 && c->t[p - 1] == ':') return 0;
-        size_t line = c->w[k - 1].line, lower = 0;
-        for (size_t m = k; m-- > 0 && c->w[m].line == line;) lower += c->w[m].shape == SH_LOWER;
-        if (!lower) return 0;
-    }
-    size_t line = c->w[k + 1].line, words = 0, lower = 0;
-    for (size_t m = k + 1; m < c->nw && c->w[m].line == line; m++) {
+/* Does the block that word k opens (at byte `from` once blanks before it are skipped) lie under a
+ * section's heading ("CURRENT MEDICATIONS:\n\nMiraLax", "PLAN\n\n...")? */
+static int under_heading(const names_ctx *c, size_t k, size_t from) {
+    if (k == 0) return 0;
+    size_t p = from;
+    while (p > 0 && strchr(" \t\r\n>", c->t[p - 1])) p--;
+    if (p > 0 && c->t[p - 1] == ':') return 1;
+    size_t line = c->w[k - 1].line, lower = 0;
+    for (size_t m = k; m-- > 0 && c->w[m].line == line;) lower += c->w[m].shape == SH_LOWER;
+    return lower == 0;
+}
+
+/* Is the line of word m, at most one blank line below word k's, a title in words with lower case and
+ * no digit ("Local transit bus driver")? */
+static int title_below(const names_ctx *c, size_t k, size_t m) {
+    if (m >= c->nw || c->w[m].line - c->w[k].line > 2) return 0;
+    size_t line = c->w[m].line, words = 0, lower = 0;
+    for (; m < c->nw && c->w[m].line == line; m++) {
         if (c->w[m].kind & W_DIGIT) return 0;
         words++;
         lower += c->w[m].shape == SH_LOWER;
@@ -821,11 +820,36 @@ static int lone_name_line(const names_ctx *c, size_t k, size_t from) {
     return words >= 2 && lower > 0;
 }
 
+/* A block's first line that is one word, k, starting at byte `from`: a name when no list holds the
+ * word and it is capitalised in a text in mixed case, under no heading, above a title
+ * ("Karataev\n\nLocal transit bus driver"). */
+static int lone_name_line(const names_ctx *c, size_t k, size_t from) {
+    const word *w = &c->w[k];
+    if (!c->cased || w->shape != SH_CAP || w->list || !block_line_word(c, k) || c->key_len[k] < 3 ||
+        proper_adjective(c, k))
+        return 0;
+    return !under_heading(c, k, from) && title_below(c, k, k + 1);
+}
+
+/* A block's first line that is a listed first name and a listed family name, capitalised, though
+ * English words ("Autumn Brunet", "Justice Good"), under no heading, above a title or a line that
+ * starts with a house number ("Newton Chambers\n\n233 Erzsébet tér 19."). */
+static int listed_name_line(const names_ctx *c, size_t k, size_t from) {
+    const word *f = &c->w[k], *l = &c->w[k + 1];
+    if (!c->cased || f->shape != SH_CAP || l->shape != SH_CAP || !(f->list & LIST_FIRST) || !(l->list & LIST_LAST) ||
+        never_name(f) || never_name(l) || ((f->kind | l->kind) & (W_CALENDAR | W_PARTICLE)) || eponym(c, k + 1) ||
+        !joins(c, k + 1, 0) || under_heading(c, k, from) || k + 2 >= c->nw || c->w[k + 2].line - f->line > 2)
+        return 0;
+    size_t b = c->w[k + 2].b, a = b;
+    while (a > 0 && c->t[a - 1] != '\n') a--;
+    while (a < b && strchr(" \t>", c->t[a])) a++;
+    return title_below(c, k, k + 2) || (a < c->n && is_digit_cp(c->t[a]));
+}
+
 /* The first line of a block (the text's first line, or one after a blank line, quoted or not) that is
  * two or three words of a name and nothing else, followed by more lines: a letter's or a card's name
  * line, whatever its case ("andrejka babič\nstillwater supercomputing inc"); one word when no list
- * holds it and it is capitalised in a text in mixed case, with a line below it or one blank line
- * between. */
+ * holds it (lone_name_line); a listed first and family name though English words (listed_name_line). */
 static void block_name_line(names_ctx *c, size_t k) {
     size_t i = c->w[k].b, nl = 0;
     while (i > 0 && strchr(" \t\r\n>", c->t[i - 1])) nl += c->t[--i] == '\n';
@@ -835,6 +859,10 @@ static void block_name_line(names_ctx *c, size_t k) {
     if (j - k == 1 && !lone_name_line(c, k, i)) {
         return;
     } else if (j - k > 4) {
+        return;
+    } else if (j - k == 2 && listed_name_line(c, k, i)) {
+        c->w[k].kind |= W_NAME;
+        c->w[k + 1].kind |= W_NAME;
         return;
     }
     size_t initials = 0;

@@ -378,6 +378,14 @@ static void test_cued_names(void) {
          "Unlike the [PERSON] novel, the [PERSON] family came; the White House and the Green Room stayed."},
         {"I'm Quorvath, originally from here. I'm Hispanic and I'm Diabetic.",
          "I'm [PERSON], originally from here. I'm Hispanic and I'm Diabetic."},
+        /* a listed first and family name that are English words, opening a card over a title or a
+           street; a note's headings stay */
+        {"Dear team, please find my card below as you asked.\n\nJustice Good\nLeasing consultant at the firm\n",
+         "Dear team, please find my card below as you asked.\n\n[PERSON]\nLeasing consultant at the firm\n"},
+        {"Seen today for pain in the knee.\n\nChief Complaint\nKnee pain for 3 weeks.\n\nFamily History\nMother "
+         "with diabetes.\n",
+         "Seen today for pain in the knee.\n\nChief Complaint\nKnee pain for 3 weeks.\n\nFamily History\nMother "
+         "with diabetes.\n"},
         /* a lower-case text: two unlisted words after "with", no drug term among them */
         {"follow up with liepa sakalauskas in a couple of months. started with lisinopril hctz today. seen by gi "
          "clinic.",
