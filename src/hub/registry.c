@@ -272,8 +272,11 @@ static void privacy_filter_tokens(tokens *t) {
 static void slug_tokens(const tokens *t, char *out, size_t size) {
     char joined[KEY_MAX * 2] = "";
     size_t n = 0;
-    for (int i = 0; i < t->n; i++)
-        n += (size_t)snprintf(joined + n, n < sizeof joined ? sizeof joined - n : 0, "%s%s", i ? "_" : "", t->t[i]);
+    for (int i = 0; i < t->n && n < sizeof joined - 1; i++) { /* tokens past the buffer are cut off */
+        int w = snprintf(joined + n, sizeof joined - n, "%s%s", i ? "_" : "", t->t[i]);
+        if (w < 0) break;
+        n = n + (size_t)w < sizeof joined ? n + (size_t)w : sizeof joined - 1;
+    }
     slug(joined, out, size);
 }
 

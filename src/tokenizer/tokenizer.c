@@ -227,9 +227,10 @@ openmed_status om_tokenizer_apply_config(om_tokenizer *tok, const char *config_j
     const cJSON *mml = cJSON_GetObjectItemCaseSensitive(c, "model_max_length");
     if (!cJSON_IsNumber(mml)) mml = cJSON_GetObjectItemCaseSensitive(c, "max_len"); /* the older key */
     if (cJSON_IsNumber(mml)) {
-        if (mml->valuedouble < 1) {
+        double value = mml->valuedouble; /* read before the tree is freed */
+        if (value < 1) {
             cJSON_Delete(c);
-            return om_fail(err, OPENMED_ERR_FORMAT, "%s: model_max_length %g must be positive", name, mml->valuedouble);
+            return om_fail(err, OPENMED_ERR_FORMAT, "%s: model_max_length %g must be positive", name, value);
         }
         tok->model_max_length = mml->valuedouble >= 9.2e18 ? OM_TOKENIZER_NO_MAX_LENGTH : (int64_t)mml->valuedouble;
     }
